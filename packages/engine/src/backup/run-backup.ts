@@ -1,0 +1,113 @@
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { Clock } from '../clock.js';
+import { EngineError } from '../errors.js';
+import { abortReason, killOnAbort } from '../pg/abort.js';
+import type { TableSize } from '../pg/catalog.js';
+import type { PgTarget } from '../pg/connection.js';
+import type { ProcessRunner } from '../pg/process.js';
+import { classifyToolFailure } from '../pg/tool-errors.js';
+import type { PgTools } from '../pg/tools.js';
+import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
+import { parseDumpVerboseLine } from '../progress/verbose-lines.js';
+import { DigestStream } from '../streams/digest.js';
+import { LineTail, forEachLine } from '../streams/lines.js';
+
+export type BackupFormat = 'custom' | 'plain';
+
+export interface BackupRequest {
+  runner: ProcessRunner;
+  clock: Clock;
+  tools: PgTools;
+  target: PgTarget;
+  format: BackupFormat;
+  /** 0-9; undefined keeps pg_dump's (or gzip's) default. */
+  compressionLevel?: number;
+  /** Sizes read before the dump: they weight the progress. */
+  tables: readonly TableSize[];
+  /** Where the bytes go (the storage's partial file). */
+  sink: Writable;
+  signal: AbortSignal;
+  onProgress: (snapshot: ProgressSnapshot) => void;
+  /** Seconds pg_dump waits for a table lock before failing instead of hanging. */
+  lockWaitTimeoutSeconds?: number;
+  /** Shows up in pg_stat_activity, so an operator can tell what a session is. */
+  applicationName?: string;
+}
+
+export interface BackupResult {
+  bytes: number;
+  sha256: string;
+  tableCount: number;
+  durationMs: number;
+}
+
+export function pgDumpArgs(request: Pick<BackupRequest, 'format' | 'compressionLevel' | 'lockWaitTimeoutSeconds'>): string[] {
+  // No --file: pg_dump writes to stdout then ("-f -" would create a file named "-").
+  const args = ['--verbose', '--format', request.format === 'custom' ? 'custom' : 'plain'];
+  if (request.format === 'custom' && request.compressionLevel !== undefined) {
+    args.push(`--compress=${request.compressionLevel}`);
+  }
+  if (request.lockWaitTimeoutSeconds !== undefined) {
+    args.push(`--lock-wait-timeout=${request.lockWaitTimeoutSeconds * 1000}`);
+  }
+  return args;
+}
+
+/**
+ * pg_dump streamed into the sink, hashed and counted on the way: plain SQL is
+ * gzipped here so one pass produces the stored file and its checksum.
+ */
+export async function runBackup(request: BackupRequest): Promise<BackupResult> {
+  const started = request.clock.now();
+  if (request.signal.aborted) throw abortReason(request.signal);
+  const tracker = new ProgressTracker({
+    tables: request.tables,
+    postDataItems: 0,
+    clock: request.clock,
+    onSnapshot: request.onProgress,
+  });
+  const child = request.runner.spawn(request.tools.pgDump, pgDumpArgs(request), {
+    env: { ...request.target.env, PGAPPNAME: request.applicationName ?? 'pgbs-backup' },
+  });
+  child.stdin.end();
+  const detach = killOnAbort(request.signal, [child]);
+  const stderr = new LineTail(100);
+  const digest = new DigestStream((bytes) => tracker.setBytes(bytes));
+  const stages = request.format === 'plain' ? [createGzip({ level: request.compressionLevel ?? 6 })] : [];
+  try {
+    const [exit] = await Promise.all([
+      child.exit,
+      forEachLine(child.stderr, (line) => {
+        stderr.push(line);
+        const event = parseDumpVerboseLine(line);
+        if (event) tracker.handle(event);
+      }),
+      pipeline([child.stdout as Readable, ...stages, digest, request.sink]).catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      }),
+    ]);
+    if (request.signal.aborted) throw abortReason(request.signal);
+    if (exit.code !== 0) {
+      throw classifyToolFailure('pg_dump', stderr.all(), 'pg/tool-failed', { target: request.target.display });
+    }
+    tracker.finish();
+    return {
+      bytes: digest.bytes,
+      sha256: digest.sha256(),
+      tableCount: request.tables.length,
+      durationMs: request.clock.now() - started,
+    };
+  } catch (error) {
+    if (request.signal.aborted) throw abortReason(request.signal);
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new EngineError('backup/disk-full', 'The backup storage is full: the backup was not kept.');
+    }
+    throw error;
+  } finally {
+    detach();
+    tracker.dispose?.();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Stable error codes. Clients (CLI, GraphQL, panel) map these to messages;
+ * the codes never change meaning once released.
+ */
+export type ErrorCode =
+  | 'pg/version-mismatch'
+  | 'pg/tool-not-found'
+  | 'pg/connection-failed'
+  | 'pg/tool-failed'
+  | 'backup/not-found'
+  | 'backup/in-use'
+  | 'backup/checksum-mismatch'
+  | 'backup/file-missing'
+  | 'backup/disk-full'
+  | 'archive/unknown-format'
+  | 'archive/corrupt'
+  | 'archive/truncated'
+  | 'archive/too-new'
+  | 'archive/empty'
+  | 'restore/unsafe-sql'
+  | 'restore/failed'
+  | 'restore/missing-role'
+  | 'restore/confirmation-mismatch'
+  | 'job/cancelled'
+  | 'job/timeout'
+  | 'job/busy'
+  | 'job/not-found'
+  | 'job/interrupted'
+  | 'config/invalid'
+  | 'input/invalid';
+
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function isEngineError(error: unknown, code?: ErrorCode): error is EngineError {
+  return error instanceof EngineError && (code === undefined || error.code === code);
+}

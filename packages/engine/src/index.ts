@@ -1,0 +1,12 @@
+export * from './errors.js';
+export * from './clock.js';
+export * from './engine.js';
+export * from './pg/connection.js';
+export * from './pg/process.js';
+export * from './pg/tools.js';
+export type { TableSize } from './pg/catalog.js';
+export * from './archive/sniff.js';
+export * from './archive/inspect.js';
+export * from './backup/run-backup.js';
+export * from './restore/run-restore.js';
+export type { ProgressSnapshot } from './progress/progress-tracker.js';

@@ -1,0 +1,79 @@
+import { EngineError } from '../errors.js';
+import type { PgTarget } from './connection.js';
+import type { ProcessRunner } from './process.js';
+import { ToolFailure, runTool } from './run-tool.js';
+import { type PgVersion, versionFromNum } from './tools.js';
+
+/** What the engine needs to read from a server; psql does it so the engine needs no driver. */
+export interface CatalogReader {
+  serverVersion(target: PgTarget): Promise<PgVersion>;
+  tableSizes(target: PgTarget): Promise<TableSize[]>;
+}
+
+export interface TableSize {
+  schema: string;
+  name: string;
+  bytes: number;
+}
+
+const CONNECTION_FAILURE = /could not connect|connection to server|no pg_hba\.conf|password authentication failed|does not exist|could not translate host name|timeout expired/i;
+
+/** Turns a psql failure into a coded error without leaking anything but libpq's message. */
+export function connectionError(target: PgTarget, error: unknown): EngineError {
+  if (error instanceof ToolFailure) {
+    const message = error.stderr.find((line) => /error:/i.test(line)) ?? error.stderr.filter(Boolean).at(-1) ?? '';
+    const reason = message.replace(/^psql:\s*(error:\s*)?/, '').trim();
+    if (CONNECTION_FAILURE.test(reason)) {
+      return new EngineError('pg/connection-failed', `Cannot connect to ${target.display}: ${reason}`, {
+        target: target.display,
+      });
+    }
+    return new EngineError('pg/tool-failed', `A catalog query on ${target.display} failed: ${reason}`);
+  }
+  if (error instanceof EngineError) return error;
+  return new EngineError('pg/tool-failed', `A catalog query on ${target.display} failed: ${String(error)}`);
+}
+
+/** Runs one query whose single value is JSON, through psql. */
+export async function queryJson<T>(runner: ProcessRunner, psql: string, target: PgTarget, sql: string): Promise<T> {
+  try {
+    const { stdout } = await runTool(runner, psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+      env: { ...target.env, PGCONNECT_TIMEOUT: target.env.PGCONNECT_TIMEOUT ?? '10' },
+      input: sql,
+    });
+    return JSON.parse(stdout.trim()) as T;
+  } catch (error) {
+    throw connectionError(target, error);
+  }
+}
+
+const TABLE_SIZES_SQL = `
+SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', pg_table_size(c.oid))
+                ORDER BY n.nspname, c.relname), '[]')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%'
+  AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e');
+`;
+
+/**
+ * Reads through any psql: catalog queries work across versions, so the psql
+ * used here need not match the server (the dump tools are checked separately).
+ */
+export function psqlCatalogReader(runner: ProcessRunner, psql: string): CatalogReader {
+  return {
+    async serverVersion(target) {
+      const row = await queryJson<{ num: number; text: string }>(
+        runner,
+        psql,
+        target,
+        `SELECT json_build_object('num', current_setting('server_version_num')::int, 'text', current_setting('server_version'));`,
+      );
+      return versionFromNum(row.num, row.text);
+    },
+    tableSizes: (target) => queryJson<TableSize[]>(runner, psql, target, TABLE_SIZES_SQL),
+  };
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { ArchiveFormat } from '../archive/sniff.js';
+import type { Clock } from '../clock.js';
+import { EngineError } from '../errors.js';
+import { abortReason, killOnAbort } from '../pg/abort.js';
+import type { TableSize } from '../pg/catalog.js';
+import type { PgTarget } from '../pg/connection.js';
+import type { ProcessRunner, RunningProcess } from '../pg/process.js';
+import { classifyToolFailure } from '../pg/tool-errors.js';
+import { type PgTools, type PgVersion, supportsRestrict } from '../pg/tools.js';
+import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
+import { parseRestoreVerboseLine } from '../progress/verbose-lines.js';
+import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
+import { ByteCounter } from '../streams/digest.js';
+import { LineTail, forEachLine } from '../streams/lines.js';
+import { resetDatabaseSql } from './reset-database.js';
+
+export interface RestoreOptions {
+  /** Skip ALTER ... OWNER: for targets that lack the backup's roles. */
+  noOwner: boolean;
+  /** Skip GRANT/REVOKE: same reason. */
+  noPrivileges: boolean;
+}
+
+export interface RestoreRequest {
+  runner: ProcessRunner;
+  clock: Clock;
+  tools: PgTools;
+  target: PgTarget;
+  serverVersion: PgVersion;
+  source: { path: string; format: ArchiveFormat; sizeBytes: number };
+  options: RestoreOptions;
+  /** Table sizes stored with the backup, to weight progress; empty for foreign files. */
+  tables: readonly TableSize[];
+  /** Post-data entries counted from the archive's TOC. */
+  postDataItems: number;
+  signal: AbortSignal;
+  onProgress: (snapshot: ProgressSnapshot) => void;
+  /** How long a DROP waits for locks other sessions hold before the restore gives up. */
+  lockTimeoutSeconds?: number;
+}
+
+/**
+ * Replaces the target's whole content in one transaction:
+ *
+ *   \restrict KEY; BEGIN; reset; <pg_restore script or plain SQL, guarded>; COMMIT;
+ *
+ * streamed into one psql with ON_ERROR_STOP. psql stops at the first error and
+ * its session ends, so the server rolls everything back: the database is either
+ * wholly the backup or exactly as before. COMMIT is written only after the
+ * source was read completely and its producer exited cleanly.
+ */
+export async function runRestore(request: RestoreRequest): Promise<{ durationMs: number }> {
+  const started = request.clock.now();
+  if (request.signal.aborted) throw abortReason(request.signal);
+  if (!supportsRestrict(request.tools.version)) {
+    throw new EngineError(
+      'pg/version-mismatch',
+      `psql ${request.tools.version.text} cannot run restores safely (it lacks \\restrict). Install client tools 15.14, 16.10, 17.6 or newer.`,
+    );
+  }
+  const tracker = new ProgressTracker({
+    tables: request.tables,
+    postDataItems: request.postDataItems,
+    clock: request.clock,
+    onSnapshot: request.onProgress,
+  });
+  const psql = request.runner.spawn(
+    request.tools.psql,
+    ['--no-psqlrc', '--quiet', '--echo-errors', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
+    { env: { ...request.target.env, PGAPPNAME: 'pgbs-restore' } },
+  );
+  psql.stdout.resume(); // results of the script's SELECTs (large objects); not needed
+  const psqlErrors = new LineTail(40);
+  const psqlStderr = forEachLine(psql.stderr, (line) => psqlErrors.push(line));
+
+  const input = new ByteCounter((bytes) => tracker.setBytes(bytes));
+  const producer = startProducer(request, input, tracker);
+  const children = producer.child ? [psql, producer.child] : [psql];
+  const detach = killOnAbort(request.signal, children);
+
+  const key = randomBytes(24).toString('hex');
+  async function* script(): AsyncGenerator<Buffer> {
+    // Our own \restrict first: from here on psql refuses every meta-command.
+    yield Buffer.from(`\\restrict ${key}\nBEGIN;\n${resetDatabaseSql(request.lockTimeoutSeconds ?? 60, request.serverVersion.major)}`);
+    for await (const chunk of producer.body) yield chunk as Buffer;
+    await producer.done();
+    yield Buffer.from('\nCOMMIT;\n');
+  }
+
+  try {
+    const feeding = pipeline(Readable.from(script()), psql.stdin);
+    const fed = await feeding.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    if (fed !== null) {
+      // Stop psql before it can see end-of-input: no COMMIT was sent, so nothing commits.
+      psql.kill('SIGKILL');
+      producer.child?.kill('SIGKILL');
+    }
+    const [exit] = await Promise.all([psql.exit, psqlStderr]);
+    if (request.signal.aborted) throw abortReason(request.signal);
+    if (exit.code !== 0 && fed === null) {
+      throw restoreFailure(psqlErrors.all());
+    }
+    if (fed !== null) {
+      if (exit.code !== 0 && exit.signal === null) throw restoreFailure(psqlErrors.all());
+      throw fed;
+    }
+    if (exit.code !== 0) throw restoreFailure(psqlErrors.all());
+    tracker.finish();
+    return { durationMs: request.clock.now() - started };
+  } catch (error) {
+    if (request.signal.aborted) throw abortReason(request.signal);
+    throw error;
+  } finally {
+    detach();
+    for (const child of children) child.kill('SIGKILL');
+    tracker.dispose();
+  }
+}
+
+interface Producer {
+  body: Readable;
+  child?: RunningProcess;
+  /** Resolves when the source was produced completely; rejects with a coded error otherwise. */
+  done(): Promise<void>;
+}
+
+/** The guarded SQL text: pg_restore's script for archives, the file itself for plain SQL. */
+function startProducer(request: RestoreRequest, input: ByteCounter, tracker: ProgressTracker): Producer {
+  const file = createReadStream(request.source.path);
+  const guard: Transform = plainSqlGuardStream();
+  if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
+    const stages = request.source.format === 'plain-gzip' ? [createGunzip()] : [];
+    const flowing = pipeline([file, input, ...stages, guard]).catch((error: unknown) => {
+      throw gzipError(error);
+    });
+    // The guard is the body; errors surface through its iteration and through done().
+    flowing.catch(() => {});
+    return { body: guard, done: () => flowing };
+  }
+  const args = ['--verbose', '--file', '-'];
+  if (request.options.noOwner) args.push('--no-owner');
+  if (request.options.noPrivileges) args.push('--no-privileges');
+  const child = request.runner.spawn(request.tools.pgRestore, args);
+  const stderr = new LineTail(60);
+  const reading = forEachLine(child.stderr, (line) => {
+    stderr.push(line);
+    const event = parseRestoreVerboseLine(line);
+    if (event) tracker.handle(event);
+  });
+  const feeding = pipeline(file, input, child.stdin).catch(() => {
+    // pg_restore stops reading at a fatal error; its exit status tells why.
+  });
+  const output = pipeline(child.stdout, guard);
+  output.catch(() => {});
+  return {
+    body: guard,
+    child,
+    async done() {
+      const [exit] = await Promise.all([child.exit, reading, feeding, output]);
+      if (exit.code !== 0) throw classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
+    },
+  };
+}
+
+function gzipError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR') return new EngineError('archive/truncated', 'The gzip file is truncated.');
+  if (code === 'Z_DATA_ERROR') return new EngineError('archive/corrupt', 'The gzip file is corrupt.');
+  return error;
+}
+
+/** psql's words for the failed statement, mapped to a code a user can act on. */
+function restoreFailure(stderr: readonly string[]): EngineError {
+  const error = classifyToolFailure('psql', stderr, 'restore/failed');
+  const statement = failedStatement(stderr);
+  const lockTimeout = stderr.some((line) => /canceling statement due to lock timeout/.test(line));
+  const message = lockTimeout
+    ? `The target database is busy: other sessions hold locks the restore needs. Nothing was changed. (${error.details.detail as string})`
+    : `${error.message} Nothing was changed: the restore was rolled back.`;
+  return new EngineError(error.code, message, { ...error.details, statement, lockTimeout });
+}
+
+/** With --echo-errors psql prints the failed statement after the error lines. */
+function failedStatement(stderr: readonly string[]): string | undefined {
+  const index = stderr.findIndex((line) => /^psql:.*(ERROR|FATAL):/.test(line));
+  if (index < 0) return undefined;
+  const statement = stderr
+    .slice(index + 1)
+    .filter((line) => !/^(DETAIL|HINT|CONTEXT|LINE \d+):|^\s*\^\s*$/.test(line))
+    .join('\n')
+    .trim();
+  return statement ? statement.slice(0, 1000) : undefined;
+}

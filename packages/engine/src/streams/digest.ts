@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+
+/** A pass-through that hashes and counts what flows through it: files are never read twice. */
+export class DigestStream extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(private readonly onBytes: (bytes: number) => void = () => {}) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    this.onBytes(this.bytes);
+    this.push(chunk);
+    callback();
+  }
+
+  /** Valid once the stream has finished. */
+  sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+}
+
+/** Counts bytes without hashing (restore input progress). */
+export class ByteCounter extends Transform {
+  bytes = 0;
+  constructor(private readonly onBytes: (bytes: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.bytes += chunk.length;
+    this.onBytes(this.bytes);
+    this.push(chunk);
+    callback();
+  }
+}

@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  type TestDatabase,
+  createTestDatabase,
+  diffFingerprints,
+  fingerprint,
+  loadFeatureRichSchema,
+  withSql,
+} from '@pgbs/test-support';
+import {
+  EngineError,
+  createToolResolver,
+  inspectArchive,
+  nodeProcessRunner,
+  parsePgUrl,
+  systemClock,
+} from '../../src/index.js';
+import { backupTo, resolver, restoreFrom, tempDir } from './harness.js';
+
+const adminUrl = inject('pgAdminUrl');
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<EngineError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error, `expected ${code}`).toBeInstanceOf(EngineError);
+  expect((error as EngineError).code, (error as Error).message).toBe(code);
+  return error as EngineError;
+}
+
+describe('restores that must change nothing', () => {
+  let target: TestDatabase;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+
+  beforeAll(async () => {
+    work = await tempDir();
+    target = await createTestDatabase(adminUrl, 'fail_target');
+    await loadFeatureRichSchema(target.url);
+  });
+  afterAll(async () => {
+    await target?.drop();
+    await work?.remove();
+  });
+
+  it('rolls back a restore that fails late on a missing role, and succeeds with no-owner', async () => {
+    const role = `ghost_${randomBytes(4).toString('hex')}`;
+    const source = await createTestDatabase(adminUrl, 'fail_roles');
+    const file = path.join(work.dir, 'roles.dump');
+    try {
+      await withSql(source.url, (sql) =>
+        sql.unsafe(`
+          CREATE TABLE public.first_table AS SELECT g AS id FROM generate_series(1, 1000) g;
+          CREATE SCHEMA zzz_last;
+          CREATE TABLE zzz_last.owned_by_ghost (id int);
+          CREATE ROLE ${role};
+          ALTER TABLE zzz_last.owned_by_ghost OWNER TO ${role};`),
+      );
+      await backupTo(source.url, file, 'custom');
+      await withSql(source.url, (sql) => sql.unsafe(`DROP TABLE zzz_last.owned_by_ghost; DROP ROLE ${role};`));
+
+      const before = await fingerprint(target.url);
+      const error = await expectCode(restoreFrom(target.url, file), 'restore/missing-role');
+      expect(error.message).toContain(role);
+      expect(error.message).toMatch(/no-owner/);
+      expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+
+      await restoreFrom(target.url, file, { noOwner: true });
+      const tables = await withSql(target.url, (sql) => sql`SELECT count(*)::int AS n FROM public.first_table`);
+      expect(tables[0]!.n).toBe(1000);
+      await loadFeatureRichSchemaAfterReset(target);
+    } finally {
+      await source.drop();
+    }
+  });
+
+  it('refuses plain SQL with psql meta-commands before running anything', async () => {
+    const marker = path.join(work.dir, `pwned-${randomBytes(4).toString('hex')}`);
+    const file = path.join(work.dir, 'evil.sql');
+    await writeFile(file, `CREATE TABLE public.evil (id int);\n\\! touch ${marker}\n`);
+    const before = await fingerprint(target.url);
+    await expectCode(restoreFrom(target.url, file), 'restore/unsafe-sql');
+    expect(existsSync(marker)).toBe(false);
+    expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+  });
+
+  it('refuses plain SQL that would commit half-way', async () => {
+    const file = path.join(work.dir, 'commit.sql');
+    await writeFile(file, 'CREATE TABLE public.half (id int);\nCOMMIT;\nSELECT 1/0;\n');
+    const before = await fingerprint(target.url);
+    await expectCode(restoreFrom(target.url, file), 'restore/unsafe-sql');
+    expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+  });
+
+  it('rolls back when a statement fails and names it', async () => {
+    const file = path.join(work.dir, 'failing.sql');
+    await writeFile(file, 'CREATE TABLE public.partial_table (id int);\nINSERT INTO public.partial_table VALUES (1);\nSELECT no_such_function();\n');
+    const before = await fingerprint(target.url);
+    const error = await expectCode(restoreFrom(target.url, file), 'restore/failed');
+    expect(error.message).toContain('no_such_function');
+    expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+  });
+
+  async function loadFeatureRichSchemaAfterReset(db: TestDatabase) {
+    // The no-owner restore replaced the fixture; put it back for the following tests.
+    await withSql(db.url, (sql) => sql.unsafe('DROP SCHEMA IF EXISTS zzz_last CASCADE; DROP TABLE public.first_table;'));
+    await loadFeatureRichSchema(db.url);
+  }
+});
+
+describe('files that are not valid backups', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let source: TestDatabase;
+  let good: string;
+  let goodGz: string;
+
+  beforeAll(async () => {
+    work = await tempDir();
+    source = await createTestDatabase(adminUrl, 'bad_files');
+    await withSql(source.url, (sql) =>
+      sql.unsafe(`CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 50000) g;`),
+    );
+    good = path.join(work.dir, 'good.dump');
+    goodGz = path.join(work.dir, 'good.sql.gz');
+    await backupTo(source.url, good, 'custom');
+    await backupTo(source.url, goodGz, 'plain');
+  });
+  afterAll(async () => {
+    await source?.drop();
+    await work?.remove();
+  });
+
+  const inspect = async (file: string) => {
+    const { tools } = await resolver.prepare(parsePgUrl(source.url));
+    return inspectArchive({ runner: nodeProcessRunner, tools, path: file, signal: new AbortController().signal });
+  };
+
+  it('accepts and summarises a good archive', async () => {
+    const summary = await inspect(good);
+    expect(summary.format).toBe('custom');
+    expect(summary.tables).toEqual(['public.t']);
+    expect(summary.sourceServerVersion).toMatch(/^15\./);
+    expect(summary.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a truncated custom archive', async () => {
+    const file = path.join(work.dir, 'truncated.dump');
+    await writeFile(file, await readFile(good));
+    await truncate(file, Math.floor((await stat(file)).size / 2));
+    await expectCode(inspect(file), 'archive/truncated');
+  });
+
+  it('refuses a corrupted custom archive', async () => {
+    const bytes = await readFile(good);
+    for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 64; i++) bytes[i] = bytes[i]! ^ 0xff;
+    const file = path.join(work.dir, 'corrupt.dump');
+    await writeFile(file, bytes);
+    const error = await inspect(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(['archive/corrupt', 'archive/truncated']).toContain((error as EngineError).code);
+  });
+
+  it('refuses a truncated and a corrupt gzip file', async () => {
+    const truncated = path.join(work.dir, 'truncated.sql.gz');
+    const bytes = await readFile(goodGz);
+    await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expectCode(inspect(truncated), 'archive/truncated');
+    const corrupt = path.join(work.dir, 'corrupt.sql.gz');
+    const flipped = Buffer.from(bytes);
+    for (let i = 100; i < 200; i++) flipped[i] = flipped[i]! ^ 0x5a;
+    await writeFile(corrupt, flipped);
+    await expectCode(inspect(corrupt), 'archive/corrupt');
+  });
+
+  it('refuses random bytes, an empty file and a gzipped binary', async () => {
+    const random = path.join(work.dir, 'random.dump');
+    await writeFile(random, randomBytes(10_000));
+    await expectCode(inspect(random), 'archive/unknown-format');
+    const empty = path.join(work.dir, 'empty.sql');
+    await writeFile(empty, '');
+    await expectCode(inspect(empty), 'archive/empty');
+    const gzBinary = path.join(work.dir, 'binary.sql.gz');
+    await writeFile(gzBinary, gzipSync(randomBytes(1000)));
+    const error = await inspect(gzBinary).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineError);
+  });
+});
+
+describe('tool versions', () => {
+  it('reports a client older than the server before any work starts', async () => {
+    const work = await tempDir();
+    try {
+      const bin = path.join(work.dir, 'bin');
+      await mkdir(bin);
+      for (const tool of ['pg_dump', 'pg_restore', 'psql']) {
+        const script = path.join(bin, tool);
+        await writeFile(script, `#!/bin/sh\necho "${tool} (PostgreSQL) 12.3"\n`);
+        await chmod(script, 0o755);
+      }
+      const old = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: bin });
+      const server = createToolResolver({ runner: nodeProcessRunner, clock: systemClock });
+      // The catalog query needs a real psql: use the machine's, then select from the old directory.
+      const target = parsePgUrl(adminUrl);
+      const { serverVersion } = await server.prepare(target);
+      const error = await expectCode(old.selectTools(serverVersion), 'pg/version-mismatch');
+      expect(error.message).toContain('12.3');
+      expect(error.message).toContain(serverVersion.text);
+    } finally {
+      await work.remove();
+    }
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a restore mid-way and leaves the database as it was', async () => {
+    const work = await tempDir();
+    const source = await createTestDatabase(adminUrl, 'cancel_src');
+    const target = await createTestDatabase(adminUrl, 'cancel_dst');
+    try {
+      await withSql(source.url, (sql) =>
+        sql.unsafe(`CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 8) AS v FROM generate_series(1, 400000) g;
+                    CREATE INDEX big_v ON big (v);`),
+      );
+      await loadFeatureRichSchema(target.url);
+      const file = path.join(work.dir, 'big.dump');
+      await backupTo(source.url, file, 'custom');
+      const before = await fingerprint(target.url);
+      const controller = new AbortController();
+      const restoring = restoreFrom(target.url, file, {}, controller.signal, (s) => {
+        if (s.percent > 0 && !controller.signal.aborted) controller.abort();
+      });
+      await expectCode(restoring, 'job/cancelled');
+      expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+    } finally {
+      await source.drop();
+      await target.drop();
+      await work.remove();
+    }
+  });
+});

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Config {
+  /** Both set: use these servers. Neither set: run an embedded PostgreSQL under dataDir. */
+  databases: { mode: 'external'; targetUrl: string; metadataUrl: string } | { mode: 'embedded'; port: number };
+  dataDir: string;
+  backupDir: string;
+  port: number;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  /** Where pg_dump / pg_restore / psql live; unset: PATH and /usr/lib/postgresql/<n>/bin. */
+  pgBinDir: string | undefined;
+  /** pg_dump -Z for custom format and gzip's level for plain; unset keeps the defaults. */
+  compressionLevel: number | undefined;
+  jobTimeoutSeconds: number;
+  lockTimeoutSeconds: number;
+  maxUploadBytes: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the environment once; every bad variable is reported together. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string): string | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
+    if (!/^postgres(ql)?:\/\//.test(raw)) problems.push(`${name} must be a postgres:// URL`);
+    return raw;
+  };
+
+  const targetUrl = url('DATABASE_URL');
+  const metadataUrl = url('METADATA_DATABASE_URL');
+  if (Boolean(targetUrl) !== Boolean(metadataUrl)) {
+    problems.push(
+      'set both DATABASE_URL and METADATA_DATABASE_URL (to use existing servers) or neither (embedded PostgreSQL)',
+    );
+  }
+  if (targetUrl && metadataUrl && sameDatabase(targetUrl, metadataUrl)) {
+    problems.push('METADATA_DATABASE_URL must not be the target database: a restore would roll back the catalog');
+  }
+  const dataDir = path.resolve(REPO_ROOT, env.DATA_DIR || '.data');
+  const compression = env.BACKUP_COMPRESSION ? int('BACKUP_COMPRESSION', 0, 0, 9) : undefined;
+  const config: Config = {
+    databases:
+      targetUrl && metadataUrl
+        ? { mode: 'external', targetUrl, metadataUrl }
+        : { mode: 'embedded', port: int('EMBEDDED_PG_PORT', 54329, 1024, 65535) },
+    dataDir,
+    backupDir: path.resolve(REPO_ROOT, env.BACKUP_DIR || path.join(dataDir, 'backups')),
+    port: int('PORT', 4000, 0, 65535),
+    adminEmail: env.ADMIN_EMAIL || undefined,
+    adminPassword: env.ADMIN_PASSWORD || undefined,
+    pgBinDir: env.PG_BIN_DIR || undefined,
+    compressionLevel: compression,
+    jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
+    lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
+    maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+  };
+  if (env.ADMIN_EMAIL && !/^[^@\s]+@[^@\s]+$/.test(env.ADMIN_EMAIL)) problems.push('ADMIN_EMAIL must be an email address');
+  if (env.ADMIN_PASSWORD && env.ADMIN_PASSWORD.length < 12) problems.push('ADMIN_PASSWORD must be at least 12 characters');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function sameDatabase(a: string, b: string): boolean {
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    return x.hostname === y.hostname && (x.port || '5432') === (y.port || '5432') && x.pathname === y.pathname;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,32 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import * as schema from './schema.js';
+
+export type MetadataDb = ReturnType<typeof createMetadataDb>['db'];
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+/** Arbitrary but fixed: serialises migrations across processes starting at once. */
+const MIGRATION_LOCK_KEY = 7_240_113_001;
+
+/** The one connection pool to the metadata database. */
+export function createMetadataDb(url: string) {
+  const sql = postgres(url, { max: 5, onnotice: () => {}, connect_timeout: 10 });
+  const db = drizzle(sql, { schema });
+  return { sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Applies the committed migrations under an advisory lock. */
+export async function migrateMetadataDb(url: string): Promise<void> {
+  const lock = postgres(url, { max: 1, onnotice: () => {} });
+  const { db, close } = createMetadataDb(url);
+  try {
+    await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migrate(db, { migrationsFolder: MIGRATIONS });
+  } finally {
+    await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+    await lock.end({ timeout: 5 });
+    await close();
+  }
+}

@@ -1,0 +1,448 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, inArray, sql as rawSql } from 'drizzle-orm';
+import {
+  type ArchiveFormat,
+  type BackupFormat,
+  type Clock,
+  EngineError,
+  type PgTarget,
+  type Prepared,
+  type ProcessRunner,
+  type ProgressSnapshot,
+  type RestoreOptions,
+  type ToolResolver,
+  extensionFor,
+  inspectArchive,
+  readArchiveSummary,
+  isArchive,
+  runBackup,
+  runRestore,
+} from '@pgbs/engine';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { MetadataDb } from '../db/client.js';
+import { type BackupRow, backups, jobs } from '../db/schema.js';
+import { ACTIVE_STATES, type JobContext, type JobRunner, type StartedJob } from '../jobs/job-runner.js';
+import type { BackupStorage } from '../storage/local-storage.js';
+import type { BackupManifest } from '../storage/manifest.js';
+
+export type BackupOrigin = 'manual' | 'upload' | 'pre-restore-snapshot';
+
+export interface BackupServiceDeps {
+  db: MetadataDb;
+  storage: BackupStorage;
+  jobs: JobRunner;
+  audit: AuditLog;
+  runner: ProcessRunner;
+  clock: Clock;
+  tools: ToolResolver;
+  target: PgTarget;
+  compressionLevel?: number;
+  lockTimeoutSeconds: number;
+}
+
+export interface Actor {
+  /** Who asked (an email, "cli:<user>"); null for the system. */
+  name: string | null;
+  address?: string | null;
+}
+
+export interface RestoreRequestInput {
+  /** A stored backup, or a file on this machine (validated first). */
+  source: { backupId: string } | { filePath: string };
+  /** Must equal the target database's name. */
+  confirmation: string;
+  options: RestoreOptions & { safetySnapshot: boolean };
+}
+
+export type ArchiveContents = Awaited<ReturnType<typeof readArchiveSummary>>;
+
+const MAX_DESCRIPTION = 500;
+/** Share of a restore job's progress bar taken by its safety snapshot. */
+const SNAPSHOT_SHARE = 0.3;
+
+export class BackupService {
+  constructor(private readonly deps: BackupServiceDeps) {}
+
+  get targetDatabase(): string {
+    return this.deps.target.database;
+  }
+
+  async list(options: { limit?: number; offset?: number } = {}): Promise<BackupRow[]> {
+    return this.deps.db
+      .select()
+      .from(backups)
+      .orderBy(desc(backups.createdAt))
+      .limit(Math.min(options.limit ?? 50, 500))
+      .offset(options.offset ?? 0);
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.deps.db.select({ n: rawSql<number>`count(*)::int` }).from(backups);
+    return row?.n ?? 0;
+  }
+
+  async get(id: string): Promise<BackupRow> {
+    const row = isUuid(id) ? (await this.deps.db.select().from(backups).where(eq(backups.id, id)))[0] : undefined;
+    if (!row) throw new EngineError('backup/not-found', `No backup with id ${id}.`);
+    return row;
+  }
+
+  /** What an archive holds (from its TOC); null for plain SQL, which has no TOC. */
+  async contents(backup: BackupRow): Promise<ArchiveContents | null> {
+    if (!isArchive(backup.format as ArchiveFormat)) return null;
+    await this.requireFile(backup);
+    const prepared = await this.deps.tools.prepare(this.deps.target);
+    return readArchiveSummary({
+      runner: this.deps.runner,
+      tools: prepared.tools,
+      path: this.deps.storage.pathOf(backup.fileName),
+      signal: AbortSignal.timeout(60_000),
+    });
+  }
+
+  async createBackup(input: { description?: string; format?: BackupFormat }, actor: Actor): Promise<StartedJob> {
+    const description = validDescription(input.description);
+    const format = input.format ?? 'custom';
+    const prepared = await this.deps.tools.prepare(this.deps.target);
+    const started = await this.deps.jobs.start(
+      {
+        kind: 'backup',
+        params: { format, description, target: this.deps.target.display },
+        requestedBy: actor.name,
+        target: this.deps.target.display,
+        lock: 'shared',
+      },
+      async (context) => {
+        await this.dumpToStorage(context, prepared, { format, description, origin: 'manual' }, actor, (s) =>
+          context.progress({ ...s }),
+        );
+      },
+    );
+    void started.done.then((job) =>
+      this.deps.audit.record({
+        actor: actor.name,
+        address: actor.address,
+        action: 'backup.create',
+        outcome: job.state === 'succeeded' ? 'succeeded' : 'failed',
+        subjectId: job.backupId,
+        details: { jobId: job.id, format, errorCode: job.errorCode },
+      }),
+    );
+    return started;
+  }
+
+  async restore(input: RestoreRequestInput, actor: Actor): Promise<StartedJob> {
+    if (input.confirmation !== this.deps.target.database) {
+      throw new EngineError(
+        'restore/confirmation-mismatch',
+        `Type the target database's name ("${this.deps.target.database}") to confirm the restore. Nothing was changed.`,
+      );
+    }
+    const prepared = await this.deps.tools.prepare(this.deps.target);
+    const source = await this.restoreSource(input.source, prepared);
+    const started = await this.deps.jobs.start(
+      {
+        kind: 'restore',
+        params: {
+          target: this.deps.target.display,
+          options: input.options,
+          ...('filePath' in input.source ? { file: input.source.filePath } : {}),
+        },
+        backupId: source.backupId,
+        requestedBy: actor.name,
+        target: this.deps.target.display,
+        lock: 'exclusive',
+      },
+      async (context) => {
+        let share = 0;
+        if (input.options.safetySnapshot) {
+          share = SNAPSHOT_SHARE;
+          await this.dumpToStorage(
+            context,
+            prepared,
+            { format: 'custom', description: `Before restoring ${source.label}`, origin: 'pre-restore-snapshot' },
+            actor,
+            (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
+          );
+        }
+        await runRestore({
+          runner: this.deps.runner,
+          clock: this.deps.clock,
+          tools: prepared.tools,
+          serverVersion: prepared.serverVersion,
+          target: this.deps.target,
+          source: { path: source.path, format: source.format, sizeBytes: source.sizeBytes },
+          options: { noOwner: input.options.noOwner, noPrivileges: input.options.noPrivileges },
+          tables: source.tables,
+          postDataItems: source.postDataItems,
+          signal: context.signal,
+          lockTimeoutSeconds: this.deps.lockTimeoutSeconds,
+          onProgress: (s) => context.progress({ ...s, percent: round(share * 100 + s.percent * (1 - share)) }),
+        });
+      },
+    );
+    void started.done.then((job) =>
+      this.deps.audit.record({
+        actor: actor.name,
+        address: actor.address,
+        action: 'backup.restore',
+        outcome: job.state === 'succeeded' ? 'succeeded' : 'failed',
+        subjectId: source.backupId,
+        details: { jobId: job.id, source: source.label, options: input.options, errorCode: job.errorCode },
+      }),
+    );
+    return started;
+  }
+
+  /** Re-reads the whole file: checksum and size against the catalog, and every archive block. */
+  async verify(id: string, actor: Actor): Promise<StartedJob> {
+    const backup = await this.get(id);
+    const prepared = await this.deps.tools.prepare(this.deps.target);
+    return this.deps.jobs.start(
+      {
+        kind: 'verify',
+        params: { target: this.deps.target.display },
+        backupId: id,
+        requestedBy: actor.name,
+        target: `verify:${id}`,
+        lock: 'shared',
+      },
+      async (context) => {
+        let status: 'ok' | 'failed' = 'failed';
+        try {
+          await this.requireFile(backup);
+          const summary = await inspectArchive({
+            runner: this.deps.runner,
+            tools: prepared.tools,
+            path: this.deps.storage.pathOf(backup.fileName),
+            signal: context.signal,
+          });
+          if (summary.sha256 !== backup.sha256 || summary.sizeBytes !== backup.sizeBytes) {
+            throw new EngineError(
+              'backup/checksum-mismatch',
+              `The file no longer matches its checksum (expected ${backup.sha256.slice(0, 12)}…, found ${summary.sha256.slice(0, 12)}…): it was changed or damaged on disk.`,
+            );
+          }
+          status = 'ok';
+        } finally {
+          if (!context.signal.aborted) {
+            await this.deps.db
+              .update(backups)
+              .set({ verifyStatus: status, verifiedAt: new Date(this.deps.clock.now()) })
+              .where(eq(backups.id, id));
+          }
+          await this.deps.audit.record({
+            actor: actor.name,
+            address: actor.address,
+            action: 'backup.verify',
+            outcome: status === 'ok' ? 'succeeded' : 'failed',
+            subjectId: id,
+          });
+        }
+      },
+    );
+  }
+
+  async delete(id: string, actor: Actor): Promise<BackupRow> {
+    const backup = await this.get(id);
+    const [active] = await this.deps.db
+      .select({ id: jobs.id, kind: jobs.kind })
+      .from(jobs)
+      .where(and(eq(jobs.backupId, id), inArray(jobs.state, ACTIVE_STATES)));
+    if (active) {
+      throw new EngineError('backup/in-use', `The backup is in use by a running ${active.kind} job (${active.id}).`);
+    }
+    await this.deps.db.delete(backups).where(eq(backups.id, id));
+    await this.deps.storage.remove(backup.fileName);
+    await this.deps.audit.record({
+      actor: actor.name,
+      address: actor.address,
+      action: 'backup.delete',
+      outcome: 'succeeded',
+      subjectId: id,
+      details: { fileName: backup.fileName },
+    });
+    return backup;
+  }
+
+  /** Rebuilds the catalog from the manifests in storage (after losing the metadata database). */
+  async rescan(actor: Actor): Promise<{ added: string[]; removed: string[]; unreadable: string[] }> {
+    const { manifests, unreadable } = await this.deps.storage.listManifests();
+    const added: string[] = [];
+    for (const manifest of manifests) {
+      if (!(await this.deps.storage.exists(manifest.fileName))) {
+        unreadable.push(manifest.fileName);
+        continue;
+      }
+      const inserted = await this.deps.db
+        .insert(backups)
+        .values(rowFromManifest(manifest))
+        .onConflictDoNothing()
+        .returning({ id: backups.id });
+      if (inserted.length > 0) added.push(manifest.id);
+    }
+    const removed: string[] = [];
+    for (const row of await this.deps.db.select().from(backups)) {
+      if (!(await this.deps.storage.exists(row.fileName))) {
+        await this.deps.db.delete(backups).where(eq(backups.id, row.id));
+        removed.push(row.id);
+      }
+    }
+    await this.deps.audit.record({
+      actor: actor.name,
+      address: actor.address,
+      action: 'backup.rescan',
+      outcome: 'succeeded',
+      details: { added: added.length, removed: removed.length, unreadable },
+    });
+    return { added, removed, unreadable };
+  }
+
+  /** pg_dump into a partial file, then manifest + catalog row; nothing is kept on failure. */
+  private async dumpToStorage(
+    context: JobContext,
+    prepared: Prepared,
+    input: { format: BackupFormat; description: string; origin: BackupOrigin },
+    actor: Actor,
+    onProgress: (snapshot: ProgressSnapshot) => void,
+  ): Promise<BackupRow> {
+    const tables = await this.deps.tools.tableSizes(this.deps.target, prepared.tools);
+    const id = randomUUID();
+    const format: ArchiveFormat = input.format === 'custom' ? 'custom' : 'plain-gzip';
+    const fileName = backupFileName(this.deps.clock.now(), this.deps.target.database, id, format);
+    const partial = await this.deps.storage.createPartial(fileName);
+    await context.setPartialPath(partial.path);
+    try {
+      const result = await runBackup({
+        runner: this.deps.runner,
+        clock: this.deps.clock,
+        tools: prepared.tools,
+        target: this.deps.target,
+        format: input.format,
+        compressionLevel: this.deps.compressionLevel,
+        tables,
+        sink: partial.stream,
+        signal: context.signal,
+        onProgress,
+        lockWaitTimeoutSeconds: this.deps.lockTimeoutSeconds,
+        applicationName: `pgbs-backup-${context.jobId.slice(0, 8)}`,
+      });
+      const manifest: BackupManifest = {
+        manifestVersion: 1,
+        id,
+        fileName,
+        description: input.description,
+        format,
+        sizeBytes: result.bytes,
+        sha256: result.sha256,
+        serverVersion: prepared.serverVersion.text,
+        clientVersion: prepared.tools.version.text,
+        databaseName: this.deps.target.database,
+        durationMs: result.durationMs,
+        tableCount: result.tableCount,
+        tableSizes: tables,
+        origin: input.origin,
+        createdBy: actor.name,
+        createdAt: new Date(this.deps.clock.now()).toISOString(),
+      };
+      await partial.commit(manifest);
+      const [row] = (await this.deps.db.insert(backups).values(rowFromManifest(manifest)).returning()) as [BackupRow];
+      if (input.origin !== 'pre-restore-snapshot') {
+        await this.deps.db.update(jobs).set({ backupId: id }).where(eq(jobs.id, context.jobId));
+      }
+      await context.setPartialPath(null);
+      return row;
+    } catch (error) {
+      await partial.abort();
+      throw error;
+    }
+  }
+
+  private async restoreSource(source: RestoreRequestInput['source'], prepared: Prepared) {
+    const request = (path: string) => ({
+      runner: this.deps.runner,
+      tools: prepared.tools,
+      path,
+      signal: AbortSignal.timeout(10 * 60_000),
+    });
+    if ('backupId' in source) {
+      const backup = await this.get(source.backupId);
+      await this.requireFile(backup);
+      const path = this.deps.storage.pathOf(backup.fileName);
+      const format = backup.format as ArchiveFormat;
+      const summary = isArchive(format) ? await readArchiveSummary(request(path)) : null;
+      return {
+        backupId: backup.id,
+        label: `backup ${backup.fileName}`,
+        path,
+        format,
+        sizeBytes: backup.sizeBytes,
+        tables: backup.tableSizes,
+        postDataItems: summary?.postDataItems ?? 0,
+      };
+    }
+    // A file from outside: validated completely before anything runs.
+    const summary = await inspectArchive(request(source.filePath));
+    return {
+      backupId: null,
+      label: `file ${source.filePath}`,
+      path: source.filePath,
+      format: summary.format,
+      sizeBytes: summary.sizeBytes,
+      tables: [],
+      postDataItems: summary.postDataItems,
+    };
+  }
+
+  private async requireFile(backup: BackupRow): Promise<void> {
+    if (!(await this.deps.storage.exists(backup.fileName))) {
+      throw new EngineError(
+        'backup/file-missing',
+        `The file of backup ${backup.id} (${backup.fileName}) is missing from ${this.deps.storage.location}.`,
+      );
+    }
+  }
+}
+
+function validDescription(raw: string | undefined): string {
+  const description = (raw ?? '').trim();
+  if (description.length > MAX_DESCRIPTION) {
+    throw new EngineError('input/invalid', `The description is longer than ${MAX_DESCRIPTION} characters.`);
+  }
+  return description;
+}
+
+/** Generated from time, database and id: user text never becomes a path. */
+export function backupFileName(now: number, database: string, id: string, format: ArchiveFormat): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+  const safeDb = database.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'db';
+  return `${stamp}-${safeDb}-${id.slice(0, 8)}${extensionFor(format)}`;
+}
+
+function rowFromManifest(manifest: BackupManifest): typeof backups.$inferInsert {
+  return {
+    id: manifest.id,
+    fileName: manifest.fileName,
+    description: manifest.description,
+    format: manifest.format,
+    sizeBytes: manifest.sizeBytes,
+    sha256: manifest.sha256,
+    serverVersion: manifest.serverVersion,
+    clientVersion: manifest.clientVersion,
+    databaseName: manifest.databaseName,
+    durationMs: manifest.durationMs,
+    tableCount: manifest.tableCount,
+    tableSizes: manifest.tableSizes,
+    origin: manifest.origin,
+    createdBy: manifest.createdBy,
+    createdAt: new Date(manifest.createdAt),
+  };
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}

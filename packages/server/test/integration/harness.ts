@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type TestDatabase, createTestDatabase } from '@pgbs/test-support';
+import { type App, createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface TestEnv {
+  target: TestDatabase;
+  metadata: TestDatabase;
+  backupDir: string;
+  env: Record<string, string>;
+  startApp(): Promise<App>;
+  cleanup(): Promise<void>;
+}
+
+/** A target and a metadata database of their own, and a backup directory, for one test file. */
+export async function createTestEnv(adminUrl: string, prefix: string): Promise<TestEnv> {
+  const target = await createTestDatabase(adminUrl, `${prefix}_target`);
+  const metadata = await createTestDatabase(adminUrl, `${prefix}_meta`);
+  const backupDir = await mkdtemp(path.join(tmpdir(), `pgbs-${prefix}-`));
+  const env = {
+    DATABASE_URL: target.url,
+    METADATA_DATABASE_URL: metadata.url,
+    BACKUP_DIR: backupDir,
+    JOB_TIMEOUT_SECONDS: '300',
+    LOCK_TIMEOUT_SECONDS: '5',
+  };
+  const apps: App[] = [];
+  return {
+    target,
+    metadata,
+    backupDir,
+    env,
+    async startApp() {
+      const app = await createApp(loadConfig(env), silentLogger);
+      apps.push(app);
+      return app;
+    },
+    async cleanup() {
+      for (const app of apps) await app.close().catch(() => {});
+      await target.drop();
+      await metadata.drop();
+      await rm(backupDir, { recursive: true, force: true });
+    },
+  };
+}

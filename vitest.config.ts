@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/integration/**/*.test.ts'],
+          // One throwaway PostgreSQL for the whole run (or TEST_DATABASE_URL).
+          globalSetup: ['packages/test-support/src/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Tests share one server; each test file works in databases of its own.
+          fileParallelism: true,
+        },
+      },
+    ],
+  },
+});
