@@ -317,10 +317,12 @@ const policiesQuery = `
   FROM pg_policies`;
 
 // Large object comments are part of largeObjects; the rest are described by name. 16384 is
-// FirstNormalObjectId: built-in objects (e.g. the public schema's default comment) are skipped.
+// FirstNormalObjectId: built-in objects are skipped, except the public schema, which a restore
+// may recreate (then with a new OID), so its comment is compared by name.
 const commentsQuery = `
   SELECT pg_describe_object(d.classoid, d.objoid, d.objsubid) AS key, d.description
   FROM pg_description d
-  WHERE d.objoid >= 16384 AND d.classoid <> 'pg_largeobject'::regclass
+  WHERE (d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = 'public'::regnamespace))
+    AND d.classoid <> 'pg_largeobject'::regclass
     AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = d.classoid
       AND dep.objid = d.objoid AND dep.deptype = 'e')`;

@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { ProcessRunner } from '../pg/process.js';
@@ -13,6 +12,7 @@ import { parseTocList, type TocEntry } from '../progress/verbose-lines.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
 import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
+import { gunzipSqlStages, gzipError } from './gunzip.js';
 import { type ArchiveFormat, SNIFF_BYTES, isArchive, sniffFormat } from './sniff.js';
 
 export interface ArchiveSummary {
@@ -151,15 +151,12 @@ async function readWholePlainSql(
   digest: DigestStream,
   signal: AbortSignal,
 ): Promise<void> {
-  const stages = format === 'plain-gzip' ? [createGunzip()] : [];
+  const stages = format === 'plain-gzip' ? gunzipSqlStages() : [];
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   try {
     await pipeline([createReadStream(path), digest, ...stages, plainSqlGuardStream(), discard], { signal });
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'Z_BUF_ERROR') throw new EngineError('archive/truncated', 'The gzip file is truncated.');
-    if (code === 'Z_DATA_ERROR') throw new EngineError('archive/corrupt', 'The gzip file is corrupt.');
-    throw error;
+    throw gzipError(error);
   }
 }

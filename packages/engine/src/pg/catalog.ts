@@ -1,4 +1,5 @@
 import { EngineError } from '../errors.js';
+import type { TableSize } from '../progress/weights.js';
 import type { PgTarget } from './connection.js';
 import type { ProcessRunner } from './process.js';
 import { ToolFailure, runTool } from './run-tool.js';
@@ -10,11 +11,7 @@ export interface CatalogReader {
   tableSizes(target: PgTarget): Promise<TableSize[]>;
 }
 
-export interface TableSize {
-  schema: string;
-  name: string;
-  bytes: number;
-}
+export type { TableSize };
 
 const CONNECTION_FAILURE = /could not connect|connection to server|no pg_hba\.conf|password authentication failed|does not exist|could not translate host name|timeout expired/i;
 

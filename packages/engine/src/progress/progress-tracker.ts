@@ -61,6 +61,7 @@ export interface ProgressTrackerOptions {
 /** The number of catalog / pre-data steps is not known up front: half the schema share after this many. */
 const SCHEMA_HALF_STEPS = 25;
 const MAX_BEFORE_FINISH = 99.9;
+const LARGE_OBJECTS = qualifiedName(LARGE_OBJECTS_TABLE.schema, LARGE_OBJECTS_TABLE.name);
 
 interface Slot {
   name: string;
@@ -84,9 +85,12 @@ export class ProgressTracker {
   private readonly namedSteps = new Map<string, number[]>();
   private readonly anonymousSteps: number[] = [];
   private runningStep: number | null = null;
-  private stepsDone = 0;
   private readonly schemaWeight: number;
   private total: number;
+  // Kept as running sums: setBytes() runs for every chunk and must not walk thousands of tables.
+  private doneWeight = 0;
+  private tablesDone = 0;
+  private tablesTotal = 0;
 
   private schemaSteps = 0;
   private phaseIndex = 0;
@@ -105,15 +109,19 @@ export class ProgressTracker {
     this.parallel = options.parallel ?? false;
     this.startedAt = this.clock.now();
 
-    const largeObjects = qualifiedName(LARGE_OBJECTS_TABLE.schema, LARGE_OBJECTS_TABLE.name);
+    let dataWeight = 0;
     for (const table of options.tables) {
       const name = qualifiedName(table.schema, table.name);
       const slot = this.slots.get(name) ?? this.addSlot(name, 0, 0);
       // Two tables can print the same name ("a.b"."c" and "a"."b.c"): the lines cannot tell them apart.
-      slot.weight += tableWeight(table.bytes);
-      if (name !== largeObjects) slot.tables += 1;
+      const weight = tableWeight(table.bytes);
+      slot.weight += weight;
+      dataWeight += weight;
+      if (name !== LARGE_OBJECTS) {
+        slot.tables += 1;
+        this.tablesTotal += 1;
+      }
     }
-    const dataWeight = [...this.slots.values()].reduce((sum, slot) => sum + slot.weight, 0);
 
     const steps = options.postDataItems;
     let postWeight = 0;
@@ -198,7 +206,7 @@ export class ProgressTracker {
   beginFinishing(): void {
     if (this.closed) return;
     this.nextItem();
-    for (const slot of this.running) slot.state = 'done';
+    for (const slot of this.running) this.markDone(slot);
     this.running = [];
     this.enter('finishing');
     this.percent = MAX_BEFORE_FINISH;
@@ -227,16 +235,12 @@ export class ProgressTracker {
     const done = this.phase === 'done';
     const percent = done ? 100 : this.percent;
     const elapsedSeconds = (now - this.startedAt) / 1000;
-    const tables = [...this.slots.values()];
-    const tablesTotal = tables.reduce((sum, slot) => sum + slot.tables, 0);
     return {
       phase: this.phase,
       percent,
       currentTable: [...this.running].reverse().find((slot) => slot.tables > 0)?.name ?? null,
-      tablesDone: done
-        ? tablesTotal
-        : tables.reduce((sum, slot) => sum + (slot.state === 'done' ? slot.tables : 0), 0),
-      tablesTotal,
+      tablesDone: done ? this.tablesTotal : this.tablesDone,
+      tablesTotal: this.tablesTotal,
       bytes: this.bytes,
       etaSeconds: done
         ? 0
@@ -275,10 +279,10 @@ export class ProgressTracker {
 
   /** In a sequential run, a new item means the previous one is done. */
   private nextItem(): void {
-    if (this.runningStep !== null) this.stepsDone += this.runningStep;
+    if (this.runningStep !== null) this.doneWeight += this.runningStep;
     this.runningStep = null;
     if (this.parallel) return;
-    for (const slot of this.running) slot.state = 'done';
+    for (const slot of this.running) this.markDone(slot);
     this.running = [];
   }
 
@@ -291,8 +295,15 @@ export class ProgressTracker {
   }
 
   private complete(slot: Slot): void {
-    slot.state = 'done';
+    this.markDone(slot);
     this.running = this.running.filter((other) => other !== slot);
+  }
+
+  private markDone(slot: Slot): void {
+    if (slot.state === 'done') return;
+    slot.state = 'done';
+    this.doneWeight += slot.weight;
+    this.tablesDone += slot.tables;
   }
 
   /** "finished item N TABLE DATA <tag>" names the table without its schema. */
@@ -314,13 +325,13 @@ export class ProgressTracker {
   }
 
   private largeObjects(): Slot {
-    const name = qualifiedName(LARGE_OBJECTS_TABLE.schema, LARGE_OBJECTS_TABLE.name);
-    return this.slots.get(name) ?? this.addUnknownSlot(name, 0);
+    return this.slots.get(LARGE_OBJECTS) ?? this.addUnknownSlot(LARGE_OBJECTS, 0);
   }
 
   /** Not in the size list (created since it was read): counted with the minimum weight. */
   private addUnknownSlot(name: string, tables: number): Slot {
     this.total += MIN_WEIGHT;
+    this.tablesTotal += tables;
     return this.addSlot(name, MIN_WEIGHT, tables);
   }
 
@@ -331,11 +342,8 @@ export class ProgressTracker {
   }
 
   private update(): void {
-    let done = this.schemaWeight * this.schemaFraction() + this.stepsDone;
-    for (const slot of this.slots.values()) {
-      if (slot.state === 'done') done += slot.weight;
-      else if (slot.state === 'running') done += slot.weight * slot.fraction;
-    }
+    let done = this.schemaWeight * this.schemaFraction() + this.doneWeight;
+    for (const slot of this.running) done += slot.weight * slot.fraction;
     // The epsilon keeps 0.9 * 1000 from flooring to 899.
     const percent = Math.floor((1000 * done) / this.total + 1e-9) / 10;
     this.percent = Math.max(this.percent, Math.min(percent, MAX_BEFORE_FINISH));

@@ -86,9 +86,7 @@ const PRE_DATA = [
 ];
 
 /** Longest first, so "TABLE DATA" wins over "TABLE". */
-const KNOWN = [...DATA, ...POST_DATA, ...FOLLOWS_OBJECT, ...PRE_DATA].sort(
-  (a, b) => b.length - a.length,
-);
+const KNOWN = [...DATA, ...POST_DATA, ...FOLLOWS_OBJECT, ...PRE_DATA].sort((a, b) => b.length - a.length);
 
 const SECTIONS = new Map<string, TocSection>([
   ...DATA.map((d) => [d, 'data'] as const),

@@ -129,15 +129,13 @@ function parseTocEntries(text: string): TocEntry[] {
   });
 }
 
-function splitNames(
-  rest: string,
-  schemas: string[],
-): { schema: string | null; name: string; owner: string | null } {
+function splitNames(rest: string, schemas: string[]): { schema: string | null; name: string; owner: string | null } {
   const ownerAt = rest.lastIndexOf(' ');
   const owner = ownerAt < 0 ? '' : rest.slice(ownerAt + 1);
   const names = ownerAt < 0 ? rest : rest.slice(0, ownerAt);
-  const schema =
-    names.startsWith('- ') ? '-' : (schemas.find((s) => names.startsWith(`${s} `)) ?? names.split(' ', 1)[0] ?? '');
+  const schema = names.startsWith('- ')
+    ? '-'
+    : (schemas.find((s) => names.startsWith(`${s} `)) ?? names.split(' ', 1)[0] ?? '');
   return {
     schema: schema === '-' ? null : schema,
     name: names.slice(schema.length + 1),

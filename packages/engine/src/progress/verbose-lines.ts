@@ -32,7 +32,11 @@ export type VerboseEvent =
   | { type: 'large-objects-done'; count: number }
   /** Parallel mode (-j): the leader reports each item when its worker is done. */
   | { type: 'item-finished'; dumpId: number; kind: string; tag: string }
-  | { type: 'error' | 'warning' | 'detail' | 'hint'; message: string };
+  /** Tool messages by level ("pg_dump: error: ..."); a detail or hint adds to the error before it. */
+  | { type: 'error'; message: string }
+  | { type: 'warning'; message: string }
+  | { type: 'detail'; message: string }
+  | { type: 'hint'; message: string };
 
 /** `pg_dump -Fc/-Fd/-Fp --verbose` stderr. -Fp also prints pg_restore's messages (it runs the archiver). */
 export function parseDumpVerboseLine(line: string): VerboseEvent | null {

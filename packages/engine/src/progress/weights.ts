@@ -43,13 +43,7 @@ export const UNKNOWN_STEPS_MAX_SHARE = 0.5;
 export const LARGE_OBJECTS_TABLE = { schema: 'pg_catalog', name: 'pg_largeobject' } as const;
 
 /** The steps whose cost grows with the tables they read. */
-const HEAVY_STEPS = new Set([
-  'INDEX',
-  'CONSTRAINT',
-  'CHECK CONSTRAINT',
-  'FK CONSTRAINT',
-  'MATERIALIZED VIEW DATA',
-]);
+const HEAVY_STEPS = new Set(['INDEX', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT', 'MATERIALIZED VIEW DATA']);
 const RELATIONS = new Set(['TABLE', 'MATERIALIZED VIEW']);
 
 /** "<schema>.<name>", the form pg_dump and pg_restore print. */
@@ -81,10 +75,7 @@ export function postDataWeights(items: readonly PostDataItem[], dataWeight: numb
  * relation is missing from `sizes`, the step's cost is unknown (null). `sizes` may include
  * materialized views, which are not table data but are refreshed in post-data.
  */
-export function postDataItemsFromToc(
-  entries: readonly TocEntry[],
-  sizes: readonly TableSize[],
-): PostDataItem[] {
+export function postDataItemsFromToc(entries: readonly TocEntry[], sizes: readonly TableSize[]): PostDataItem[] {
   const byId = new Map(entries.map((entry) => [entry.dumpId, entry]));
   const bytesByName = new Map(sizes.map((s) => [qualifiedName(s.schema, s.name), s.bytes]));
   return entries

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzipSqlStages, gzipError } from '../archive/gunzip.js';
 import type { ArchiveFormat } from '../archive/sniff.js';
 import type { Clock } from '../clock.js';
 import { EngineError } from '../errors.js';
@@ -137,7 +137,7 @@ function startProducer(request: RestoreRequest, input: ByteCounter, tracker: Pro
   const file = createReadStream(request.source.path);
   const guard: Transform = plainSqlGuardStream();
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
-    const stages = request.source.format === 'plain-gzip' ? [createGunzip()] : [];
+    const stages = request.source.format === 'plain-gzip' ? gunzipSqlStages() : [];
     const flowing = pipeline([file, input, ...stages, guard]).catch((error: unknown) => {
       throw gzipError(error);
     });
@@ -168,13 +168,6 @@ function startProducer(request: RestoreRequest, input: ByteCounter, tracker: Pro
       if (exit.code !== 0) throw classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
     },
   };
-}
-
-function gzipError(error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'Z_BUF_ERROR') return new EngineError('archive/truncated', 'The gzip file is truncated.');
-  if (code === 'Z_DATA_ERROR') return new EngineError('archive/corrupt', 'The gzip file is corrupt.');
-  return error;
 }
 
 /** psql's words for the failed statement, mapped to a code a user can act on. */
