@@ -1,14 +1,13 @@
-import {
-  type PgTarget,
-  createToolResolver,
-  nodeProcessRunner,
-  parsePgUrl,
-  systemClock,
-} from '@pgbs/engine';
+import { type PgTarget, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
 import type { Config } from './config.js';
 import { type MetadataDb, createMetadataDb, migrateMetadataDb } from './db/client.js';
-import { type EmbeddedServer, ensureDatabase, seedDemoDatabase, startEmbeddedPostgres } from './embedded/embedded-postgres.js';
+import {
+  type EmbeddedServer,
+  ensureDatabase,
+  seedDemoDatabase,
+  startEmbeddedPostgres,
+} from './embedded/embedded-postgres.js';
 import { type JobEvents, createJobEvents } from './jobs/job-events.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { lockTarget } from './jobs/target-lock.js';

@@ -77,8 +77,10 @@ export function loadConfig(env: Env = process.env): Config {
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
   };
-  if (env.ADMIN_EMAIL && !/^[^@\s]+@[^@\s]+$/.test(env.ADMIN_EMAIL)) problems.push('ADMIN_EMAIL must be an email address');
-  if (env.ADMIN_PASSWORD && env.ADMIN_PASSWORD.length < 12) problems.push('ADMIN_PASSWORD must be at least 12 characters');
+  if (env.ADMIN_EMAIL && !/^[^@\s]+@[^@\s]+$/.test(env.ADMIN_EMAIL))
+    problems.push('ADMIN_EMAIL must be an email address');
+  if (env.ADMIN_PASSWORD && env.ADMIN_PASSWORD.length < 12)
+    problems.push('ADMIN_PASSWORD must be at least 12 characters');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

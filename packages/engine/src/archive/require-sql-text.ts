@@ -7,7 +7,10 @@ export function requireSqlText(): Transform {
   let head: Buffer | null = Buffer.alloc(0);
   const check = (bytes: Buffer) => {
     if (sniffFormat(bytes) !== 'plain') {
-      throw new EngineError('archive/unknown-format', 'The gzip file does not contain SQL text (only gzipped plain SQL is supported).');
+      throw new EngineError(
+        'archive/unknown-format',
+        'The gzip file does not contain SQL text (only gzipped plain SQL is supported).',
+      );
     }
   };
   return new Transform({

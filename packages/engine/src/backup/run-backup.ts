@@ -43,7 +43,9 @@ export interface BackupResult {
   durationMs: number;
 }
 
-export function pgDumpArgs(request: Pick<BackupRequest, 'format' | 'compressionLevel' | 'lockWaitTimeoutSeconds'>): string[] {
+export function pgDumpArgs(
+  request: Pick<BackupRequest, 'format' | 'compressionLevel' | 'lockWaitTimeoutSeconds'>,
+): string[] {
   // No --file: pg_dump writes to stdout then ("-f -" would create a file named "-").
   const args = ['--verbose', '--format', request.format === 'custom' ? 'custom' : 'plain'];
   if (request.format === 'custom' && request.compressionLevel !== undefined) {

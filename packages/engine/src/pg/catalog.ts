@@ -13,7 +13,8 @@ export interface CatalogReader {
 
 export type { TableSize };
 
-const CONNECTION_FAILURE = /could not connect|connection to server|no pg_hba\.conf|password authentication failed|does not exist|could not translate host name|timeout expired/i;
+const CONNECTION_FAILURE =
+  /could not connect|connection to server|no pg_hba\.conf|password authentication failed|does not exist|could not translate host name|timeout expired/i;
 
 /** Turns a psql failure into a coded error without leaking anything but libpq's message. */
 export function connectionError(target: PgTarget, error: unknown): EngineError {

@@ -30,10 +30,7 @@ export async function runTool(
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   child.stdin.end(options.input ?? '');
   try {
-    const [exit] = await Promise.all([
-      child.exit,
-      forEachLine(child.stderr, (line) => stderr.push(line)),
-    ]);
+    const [exit] = await Promise.all([child.exit, forEachLine(child.stderr, (line) => stderr.push(line))]);
     const result = { stdout: Buffer.concat(chunks).toString('utf8'), stderr: [...stderr.all()] };
     if (exit.code !== 0) {
       throw new ToolFailure(file, exit.code, exit.signal, result.stderr);

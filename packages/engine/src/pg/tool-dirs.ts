@@ -2,7 +2,10 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 /** PATH first, then Debian/Ubuntu's versioned directories, newest first. */
-export function defaultToolDirs(pathVariable = process.env.PATH ?? '', distributionRoot = '/usr/lib/postgresql'): string[] {
+export function defaultToolDirs(
+  pathVariable = process.env.PATH ?? '',
+  distributionRoot = '/usr/lib/postgresql',
+): string[] {
   const fromPath = pathVariable.split(path.delimiter).filter(Boolean);
   let versions: string[] = [];
   try {

@@ -40,7 +40,8 @@ const RULES: Rule[] = [
     explain: () => 'The file is not a PostgreSQL archive.',
   },
   {
-    pattern: /could not uncompress|invalid (stored )?block|corrupt|unrecognized data block type|could not decompress|zlib/i,
+    pattern:
+      /could not uncompress|invalid (stored )?block|corrupt|unrecognized data block type|could not decompress|zlib/i,
     code: 'archive/corrupt',
     explain: () => 'The archive is corrupt.',
   },
@@ -54,8 +55,7 @@ const RULES: Rule[] = [
 
 /** The first line that says what went wrong, without the tool's prefix. */
 export function firstErrorLine(stderr: readonly string[]): string | undefined {
-  const line =
-    stderr.find((l) => /\b(error|fatal|ERROR|FATAL):/.test(l)) ?? stderr.filter((l) => l.trim()).at(-1);
+  const line = stderr.find((l) => /\b(error|fatal|ERROR|FATAL):/.test(l)) ?? stderr.filter((l) => l.trim()).at(-1);
   return line?.replace(/^(pg_dump|pg_restore|psql)(:<stdin>:\d+)?:\s*/, '').trim();
 }
 

@@ -13,7 +13,7 @@ import type { ProcessRunner, RunningProcess } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import { type PgTools, type PgVersion, supportsRestrict } from '../pg/tools.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
-import { parseRestoreVerboseLine } from '../progress/verbose-lines.js';
+import { parseScriptEchoLine } from '../progress/verbose-lines.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
 import { ByteCounter } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
@@ -69,32 +69,46 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
     clock: request.clock,
     onSnapshot: request.onProgress,
   });
+  // --echo-all: psql echoes each statement just before running it, so the script's
+  // "-- Name: ...; Type: ..." headers time the work as the server does it (pg_restore's own
+  // stderr runs ahead by the whole post-data section). COPY data is never echoed. The last
+  // header also says which entry failed. (--echo-errors would replace --echo-all: one ECHO.)
   const psql = request.runner.spawn(
     request.tools.psql,
-    ['--no-psqlrc', '--quiet', '--echo-errors', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
+    ['--no-psqlrc', '--quiet', '--echo-all', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
     { env: { ...request.target.env, PGAPPNAME: 'pgbs-restore' } },
   );
-  psql.stdout.resume(); // results of the script's SELECTs (large objects); not needed
+  let currentEntry: string | undefined;
+  const echo = forEachLine(psql.stdout, (line) => {
+    const event = parseScriptEchoLine(line);
+    if (!event) return;
+    currentEntry = line.replace(/^--\s*/, '').replace(/; Owner: .*$/, '');
+    tracker.handle(event);
+  });
   const psqlErrors = new LineTail(40);
   const psqlStderr = forEachLine(psql.stderr, (line) => psqlErrors.push(line));
 
   const input = new ByteCounter((bytes) => tracker.setBytes(bytes));
-  const producer = startProducer(request, input, tracker);
+  const producer = startProducer(request, input);
   const children = producer.child ? [psql, producer.child] : [psql];
   const detach = killOnAbort(request.signal, children);
 
   const key = randomBytes(24).toString('hex');
   async function* script(): AsyncGenerator<Buffer> {
     // Our own \restrict first: from here on psql refuses every meta-command.
-    yield Buffer.from(`\\restrict ${key}\nBEGIN;\n${resetDatabaseSql(request.lockTimeoutSeconds ?? 60, request.serverVersion.major)}`);
+    yield Buffer.from(
+      `\\restrict ${key}\nBEGIN;\n${resetDatabaseSql(request.lockTimeoutSeconds ?? 60, request.serverVersion.major)}`,
+    );
     for await (const chunk of producer.body) yield chunk as Buffer;
     await producer.done();
+    // From here a cancel can no longer be honoured exactly (the COMMIT may already be done
+    // when psql dies), so it is not attempted: the job then reports what really happened.
+    detach();
     yield Buffer.from('\nCOMMIT;\n');
   }
 
   try {
-    const feeding = pipeline(Readable.from(script()), psql.stdin);
-    const fed = await feeding.then(
+    const fed = await pipeline(Readable.from(script()), psql.stdin).then(
       () => null,
       (error: unknown) => error,
     );
@@ -103,21 +117,16 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
       psql.kill('SIGKILL');
       producer.child?.kill('SIGKILL');
     }
-    const [exit] = await Promise.all([psql.exit, psqlStderr]);
-    if (request.signal.aborted) throw abortReason(request.signal);
-    if (exit.code !== 0 && fed === null) {
-      throw restoreFailure(psqlErrors.all());
+    const [exit] = await Promise.all([psql.exit, psqlStderr, echo]);
+    // Exit 0 means every statement, our COMMIT included, succeeded: the restore happened.
+    if (exit.code === 0 && fed === null) {
+      tracker.finish();
+      return { durationMs: request.clock.now() - started };
     }
-    if (fed !== null) {
-      if (exit.code !== 0 && exit.signal === null) throw restoreFailure(psqlErrors.all());
-      throw fed;
-    }
-    if (exit.code !== 0) throw restoreFailure(psqlErrors.all());
-    tracker.finish();
-    return { durationMs: request.clock.now() - started };
-  } catch (error) {
     if (request.signal.aborted) throw abortReason(request.signal);
-    throw error;
+    // psql stopped at an SQL error; its stdin then broke, so its words explain `fed` too.
+    if (exit.code !== null && exit.code !== 0) throw restoreFailure(psqlErrors.all(), currentEntry);
+    throw fed ?? restoreFailure(psqlErrors.all(), currentEntry);
   } finally {
     detach();
     for (const child of children) child.kill('SIGKILL');
@@ -133,7 +142,7 @@ interface Producer {
 }
 
 /** The guarded SQL text: pg_restore's script for archives, the file itself for plain SQL. */
-function startProducer(request: RestoreRequest, input: ByteCounter, tracker: ProgressTracker): Producer {
+function startProducer(request: RestoreRequest, input: ByteCounter): Producer {
   const file = createReadStream(request.source.path);
   const guard: Transform = plainSqlGuardStream();
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
@@ -145,16 +154,12 @@ function startProducer(request: RestoreRequest, input: ByteCounter, tracker: Pro
     flowing.catch(() => {});
     return { body: guard, done: () => flowing };
   }
-  const args = ['--verbose', '--file', '-'];
+  const args = ['--file', '-'];
   if (request.options.noOwner) args.push('--no-owner');
   if (request.options.noPrivileges) args.push('--no-privileges');
   const child = request.runner.spawn(request.tools.pgRestore, args);
   const stderr = new LineTail(60);
-  const reading = forEachLine(child.stderr, (line) => {
-    stderr.push(line);
-    const event = parseRestoreVerboseLine(line);
-    if (event) tracker.handle(event);
-  });
+  const reading = forEachLine(child.stderr, (line) => stderr.push(line));
   const feeding = pipeline(file, input, child.stdin).catch(() => {
     // pg_restore stops reading at a fatal error; its exit status tells why.
   });
@@ -171,24 +176,16 @@ function startProducer(request: RestoreRequest, input: ByteCounter, tracker: Pro
 }
 
 /** psql's words for the failed statement, mapped to a code a user can act on. */
-function restoreFailure(stderr: readonly string[]): EngineError {
+function restoreFailure(stderr: readonly string[], entry: string | undefined): EngineError {
   const error = classifyToolFailure('psql', stderr, 'restore/failed');
-  const statement = failedStatement(stderr);
   const lockTimeout = stderr.some((line) => /canceling statement due to lock timeout/.test(line));
+  const where = entry ? ` While restoring ${entry}.` : '';
   const message = lockTimeout
-    ? `The target database is busy: other sessions hold locks the restore needs. Nothing was changed. (${error.details.detail as string})`
-    : `${error.message} Nothing was changed: the restore was rolled back.`;
-  return new EngineError(error.code, message, { ...error.details, statement, lockTimeout });
-}
-
-/** With --echo-errors psql prints the failed statement after the error lines. */
-function failedStatement(stderr: readonly string[]): string | undefined {
-  const index = stderr.findIndex((line) => /^psql:.*(ERROR|FATAL):/.test(line));
-  if (index < 0) return undefined;
-  const statement = stderr
-    .slice(index + 1)
-    .filter((line) => !/^(DETAIL|HINT|CONTEXT|LINE \d+):|^\s*\^\s*$/.test(line))
-    .join('\n')
-    .trim();
-  return statement ? statement.slice(0, 1000) : undefined;
+    ? `The target database is busy: other sessions hold locks the restore needs. (${String(error.details.detail)})`
+    : error.message;
+  return new EngineError(error.code, `${message}${where} Nothing was changed: the restore was rolled back.`, {
+    ...error.details,
+    entry,
+    lockTimeout,
+  });
 }

@@ -13,9 +13,25 @@ export function plainSqlGuardStream(): Transform {
       const lines = (rest + chunk.toString('utf8')).split('\n');
       rest = lines.pop() ?? '';
       try {
-        cb(null, lines.map(filter).filter((l) => l !== null).map((l) => l + '\n').join(''));
-      } catch (e) { cb(e as Error); }
+        cb(
+          null,
+          lines
+            .map(filter)
+            .filter((l) => l !== null)
+            .map((l) => l + '\n')
+            .join(''),
+        );
+      } catch (e) {
+        cb(e as Error);
+      }
     },
-    flush(cb) { try { const l = filter(rest); cb(null, l ?? ''); } catch (e) { cb(e as Error); } },
+    flush(cb) {
+      try {
+        const l = filter(rest);
+        cb(null, l ?? '');
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
   });
 }

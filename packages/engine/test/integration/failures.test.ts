@@ -68,6 +68,7 @@ describe('restores that must change nothing', () => {
       const error = await expectCode(restoreFrom(target.url, file), 'restore/missing-role');
       expect(error.message).toContain(role);
       expect(error.message).toMatch(/no-owner/);
+      expect(error.message).toContain('owned_by_ghost');
       expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
 
       await restoreFrom(target.url, file, { noOwner: true });
@@ -100,7 +101,10 @@ describe('restores that must change nothing', () => {
 
   it('rolls back when a statement fails and names it', async () => {
     const file = path.join(work.dir, 'failing.sql');
-    await writeFile(file, 'CREATE TABLE public.partial_table (id int);\nINSERT INTO public.partial_table VALUES (1);\nSELECT no_such_function();\n');
+    await writeFile(
+      file,
+      'CREATE TABLE public.partial_table (id int);\nINSERT INTO public.partial_table VALUES (1);\nSELECT no_such_function();\n',
+    );
     const before = await fingerprint(target.url);
     const error = await expectCode(restoreFrom(target.url, file), 'restore/failed');
     expect(error.message).toContain('no_such_function');
@@ -109,7 +113,9 @@ describe('restores that must change nothing', () => {
 
   async function loadFeatureRichSchemaAfterReset(db: TestDatabase) {
     // The no-owner restore replaced the fixture; put it back for the following tests.
-    await withSql(db.url, (sql) => sql.unsafe('DROP SCHEMA IF EXISTS zzz_last CASCADE; DROP TABLE public.first_table;'));
+    await withSql(db.url, (sql) =>
+      sql.unsafe('DROP SCHEMA IF EXISTS zzz_last CASCADE; DROP TABLE public.first_table;'),
+    );
     await loadFeatureRichSchema(db.url);
   }
 });

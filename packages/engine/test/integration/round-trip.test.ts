@@ -38,7 +38,9 @@ describe('backup and atomic restore round trip', () => {
     await backupTo(source.url, files['plain-gzip'], 'plain');
     await pipeline(createReadStream(files['plain-gzip']), createGunzip(), createWriteStream(files.plain));
     // The engine never writes tar, but restores tar files made by pg_dump -Ft.
-    execFileSync(custom.prepared.tools.pgDump, ['-Ft', '-f', files.tar], { env: { ...process.env, ...parsePgUrl(source.url).env } });
+    execFileSync(custom.prepared.tools.pgDump, ['-Ft', '-f', files.tar], {
+      env: { ...process.env, ...parsePgUrl(source.url).env },
+    });
   });
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { EngineError } from '@pgbs/engine';
@@ -57,15 +58,19 @@ async function main(argv: string[]): Promise<number> {
   }
   const logger = consoleLogger({ quiet: true });
   const app = await createApp(loadConfig(), logger);
-  const actor: Actor = { name: `cli:${process.env.USER ?? 'unknown'}` };
+  const actor: Actor = { name: `cli:${userInfo().username}` };
   try {
     const key = `${group} ${command ?? ''}`;
     switch (key) {
       case 'backup create':
-        return await watch(app, values, await app.backups.createBackup(
-          { description: values.description, format: parseFormat(values.format) },
-          actor,
-        ));
+        return await watch(
+          app,
+          values,
+          await app.backups.createBackup(
+            { description: values.description, format: parseFormat(values.format) },
+            actor,
+          ),
+        );
       case 'backup list': {
         const rows = await app.backups.list({ limit: toInt(values.limit, 50), offset: toInt(values.offset, 0) });
         print(values, rows, () => formatBackupTable(rows));
@@ -82,7 +87,8 @@ async function main(argv: string[]): Promise<number> {
       case 'backup delete': {
         const id = required(arg, 'id');
         const backup = await app.backups.get(id);
-        if (!values.yes) await confirm(`Type the backup's file name (${backup.fileName}) to delete it: `, backup.fileName);
+        if (!values.yes)
+          await confirm(`Type the backup's file name (${backup.fileName}) to delete it: `, backup.fileName);
         const deleted = await app.backups.delete(id, actor);
         print(values, { deleted: deleted.id }, () => `Deleted backup ${deleted.id} (${deleted.fileName}).`);
         return 0;
@@ -98,24 +104,31 @@ async function main(argv: string[]): Promise<number> {
           );
           confirmation = await ask(`Type the database name (${database}) to confirm: `);
         }
-        return await watch(app, values, await app.backups.restore(
-          {
-            source,
-            confirmation,
-            options: {
-              noOwner: values['no-owner'],
-              noPrivileges: values['no-privileges'],
-              safetySnapshot: !values['no-snapshot'],
+        return await watch(
+          app,
+          values,
+          await app.backups.restore(
+            {
+              source,
+              confirmation,
+              options: {
+                noOwner: values['no-owner'],
+                noPrivileges: values['no-privileges'],
+                safetySnapshot: !values['no-snapshot'],
+              },
             },
-          },
-          actor,
-        ));
+            actor,
+          ),
+        );
       }
       case 'backup rescan': {
         const result = await app.backups.rescan(actor);
-        print(values, result, () =>
-          `Rescanned ${app.storage.location}: ${result.added.length} added, ${result.removed.length} removed from the catalog` +
-          (result.unreadable.length ? `, unreadable: ${result.unreadable.join(', ')}` : ''),
+        print(
+          values,
+          result,
+          () =>
+            `Rescanned ${app.storage.location}: ${result.added.length} added, ${result.removed.length} removed from the catalog` +
+            (result.unreadable.length ? `, unreadable: ${result.unreadable.join(', ')}` : ''),
         );
         return 0;
       }
@@ -182,7 +195,9 @@ function describeBackup(backup: BackupRow, contents: unknown): string {
   ];
   if (contents && typeof contents === 'object') {
     const c = contents as { entryCount: number; schemas: string[]; archiveVersion: string | null };
-    lines.push(`archive:     ${c.entryCount} entries, format ${c.archiveVersion ?? '?'}, schemas ${c.schemas.join(', ') || '-'}`);
+    lines.push(
+      `archive:     ${c.entryCount} entries, format ${c.archiveVersion ?? '?'}, schemas ${c.schemas.join(', ') || '-'}`,
+    );
   }
   return lines.join('\n');
 }
@@ -235,7 +250,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${error.message}\n\n${USAGE}`);
       process.exit(2);
     }
-    const code = error instanceof EngineError ? error.code : error instanceof ConfigError ? 'config/invalid' : 'internal';
+    const code =
+      error instanceof EngineError ? error.code : error instanceof ConfigError ? 'config/invalid' : 'internal';
     const message = error instanceof Error ? error.message : String(error);
     if (json) process.stdout.write(JSON.stringify({ error: { code, message } }, null, 2) + '\n');
     else process.stderr.write(`error [${code}]: ${message}\n`);

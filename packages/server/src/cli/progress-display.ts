@@ -36,7 +36,11 @@ export function createProgressDisplay(stream: NodeJS.WriteStream, now: () => num
     update(view: ProgressView) {
       if (stream.isTTY) {
         const columns = stream.columns || 100;
-        stream.write(`\r${progressLine(view).slice(0, columns - 1).padEnd(columns - 1)}`);
+        stream.write(
+          `\r${progressLine(view)
+            .slice(0, columns - 1)
+            .padEnd(columns - 1)}`,
+        );
         drawn = true;
         return;
       }

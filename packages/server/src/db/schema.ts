@@ -53,7 +53,9 @@ export const jobs = pgTable(
   },
   (t) => [
     index('jobs_created_at_idx').on(t.createdAt),
-    index('jobs_active_idx').on(t.state).where(sql`state in ('queued', 'running')`),
+    index('jobs_active_idx')
+      .on(t.state)
+      .where(sql`state in ('queued', 'running')`),
   ],
 );
 

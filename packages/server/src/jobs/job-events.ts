@@ -2,8 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { JobRow } from '../db/schema.js';
 
 export type JobEvent =
-  | { type: 'state'; job: JobRow }
-  | { type: 'progress'; jobId: string; progress: Record<string, unknown> };
+  { type: 'state'; job: JobRow } | { type: 'progress'; jobId: string; progress: Record<string, unknown> };
 
 /** In-process fan-out of job changes; the GraphQL layer subscribes through this. */
 export interface JobEvents {

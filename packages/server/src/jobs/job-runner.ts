@@ -29,6 +29,8 @@ export interface JobSpec {
   /** The target's display name; the lock is on it. */
   target: string;
   lock: LockMode;
+  /** Runs after the terminal state is stored and before `done` settles (auditing). */
+  onFinished?: (job: JobRow) => Promise<void>;
 }
 
 export interface StartedJob {
@@ -105,7 +107,11 @@ export class JobRunner {
         await lock.release().catch((error: unknown) => this.deps.logger.error('lock release failed', { error }));
       }
       await progress.stop();
-      return this.finish(id, outcome, progress.latest);
+      const finished = await this.finish(id, outcome, progress.latest);
+      await spec
+        .onFinished?.(finished)
+        .catch((error: unknown) => this.deps.logger.error('onFinished failed', { error }));
+      return finished;
     })();
     return { job, done };
   }
@@ -149,10 +155,15 @@ export class JobRunner {
 
   private outcomeOf(error: unknown, signal: AbortSignal): Outcome {
     const reason: unknown = signal.aborted ? signal.reason : error;
-    if (isEngineError(reason, 'job/cancelled')) return { state: 'cancelled', code: reason.code, message: reason.message };
+    if (isEngineError(reason, 'job/cancelled'))
+      return { state: 'cancelled', code: reason.code, message: reason.message };
     if (isEngineError(reason)) return { state: 'failed', code: reason.code, message: reason.message };
     this.deps.logger.error('job failed unexpectedly', { error });
-    return { state: 'failed', code: 'internal', message: 'The job failed because of an internal error (see the service log).' };
+    return {
+      state: 'failed',
+      code: 'internal',
+      message: 'The job failed because of an internal error (see the service log).',
+    };
   }
 
   /** The one place a job reaches a terminal state. */

@@ -20,7 +20,7 @@ import {
 } from '@pgbs/engine';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { MetadataDb } from '../db/client.js';
-import { type BackupRow, backups, jobs } from '../db/schema.js';
+import { type BackupRow, type JobRow, backups, jobs } from '../db/schema.js';
 import { ACTIVE_STATES, type JobContext, type JobRunner, type StartedJob } from '../jobs/job-runner.js';
 import type { BackupStorage } from '../storage/local-storage.js';
 import type { BackupManifest } from '../storage/manifest.js';
@@ -104,13 +104,14 @@ export class BackupService {
     const description = validDescription(input.description);
     const format = input.format ?? 'custom';
     const prepared = await this.deps.tools.prepare(this.deps.target);
-    const started = await this.deps.jobs.start(
+    return this.deps.jobs.start(
       {
         kind: 'backup',
         params: { format, description, target: this.deps.target.display },
         requestedBy: actor.name,
         target: this.deps.target.display,
         lock: 'shared',
+        onFinished: (job) => this.auditJob(actor, 'backup.create', job, job.backupId, { format }),
       },
       async (context) => {
         await this.dumpToStorage(context, prepared, { format, description, origin: 'manual' }, actor, (s) =>
@@ -118,17 +119,6 @@ export class BackupService {
         );
       },
     );
-    void started.done.then((job) =>
-      this.deps.audit.record({
-        actor: actor.name,
-        address: actor.address,
-        action: 'backup.create',
-        outcome: job.state === 'succeeded' ? 'succeeded' : 'failed',
-        subjectId: job.backupId,
-        details: { jobId: job.id, format, errorCode: job.errorCode },
-      }),
-    );
-    return started;
   }
 
   async restore(input: RestoreRequestInput, actor: Actor): Promise<StartedJob> {
@@ -140,7 +130,7 @@ export class BackupService {
     }
     const prepared = await this.deps.tools.prepare(this.deps.target);
     const source = await this.restoreSource(input.source, prepared);
-    const started = await this.deps.jobs.start(
+    return this.deps.jobs.start(
       {
         kind: 'restore',
         params: {
@@ -152,6 +142,11 @@ export class BackupService {
         requestedBy: actor.name,
         target: this.deps.target.display,
         lock: 'exclusive',
+        onFinished: (job) =>
+          this.auditJob(actor, 'backup.restore', job, source.backupId, {
+            source: source.label,
+            options: input.options,
+          }),
       },
       async (context) => {
         let share = 0;
@@ -181,17 +176,6 @@ export class BackupService {
         });
       },
     );
-    void started.done.then((job) =>
-      this.deps.audit.record({
-        actor: actor.name,
-        address: actor.address,
-        action: 'backup.restore',
-        outcome: job.state === 'succeeded' ? 'succeeded' : 'failed',
-        subjectId: source.backupId,
-        details: { jobId: job.id, source: source.label, options: input.options, errorCode: job.errorCode },
-      }),
-    );
-    return started;
   }
 
   /** Re-reads the whole file: checksum and size against the catalog, and every archive block. */
@@ -206,6 +190,7 @@ export class BackupService {
         requestedBy: actor.name,
         target: `verify:${id}`,
         lock: 'shared',
+        onFinished: (job) => this.auditJob(actor, 'backup.verify', job, id, {}),
       },
       async (context) => {
         let status: 'ok' | 'failed' = 'failed';
@@ -231,13 +216,6 @@ export class BackupService {
               .set({ verifyStatus: status, verifiedAt: new Date(this.deps.clock.now()) })
               .where(eq(backups.id, id));
           }
-          await this.deps.audit.record({
-            actor: actor.name,
-            address: actor.address,
-            action: 'backup.verify',
-            outcome: status === 'ok' ? 'succeeded' : 'failed',
-            subjectId: id,
-          });
         }
       },
     );
@@ -296,6 +274,23 @@ export class BackupService {
       details: { added: added.length, removed: removed.length, unreadable },
     });
     return { added, removed, unreadable };
+  }
+
+  private auditJob(
+    actor: Actor,
+    action: string,
+    job: JobRow,
+    subjectId: string | null,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    return this.deps.audit.record({
+      actor: actor.name,
+      address: actor.address,
+      action,
+      outcome: job.state === 'succeeded' ? 'succeeded' : 'failed',
+      subjectId,
+      details: { ...details, jobId: job.id, state: job.state, errorCode: job.errorCode },
+    });
   }
 
   /** pg_dump into a partial file, then manifest + catalog row; nothing is kept on failure. */

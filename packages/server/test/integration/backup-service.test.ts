@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { diffFingerprints, fingerprint, loadFeatureRichSchema, mutateFeatureRichDatabase, withSql } from '@pgbs/test-support';
+import {
+  diffFingerprints,
+  fingerprint,
+  loadFeatureRichSchema,
+  mutateFeatureRichDatabase,
+  withSql,
+} from '@pgbs/test-support';
 import { EngineError } from '@pgbs/engine';
 import type { App } from '../../src/app.js';
 import { jobs } from '../../src/db/schema.js';
@@ -73,7 +79,11 @@ describe('backup service', () => {
     expect(
       await codeOf(
         app.backups.restore(
-          { source: { backupId: latest!.id }, confirmation: 'wrong', options: { noOwner: false, noPrivileges: false, safetySnapshot: true } },
+          {
+            source: { backupId: latest!.id },
+            confirmation: 'wrong',
+            options: { noOwner: false, noPrivileges: false, safetySnapshot: true },
+          },
           actor,
         ),
       ),
@@ -104,7 +114,11 @@ describe('backup service', () => {
     expect(snapshot).toBeDefined();
     // The snapshot holds the changed state: restoring it brings the changes back.
     const back = await app.backups.restore(
-      { source: { backupId: snapshot!.id }, confirmation: env.target.name, options: { noOwner: false, noPrivileges: false, safetySnapshot: false } },
+      {
+        source: { backupId: snapshot!.id },
+        confirmation: env.target.name,
+        options: { noOwner: false, noPrivileges: false, safetySnapshot: false },
+      },
       actor,
     );
     expect((await back.done).state).toBe('succeeded');
@@ -117,7 +131,9 @@ describe('backup service', () => {
     try {
       const options = { noOwner: false, noPrivileges: false, safetySnapshot: false };
       expect(
-        await codeOf(app.backups.restore({ source: { backupId: latest!.id }, confirmation: env.target.name, options }, actor)),
+        await codeOf(
+          app.backups.restore({ source: { backupId: latest!.id }, confirmation: env.target.name, options }, actor),
+        ),
       ).toBe('job/busy');
       expect(await codeOf(app.backups.createBackup({}, actor))).toBe('job/busy');
     } finally {
@@ -127,7 +143,9 @@ describe('backup service', () => {
 
   it('refuses to delete a backup a running job uses', async () => {
     const [latest] = await app.backups.list();
-    await app.db.insert(jobs).values({ id: crypto.randomUUID(), kind: 'restore', state: 'running', backupId: latest!.id });
+    await app.db
+      .insert(jobs)
+      .values({ id: crypto.randomUUID(), kind: 'restore', state: 'running', backupId: latest!.id });
     expect(await codeOf(app.backups.delete(latest!.id, actor))).toBe('backup/in-use');
     await app.db.update(jobs).set({ state: 'failed' });
   });

@@ -1,0 +1,226 @@
+/**
+ * What a restore script may say, decided on the server's statements (the text between two
+ * top-level semicolons) from the tokens the lexer reports. Every method that can refuse
+ * returns the reason; the lexer turns it into an error that carries the line.
+ */
+
+/** What to do with a line that pg_dump itself writes around its output. */
+export type FrameVerdict = 'remove' | 'keep' | { refuse: string };
+
+const START = 0; // no token of the current statement seen yet
+const PLAIN = 1; // nothing more to check until the next statement
+const PREPARE = 2; // PREPARE seen: PREPARE TRANSACTION is refused
+const COPY = 3; // looking for FROM / TO at parenthesis depth 0
+const COPY_FROM = 4; // the next token says where COPY reads from
+const COPY_STDIN = 5; // COPY ... FROM stdin: data lines follow the semicolon
+const SET = 6; // SET [SESSION | LOCAL] <name>
+const SET_ENCODING = 7; // SET client_encoding / SET NAMES: the value comes next
+const CREATE = 8; // CREATE [OR REPLACE]
+const ROUTINE = 9; // CREATE FUNCTION / PROCEDURE: watching for BEGIN ATOMIC
+const ROUTINE_BEGIN = 10; // BEGIN seen in a routine: ATOMIC opens a body
+
+const TRANSACTION_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release']);
+
+/**
+ * Client encodings in which a multibyte character can end in an ASCII byte. psql hides such
+ * bytes from its lexer, so a quote or backslash could mean something else to psql than to
+ * this guard (names as PostgreSQL matches them: lower case, non-alphanumerics dropped).
+ */
+const ASCII_UNSAFE_ENCODINGS = new Set([
+  'sjis',
+  'shiftjis',
+  'mskanji',
+  'win932',
+  'windows932',
+  'shiftjis2004',
+  'big5',
+  'win950',
+  'windows950',
+  'gbk',
+  'win936',
+  'windows936',
+  'uhc',
+  'win949',
+  'windows949',
+  'gb18030',
+  'johab',
+]);
+
+const EQUALS = 0x3d;
+
+export class StatementPolicy {
+  private kind = START;
+  /** Inside the body of CREATE FUNCTION ... BEGIN ATOMIC, whose statements end with ';' too. */
+  private inAtomicBody = false;
+  /** Between pg_dump's own "BEGIN;" and "COMMIT;" lines (both removed). */
+  private dumpTransactionOpen = false;
+
+  /** Whether the next identifier, quoted identifier or literal should come with its text. */
+  get wantsText(): boolean {
+    return this.kind === SET || this.kind === SET_ENCODING;
+  }
+
+  /**
+   * An unquoted identifier or key word, lower-cased (null when too long to be a key word).
+   * startsPsqlStatement: nothing precedes it in psql's query buffer.
+   */
+  word(word: string | null, parenDepth: number, startsPsqlStatement: boolean): string | undefined {
+    switch (this.kind) {
+      case START:
+        return this.firstWord(word, startsPsqlStatement);
+      case PREPARE:
+        this.kind = PLAIN;
+        return word === 'transaction'
+          ? 'PREPARE TRANSACTION is not allowed: the restore runs in one transaction'
+          : undefined;
+      case COPY:
+        if (parenDepth === 0 && word === 'from') this.kind = COPY_FROM;
+        else if (parenDepth === 0 && word === 'to') return 'COPY ... TO is not allowed in a restore script';
+        return undefined;
+      case COPY_FROM:
+        if (word === 'stdin') {
+          this.kind = COPY_STDIN;
+          return undefined;
+        }
+        if (word === 'program')
+          return 'COPY ... FROM PROGRAM is not allowed (it runs a command on the database server)';
+        return copySourceRefusal();
+      case SET:
+        if (word === 'session' || word === 'local') return undefined;
+        this.kind = word === 'client_encoding' || word === 'names' ? SET_ENCODING : PLAIN;
+        return undefined;
+      case SET_ENCODING:
+        if (word === 'to') return undefined;
+        return this.encodingValue(word);
+      case CREATE:
+        if (word === 'or' || word === 'replace') return undefined;
+        this.kind = word === 'function' || word === 'procedure' ? ROUTINE : PLAIN;
+        return undefined;
+      case ROUTINE:
+        if (parenDepth === 0 && word === 'begin') this.kind = ROUTINE_BEGIN;
+        return undefined;
+      case ROUTINE_BEGIN:
+        if (word === 'atomic') {
+          this.inAtomicBody = true;
+          this.kind = START;
+        } else {
+          this.kind = word === 'begin' ? ROUTINE_BEGIN : ROUTINE;
+        }
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** A double-quoted identifier (text only when wantsText was true at its start). */
+  quoted(text: string | null): string | undefined {
+    if (this.kind === SET) {
+      this.kind = text?.toLowerCase() === 'client_encoding' ? SET_ENCODING : PLAIN;
+      return undefined;
+    }
+    if (this.kind === SET_ENCODING) return this.encodingValue(text);
+    return this.otherToken();
+  }
+
+  /** A string constant in any quoting, dollar quotes included. */
+  literal(text: string | null): string | undefined {
+    if (this.kind === SET_ENCODING) return this.encodingValue(text);
+    return this.otherToken();
+  }
+
+  /** Any other token: number, parameter, operator, punctuation, psql variable. */
+  other(byte: number): string | undefined {
+    if (this.kind === SET_ENCODING && byte === EQUALS) return undefined;
+    return this.otherToken();
+  }
+
+  /** A top-level semicolon. Returns true when COPY data lines follow. */
+  end(): boolean {
+    const copyData = this.kind === COPY_STDIN;
+    this.kind = START;
+    return copyData;
+  }
+
+  /** A line pg_dump writes around its output, seen where psql starts a new statement. */
+  frameLine(line: string): FrameVerdict {
+    if (this.kind !== START || this.inAtomicBody) return 'keep';
+    if (line === 'BEGIN;') {
+      if (this.dumpTransactionOpen) return { refuse: 'BEGIN inside a BEGIN ... COMMIT block' };
+      this.dumpTransactionOpen = true;
+      return 'remove';
+    }
+    if (line === 'COMMIT;') {
+      if (!this.dumpTransactionOpen) return 'keep';
+      this.dumpTransactionOpen = false;
+      return 'remove';
+    }
+    return /^\\(?:un)?restrict [A-Za-z0-9]+$/.test(line) ? 'remove' : 'keep';
+  }
+
+  /** At the end of the script. */
+  finish(): string | undefined {
+    if (this.dumpTransactionOpen) return 'the script ends inside a BEGIN; ... COMMIT; block (truncated file?)';
+    return undefined;
+  }
+
+  private firstWord(word: string | null, startsPsqlStatement: boolean): string | undefined {
+    if (this.inAtomicBody && word === 'end') {
+      this.inAtomicBody = false;
+      this.kind = PLAIN;
+      return undefined;
+    }
+    if (word !== null && TRANSACTION_CONTROL.has(word)) {
+      return `transaction control (${word.toUpperCase()}) is not allowed: the restore runs in one transaction`;
+    }
+    switch (word) {
+      case 'prepare':
+        this.kind = PREPARE;
+        return undefined;
+      case 'copy':
+        // psql reads COPY data from the lines after the one that completes its query buffer,
+        // so the data boundary is only known when COPY is that whole buffer.
+        if (!startsPsqlStatement || this.inAtomicBody) return 'COPY must be a statement of its own';
+        this.kind = COPY;
+        return undefined;
+      case 'set':
+        this.kind = SET;
+        return undefined;
+      case 'create':
+        this.kind = CREATE;
+        return undefined;
+      default:
+        this.kind = PLAIN;
+        return undefined;
+    }
+  }
+
+  private otherToken(): string | undefined {
+    switch (this.kind) {
+      case START:
+      case SET:
+      case SET_ENCODING:
+      case CREATE:
+      case PREPARE:
+        this.kind = PLAIN;
+        return undefined;
+      case COPY_FROM:
+        return copySourceRefusal();
+      case ROUTINE_BEGIN:
+        this.kind = ROUTINE;
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private encodingValue(value: string | null): string | undefined {
+    this.kind = PLAIN;
+    const name = (value ?? '').toLowerCase().replace(/[^a-z0-9]/g, '');
+    if (!ASCII_UNSAFE_ENCODINGS.has(name)) return undefined;
+    return `client_encoding ${value} is not allowed: psql would read the rest of the script differently`;
+  }
+}
+
+function copySourceRefusal(): string {
+  return 'COPY ... FROM must read from stdin (server-side files are not allowed)';
+}
