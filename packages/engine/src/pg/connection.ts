@@ -25,7 +25,8 @@ export interface PgTarget {
 export function parsePgUrl(url: string): PgTarget {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    // "postgres://user@/db?host=/socket" is valid for libpq but not for WHATWG URLs.
+    parsed = new URL(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=\/)/, '$1localhost'));
   } catch {
     throw new EngineError('config/invalid', 'The database URL is not a valid URL.');
   }

@@ -1,0 +1,93 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { EngineError } from '../../../src/errors.js';
+import type { ProcessRunner, RunningProcess } from '../../../src/pg/process.js';
+import { parsePgVersion, selectPgTools, supportsRestrict, versionFromNum } from '../../../src/pg/tools.js';
+
+/** A fake runner: `<dir>/<tool> --version` prints what the table says; unknown paths fail to spawn. */
+function fakeRunner(versions: Record<string, string>): ProcessRunner {
+  return {
+    spawn(file) {
+      const output = versions[file];
+      if (output === undefined) throw Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' });
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const stdin = new PassThrough();
+      stdout.end(`${output}\n`);
+      stderr.end();
+      const child: RunningProcess = {
+        pid: 1,
+        stdin,
+        stdout,
+        stderr,
+        exit: Promise.resolve({ code: 0, signal: null }),
+        kill: () => {},
+      };
+      return child;
+    },
+  };
+}
+
+function install(dir: string, version: string): Record<string, string> {
+  return Object.fromEntries(
+    ['pg_dump', 'pg_restore', 'psql'].map((tool) => [`${dir}/${tool}`, `${tool} (PostgreSQL) ${version}`]),
+  );
+}
+
+describe('client tool selection', () => {
+  it('parses the versions the tools print', () => {
+    expect(parsePgVersion('pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)')).toEqual({
+      major: 15,
+      minor: 18,
+      text: '15.18 (Debian 15.18-0+deb12u1)',
+    });
+    expect(parsePgVersion('psql (PostgreSQL) 17beta1')).toMatchObject({ major: 17, minor: 0 });
+    expect(parsePgVersion('something else')).toBeNull();
+    expect(versionFromNum(150018, '15.18')).toEqual({ major: 15, minor: 18, text: '15.18' });
+  });
+
+  it('picks the newest installation at least as new as the server', async () => {
+    const runner = fakeRunner({ ...install('/a', '14.10'), ...install('/b', '16.4'), ...install('/c', '15.18') });
+    const tools = await selectPgTools(
+      { candidateDirs: ['/a', '/b', '/c', '/missing'], runner },
+      versionFromNum(150000, '15.0'),
+    );
+    expect(tools.dir).toBe('/b');
+    expect(tools.pgDump).toBe('/b/pg_dump');
+  });
+
+  it('ignores a directory whose three tools disagree', async () => {
+    const mixed = { ...install('/mixed', '16.1'), '/mixed/psql': 'psql (PostgreSQL) 13.2' };
+    const runner = fakeRunner({ ...mixed, ...install('/ok', '15.2') });
+    const tools = await selectPgTools({ candidateDirs: ['/mixed', '/ok'], runner }, versionFromNum(150000, '15.0'));
+    expect(tools.dir).toBe('/ok');
+  });
+
+  it('names both versions and the fix when the client is too old', async () => {
+    const runner = fakeRunner(install('/old', '13.5'));
+    const error = await selectPgTools({ candidateDirs: ['/old'], runner }, versionFromNum(160002, '16.2')).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).code).toBe('pg/version-mismatch');
+    expect((error as EngineError).message).toMatch(/16\.2.*13\.5.*PG_BIN_DIR/s);
+  });
+
+  it('reports missing tools, and only looks in PG_BIN_DIR when it is set', async () => {
+    const runner = fakeRunner(install('/usr/bin', '16.0'));
+    const error = await selectPgTools(
+      { binDir: '/opt/pg', candidateDirs: ['/usr/bin'], runner },
+      versionFromNum(150000, '15'),
+    ).catch((e: unknown) => e);
+    expect((error as EngineError).code).toBe('pg/tool-not-found');
+    expect((error as EngineError).message).toContain('/opt/pg');
+  });
+
+  it('knows which psql releases have \\restrict', () => {
+    expect(supportsRestrict({ major: 15, minor: 13, text: '' })).toBe(false);
+    expect(supportsRestrict({ major: 15, minor: 14, text: '' })).toBe(true);
+    expect(supportsRestrict({ major: 17, minor: 6, text: '' })).toBe(true);
+    expect(supportsRestrict({ major: 12, minor: 99, text: '' })).toBe(false);
+    expect(supportsRestrict({ major: 18, minor: 0, text: '' })).toBe(true);
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded mode', () => {
+    const config = loadConfig({});
+    expect(config.databases).toEqual({ mode: 'embedded', port: 54329 });
+    expect(config.port).toBe(4000);
+    expect(config.backupDir).toBe(`${config.dataDir}/backups`);
+    expect(config.maxUploadBytes).toBe(10 * 1024 ** 3);
+  });
+
+  it('uses external servers when both URLs are set', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://a/app', METADATA_DATABASE_URL: 'postgres://a/meta' });
+    expect(config.databases).toEqual({
+      mode: 'external',
+      targetUrl: 'postgres://a/app',
+      metadataUrl: 'postgres://a/meta',
+    });
+  });
+
+  it('lists every bad variable at once', () => {
+    const error = (() => {
+      try {
+        loadConfig({
+          DATABASE_URL: 'mysql://x/y',
+          PORT: 'eighty',
+          BACKUP_COMPRESSION: '12',
+          ADMIN_PASSWORD: 'short',
+          JOB_TIMEOUT_SECONDS: '-1',
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of [
+      'DATABASE_URL',
+      'METADATA_DATABASE_URL',
+      'PORT',
+      'BACKUP_COMPRESSION',
+      'ADMIN_PASSWORD',
+      'JOB_TIMEOUT_SECONDS',
+    ]) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('refuses the target as metadata database', () => {
+    expect(() =>
+      loadConfig({ DATABASE_URL: 'postgres://h/app', METADATA_DATABASE_URL: 'postgres://u:p@h:5432/app' }),
+    ).toThrow(/must not be the target/);
+  });
+
+  it('never includes a password from the URLs in its errors', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://u:hunter2@h/app', PORT: 'x' });
+    } catch (error) {
+      expect(String(error)).not.toContain('hunter2');
+    }
+  });
+});
