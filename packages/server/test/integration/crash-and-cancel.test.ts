@@ -46,6 +46,15 @@ describe('jobs that do not finish normally', () => {
     expect(await app.backups.list()).toEqual([]);
   });
 
+  it('stops a job that exceeds its timeout and keeps nothing', async () => {
+    const app = await env.startApp({ JOB_TIMEOUT_SECONDS: '1' });
+    const finished = await (await app.backups.createBackup({}, { name: 'test' })).done;
+    expect(finished.state).toBe('failed');
+    expect(finished.errorCode).toBe('job/timeout');
+    expect(await partials()).toEqual([]);
+    expect(await app.backups.list()).toEqual([]);
+  });
+
   it('marks a job killed with the process as failed at the next start, and removes its partial file', async () => {
     const cli = spawn('node_modules/.bin/tsx', ['src/cli/main.ts', 'backup', 'create', '--description', 'doomed'], {
       cwd: serverDir,

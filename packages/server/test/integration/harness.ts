@@ -13,7 +13,7 @@ export interface TestEnv {
   metadata: TestDatabase;
   backupDir: string;
   env: Record<string, string>;
-  startApp(): Promise<App>;
+  startApp(overrides?: Record<string, string>): Promise<App>;
   cleanup(): Promise<void>;
 }
 
@@ -35,8 +35,8 @@ export async function createTestEnv(adminUrl: string, prefix: string): Promise<T
     metadata,
     backupDir,
     env,
-    async startApp() {
-      const app = await createApp(loadConfig(env), silentLogger);
+    async startApp(overrides = {}) {
+      const app = await createApp(loadConfig({ ...env, ...overrides }), silentLogger);
       apps.push(app);
       return app;
     },
