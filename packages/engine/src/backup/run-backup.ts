@@ -9,6 +9,7 @@ import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import type { PgTools } from '../pg/tools.js';
+import { pollCopyProgress } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseDumpVerboseLine } from '../progress/verbose-lines.js';
 import { DigestStream } from '../streams/digest.js';
@@ -32,6 +33,8 @@ export interface BackupRequest {
   onProgress: (snapshot: ProgressSnapshot) => void;
   /** Seconds pg_dump waits for a table lock before failing instead of hanging. */
   lockWaitTimeoutSeconds?: number;
+  /** How often the server's COPY progress is read (default 1 s). */
+  copyPollIntervalMs?: number;
   /** Shows up in pg_stat_activity, so an operator can tell what a session is. */
   applicationName?: string;
 }
@@ -70,10 +73,21 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     clock: request.clock,
     onSnapshot: request.onProgress,
   });
+  const applicationName = request.applicationName ?? `pgbs-backup-${process.pid}`;
   const child = request.runner.spawn(request.tools.pgDump, pgDumpArgs(request), {
-    env: { ...request.target.env, PGAPPNAME: request.applicationName ?? 'pgbs-backup' },
+    env: { ...request.target.env, PGAPPNAME: applicationName },
   });
   child.stdin.end();
+  const poller = pollCopyProgress({
+    runner: request.runner,
+    clock: request.clock,
+    psql: request.tools.psql,
+    target: request.target,
+    applicationName,
+    tables: request.tables,
+    onFraction: (fraction) => tracker.setCurrentTableFraction(fraction),
+    intervalMs: request.copyPollIntervalMs,
+  });
   const detach = killOnAbort(request.signal, [child]);
   const stderr = new LineTail(100);
   const digest = new DigestStream((bytes) => tracker.setBytes(bytes));
@@ -109,7 +123,8 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     }
     throw error;
   } finally {
+    poller.stop();
     detach();
-    tracker.dispose?.();
+    tracker.dispose();
   }
 }

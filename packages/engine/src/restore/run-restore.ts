@@ -12,6 +12,7 @@ import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner, RunningProcess } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import { type PgTools, type PgVersion, supportsRestrict } from '../pg/tools.js';
+import { pollCopyProgress } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseScriptEchoLine } from '../progress/verbose-lines.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
@@ -40,6 +41,8 @@ export interface RestoreRequest {
   postDataItems: number;
   signal: AbortSignal;
   onProgress: (snapshot: ProgressSnapshot) => void;
+  /** How often the server's COPY progress is read (default 1 s). */
+  copyPollIntervalMs?: number;
   /** How long a DROP waits for locks other sessions hold before the restore gives up. */
   lockTimeoutSeconds?: number;
 }
@@ -69,6 +72,7 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
     clock: request.clock,
     onSnapshot: request.onProgress,
   });
+  const applicationName = `pgbs-restore-${process.pid}`;
   // --echo-all: psql echoes each statement just before running it, so the script's
   // "-- Name: ...; Type: ..." headers time the work as the server does it (pg_restore's own
   // stderr runs ahead by the whole post-data section). COPY data is never echoed. The last
@@ -76,8 +80,18 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
   const psql = request.runner.spawn(
     request.tools.psql,
     ['--no-psqlrc', '--quiet', '--echo-all', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
-    { env: { ...request.target.env, PGAPPNAME: 'pgbs-restore' } },
+    { env: { ...request.target.env, PGAPPNAME: applicationName } },
   );
+  const poller = pollCopyProgress({
+    runner: request.runner,
+    clock: request.clock,
+    psql: request.tools.psql,
+    target: request.target,
+    applicationName,
+    tables: request.tables,
+    onFraction: (fraction) => tracker.setCurrentTableFraction(fraction),
+    intervalMs: request.copyPollIntervalMs,
+  });
   let currentEntry: string | undefined;
   const echo = forEachLine(psql.stdout, (line) => {
     const event = parseScriptEchoLine(line);
@@ -128,6 +142,7 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
     if (exit.code !== null && exit.code !== 0) throw restoreFailure(psqlErrors.all(), currentEntry);
     throw fed ?? restoreFailure(psqlErrors.all(), currentEntry);
   } finally {
+    poller.stop();
     detach();
     for (const child of children) child.kill('SIGKILL');
     tracker.dispose();

@@ -91,10 +91,11 @@ for (const b of [NUL, DQUOTE, DOLLAR, QUOTE, LPAREN, RPAREN, MINUS, DOT, SLASH, 
 const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
 const isUpper = (b: number): boolean => b >= 0x41 && b <= 0x5a;
 
-/** Returned by scanners when the bytes at hand cannot decide; the rest is carried over. */
+/** Returned by scanners when the bytes at hand cannot decide (see needMore()). */
 const NEED_MORE = -1;
 
 const EMPTY = Buffer.alloc(0);
+const NO_CR = -2;
 
 export class PlainSqlLexer {
   private state = TOP;
@@ -110,6 +111,7 @@ export class PlainSqlLexer {
   private nulAt = -1;
   private crAt = -1;
   private removed: number[] = [];
+  private stopAt = 0;
 
   /** At column 0 of a top-level line (pg_dump's framing lines are recognised only there). */
   private atLineStart = true;
@@ -163,13 +165,14 @@ export class PlainSqlLexer {
     this.removed = [];
     let pos = 0;
     try {
-      const len = buf.length;
-      while (pos < len) {
+      while (pos < buf.length) {
         const next = this.step(buf, pos, eof);
-        if (next === NEED_MORE) break;
+        if (next === NEED_MORE) {
+          pos = this.stopAt;
+          break;
+        }
         pos = next;
       }
-      if (pos > len) pos = len;
     } catch (error) {
       if (error instanceof EngineError) this.failure = error;
       throw error;
@@ -199,6 +202,12 @@ export class PlainSqlLexer {
       default:
         return this.copyData(buf, pos, eof);
     }
+  }
+
+  /** Stops this chunk at `pos`, where the state is exactly as it was before the byte at `pos`. */
+  private needMore(pos: number): number {
+    this.stopAt = pos;
+    return NEED_MORE;
   }
 
   private output(buf: Buffer, end: number): Buffer {
@@ -232,7 +241,7 @@ export class PlainSqlLexer {
       const c = buf[i]!;
       if (this.atLineStart && !this.psqlPending && (c === BACKSLASH || c === 0x42 || c === 0x43)) {
         const next = this.frameLine(buf, i, eof);
-        if (next === NEED_MORE) return NEED_MORE;
+        if (next === NEED_MORE) return this.needMore(i);
         if (next !== i) {
           i = next;
           continue;
@@ -245,27 +254,24 @@ export class PlainSqlLexer {
           break;
         case C_LF:
           i++;
-          this.line++;
-          this.linePos = i;
           this.atLineStart = true;
           break;
         case C_IDENT: {
           const next = this.identifier(buf, i, eof);
-          if (next === NEED_MORE) return NEED_MORE;
-          if (this.state !== TOP) return next;
+          if (next === NEED_MORE) return this.needMore(i);
           i = next;
           break;
         }
         case C_DIGIT: {
           const next = this.number(buf, i, eof);
-          if (next === NEED_MORE) return NEED_MORE;
+          if (next === NEED_MORE) return this.needMore(i);
           this.otherToken(i, c);
           i = next;
           break;
         }
         case C_SPECIAL: {
           const next = this.special(buf, i, eof);
-          if (next === NEED_MORE) return NEED_MORE;
+          if (next === NEED_MORE) return this.needMore(i);
           if (this.state !== TOP) return next;
           i = next;
           break;
@@ -280,12 +286,10 @@ export class PlainSqlLexer {
 
   private special(buf: Buffer, i: number, eof: boolean): number {
     const c = buf[i]!;
-    const len = buf.length;
-    const hasNext = i + 1 < len;
-    if (!hasNext && !eof && c !== SEMICOLON && c !== BACKSLASH && c !== NUL && c !== LPAREN && c !== RPAREN) {
+    const next = buf[i + 1];
+    if (next === undefined && !eof && (c === MINUS || c === SLASH || c === DOT || c === COLON || c === DOLLAR)) {
       return NEED_MORE;
     }
-    const next = hasNext ? buf[i + 1]! : -1;
     switch (c) {
       case QUOTE:
         this.beginLiteral(STRING);
@@ -310,10 +314,11 @@ export class PlainSqlLexer {
         }
         this.otherToken(i, c);
         return i + 1;
-      case DOT:
-        if (isDigit(next)) return this.number(buf, i, eof);
-        this.otherToken(i, c);
-        return i + 1;
+      case DOT: {
+        const end = isDigit(next) ? this.number(buf, i, eof) : i + 1;
+        if (end !== NEED_MORE) this.otherToken(i, c);
+        return end;
+      }
       case COLON:
         return this.colon(buf, i, eof);
       case LPAREN:
@@ -451,7 +456,9 @@ export class PlainSqlLexer {
     if (next !== undefined && VARIABLE_CHAR[next]) {
       let j = i + 1;
       let upper = false;
-      while (j < len && VARIABLE_CHAR[buf[j]!]) upper ||= isUpper(buf[j++]!);
+      for (; j < len && VARIABLE_CHAR[buf[j]!]; j++) {
+        if (isUpper(buf[j]!)) upper = true;
+      }
       if (j - i > MAX_TOKEN) return this.fail(i, 'psql variable name too long');
       if (j === len && !eof) return NEED_MORE;
       // psql's own variables (DBNAME, USER, VERSION, ...) are upper case; lower-case names
@@ -499,10 +506,6 @@ export class PlainSqlLexer {
     if (verdict !== 'remove') return this.fail(i, verdict.refuse);
     const next = lf === -1 ? len : lf + 1;
     this.removed.push(i, next);
-    if (lf !== -1) {
-      this.line++;
-      this.linePos = next;
-    }
     return next;
   }
 
@@ -529,7 +532,8 @@ export class PlainSqlLexer {
   private endLiteral(start: number): void {
     const kind = this.state;
     this.state = TOP;
-    const reason = kind === QUOTED_IDENT ? this.policy.quoted(this.capturedText()) : this.policy.literal(this.capturedText());
+    const reason =
+      kind === QUOTED_IDENT ? this.policy.quoted(this.capturedText()) : this.policy.literal(this.capturedText());
     this.psqlPending = true;
     if (reason) this.fail(start, reason);
   }
@@ -556,11 +560,11 @@ export class PlainSqlLexer {
       this.runAfterHighByte = afterHigh;
       if (q === -1) return len;
       if (run % 2 === 1) {
-        return this.fail(q, 'backslash before a quote: its meaning depends on standard_conforming_strings; write \'\'');
+        return this.fail(q, "backslash before a quote: its meaning depends on standard_conforming_strings; write ''");
       }
       // In a client encoding like SJIS that byte pair could be one character, leaving an odd run.
       if (run > 0 && afterHigh) return this.fail(q, 'backslashes between a non-ASCII character and a quote');
-      if (q + 1 >= len && !eof) return NEED_MORE;
+      if (q + 1 >= len && !eof) return this.needMore(q);
       if (buf[q + 1] !== QUOTE) {
         this.endLiteral(q);
         return q + 1;
@@ -580,7 +584,7 @@ export class PlainSqlLexer {
       this.checkNul(i, end);
       this.capture(buf, i, end);
       if (q === -1) return len;
-      if (q + 1 >= len && !eof) return NEED_MORE;
+      if (q + 1 >= len && !eof) return this.needMore(q);
       if (buf[q + 1] !== DQUOTE) {
         this.endLiteral(q);
         return q + 1;
@@ -598,7 +602,7 @@ export class PlainSqlLexer {
       const keep = eof ? buf.length : Math.max(pos, buf.length - tag.length + 1);
       this.checkNul(pos, keep);
       this.capture(buf, pos, keep);
-      return keep < buf.length ? (keep === pos ? NEED_MORE : keep) : keep;
+      return keep < buf.length ? this.needMore(keep) : keep;
     }
     this.checkNul(pos, close);
     this.capture(buf, pos, close);
@@ -612,8 +616,12 @@ export class PlainSqlLexer {
   private lineComment(buf: Buffer, pos: number): number {
     const lf = buf.indexOf(LF, pos);
     let end = lf === -1 ? buf.length : lf;
-    if (this.crAt !== -2 && this.crAt < pos) this.crAt = buf.indexOf(CR, pos) === -1 ? -2 : buf.indexOf(CR, pos);
-    if (this.crAt >= 0 && this.crAt < end) end = this.crAt;
+    // The first CR at or after pos, searched once per stretch (CR is rare).
+    if (this.crAt !== NO_CR && this.crAt < pos) {
+      const cr = buf.indexOf(CR, pos);
+      this.crAt = cr === -1 ? NO_CR : cr;
+    }
+    if (this.crAt !== NO_CR && this.crAt < end) end = this.crAt;
     this.checkNul(pos, end);
     if (end < buf.length) this.state = TOP;
     return end;
@@ -626,7 +634,7 @@ export class PlainSqlLexer {
       const c = buf[i]!;
       if (c === STAR || c === SLASH) {
         if (i + 1 >= len) {
-          if (!eof) return i === pos ? NEED_MORE : i;
+          if (!eof) return this.needMore(i);
           i++;
           continue;
         }
@@ -675,10 +683,11 @@ export class PlainSqlLexer {
   /** Data lines, any bytes but NUL, up to a line that is exactly "\." (psql's handleCopyIn). */
   private copyData(buf: Buffer, pos: number, eof: boolean): number {
     const len = buf.length;
+    // Lines are counted here directly, the bulk of a dump being data lines.
+    this.countLines(pos);
     let i = pos;
     while (i < len) {
       if (this.dataLineStart && buf[i] === BACKSLASH) {
-        if (i + 3 >= len && !eof && isEndOfDataPrefix(buf, i)) return i === pos ? NEED_MORE : i;
         const marker = endOfDataLength(buf, i);
         if (marker > 0) {
           this.line++;
@@ -687,6 +696,7 @@ export class PlainSqlLexer {
           this.atLineStart = true;
           return i + marker;
         }
+        if (!eof && mayBecomeEndOfData(buf, i)) return this.needMore(i);
       }
       const lf = buf.indexOf(LF, i);
       if (lf === -1) {
@@ -729,6 +739,7 @@ export class PlainSqlLexer {
   }
 
   private countLines(to: number): void {
+    if (to <= this.linePos) return;
     const buf = this.buf;
     let i = this.linePos;
     for (;;) {
@@ -742,7 +753,7 @@ export class PlainSqlLexer {
 
   private fail(pos: number, reason: string): never {
     const at = Math.min(pos, this.buf.length);
-    if (at >= this.linePos) this.countLines(at);
+    this.countLines(at);
     const statement = excerpt(this.buf, at);
     throw new EngineError('restore/unsafe-sql', `Unsafe SQL at line ${this.line}: ${reason}: ${statement}`, {
       line: this.line,
@@ -751,13 +762,18 @@ export class PlainSqlLexer {
   }
 }
 
-function isEndOfDataPrefix(buf: Buffer, i: number): boolean {
-  const marker = [BACKSLASH, DOT, CR, LF];
-  for (let k = i, m = 0; k < buf.length; k++, m++) {
-    const c = buf[k];
-    if (c !== marker[m] && !(m === 2 && c === LF)) return false;
+/** Whether the bytes from i to the end of the chunk begin "\.\n" or "\.\r\n". */
+function mayBecomeEndOfData(buf: Buffer, i: number): boolean {
+  switch (buf.length - i) {
+    case 1:
+      return true;
+    case 2:
+      return buf[i + 1] === DOT;
+    case 3:
+      return buf[i + 1] === DOT && buf[i + 2] === CR;
+    default:
+      return false;
   }
-  return true;
 }
 
 /** Length of a "\.\n" or "\.\r\n" line at i, else 0. */
@@ -775,12 +791,14 @@ function metaCommandName(buf: Buffer, i: number): string {
 
 /** A short, printable piece of the line around `pos`. */
 function excerpt(buf: Buffer, pos: number): string {
-  const lineStart = buf.lastIndexOf(LF, pos - 1) + 1;
+  const lineStart = pos > 0 ? buf.lastIndexOf(LF, pos - 1) + 1 : 0;
   const lf = buf.indexOf(LF, pos);
   const from = Math.max(lineStart, pos - 40);
   const to = Math.min(lf === -1 ? buf.length : lf, pos + 40);
   const text = buf
     .toString('utf8', from, to)
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+    .replace(/[\u0000-\u001f\u007f]/g, (c) =>
+      c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    );
   return JSON.stringify((from > lineStart ? '…' : '') + text + (to < (lf === -1 ? buf.length : lf) ? '…' : ''));
 }

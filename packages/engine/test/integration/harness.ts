@@ -39,6 +39,7 @@ export async function backupTo(url: string, file: string, format: BackupFormat, 
     sink: createWriteStream(file),
     signal,
     onProgress: (s) => snapshots.push(s),
+    copyPollIntervalMs: 200,
   });
   return { result, snapshots, prepared };
 }
@@ -67,6 +68,7 @@ export async function restoreFrom(
     signal,
     onProgress,
     lockTimeoutSeconds: 5,
+    copyPollIntervalMs: 200,
   });
   return summary;
 }

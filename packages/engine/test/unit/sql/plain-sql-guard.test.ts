@@ -1,0 +1,367 @@
+import { readFileSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { EngineError } from '../../../src/errors.js';
+import { createPlainSqlGuard, plainSqlGuardStream, scanPlainSql } from '../../../src/sql/plain-sql-guard.js';
+
+const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/sql/${name}`, import.meta.url));
+
+/** Captured from pg_dump / pg_restore 15.18 (see the fixture names); all restore with psql. */
+const RESTORABLE = [
+  'pg_dump-plain.sql',
+  'pg_restore-custom.sql',
+  'pg_restore-single-transaction.sql',
+  'pg_dump-inserts.sql',
+];
+
+function guardChunks(chunks: Buffer[]): Buffer {
+  const guard = createPlainSqlGuard();
+  const out = chunks.map((chunk) => guard.push(chunk));
+  out.push(guard.end());
+  return Buffer.concat(out);
+}
+
+function guard(text: string | Buffer): Buffer {
+  return guardChunks([typeof text === 'string' ? Buffer.from(text) : text]);
+}
+
+function splitAt(input: Buffer, positions: number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const at of positions) {
+    chunks.push(input.subarray(from, at));
+    from = at;
+  }
+  chunks.push(input.subarray(from));
+  return chunks;
+}
+
+/** Deterministic chunk boundaries: many small chunks, so every construct gets split somewhere. */
+function randomSplits(length: number, seed: number, maxChunk: number): number[] {
+  let state = seed;
+  const random = () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+  const positions: number[] = [];
+  for (let at = 1 + Math.floor(random() * maxChunk); at < length; at += 1 + Math.floor(random() * maxChunk)) {
+    positions.push(at);
+  }
+  return positions;
+}
+
+/** The refusal for `text`, which must be one. */
+function refusal(text: string | Buffer): EngineError {
+  try {
+    guard(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).code).toBe('restore/unsafe-sql');
+    return error as EngineError;
+  }
+  throw new Error(`not refused: ${String(text)}`);
+}
+
+/**
+ * pg_dump's framing lines, found independently of the guard: pg_dump puts a blank line before
+ * each, while the "COMMIT;" lines in the fixtures' function bodies follow code.
+ */
+function withoutFrameLines(input: Buffer): { text: string; removed: string[] } {
+  const lines = input.toString('latin1').split('\n');
+  const isFrame = (line: string, n: number) =>
+    lines[n - 1] === '' && /^(\\(un)?restrict [A-Za-z0-9]+|BEGIN;|COMMIT;)$/.test(line);
+  return {
+    text: lines.filter((line, n) => !isFrame(line, n)).join('\n'),
+    removed: lines.filter(isFrame).map((line) => line.replace(/ .*/, '')),
+  };
+}
+
+describe('real pg_dump / pg_restore output', () => {
+  it.each(RESTORABLE)('%s passes, minus its \\restrict and BEGIN/COMMIT lines', (name) => {
+    const input = fixture(name);
+    const expected = withoutFrameLines(input);
+    expect(guard(input).toString('latin1')).toBe(expected.text);
+    expect(expected.removed).toEqual(
+      name === 'pg_dump-inserts.sql' ? ['\\restrict', '\\unrestrict'] : ['\\restrict', 'BEGIN;', 'COMMIT;', '\\unrestrict'],
+    );
+  });
+
+  it.each(RESTORABLE)('%s gives the same output whichever way it is chunked', (name) => {
+    const input = fixture(name);
+    const expected = guard(input);
+    for (let at = 0; at <= input.length; at++) {
+      const out = guardChunks(splitAt(input, [at]));
+      if (!out.equals(expected)) expect.fail(`differs when split at byte ${at}`);
+    }
+    for (const seed of [1, 2, 3, 4, 5]) {
+      expect(guardChunks(splitAt(input, randomSplits(input.length, seed, 9)))).toEqual(expected);
+    }
+    expect(guardChunks(splitAt(input, randomSplits(input.length, 6, 1)))).toEqual(expected);
+  });
+
+  it('streams and scans alike', async () => {
+    const input = fixture('pg_dump-plain.sql');
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const source = () => Readable.from(splitAt(input, randomSplits(input.length, 7, 50)));
+    await pipeline(source(), plainSqlGuardStream(), sink);
+    expect(Buffer.concat(chunks)).toEqual(guard(input));
+    await expect(scanPlainSql(source())).resolves.toBeUndefined();
+  });
+
+  it('refuses the \\connect that pg_dump -C writes, at its line', async () => {
+    const input = fixture('pg_dump-create.sql');
+    const line = input.toString('utf8').split('\n').indexOf('\\connect guardsrc') + 1;
+    const error = refusal(input);
+    expect(error.details).toMatchObject({ line });
+    expect(error.message).toContain('"\\\\connect"');
+    await expect(scanPlainSql(Readable.from([input]))).rejects.toMatchObject({ details: { line } });
+  });
+
+  it('refuses a dump whose COPY psql would never run (a function named "begin")', () => {
+    // psql's BEGIN ... END heuristic keeps collecting after "CREATE FUNCTION public.begin()",
+    // so it lexes the COPY data as SQL (psql itself fails on this file).
+    const error = refusal(fixture('pg_dump-function-named-begin.sql'));
+    expect(error.message).toContain('COPY must be a statement of its own');
+  });
+});
+
+describe('psql meta-commands', () => {
+  it.each([
+    ['\\! touch /tmp/x\n', '"\\\\!"'],
+    ['SELECT 1 \\g /tmp/f\n', '"\\\\g"'],
+    ['SELECT 1;\n\\o /tmp/out\n', '"\\\\o"'],
+    ["\\copy t from '/etc/passwd'\n", '"\\\\copy"'],
+    ['\\i /etc/passwd\n', '"\\\\i"'],
+    ['\\connect postgres\n', '"\\\\connect"'],
+    ['\\set x 1\n', '"\\\\set"'],
+    ['SELECT 1; \\! id\n', '"\\\\!"'],
+    ["SELECT 'a'\\! id\n", '"\\\\!"'],
+    ['SELECT (1,\n\\! id\n2);\n', '"\\\\!"'],
+    ['SELECT 1\\; COMMIT;\n', '"\\\\;"'],
+    ['CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; \\! id\n', '"\\\\!"'],
+    ['CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $body$ SELECT $$x$$ $body$ \\gexec\n', '"\\\\gexec"'],
+    ['SELECT 1; \\restrict abc\n', '"\\\\restrict"'],
+    ['\\restrict abc extra\n', '"\\\\restrict"'],
+    [' \\restrict abc\n', '"\\\\restrict"'],
+    ['\\restrict\n', '"\\\\restrict"'],
+    ['\\unrestrict ab-c\n', '"\\\\unrestrict"'],
+  ])('refuses %j', (text, name) => {
+    expect(refusal(text).message).toContain(`psql meta-command ${name} is not allowed`);
+  });
+
+  it('ends a -- comment at a CR, as psql does', () => {
+    expect(refusal('SELECT 1; -- note\r\\! id\nSELECT 2;\n').message).toContain('"\\\\!"');
+  });
+
+  it('refuses psql variable references that psql would expand', () => {
+    expect(refusal('SELECT :DBNAME;\n').message).toContain('psql variable');
+    expect(refusal("SELECT :{?x};\n").message).toContain('psql variable');
+    expect(guard('SELECT a[1:2], a[lo:hi], x::text, y := 1 FROM t;\n').toString()).toBe(
+      'SELECT a[1:2], a[lo:hi], x::text, y := 1 FROM t;\n',
+    );
+  });
+
+  it('removes \\restrict lines only alone on their line and keeps everything else', () => {
+    const key = 'Ab12'.repeat(16);
+    const input = `\\restrict ${key}\nSELECT 1;\r\n\\unrestrict ${key}\r\n`;
+    expect(guard(input).toString()).toBe('SELECT 1;\r\n');
+  });
+});
+
+describe('transaction control', () => {
+  it.each([
+    'COMMIT;\n',
+    'commit ;\n',
+    'END;\n',
+    'ROLLBACK\n;\n',
+    'ABORT;\n',
+    'SAVEPOINT a;\n',
+    'RELEASE SAVEPOINT a;\n',
+    'ROLLBACK TO a;\n',
+    'START TRANSACTION;\n',
+    'BEGIN ISOLATION LEVEL SERIALIZABLE;\n',
+    'begin;\n',
+    "PREPARE TRANSACTION 'x';\n",
+    "COMMIT PREPARED 'x';\n",
+    'COMMIT AND CHAIN;\n',
+    'SELECT 1; COMMIT;\n',
+    'SELECT 1;\n/* c */ COMMIT;\n',
+    'BEGIN;\nBEGIN;\nCOMMIT;\nCOMMIT;\n',
+    'BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;\n',
+  ])('refuses %j at the top level', (text) => {
+    expect(refusal(text).message).toMatch(/transaction control|PREPARE TRANSACTION|BEGIN inside/);
+  });
+
+  it('refuses an unclosed BEGIN; block', () => {
+    expect(refusal('BEGIN;\nSELECT 1;\n').message).toContain('BEGIN; ... COMMIT; block');
+  });
+
+  it('accepts COMMIT inside a function body, a string and comments', () => {
+    const input = [
+      'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$',
+      'BEGIN',
+      'COMMIT;',
+      'END',
+      '$$;',
+      "SELECT 'x\nCOMMIT;\n';",
+      '-- COMMIT;',
+      '/* outer /* COMMIT; */ still a comment: \\! id */ SELECT 1;',
+      'PREPARE q AS SELECT $1::int;',
+      '',
+    ].join('\n');
+    expect(guard(input).toString()).toBe(input);
+  });
+
+  it('accepts the END of a BEGIN ATOMIC body but not another one', () => {
+    const body = 'CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n SELECT CASE WHEN a > 0 THEN a END;\nEND;\n';
+    expect(guard(body).toString()).toBe(body);
+    expect(refusal(`${body}END;\n`).message).toContain('transaction control (END)');
+  });
+
+  it('holds back a trailing word until it is complete', () => {
+    // psql sends what it holds when its input ends early: a bare COMMIT must never reach it.
+    const guard = createPlainSqlGuard();
+    expect(guard.push(Buffer.from('SELECT 1;\nCOMMIT')).toString()).toBe('SELECT 1;\n');
+    expect(() => guard.push(Buffer.from(';\n'))).toThrow(/transaction control \(COMMIT\)/);
+    expect(() => guard.end()).toThrow(/transaction control \(COMMIT\)/);
+  });
+});
+
+describe('COPY', () => {
+  it.each([
+    ["COPY t FROM PROGRAM 'id';\n", 'FROM PROGRAM'],
+    ["COPY t TO '/tmp/x';\n", 'COPY ... TO'],
+    ['COPY t TO STDOUT;\n', 'COPY ... TO'],
+    ["COPY (SELECT 1) TO PROGRAM 'id';\n", 'COPY ... TO'],
+    ["COPY t FROM '/etc/passwd';\n", 'must read from stdin'],
+    ['COPY t FROM $$/etc/passwd$$;\n', 'must read from stdin'],
+    ['COPY t FROM stdin; SELECT 1;\n1\n\\.\n', 'text after "COPY ... FROM stdin;"'],
+    ['SELECT (1;\nCOPY t FROM stdin;\n\\! id\n\\.\n2);\n', 'COPY must be a statement of its own'],
+    [
+      'CREATE FUNCTION public.begin() RETURNS int LANGUAGE sql RETURN 1;\nCOPY t FROM stdin;\n\\! id\n\\.\n',
+      'COPY must be a statement of its own',
+    ],
+    // psql is still collecting "COPY t (a ..." when it meets the next line.
+    ['COPY t (a FROM stdin;\n\\! id\n\\.\n', 'psql meta-command "\\\\!"'],
+  ])('refuses %j', (text, reason) => {
+    expect(refusal(text).message).toContain(reason);
+  });
+
+  it('passes data lines through as data, up to a line that is exactly \\.', () => {
+    const input = [
+      'COPY t (a, b) FROM stdin;',
+      'back\\\\slash\t\\N',
+      '\\.x\tCOMMIT;',
+      "\\! id\t'\"$$/*",
+      ' \\.',
+      '\\.',
+      'SELECT 1; COPY t FROM stdin;',
+      '2',
+      '\\.',
+      'COPY t FROM stdin WITH (FORMAT csv);\r',
+      'a,b\r',
+      '\\.\r',
+      '',
+    ].join('\n');
+    expect(guard(input).toString()).toBe(input);
+  });
+
+  it('refuses data that is not terminated', () => {
+    expect(refusal('COPY t FROM stdin;\n1\n').message).toContain('not terminated');
+    expect(refusal('COPY t FROM stdin;\n1\n\\.').message).toContain('not terminated');
+  });
+});
+
+describe('quoting', () => {
+  it('accepts backslashes in strings where both settings of standard_conforming_strings agree', () => {
+    const input = "SELECT 'back\\slash', E'\\\\', 'a\\\\', '\\x00ff', U&'\\0041', 'it''s', B'01', X'1f';\n";
+    expect(guard(input).toString()).toBe(input);
+  });
+
+  it.each(["SELECT 'a\\';\n", "SELECT E'it\\'s';\n", "SELECT 'a\\\\\\'';\n"])('refuses the ambiguous %j', (text) => {
+    expect(refusal(text).message).toContain('standard_conforming_strings');
+  });
+
+  it('refuses a backslash run glued to a non-ASCII byte before a quote (SJIS-style)', () => {
+    expect(refusal(Buffer.from([...Buffer.from("SELECT E'"), 0x95, 0x5c, 0x5c, 0x27, 0x3b, 0x0a])).message).toContain(
+      'non-ASCII',
+    );
+  });
+
+  it('tracks dollar-quote tags, parameters and identifiers containing $', () => {
+    const input = 'SELECT $a$ $$ $b$ \\! $a$, $1, x$y, $_$;\\$_$;\n';
+    expect(guard(input).toString()).toBe(input);
+    expect(refusal('SELECT $a$ x $A$; \\! id\n').message).toContain('unterminated dollar-quoted string');
+    expect(refusal('SELECT x$a$ ; \\! id $a$;\n').message).toContain('"\\\\!"');
+  });
+
+  it.each(['SELECT 1e$a$ ; \\! id $a$;\n', 'SELECT 1abc;\n', 'SELECT $1abc;\n', 'SELECT 1e+;\n'])(
+    'refuses the malformed number %j',
+    (text) => {
+      expect(refusal(text).message).toMatch(/malformed (numeric literal|parameter)/);
+    },
+  );
+
+  it.each([
+    ["SELECT 'abc;\n", 'unterminated quoted string'],
+    ['SELECT "abc;\n', 'unterminated quoted identifier'],
+    ['SELECT $x$ abc;\n', 'unterminated dollar-quoted string'],
+    ['SELECT 1; /* abc\n', 'unterminated /* comment'],
+    ['SELECT 1', 'psql has not sent yet'],
+    ['CREATE FUNCTION begin() RETURNS int LANGUAGE sql RETURN 1;\n', 'psql has not sent yet'],
+  ])('refuses %j at the end of the script', (text, reason) => {
+    expect(refusal(text).message).toContain(reason);
+  });
+
+  it('refuses NUL bytes anywhere', () => {
+    expect(refusal(Buffer.from("SELECT 'a\0b';\n")).message).toContain('NUL byte');
+    expect(refusal(Buffer.from('COPY t FROM stdin;\na\0b\n\\.\n')).message).toContain('NUL byte');
+  });
+});
+
+describe('client encoding', () => {
+  it.each(["SET client_encoding = 'SJIS';\n", 'SET client_encoding TO sjis;\n', "SET NAMES 'GBK';\n", 'SET LOCAL "client_encoding" = \'Shift_JIS\';\n'])(
+    'refuses %j',
+    (text) => {
+      expect(refusal(text).message).toContain('client_encoding');
+    },
+  );
+
+  it('accepts the encodings psql lexes safely', () => {
+    const input = "SET client_encoding = 'UTF8';\nSET client_encoding TO latin1;\nSET NAMES 'EUC_JP';\n";
+    expect(guard(input).toString()).toBe(input);
+  });
+});
+
+describe('errors and output', () => {
+  it('reports the line and a short excerpt, not the whole script', () => {
+    const filler = `SELECT '${'x'.repeat(500)}';\n`;
+    const error = refusal(`${filler}SELECT 2;\nSELECT 3; \\! rm -rf /\n${filler}`);
+    expect(error.details).toEqual({ line: 3, statement: expect.any(String) });
+    expect(error.message).toMatch(/^Unsafe SQL at line 3: psql meta-command "\\\\!" is not allowed: "SELECT 3; \\\\! rm -rf \/"$/);
+  });
+
+  it('counts lines inside strings, comments and COPY data', () => {
+    const input = "SELECT 'a\nb';\n/*\n*/\nCOPY t FROM stdin;\n1\n2\n\\.\n-- x\n\\o f\n";
+    expect(refusal(input).details).toMatchObject({ line: 10 });
+  });
+
+  it('keeps refusing once it has refused', () => {
+    const guard = createPlainSqlGuard();
+    expect(() => guard.push(Buffer.from('\\! id\n'))).toThrow(EngineError);
+    expect(() => guard.push(Buffer.from('SELECT 1;\n'))).toThrow(EngineError);
+    expect(() => guard.end()).toThrow(EngineError);
+  });
+
+  it('ends the output with a newline', () => {
+    expect(guard('SELECT 1; -- no newline').toString()).toBe('SELECT 1; -- no newline\n');
+    expect(guard('').toString()).toBe('');
+  });
+});
