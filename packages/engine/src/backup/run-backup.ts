@@ -9,7 +9,7 @@ import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import type { PgTools } from '../pg/tools.js';
-import { pollCopyProgress } from '../progress/copy-progress-poller.js';
+import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseDumpVerboseLine } from '../progress/verbose-lines.js';
 import { DigestStream } from '../streams/digest.js';
@@ -78,16 +78,7 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     env: { ...request.target.env, PGAPPNAME: applicationName },
   });
   child.stdin.end();
-  const poller = pollCopyProgress({
-    runner: request.runner,
-    clock: request.clock,
-    psql: request.tools.psql,
-    target: request.target,
-    applicationName,
-    tables: request.tables,
-    onFraction: (fraction) => tracker.setCurrentTableFraction(fraction),
-    intervalMs: request.copyPollIntervalMs,
-  });
+  const poller = pollCopyProgressInto(request, applicationName, tracker);
   const detach = killOnAbort(request.signal, [child]);
   const stderr = new LineTail(100);
   const digest = new DigestStream((bytes) => tracker.setBytes(bytes));

@@ -65,3 +65,30 @@ export function pollCopyProgress(options: CopyProgressPollerOptions): { stop(): 
     },
   };
 }
+
+/** What backup and restore requests share, to poll for their tool's session. */
+export interface CopyPollingRequest {
+  runner: ProcessRunner;
+  clock: Clock;
+  tools: { psql: string };
+  target: PgTarget;
+  tables: readonly TableSize[];
+  copyPollIntervalMs?: number;
+}
+
+export function pollCopyProgressInto(
+  request: CopyPollingRequest,
+  applicationName: string,
+  tracker: { setCurrentTableFraction(fraction: number): void },
+): { stop(): void } {
+  return pollCopyProgress({
+    runner: request.runner,
+    clock: request.clock,
+    psql: request.tools.psql,
+    target: request.target,
+    applicationName,
+    tables: request.tables,
+    onFraction: (fraction) => tracker.setCurrentTableFraction(fraction),
+    intervalMs: request.copyPollIntervalMs,
+  });
+}

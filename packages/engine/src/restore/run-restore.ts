@@ -12,7 +12,7 @@ import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner, RunningProcess } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import { type PgTools, type PgVersion, supportsRestrict } from '../pg/tools.js';
-import { pollCopyProgress } from '../progress/copy-progress-poller.js';
+import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseScriptEchoLine } from '../progress/verbose-lines.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
@@ -82,16 +82,7 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
     ['--no-psqlrc', '--quiet', '--echo-all', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
     { env: { ...request.target.env, PGAPPNAME: applicationName } },
   );
-  const poller = pollCopyProgress({
-    runner: request.runner,
-    clock: request.clock,
-    psql: request.tools.psql,
-    target: request.target,
-    applicationName,
-    tables: request.tables,
-    onFraction: (fraction) => tracker.setCurrentTableFraction(fraction),
-    intervalMs: request.copyPollIntervalMs,
-  });
+  const poller = pollCopyProgressInto(request, applicationName, tracker);
   let currentEntry: string | undefined;
   const echo = forEachLine(psql.stdout, (line) => {
     const event = parseScriptEchoLine(line);
