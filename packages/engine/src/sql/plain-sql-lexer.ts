@@ -7,23 +7,23 @@ import type { StatementPolicy } from './plain-sql-policy.js';
  * ends a query buffer and where COPY data starts and stops. Input arrives in chunks that can be
  * split anywhere; bytes whose meaning depends on what follows are carried into the next chunk.
  *
- * Where psql's reading depends on a setting the script itself could change, the lexer refuses
- * the text instead of guessing:
- *  - standard_conforming_strings: a quote preceded by an odd run of backslashes ends a string
- *    only when it is on, so such strings are refused (also in E'...', where it is always an
- *    escaped quote: psql lexes both kinds alike only without it);
- *  - numbers directly followed by letters, digits or '$' (psql versions lex them differently);
- *  - NUL bytes (psql reads lines with fgets() and drops whatever follows a NUL).
+ * Where psql's reading could differ from this one, the lexer refuses the text instead of guessing:
+ *  - a quote after an odd run of backslashes in a string: it ends '...' when
+ *    standard_conforming_strings is on, which the script itself can turn off, but not E'...'.
+ *    Without such quotes all kinds of strings end at the same place in either setting, so the
+ *    lexer need not know which kind it is in;
+ *  - numbers glued to letters, digits or '$' (psql versions lex them differently);
+ *  - NUL bytes (psql reads lines with fgets() and loses whatever follows a NUL).
  */
 
 /** Longest identifier, number, parameter, psql variable or dollar-quote tag accepted. */
 const MAX_TOKEN = 4096;
 /** Longest line that can still be one of pg_dump's own framing lines (\restrict keys are 64 chars). */
 const MAX_FRAME_LINE = 512;
-/** Identifiers longer than this cannot be key words and are reported without text. */
-const MAX_KEYWORD = 32;
 /** Text kept of a literal or quoted identifier the policy asked for. */
 const MAX_CAPTURE = 64;
+/** Longest meta-command name quoted in an error. */
+const MAX_META_NAME = 24;
 
 const NUL = 0x00;
 const TAB = 0x09;
@@ -58,8 +58,7 @@ const BLOCK_COMMENT = 5;
 const COPY_TAIL = 6; // rest of the line after "COPY ... FROM stdin;"
 const COPY_DATA = 7;
 
-// Byte classes at the top level.
-const C_OTHER = 0;
+// Byte classes at the top level (0: any other byte, a token of its own).
 const C_SPACE = 1;
 const C_LF = 2;
 const C_IDENT = 3;
@@ -86,6 +85,26 @@ TOP_CLASS[SPACE] = TOP_CLASS[TAB] = TOP_CLASS[CR] = TOP_CLASS[FF] = C_SPACE;
 TOP_CLASS[LF] = C_LF;
 for (const b of [NUL, DQUOTE, DOLLAR, QUOTE, LPAREN, RPAREN, MINUS, DOT, SLASH, COLON, SEMICOLON, BACKSLASH]) {
   TOP_CLASS[b] = C_SPECIAL;
+}
+
+/** The key words the policy and psql's heuristic look for: identifiers are compared, not copied. */
+const KEYWORDS = (
+  'abort atomic begin case client_encoding commit copy create end from function local names or prepare ' +
+  'procedure program release replace rollback savepoint session set start stdin to transaction'
+).split(' ');
+const KEYWORDS_BY_LENGTH: { word: string; bytes: Buffer }[][] = [];
+for (const word of KEYWORDS) (KEYWORDS_BY_LENGTH[word.length] ??= []).push({ word, bytes: Buffer.from(word) });
+const LOWER = new Uint8Array(256).map((_, b) => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b));
+
+/** The key word spelled by buf[i, j), case-insensitively, or null. */
+function keywordAt(buf: Buffer, i: number, j: number): string | null {
+  const candidates = KEYWORDS_BY_LENGTH[j - i];
+  if (candidates === undefined) return null;
+  next: for (const { word, bytes } of candidates) {
+    for (let k = 0; k < bytes.length; k++) if (LOWER[buf[i + k]!] !== bytes[k]) continue next;
+    return word;
+  }
+  return null;
 }
 
 const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
@@ -164,18 +183,13 @@ export class PlainSqlLexer {
     this.crAt = -1;
     this.removed = [];
     let pos = 0;
-    try {
-      while (pos < buf.length) {
-        const next = this.step(buf, pos, eof);
-        if (next === NEED_MORE) {
-          pos = this.stopAt;
-          break;
-        }
-        pos = next;
+    while (pos < buf.length) {
+      const next = this.step(buf, pos, eof);
+      if (next === NEED_MORE) {
+        pos = this.stopAt;
+        break;
       }
-    } catch (error) {
-      if (error instanceof EngineError) this.failure = error;
-      throw error;
+      pos = next;
     }
     this.countLines(pos);
     this.carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : EMPTY;
@@ -287,7 +301,11 @@ export class PlainSqlLexer {
   private special(buf: Buffer, i: number, eof: boolean): number {
     const c = buf[i]!;
     const next = buf[i + 1];
-    if (next === undefined && !eof && (c === MINUS || c === SLASH || c === DOT || c === COLON || c === DOLLAR)) {
+    if (
+      next === undefined &&
+      !eof &&
+      (c === MINUS || c === SLASH || c === DOT || c === COLON || c === DOLLAR || c === BACKSLASH)
+    ) {
       return NEED_MORE;
     }
     switch (c) {
@@ -331,8 +349,12 @@ export class PlainSqlLexer {
         return i + 1;
       case SEMICOLON:
         return this.semicolon(i);
-      case BACKSLASH:
-        return this.fail(i, `psql meta-command ${metaCommandName(buf, i)} is not allowed`);
+      case BACKSLASH: {
+        const nameEnd = metaCommandEnd(buf, i);
+        // Waits for the whole name, so that the message does not depend on chunk boundaries.
+        if (nameEnd === buf.length && nameEnd - i < MAX_META_NAME && !eof) return NEED_MORE;
+        return this.fail(i, `psql meta-command "${printable(buf.toString('utf8', i, nameEnd))}" is not allowed`);
+      }
       default:
         return this.fail(i, 'NUL byte in the script');
     }
@@ -358,8 +380,8 @@ export class PlainSqlLexer {
         return j;
       }
     }
-    const n = j - i;
-    const word = n <= MAX_KEYWORD ? buf.toString('latin1', i, j).toLowerCase() : null;
+    // Text only for a SET value (an encoding name); otherwise only key words matter.
+    const word = this.policy.wantsText ? buf.toString('latin1', i, j).toLowerCase() : keywordAt(buf, i, j);
     this.psqlIdentifier(word);
     const reason = this.policy.word(word, this.parenDepth, !this.psqlPending);
     this.psqlPending = true;
@@ -378,10 +400,13 @@ export class PlainSqlLexer {
       initials[this.identCount] = word.charCodeAt(0);
     }
     this.identCount++;
-    const [a, b, c, d] = initials as [number, number, number, number];
+    const second = initials[1];
+    const fourth = initials[3];
     const f = 0x66;
     const p = 0x70;
-    const routine = a === 0x63 && (b === f || b === p || (b === 0x6f && c === 0x72 && (d === f || d === p)));
+    const routine =
+      initials[0] === 0x63 &&
+      (second === f || second === p || (second === 0x6f && initials[2] === 0x72 && (fourth === f || fourth === p)));
     if (!routine || this.parenDepth !== 0) return;
     if (word === 'begin') this.beginDepth++;
     else if (word === 'case') {
@@ -472,7 +497,9 @@ export class PlainSqlLexer {
   }
 
   private semicolon(i: number): number {
-    const copyData = this.policy.end();
+    const copyData = this.policy.copyDataFollows;
+    const reason = this.policy.end();
+    if (reason) return this.fail(i, reason);
     const psqlSends = this.parenDepth === 0 && this.beginDepth === 0;
     if (copyData && !psqlSends) return this.fail(i, 'COPY must be a statement of its own');
     if (psqlSends) {
@@ -755,10 +782,11 @@ export class PlainSqlLexer {
     const at = Math.min(pos, this.buf.length);
     this.countLines(at);
     const statement = excerpt(this.buf, at);
-    throw new EngineError('restore/unsafe-sql', `Unsafe SQL at line ${this.line}: ${reason}: ${statement}`, {
+    this.failure = new EngineError('restore/unsafe-sql', `Unsafe SQL at line ${this.line}: ${reason}: ${statement}`, {
       line: this.line,
       statement,
     });
+    throw this.failure;
   }
 }
 
@@ -783,22 +811,23 @@ function endOfDataLength(buf: Buffer, i: number): number {
   return buf[i + 2] === CR && buf[i + 3] === LF ? 4 : 0;
 }
 
-function metaCommandName(buf: Buffer, i: number): string {
-  let j = i + 1;
-  while (j < buf.length && j - i < 24 && buf[j]! > SPACE && buf[j] !== BACKSLASH) j++;
-  return JSON.stringify(buf.toString('utf8', i, j === i + 1 ? Math.min(i + 2, buf.length) : j));
+/** End of the meta-command name starting with the backslash at i (at least one byte after it). */
+function metaCommandEnd(buf: Buffer, i: number): number {
+  let j = Math.min(i + 2, buf.length);
+  while (j < buf.length && j - i < MAX_META_NAME && buf[j]! > SPACE && buf[j] !== BACKSLASH) j++;
+  return j;
 }
 
-/** A short, printable piece of the line around `pos`. */
+/** A short piece of the line around `pos`, quoted, with control characters spelled out. */
 function excerpt(buf: Buffer, pos: number): string {
   const lineStart = pos > 0 ? buf.lastIndexOf(LF, pos - 1) + 1 : 0;
   const lf = buf.indexOf(LF, pos);
+  const lineEnd = lf === -1 ? buf.length : lf;
   const from = Math.max(lineStart, pos - 40);
-  const to = Math.min(lf === -1 ? buf.length : lf, pos + 40);
-  const text = buf
-    .toString('utf8', from, to)
-    .replace(/[\u0000-\u001f\u007f]/g, (c) =>
-      c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-    );
-  return JSON.stringify((from > lineStart ? '…' : '') + text + (to < (lf === -1 ? buf.length : lf) ? '…' : ''));
+  const to = Math.min(lineEnd, pos + 40);
+  return `"${from > lineStart ? '…' : ''}${printable(buf.toString('utf8', from, to))}${to < lineEnd ? '…' : ''}"`;
+}
+
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => (c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }

@@ -15,9 +15,10 @@ const COPY_FROM = 4; // the next token says where COPY reads from
 const COPY_STDIN = 5; // COPY ... FROM stdin: data lines follow the semicolon
 const SET = 6; // SET [SESSION | LOCAL] <name>
 const SET_ENCODING = 7; // SET client_encoding / SET NAMES: the value comes next
-const CREATE = 8; // CREATE [OR REPLACE]
-const ROUTINE = 9; // CREATE FUNCTION / PROCEDURE: watching for BEGIN ATOMIC
-const ROUTINE_BEGIN = 10; // BEGIN seen in a routine: ATOMIC opens a body
+const SET_ENCODING_LITERAL = 8; // the value is a string, which may continue on the next line
+const CREATE = 9; // CREATE [OR REPLACE]
+const ROUTINE = 10; // CREATE FUNCTION / PROCEDURE: watching for BEGIN ATOMIC
+const ROUTINE_BEGIN = 11; // BEGIN seen in a routine: ATOMIC opens a body
 
 const TRANSACTION_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release']);
 
@@ -54,14 +55,22 @@ export class StatementPolicy {
   private inAtomicBody = false;
   /** Between pg_dump's own "BEGIN;" and "COMMIT;" lines (both removed). */
   private dumpTransactionOpen = false;
+  /** The client_encoding value so far ('a' 'b' on two lines is one string); null if too long. */
+  private encoding: string | null = '';
 
   /** Whether the next identifier, quoted identifier or literal should come with its text. */
   get wantsText(): boolean {
-    return this.kind === SET || this.kind === SET_ENCODING;
+    return this.kind === SET || this.kind === SET_ENCODING || this.kind === SET_ENCODING_LITERAL;
+  }
+
+  /** Whether COPY data lines follow the semicolon that ends the current statement. */
+  get copyDataFollows(): boolean {
+    return this.kind === COPY_STDIN;
   }
 
   /**
-   * An unquoted identifier or key word, lower-cased (null when too long to be a key word).
+   * An unquoted identifier: the lower-cased key word, or null for any other word (whose text
+   * comes only while wantsText is true).
    * startsPsqlStatement: nothing precedes it in psql's query buffer.
    */
   word(word: string | null, parenDepth: number, startsPsqlStatement: boolean): string | undefined {
@@ -91,7 +100,10 @@ export class StatementPolicy {
         return undefined;
       case SET_ENCODING:
         if (word === 'to') return undefined;
-        return this.encodingValue(word);
+        this.kind = PLAIN;
+        return encodingRefusal(word);
+      case SET_ENCODING_LITERAL:
+        return this.endEncodingLiteral();
       case CREATE:
         if (word === 'or' || word === 'replace') return undefined;
         this.kind = word === 'function' || word === 'procedure' ? ROUTINE : PLAIN;
@@ -118,13 +130,24 @@ export class StatementPolicy {
       this.kind = text?.toLowerCase() === 'client_encoding' ? SET_ENCODING : PLAIN;
       return undefined;
     }
-    if (this.kind === SET_ENCODING) return this.encodingValue(text);
+    if (this.kind === SET_ENCODING) {
+      this.kind = PLAIN;
+      return encodingRefusal(text);
+    }
     return this.otherToken();
   }
 
   /** A string constant in any quoting, dollar quotes included. */
   literal(text: string | null): string | undefined {
-    if (this.kind === SET_ENCODING) return this.encodingValue(text);
+    if (this.kind === SET_ENCODING) {
+      this.kind = SET_ENCODING_LITERAL;
+      this.encoding = text;
+      return undefined;
+    }
+    if (this.kind === SET_ENCODING_LITERAL) {
+      this.encoding = this.encoding === null || text === null ? null : this.encoding + text;
+      return undefined;
+    }
     return this.otherToken();
   }
 
@@ -134,11 +157,11 @@ export class StatementPolicy {
     return this.otherToken();
   }
 
-  /** A top-level semicolon. Returns true when COPY data lines follow. */
-  end(): boolean {
-    const copyData = this.kind === COPY_STDIN;
+  /** A top-level semicolon. */
+  end(): string | undefined {
+    const reason = this.kind === SET_ENCODING_LITERAL ? this.endEncodingLiteral() : undefined;
     this.kind = START;
-    return copyData;
+    return reason;
   }
 
   /** A line pg_dump writes around its output, seen where psql starts a new statement. */
@@ -205,6 +228,8 @@ export class StatementPolicy {
         return undefined;
       case COPY_FROM:
         return copySourceRefusal();
+      case SET_ENCODING_LITERAL:
+        return this.endEncodingLiteral();
       case ROUTINE_BEGIN:
         this.kind = ROUTINE;
         return undefined;
@@ -213,12 +238,17 @@ export class StatementPolicy {
     }
   }
 
-  private encodingValue(value: string | null): string | undefined {
+  private endEncodingLiteral(): string | undefined {
     this.kind = PLAIN;
-    const name = (value ?? '').toLowerCase().replace(/[^a-z0-9]/g, '');
-    if (!ASCII_UNSAFE_ENCODINGS.has(name)) return undefined;
-    return `client_encoding ${value} is not allowed: psql would read the rest of the script differently`;
+    return encodingRefusal(this.encoding);
   }
+}
+
+function encodingRefusal(value: string | null): string | undefined {
+  // Escapes (E'\x53JIS', U&'\0053JIS') could spell any name: only plain names are judged.
+  if (value === null || !/^[\w\- ]*$/.test(value)) return `unusual client_encoding value ${JSON.stringify(value)}`;
+  if (!ASCII_UNSAFE_ENCODINGS.has(value.toLowerCase().replace(/[^a-z0-9]/g, ''))) return undefined;
+  return `client_encoding ${value} is not allowed: psql would read the rest of the script differently`;
 }
 
 function copySourceRefusal(): string {

@@ -162,6 +162,17 @@ describe('files that are not valid backups', () => {
     await expectCode(inspect(file), 'archive/truncated');
   });
 
+  it('refuses an archive made by a newer pg_dump than the local pg_restore reads', async () => {
+    const bytes = await readFile(good);
+    // Header: "PGDMP", then the archive version's major, minor and revision bytes (1.14.0 for 15).
+    expect(bytes.subarray(0, 5).toString()).toBe('PGDMP');
+    bytes[6] = 99;
+    const file = path.join(work.dir, 'future.dump');
+    await writeFile(file, bytes);
+    const error = await expectCode(inspect(file), 'archive/too-new');
+    expect(error.message).toContain('1.99');
+  });
+
   it('refuses a corrupted custom archive', async () => {
     const bytes = await readFile(good);
     for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 64; i++) bytes[i] = bytes[i]! ^ 0xff;
