@@ -17,6 +17,10 @@ import { StatementPolicy } from './plain-sql-policy.js';
  * Bytes are passed on only once validated, and a trailing word is held back until it is
  * complete: psql sends what it holds when its input ends early, and a bare "COMMIT" must
  * never be what it holds.
+ *
+ * It relies on ON_ERROR_STOP (after a failed COPY psql would read the data lines as SQL) and is
+ * a second line behind the service's own "\restrict KEY": a script that switches
+ * client_encoding from inside a function could still make psql read it differently.
  */
 export interface PlainSqlGuard {
   /** Validates the next chunk (split anywhere); returns what may be passed on. Throws when refused. */

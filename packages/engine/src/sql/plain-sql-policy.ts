@@ -27,25 +27,12 @@ const TRANSACTION_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollbac
  * bytes from its lexer, so a quote or backslash could mean something else to psql than to
  * this guard (names as PostgreSQL matches them: lower case, non-alphanumerics dropped).
  */
-const ASCII_UNSAFE_ENCODINGS = new Set([
-  'sjis',
-  'shiftjis',
-  'mskanji',
-  'win932',
-  'windows932',
-  'shiftjis2004',
-  'big5',
-  'win950',
-  'windows950',
-  'gbk',
-  'win936',
-  'windows936',
-  'uhc',
-  'win949',
-  'windows949',
-  'gb18030',
-  'johab',
-]);
+const ASCII_UNSAFE_ENCODINGS = new Set(
+  (
+    'sjis shiftjis mskanji win932 windows932 shiftjis2004 big5 win950 windows950 gbk win936 windows936 ' +
+    'uhc win949 windows949 gb18030 johab'
+  ).split(' '),
+);
 
 const EQUALS = 0x3d;
 

@@ -61,11 +61,11 @@ describe('CLI', () => {
     const restore = await cli(env.env, ['backup', 'restore', backup.id, '--no-snapshot'], `${env.target.name}\n`);
     expect(restore.code, restore.stderr).toBe(0);
     expect(restore.stderr).toMatch(/100\.0% done/);
-    const [{ exists }] = await withSql(
+    const [row] = await withSql(
       env.target.url,
       (sql) => sql`SELECT to_regclass('public.made_after') IS NOT NULL AS exists`,
     );
-    expect(exists).toBe(false);
+    expect(row!.exists).toBe(false);
 
     const deleted = await cli(env.env, ['backup', 'delete', backup.id, '--yes']);
     expect(deleted.code, deleted.stderr).toBe(0);
@@ -77,11 +77,11 @@ describe('CLI', () => {
     const restore = await cli(env.env, ['backup', 'restore', created.backup.id], 'not-the-name\n');
     expect(restore.code).toBe(1);
     expect(restore.stderr).toContain('error [restore/confirmation-mismatch]');
-    const [{ exists }] = await withSql(
+    const [row] = await withSql(
       env.target.url,
       (sql) => sql`SELECT to_regclass('public.keep_me') IS NOT NULL AS exists`,
     );
-    expect(exists).toBe(true);
+    expect(row!.exists).toBe(true);
   });
 
   it('exits non-zero with a coded error, as JSON too', async () => {

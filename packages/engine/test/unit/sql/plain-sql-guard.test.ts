@@ -115,6 +115,13 @@ describe('real pg_dump / pg_restore output', () => {
     await expect(scanPlainSql(source())).resolves.toBeUndefined();
   });
 
+  it('fails the stream with the refusal', async () => {
+    const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    await expect(
+      pipeline(Readable.from([Buffer.from('SELECT 1;\n'), Buffer.from('\\! id\n')]), plainSqlGuardStream(), sink),
+    ).rejects.toMatchObject({ code: 'restore/unsafe-sql', details: { line: 2 } });
+  });
+
   it('refuses the \\connect that pg_dump -C writes, at its line', async () => {
     const input = fixture('pg_dump-create.sql');
     const line = input.toString('utf8').split('\n').indexOf('\\connect guardsrc') + 1;
