@@ -27,7 +27,17 @@ export type ErrorCode =
   | 'job/not-found'
   | 'job/interrupted'
   | 'config/invalid'
-  | 'input/invalid';
+  | 'input/invalid'
+  | 'auth/unauthenticated'
+  | 'auth/forbidden'
+  | 'auth/invalid-credentials'
+  | 'auth/user-exists'
+  | 'auth/rate-limited'
+  | 'auth/token-not-found'
+  | 'upload/too-large'
+  | 'upload/invalid'
+  | 'download/link-invalid'
+  | 'backup/confirmation-mismatch';
 
 export class EngineError extends Error {
   override readonly name = 'EngineError';

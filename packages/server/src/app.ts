@@ -1,5 +1,9 @@
 import { type PgTarget, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
+import { randomBytes } from 'node:crypto';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
+import { AuthService } from './auth/auth-service.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+import { UrlSigner } from './auth/signed-urls.js';
 import type { Config } from './config.js';
 import { type MetadataDb, createMetadataDb, migrateMetadataDb } from './db/client.js';
 import {
@@ -28,6 +32,9 @@ export interface App {
   jobs: JobRunner;
   audit: AuditLog;
   backups: BackupService;
+  auth: AuthService;
+  rateLimiter: RateLimiter;
+  urlSigner: UrlSigner;
   embedded: EmbeddedServer | null;
   close(): Promise<void>;
 }
@@ -62,6 +69,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     lockTimeoutSeconds: config.lockTimeoutSeconds,
   });
 
+  const auth = new AuthService({ db: metadata.db, clock: systemClock, sessionTtlSeconds: config.sessionTtlSeconds });
+  const rateLimiter = new RateLimiter(systemClock, {
+    login: { max: config.rateLimits.loginPer15Minutes, windowSeconds: 15 * 60 },
+    backup: { max: config.rateLimits.jobsPerHour, windowSeconds: 3600 },
+    restore: { max: config.rateLimits.jobsPerHour, windowSeconds: 3600 },
+    upload: { max: config.rateLimits.uploadsPerHour, windowSeconds: 3600 },
+  });
+  const urlSigner = new UrlSigner(config.signingSecret ? Buffer.from(config.signingSecret) : randomBytes(32));
+
   const recovered = await jobs.recoverInterrupted(storage, async (job) => {
     const lockName = job.kind === 'verify' ? `verify:${job.backupId}` : target.display;
     try {
@@ -84,6 +100,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     jobs,
     audit,
     backups,
+    auth,
+    rateLimiter,
+    urlSigner,
     embedded,
     async close() {
       await metadata.close();

@@ -16,6 +16,19 @@ export interface Config {
   jobTimeoutSeconds: number;
   lockTimeoutSeconds: number;
   maxUploadBytes: number;
+  sessionTtlSeconds: number;
+  /** Mark the session cookie Secure (set when served over HTTPS). */
+  secureCookies: boolean;
+  /** Browser origins allowed to open the WebSocket with a cookie; empty: the server's own origin. */
+  allowedOrigins: string[];
+  downloadUrlTtlSeconds: number;
+  /** HMAC key for download links; unset: random per process (links die with a restart). */
+  signingSecret: string | undefined;
+  rateLimits: {
+    loginPer15Minutes: number;
+    jobsPerHour: number;
+    uploadsPerHour: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -41,6 +54,14 @@ export function loadConfig(env: Env = process.env): Config {
       return fallback;
     }
     return value;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
   };
   const url = (name: string): string | undefined => {
     const raw = env[name];
@@ -76,9 +97,24 @@ export function loadConfig(env: Env = process.env): Config {
     jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    sessionTtlSeconds: int('SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
+    secureCookies: bool('SECURE_COOKIES', false),
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    downloadUrlTtlSeconds: int('DOWNLOAD_URL_TTL_SECONDS', 300, 10, 7 * 24 * 3600),
+    signingSecret: env.SIGNING_SECRET || undefined,
+    rateLimits: {
+      loginPer15Minutes: int('RATE_LIMIT_LOGIN_PER_15_MIN', 10, 1, 100_000),
+      jobsPerHour: int('RATE_LIMIT_JOBS_PER_HOUR', 60, 1, 100_000),
+      uploadsPerHour: int('RATE_LIMIT_UPLOADS_PER_HOUR', 20, 1, 100_000),
+    },
   };
   if (env.ADMIN_EMAIL && !/^[^@\s]+@[^@\s]+$/.test(env.ADMIN_EMAIL))
     problems.push('ADMIN_EMAIL must be an email address');
+  if (env.SIGNING_SECRET && env.SIGNING_SECRET.length < 32)
+    problems.push('SIGNING_SECRET must be at least 32 characters');
   if (env.ADMIN_PASSWORD && env.ADMIN_PASSWORD.length < 12)
     problems.push('ADMIN_PASSWORD must be at least 12 characters');
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,27 +1,45 @@
 import { createApp } from './app.js';
+import { bootstrapAdmin } from './auth/bootstrap-admin.js';
 import { ConfigError, loadConfig } from './config.js';
+import { startHttpServer } from './http/http-server.js';
 import { consoleLogger } from './logger.js';
 
-/** `pnpm start`: the service core (the GraphQL API will be served from here). */
+/** `pnpm start`: the service with its GraphQL API. */
 async function main(): Promise<void> {
   const logger = consoleLogger();
   const config = loadConfig();
   const app = await createApp(config, logger);
+  const admin = await bootstrapAdmin(app);
+  const http = await startHttpServer(app, logger, config.port);
   const lines = [
     'PostgreSQL backup service is running.',
+    `  GraphQL API and playground: ${http.url}/graphql`,
     `  target database:   ${app.target.display}`,
     `  metadata database: ${app.metadataDisplay}`,
     `  backups stored in: ${app.storage.location}`,
     app.embedded
       ? `  embedded PostgreSQL (data in ${config.dataDir}) ${app.embedded.startedHere ? 'started by this process' : 'already running'}`
       : '  using the servers from DATABASE_URL and METADATA_DATABASE_URL',
-    '',
-    'Try, in another terminal:  pnpm cli backup create --description "first"  |  pnpm cli backup list',
-    'Stop with Ctrl-C.',
   ];
+  if (admin?.generatedPassword) {
+    lines.push('', `First admin created: ${admin.email} / ${admin.generatedPassword}  (shown once: note it now)`);
+  } else if (admin) {
+    lines.push('', `First admin created from ADMIN_EMAIL: ${admin.email}`);
+  } else if (!(await app.auth.hasAdmin())) {
+    lines.push(
+      '',
+      'No admin exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD, or run: pnpm cli user create-admin <email>',
+    );
+  }
+  lines.push(
+    '',
+    'CLI, in another terminal:  pnpm cli backup create --description "first"  |  pnpm cli backup list',
+    'Stop with Ctrl-C.',
+  );
   process.stdout.write(lines.join('\n') + '\n');
   const stop = async () => {
     logger.info('shutting down');
+    await http.close();
     await app.close();
     process.exit(0);
   };

@@ -22,6 +22,7 @@ const USAGE = `Usage: pnpm cli <command> [options]
   backup restore <id|file> [--yes] [--no-owner] [--no-privileges] [--no-snapshot]
   backup rescan
   job cancel <id>
+  user create-admin <email>      (asks for the password, or reads PGBS_NEW_PASSWORD)
 
 Every command takes --json for machine-readable output.
 `;
@@ -135,6 +136,14 @@ async function main(argv: string[]): Promise<number> {
       case 'job cancel': {
         const job = await app.jobs.cancel(required(arg, 'job id'));
         print(values, job, () => `Cancel requested for job ${job.id} (${job.kind}, ${job.state}).`);
+        return 0;
+      }
+      case 'user create-admin': {
+        const email = required(arg, 'email');
+        const password = process.env.PGBS_NEW_PASSWORD ?? (await ask('Password (at least 12 characters): '));
+        const user = await app.auth.createUser(email, password, 'admin');
+        await app.audit.record({ actor: actor.name, action: 'user.create', outcome: 'succeeded', subjectId: user.id });
+        print(values, { id: user.id, email: user.email, role: user.role }, () => `Created admin ${user.email}.`);
         return 0;
       }
       default:

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import { type Clock, EngineError, isEngineError } from '@pgbs/engine';
 import type { MetadataDb } from '../db/client.js';
+import { isUuid } from '../ids.js';
 import { type JobRow, jobs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { BackupStorage } from '../storage/local-storage.js';
@@ -116,8 +117,20 @@ export class JobRunner {
     return { job, done };
   }
 
+  async get(jobId: string): Promise<JobRow> {
+    const [row] = isUuid(jobId) ? await this.deps.db.select().from(jobs).where(eq(jobs.id, jobId)) : [];
+    if (!row) throw new EngineError('job/not-found', `No job ${jobId}.`);
+    return row;
+  }
+
+  list(options: { limit: number; offset: number }): Promise<JobRow[]> {
+    return this.deps.db.select().from(jobs).orderBy(desc(jobs.createdAt)).limit(options.limit).offset(options.offset);
+  }
+
   /** Cancels a job of this process now, or asks the owning process through the row. */
   async cancel(jobId: string): Promise<JobRow> {
+    const current = await this.get(jobId);
+    if (!ACTIVE_STATES.includes(current.state as JobState)) return current;
     const local = this.running.get(jobId);
     if (local) {
       local.abort(new EngineError('job/cancelled', 'The job was cancelled.'));
@@ -127,9 +140,7 @@ export class JobRunner {
         .set({ cancelRequested: true })
         .where(and(eq(jobs.id, jobId), inArray(jobs.state, ACTIVE_STATES)));
     }
-    const [row] = await this.deps.db.select().from(jobs).where(eq(jobs.id, jobId));
-    if (!row) throw new EngineError('job/not-found', `No job ${jobId}.`);
-    return row;
+    return this.get(jobId);
   }
 
   /**

@@ -20,6 +20,7 @@ import {
 } from '@pgbs/engine';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { MetadataDb } from '../db/client.js';
+import { isUuid } from '../ids.js';
 import { type BackupRow, type JobRow, backups, jobs } from '../db/schema.js';
 import { ACTIVE_STATES, type JobContext, type JobRunner, type StartedJob } from '../jobs/job-runner.js';
 import type { BackupStorage } from '../storage/local-storage.js';
@@ -85,6 +86,11 @@ export class BackupService {
     const row = isUuid(id) ? (await this.deps.db.select().from(backups).where(eq(backups.id, id)))[0] : undefined;
     if (!row) throw new EngineError('backup/not-found', `No backup with id ${id}.`);
     return row;
+  }
+
+  /** The target's server version and the client tools that would be used (a coded error if none fits). */
+  versions(): Promise<Prepared> {
+    return this.deps.tools.prepare(this.deps.target);
   }
 
   /** What an archive holds (from its TOC); null for plain SQL, which has no TOC. */
@@ -432,10 +438,6 @@ function rowFromManifest(manifest: BackupManifest): typeof backups.$inferInsert 
     createdBy: manifest.createdBy,
     createdAt: new Date(manifest.createdAt),
   };
-}
-
-function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
 
 function round(value: number): number {

@@ -1,0 +1,26 @@
+import { EngineError } from '@pgbs/engine';
+import type { App } from '../app.js';
+import type { Viewer } from '../auth/auth-service.js';
+import type { Actor } from '../services/backup-service.js';
+
+/** Per request (HTTP) or per connection (WebSocket). */
+export interface GraphQLContext {
+  app: App;
+  viewer: Viewer | null;
+  address: string | null;
+  /** Set-Cookie values the HTTP layer adds to the response (login, logout). */
+  responseCookies: string[];
+  /** The raw session cookie of this request, for logout. */
+  sessionToken: string | null;
+}
+
+/** Every operation but login needs an admin; the codes let clients tell "log in" from "not allowed". */
+export function requireAdmin(context: GraphQLContext): Viewer {
+  if (!context.viewer) throw new EngineError('auth/unauthenticated', 'Log in first.');
+  if (context.viewer.role !== 'admin') throw new EngineError('auth/forbidden', 'Only administrators may do this.');
+  return context.viewer;
+}
+
+export function actorOf(context: GraphQLContext): Actor {
+  return { name: context.viewer?.email ?? null, address: context.address };
+}

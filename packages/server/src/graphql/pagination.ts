@@ -1,0 +1,7 @@
+/** limit/offset arguments, bounded: at most 500 rows a page. */
+export function page(args: { limit?: number | null; offset?: number | null }): { limit: number; offset: number } {
+  return {
+    limit: Math.min(500, Math.max(1, args.limit ?? 50)),
+    offset: Math.max(0, args.offset ?? 0),
+  };
+}

@@ -1,0 +1,13 @@
+import { printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './types/jobs.js';
+import './types/backups.js';
+import './types/auth.js';
+import './types/audit.js';
+import './types/server-info.js';
+
+export const schema = builder.toSchema({ sortSchema: true });
+
+export function printedSchema(): string {
+  return `${printSchema(schema)}\n`;
+}

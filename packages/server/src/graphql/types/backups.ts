@@ -1,0 +1,172 @@
+import { EngineError } from '@pgbs/engine';
+import type { BackupRow } from '../../db/schema.js';
+import type { ArchiveContents } from '../../services/backup-service.js';
+import { builder } from '../builder.js';
+import { actorOf, requireAdmin } from '../context.js';
+import { page } from '../pagination.js';
+import { JobRef } from './jobs.js';
+
+const ArchiveContentsRef = builder.objectRef<ArchiveContents>('ArchiveContents').implement({
+  description: 'What an archive holds, read from its table of contents (pg_restore --list).',
+  fields: (t) => ({
+    archiveVersion: t.exposeString('archiveVersion', { nullable: true }),
+    sourceServerVersion: t.exposeString('sourceServerVersion', { nullable: true }),
+    pgDumpVersion: t.exposeString('pgDumpVersion', { nullable: true }),
+    databaseName: t.exposeString('databaseName', { nullable: true }),
+    entryCount: t.exposeInt('entryCount'),
+    schemas: t.exposeStringList('schemas'),
+    tables: t.exposeStringList('tables'),
+    largeObjects: t.exposeInt('largeObjects'),
+  }),
+});
+
+export const BackupRef = builder.objectRef<BackupRow>('Backup').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    fileName: t.exposeString('fileName', { description: 'Also the name to type to confirm a delete.' }),
+    description: t.exposeString('description'),
+    format: t.exposeString('format', { description: 'custom, tar, plain or plain-gzip' }),
+    sizeBytes: t.expose('sizeBytes', { type: 'Bytes' }),
+    sha256: t.exposeString('sha256'),
+    serverVersion: t.exposeString('serverVersion', { nullable: true }),
+    clientVersion: t.exposeString('clientVersion', { nullable: true }),
+    databaseName: t.exposeString('databaseName', { nullable: true }),
+    durationMs: t.exposeInt('durationMs', { nullable: true }),
+    tableCount: t.exposeInt('tableCount', { nullable: true }),
+    origin: t.exposeString('origin', { description: 'manual, upload or pre-restore-snapshot' }),
+    createdBy: t.exposeString('createdBy', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+    verifyStatus: t.exposeString('verifyStatus', {
+      nullable: true,
+      description: 'ok, failed, or null if never verified',
+    }),
+    contents: t.field({
+      type: ArchiveContentsRef,
+      nullable: true,
+      description: 'Null for plain SQL, which has no table of contents.',
+      resolve: (backup, _args, context) => context.app.backups.contents(backup),
+    }),
+  }),
+});
+
+const BackupPage = builder.objectRef<{ items: BackupRow[]; total: number }>('BackupPage').implement({
+  fields: (t) => ({
+    items: t.field({ type: [BackupRef], resolve: (page) => page.items }),
+    total: t.exposeInt('total'),
+  }),
+});
+
+const FormatEnum = builder.enumType('BackupFormat', { values: ['custom', 'plain'] as const });
+
+const RestoreOptionsInput = builder.inputType('RestoreOptions', {
+  fields: (t) => ({
+    noOwner: t.boolean({ defaultValue: false, description: 'Skip ownership: for targets lacking the roles.' }),
+    noPrivileges: t.boolean({ defaultValue: false, description: 'Skip GRANT/REVOKE.' }),
+    safetySnapshot: t.boolean({ defaultValue: true, description: 'Back up the current state first.' }),
+  }),
+});
+
+export function restoreOptions(
+  input:
+    { noOwner?: boolean | null; noPrivileges?: boolean | null; safetySnapshot?: boolean | null } | null | undefined,
+) {
+  return {
+    noOwner: input?.noOwner ?? false,
+    noPrivileges: input?.noPrivileges ?? false,
+    safetySnapshot: input?.safetySnapshot ?? true,
+  };
+}
+export { RestoreOptionsInput };
+
+builder.queryFields((t) => ({
+  backups: t.field({
+    type: BackupPage,
+    description: 'Newest first.',
+    args: { limit: t.arg.int({ defaultValue: 50 }), offset: t.arg.int({ defaultValue: 0 }) },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      const [items, total] = await Promise.all([context.app.backups.list(page(args)), context.app.backups.count()]);
+      return { items, total };
+    },
+  }),
+  backup: t.field({
+    type: BackupRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.backups.get(String(args.id));
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createBackup: t.field({
+    type: JobRef,
+    description: 'Starts a backup job; follow it with the jobProgress subscription.',
+    errors: {},
+    args: {
+      description: t.arg.string({ required: false }),
+      format: t.arg({ type: FormatEnum, required: false }),
+    },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      context.app.rateLimiter.hit('backup', context.viewer!.userId);
+      const started = await context.app.backups.createBackup(
+        { description: args.description ?? undefined, format: args.format ?? undefined },
+        actorOf(context),
+      );
+      return started.job;
+    },
+  }),
+  restoreBackup: t.field({
+    type: JobRef,
+    description:
+      "Replaces the target database's whole content with the backup, atomically. Confirm with the target database's name.",
+    errors: {},
+    args: {
+      id: t.arg.id({ required: true }),
+      confirmation: t.arg.string({ required: true }),
+      options: t.arg({ type: RestoreOptionsInput, required: false }),
+    },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      context.app.rateLimiter.hit('restore', context.viewer!.userId);
+      const started = await context.app.backups.restore(
+        {
+          source: { backupId: String(args.id) },
+          confirmation: args.confirmation,
+          options: restoreOptions(args.options),
+        },
+        actorOf(context),
+      );
+      return started.job;
+    },
+  }),
+  verifyBackup: t.field({
+    type: JobRef,
+    errors: {},
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      return (await context.app.backups.verify(String(args.id), actorOf(context))).job;
+    },
+  }),
+  deleteBackup: t.field({
+    type: BackupRef,
+    description: "Deletes the file and its catalog entry. Confirm with the backup's file name.",
+    errors: {},
+    args: { id: t.arg.id({ required: true }), confirmation: t.arg.string({ required: true }) },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      const backup = await context.app.backups.get(String(args.id));
+      if (args.confirmation !== backup.fileName) {
+        throw new EngineError(
+          'backup/confirmation-mismatch',
+          `Type the backup's file name ("${backup.fileName}") to confirm the delete. Nothing was deleted.`,
+        );
+      }
+      return context.app.backups.delete(backup.id, actorOf(context));
+    },
+  }),
+}));

@@ -1,0 +1,149 @@
+import { Repeater } from 'graphql-yoga';
+import type { JobRow } from '../../db/schema.js';
+import { ACTIVE_STATES, type JobState } from '../../jobs/job-runner.js';
+import { builder } from '../builder.js';
+import { requireAdmin } from '../context.js';
+import { page } from '../pagination.js';
+
+interface Progress {
+  phase: string;
+  percent: number;
+  currentTable: string | null;
+  tablesDone: number;
+  tablesTotal: number;
+  bytes: number;
+  etaSeconds: number | null;
+  updatedAt: string;
+}
+
+export const JobProgressRef = builder.objectRef<Progress>('JobProgress').implement({
+  description: 'The latest progress snapshot of a job.',
+  fields: (t) => ({
+    phase: t.exposeString('phase', { description: 'starting, snapshot, schema, data, post-data, finishing or done' }),
+    percent: t.exposeFloat('percent', { description: '0 to 100; 100 only when the job succeeded.' }),
+    currentTable: t.exposeString('currentTable', { nullable: true }),
+    tablesDone: t.exposeInt('tablesDone'),
+    tablesTotal: t.exposeInt('tablesTotal'),
+    bytes: t.expose('bytes', { type: 'Bytes' }),
+    etaSeconds: t.exposeFloat('etaSeconds', { nullable: true }),
+    updatedAt: t.exposeString('updatedAt'),
+  }),
+});
+
+const JobStateEnum = builder.enumType('JobState', {
+  values: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const,
+});
+
+const JobKindEnum = builder.enumType('JobKind', { values: ['backup', 'restore', 'verify'] as const });
+
+export const JobRef = builder.objectRef<JobRow>('Job').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.field({ type: JobKindEnum, resolve: (job) => job.kind as 'backup' }),
+    state: t.field({ type: JobStateEnum, resolve: (job) => job.state as JobState }),
+    backupId: t.exposeID('backupId', { nullable: true }),
+    progress: t.field({
+      type: JobProgressRef,
+      nullable: true,
+      resolve: (job) => (job.progress as Progress | null) ?? null,
+    }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    requestedBy: t.exposeString('requestedBy', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  jobs: t.field({
+    type: [JobRef],
+    description: 'Newest first.',
+    args: { limit: t.arg.int({ defaultValue: 50 }), offset: t.arg.int({ defaultValue: 0 }) },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.jobs.list(page(args));
+    },
+  }),
+  job: t.field({
+    type: JobRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.jobs.get(String(args.id));
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  cancelJob: t.field({
+    type: JobRef,
+    description: 'Stops a running job; a restore rolls back. Returns the job (its state changes when it has stopped).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      const viewer = requireAdmin(context);
+      const job = await context.app.jobs.cancel(String(args.id));
+      await context.app.audit.record({
+        actor: viewer.email,
+        address: context.address,
+        action: 'job.cancel',
+        outcome: 'succeeded',
+        subjectId: job.id,
+      });
+      return job;
+    },
+  }),
+}));
+
+const isActive = (job: JobRow) => ACTIVE_STATES.includes(job.state as JobState);
+
+builder.subscriptionFields((t) => ({
+  jobProgress: t.field({
+    type: JobRef,
+    description: 'The job now, then on every progress update and state change until it ends.',
+    args: { jobId: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, context) => {
+      requireAdmin(context);
+      const { app } = context;
+      const jobId = String(args.jobId);
+      const first = await app.jobs.get(jobId);
+      return new Repeater<JobRow>(async (push, stop) => {
+        let latest = first;
+        const unsubscribe = app.events.subscribe((event) => {
+          if (event.type === 'state' && event.job.id === jobId) {
+            latest = event.job;
+            void push(latest);
+            if (!isActive(latest)) stop();
+          } else if (event.type === 'progress' && event.jobId === jobId) {
+            latest = { ...latest, progress: event.progress };
+            void push(latest);
+          }
+        });
+        // Subscribed before reading again: a change in between is not lost.
+        latest = await app.jobs.get(jobId);
+        await push(latest);
+        if (!isActive(latest)) stop();
+        await stop;
+        unsubscribe();
+      });
+    },
+    resolve: (job) => job,
+  }),
+  jobEvents: t.field({
+    type: JobRef,
+    description: 'Every job state change (created, finished), for list views.',
+    subscribe: (_root, _args, context) => {
+      requireAdmin(context);
+      const { app } = context;
+      return new Repeater<JobRow>(async (push, stop) => {
+        const unsubscribe = app.events.subscribe((event) => {
+          if (event.type === 'state') void push(event.job);
+        });
+        await stop;
+        unsubscribe();
+      });
+    },
+    resolve: (job) => job,
+  }),
+}));

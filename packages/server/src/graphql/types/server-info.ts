@@ -1,0 +1,65 @@
+import { EngineError } from '@pgbs/engine';
+import { builder } from '../builder.js';
+import { requireAdmin } from '../context.js';
+
+interface ServerInfo {
+  targetDatabase: string;
+  target: string;
+  serverVersion: string | null;
+  clientVersion: string | null;
+  clientDirectory: string | null;
+  versionProblem: EngineError | null;
+  storageLocation: string;
+  storageFreeBytes: number;
+  maxUploadBytes: number;
+  jobTimeoutSeconds: number;
+}
+
+const ServerInfoRef = builder.objectRef<ServerInfo>('ServerInfo').implement({
+  fields: (t) => ({
+    targetDatabase: t.exposeString('targetDatabase', { description: 'The name to type to confirm a restore.' }),
+    target: t.exposeString('target', { description: 'host:port/database (no credentials).' }),
+    serverVersion: t.exposeString('serverVersion', { nullable: true }),
+    clientVersion: t.exposeString('clientVersion', { nullable: true }),
+    clientDirectory: t.exposeString('clientDirectory', { nullable: true }),
+    versionProblem: t.field({
+      type: EngineError,
+      nullable: true,
+      description: 'Why backups cannot run now (unreachable server, client tools too old), if they cannot.',
+      resolve: (info) => info.versionProblem,
+    }),
+    storageLocation: t.exposeString('storageLocation'),
+    storageFreeBytes: t.expose('storageFreeBytes', { type: 'Bytes' }),
+    maxUploadBytes: t.expose('maxUploadBytes', { type: 'Bytes' }),
+    jobTimeoutSeconds: t.exposeInt('jobTimeoutSeconds'),
+  }),
+});
+
+builder.queryFields((t) => ({
+  serverInfo: t.field({
+    type: ServerInfoRef,
+    resolve: async (_root, _args, context) => {
+      requireAdmin(context);
+      const { app } = context;
+      const versions = await app.backups.versions().then(
+        (prepared) => ({ prepared, problem: null }),
+        (error: unknown) => {
+          if (error instanceof EngineError) return { prepared: null, problem: error };
+          throw error;
+        },
+      );
+      return {
+        targetDatabase: app.target.database,
+        target: app.target.display,
+        serverVersion: versions.prepared?.serverVersion.text ?? null,
+        clientVersion: versions.prepared?.tools.version.text ?? null,
+        clientDirectory: versions.prepared?.tools.dir ?? null,
+        versionProblem: versions.problem,
+        storageLocation: app.storage.location,
+        storageFreeBytes: await app.storage.freeBytes(),
+        maxUploadBytes: app.config.maxUploadBytes,
+        jobTimeoutSeconds: app.config.jobTimeoutSeconds,
+      };
+    },
+  }),
+}));

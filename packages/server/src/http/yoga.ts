@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
+import { EngineError } from '@pgbs/engine';
+import type { App } from '../app.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { schema } from '../graphql/schema.js';
+import type { Logger } from '../logger.js';
+import { authenticate } from './request-auth.js';
+
+export interface ServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/** The header urql and the panel send; Yoga refuses "simple" requests without it (CSRF). */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
+export function createYogaApp(app: App, logger: Logger) {
+  const cookies = new WeakMap<Request, string[]>();
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: { title: 'pgbs — PostgreSQL backups', credentials: 'same-origin' },
+    landingPage: false,
+    // Uploads are parsed by our own streaming plugin (Yoga's parser holds whole files in memory).
+    multipart: false,
+    plugins: [
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      {
+        onResponse({ request, response }) {
+          for (const cookie of cookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
+        },
+      },
+    ],
+    context: async ({ request, req }) => {
+      const credentials = await authenticate(app, {
+        authorization: request.headers.get('authorization'),
+        cookie: request.headers.get('cookie'),
+      });
+      const responseCookies: string[] = [];
+      cookies.set(request, responseCookies);
+      return {
+        app,
+        viewer: credentials.viewer,
+        sessionToken: credentials.sessionToken,
+        address: req?.socket.remoteAddress ?? null,
+        responseCookies,
+      };
+    },
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        // Coded errors are meant for the client (auth refusals, not-found in queries).
+        if (original instanceof EngineError) {
+          return new GraphQLError(original.message, { extensions: { code: original.code } });
+        }
+        logger.error('unexpected GraphQL error', { error: original ?? error });
+        return defaultMaskError(error, message, isDev);
+      },
+    },
+  });
+}
