@@ -1,15 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Node resolves "graphql" to its CommonJS build for the libraries (Yoga, Pothos); our source must
+  // get the same one, or GraphQL's instanceof checks fail across the two copies.
+  resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/test/unit/**/*.test.ts'],
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['packages/*/test/integration/**/*.test.ts'],

@@ -1,4 +1,3 @@
-import { EngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
 import type { Viewer } from '../auth/auth-service.js';
 import type { Actor } from '../services/backup-service.js';
@@ -14,10 +13,25 @@ export interface GraphQLContext {
   sessionToken: string | null;
 }
 
+/**
+ * A refusal for lack of rights. Not an EngineError on purpose: the errors plugin would turn it
+ * into a typed result of the mutation; clients want it as a top-level error on every operation
+ * (extensions.code), so one handler can send them to the login page.
+ */
+export class AccessDenied extends Error {
+  override readonly name = 'AccessDenied';
+  constructor(
+    readonly code: 'auth/unauthenticated' | 'auth/forbidden',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Every operation but login needs an admin; the codes let clients tell "log in" from "not allowed". */
 export function requireAdmin(context: GraphQLContext): Viewer {
-  if (!context.viewer) throw new EngineError('auth/unauthenticated', 'Log in first.');
-  if (context.viewer.role !== 'admin') throw new EngineError('auth/forbidden', 'Only administrators may do this.');
+  if (!context.viewer) throw new AccessDenied('auth/unauthenticated', 'Log in first.');
+  if (context.viewer.role !== 'admin') throw new AccessDenied('auth/forbidden', 'Only administrators may do this.');
   return context.viewer;
 }
 

@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import { EngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
-import type { GraphQLContext } from '../graphql/context.js';
+import { AccessDenied, type GraphQLContext } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
 import type { Logger } from '../logger.js';
 import { authenticate } from './request-auth.js';
@@ -24,6 +24,8 @@ export function createYogaApp(app: App, logger: Logger) {
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'pgbs — PostgreSQL backups', credentials: 'same-origin' },
     landingPage: false,
+    // Unexpected errors are logged by maskError below; refusals are not worth a log line.
+    logging: false,
     // Uploads are parsed by our own streaming plugin (Yoga's parser holds whole files in memory).
     multipart: false,
     plugins: [
@@ -53,7 +55,7 @@ export function createYogaApp(app: App, logger: Logger) {
       maskError(error, message, isDev) {
         const original = error instanceof GraphQLError ? error.originalError : error;
         // Coded errors are meant for the client (auth refusals, not-found in queries).
-        if (original instanceof EngineError) {
+        if (original instanceof EngineError || original instanceof AccessDenied) {
           return new GraphQLError(original.message, { extensions: { code: original.code } });
         }
         logger.error('unexpected GraphQL error', { error: original ?? error });

@@ -1,0 +1,71 @@
+import type { App } from '../../src/app.js';
+import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
+import { CSRF_HEADER } from '../../src/http/yoga.js';
+import { type TestEnv, createTestEnv, silentLogger } from './harness.js';
+
+export const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };
+export const VIEWER = { email: 'viewer@example.com', password: 'viewer-password-123' };
+
+export interface ApiEnv {
+  env: TestEnv;
+  app: App;
+  http: HttpService;
+  /** Cookie header of a logged-in admin session. */
+  adminCookie: string;
+  viewerCookie: string;
+  /** POST a GraphQL operation as JSON (with the CSRF header); returns the parsed body. */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
+  close(): Promise<void>;
+}
+
+/** The real app and HTTP server on port 0, with an admin and a viewer user logged in. */
+export async function startApi(
+  adminUrl: string,
+  prefix: string,
+  overrides: Record<string, string> = {},
+): Promise<ApiEnv> {
+  const env = await createTestEnv(adminUrl, prefix);
+  const app = await env.startApp(overrides);
+  await app.auth.createUser(ADMIN.email, ADMIN.password, 'admin');
+  await app.auth.createUser(VIEWER.email, VIEWER.password, 'viewer');
+  const http = await startHttpServer(app, silentLogger, 0);
+  const gql: ApiEnv['gql'] = async (query, variables = {}, headers = {}) => {
+    const response = await fetch(`${http.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as never;
+  };
+  const login = async (user: { email: string; password: string }) => {
+    const response = await fetch(`${http.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }',
+        variables: { e: user.email, p: user.password },
+      }),
+    });
+    const cookie = response.headers.get('set-cookie');
+    if (!cookie) throw new Error(`login failed: ${await response.text()}`);
+    return cookie.split(';')[0]!;
+  };
+  const adminCookie = await login(ADMIN);
+  const viewerCookie = await login(VIEWER);
+  return {
+    env,
+    app,
+    http,
+    adminCookie,
+    viewerCookie,
+    gql,
+    async close() {
+      await http.close();
+      await env.cleanup();
+    },
+  };
+}
