@@ -2,6 +2,8 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
 import type { Logger } from '../logger.js';
+import { handleDownload } from './download-route.js';
+import { attachGraphqlWs } from './graphql-ws.js';
 import { createYogaApp } from './yoga.js';
 
 export interface HttpService {
@@ -10,10 +12,21 @@ export interface HttpService {
   close(): Promise<void>;
 }
 
-/** One HTTP server: GraphQL (and GraphiQL) on /graphql. */
+/** One HTTP server: GraphQL (GraphiQL, SSE and graphql-ws) on /graphql, backup downloads on /downloads/. */
 export async function startHttpServer(app: App, logger: Logger, port: number): Promise<HttpService> {
   const yoga = createYogaApp(app, logger);
-  const server = createServer(yoga);
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/downloads/')) {
+      handleDownload(app, req, res).catch((error: unknown) => {
+        logger.error('download failed', { error });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
+    void yoga(req, res);
+  });
+  const ws = attachGraphqlWs(server, yoga, app, logger);
   // Multi-GB uploads and long downloads must not be cut by Node's defaults (300 s).
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -25,10 +38,12 @@ export async function startHttpServer(app: App, logger: Logger, port: number): P
   return {
     server,
     url: `http://localhost:${actual}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    async close() {
+      await ws.close();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
