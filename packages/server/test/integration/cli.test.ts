@@ -95,6 +95,25 @@ describe('CLI', () => {
     expect(usage.stderr).toContain('Usage:');
   });
 
+  it('creates an admin who can then log in', async () => {
+    const created = await cli({ ...env.env, PGBS_NEW_PASSWORD: 'a-long-password-1' }, [
+      'user',
+      'create-admin',
+      'ops@example.com',
+      '--json',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ email: 'ops@example.com', role: 'admin' });
+    const again = await cli({ ...env.env, PGBS_NEW_PASSWORD: 'a-long-password-1' }, [
+      'user',
+      'create-admin',
+      'ops@example.com',
+    ]);
+    expect(again.stderr).toContain('error [auth/user-exists]');
+    const weak = await cli({ ...env.env, PGBS_NEW_PASSWORD: 'short' }, ['user', 'create-admin', 'weak@example.com']);
+    expect(weak.stderr).toContain('error [input/invalid]');
+  });
+
   it('reports every bad configuration variable and exits', async () => {
     const bad = await cli({ ...env.env, PORT: 'x', BACKUP_COMPRESSION: '42' }, ['backup', 'list']);
     expect(bad.code).toBe(1);

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { type Clock, EngineError } from '@pgbs/engine';
+import { RateLimiter } from '../../src/auth/rate-limiter.js';
+
+function fakeClock(): Clock & { advance(ms: number): void } {
+  let now = 1_000_000;
+  return {
+    now: () => now,
+    setTimeout: () => ({ cancel: () => {} }),
+    advance: (ms) => (now += ms),
+  };
+}
+
+describe('rate limiter', () => {
+  it('allows max attempts per window and per key, then refuses with a retry time', () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter(clock, { login: { max: 3, windowSeconds: 60 } });
+    for (let i = 0; i < 3; i++) limiter.hit('login', '10.0.0.1');
+    limiter.hit('login', '10.0.0.2');
+    clock.advance(20_000);
+    const error = (() => {
+      try {
+        limiter.hit('login', '10.0.0.1');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).code).toBe('auth/rate-limited');
+    expect((error as EngineError).details.retryAfterSeconds).toBe(40);
+    clock.advance(40_000);
+    expect(() => limiter.hit('login', '10.0.0.1')).not.toThrow();
+  });
+
+  it('ignores actions without a limit', () => {
+    const limiter = new RateLimiter(fakeClock(), {});
+    for (let i = 0; i < 1000; i++) limiter.hit('anything', 'x');
+  });
+});
