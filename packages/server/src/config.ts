@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +17,8 @@ export interface Config {
   jobTimeoutSeconds: number;
   lockTimeoutSeconds: number;
   maxUploadBytes: number;
+  /** Where uploads are spooled while they stream in (deleted when the request or its restore job ends). */
+  uploadTempDir: string;
   sessionTtlSeconds: number;
   /** Mark the session cookie Secure (set when served over HTTPS). */
   secureCookies: boolean;
@@ -97,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    uploadTempDir: path.resolve(REPO_ROOT, env.UPLOAD_TEMP_DIR || path.join(tmpdir(), 'pgbs-uploads')),
     sessionTtlSeconds: int('SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
     secureCookies: bool('SECURE_COOKIES', false),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '')

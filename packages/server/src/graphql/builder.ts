@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import { EngineError } from '@pgbs/engine';
+import type { SpooledFile } from '../http/spooled-file.js';
 import type { GraphQLContext } from './context.js';
 
 export const builder = new SchemaBuilder<{
@@ -10,6 +11,8 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     /** Sizes in bytes exceed GraphQL's 32-bit Int. */
     Bytes: { Input: number; Output: number };
+    /** An upload (multipart request), already on disk; input only. */
+    File: { Input: SpooledFile; Output: never };
   };
 }>({
   plugins: [ErrorsPlugin],

@@ -30,9 +30,14 @@ export class AccessDenied extends Error {
 
 /** Every operation but login needs an admin; the codes let clients tell "log in" from "not allowed". */
 export function requireAdmin(context: GraphQLContext): Viewer {
-  if (!context.viewer) throw new AccessDenied('auth/unauthenticated', 'Log in first.');
-  if (context.viewer.role !== 'admin') throw new AccessDenied('auth/forbidden', 'Only administrators may do this.');
-  return context.viewer;
+  return requireAdminViewer(context.viewer);
+}
+
+/** The same check outside GraphQL execution (the upload path checks before reading the body). */
+export function requireAdminViewer(viewer: Viewer | null): Viewer {
+  if (!viewer) throw new AccessDenied('auth/unauthenticated', 'Log in first.');
+  if (viewer.role !== 'admin') throw new AccessDenied('auth/forbidden', 'Only administrators may do this.');
+  return viewer;
 }
 
 export function actorOf(context: GraphQLContext): Actor {

@@ -2,9 +2,11 @@ import { printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './types/jobs.js';
 import './types/backups.js';
+import './types/downloads.js';
 import './types/auth.js';
 import './types/audit.js';
 import './types/server-info.js';
+import './types/uploads.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

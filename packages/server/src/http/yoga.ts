@@ -7,11 +7,15 @@ import type { App } from '../app.js';
 import { AccessDenied, type GraphQLContext } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
 import type { Logger } from '../logger.js';
-import { authenticate } from './request-auth.js';
+import { type RequestCredentials, authenticate } from './request-auth.js';
+import { useUploadSpooling } from './upload-spooling.js';
 
+/** From Node's HTTP handler (req, res), or from the graphql-ws layer for each WebSocket operation. */
 export interface ServerContext {
   req: IncomingMessage;
-  res: ServerResponse;
+  res?: ServerResponse;
+  /** WebSocket operations only: authenticated once per connection, in connection_init (graphql-ws.ts). */
+  connectionCredentials?: RequestCredentials;
 }
 
 /** The header urql and the panel send; Yoga refuses "simple" requests without it (CSRF). */
@@ -29,20 +33,26 @@ export function createYogaApp(app: App, logger: Logger) {
     // Uploads are parsed by our own streaming plugin (Yoga's parser holds whole files in memory).
     multipart: false,
     plugins: [
+      // Listed first, so a cross-site post is refused (403) before the upload plugin authenticates it.
+      // Neither reads the body: only the parser chosen after every onRequestParse hook does.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useUploadSpooling(app, logger),
       {
         onResponse({ request, response }) {
           for (const cookie of cookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
         },
       },
     ],
-    context: async ({ request, req }) => {
-      const credentials = await authenticate(app, {
-        authorization: request.headers.get('authorization'),
-        cookie: request.headers.get('cookie'),
-      });
+    context: async ({ request, req, connectionCredentials }) => {
       const responseCookies: string[] = [];
-      cookies.set(request, responseCookies);
+      // A WebSocket operation has no Fetch request (nor a response to set cookies on).
+      if (!connectionCredentials) cookies.set(request, responseCookies);
+      const credentials =
+        connectionCredentials ??
+        (await authenticate(app, {
+          authorization: request.headers.get('authorization'),
+          cookie: request.headers.get('cookie'),
+        }));
       return {
         app,
         viewer: credentials.viewer,
@@ -53,6 +63,8 @@ export function createYogaApp(app: App, logger: Logger) {
     },
     maskedErrors: {
       maskError(error, message, isDev) {
+        // Made on purpose by Yoga or a plugin (CSRF, upload refusals): for the client as they are.
+        if (error instanceof GraphQLError && !error.originalError) return error;
         const original = error instanceof GraphQLError ? error.originalError : error;
         // Coded errors are meant for the client (auth refusals, not-found in queries).
         if (original instanceof EngineError || original instanceof AccessDenied) {

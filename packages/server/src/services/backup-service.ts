@@ -15,6 +15,7 @@ import {
   inspectArchive,
   readArchiveSummary,
   isArchive,
+  isEngineError,
   runBackup,
   runRestore,
 } from '@pgbs/engine';
@@ -48,8 +49,8 @@ export interface Actor {
 }
 
 export interface RestoreRequestInput {
-  /** A stored backup, or a file on this machine (validated first). */
-  source: { backupId: string } | { filePath: string };
+  /** A stored backup, or a file on this machine (validated first); `label` names it in descriptions and the audit log. */
+  source: { backupId: string } | { filePath: string; label?: string };
   /** Must equal the target database's name. */
   confirmation: string;
   options: RestoreOptions & { safetySnapshot: boolean };
@@ -182,6 +183,88 @@ export class BackupService {
         });
       },
     );
+  }
+
+  /**
+   * Stores an uploaded file as a backup (origin "upload") once it is validated completely: format,
+   * compression, table of contents, unsafe SQL. The file is moved into storage, not copied.
+   */
+  async importUpload(
+    path: string,
+    input: { description?: string; originalName: string },
+    actor: Actor,
+  ): Promise<BackupRow> {
+    const audit = (outcome: 'succeeded' | 'failed', subjectId: string | null, details: Record<string, unknown>) =>
+      this.deps.audit.record({
+        actor: actor.name,
+        address: actor.address,
+        action: 'backup.upload',
+        outcome,
+        subjectId,
+        details: { originalName: input.originalName, ...details },
+      });
+    try {
+      const description = validDescription(input.description) || `Upload of ${input.originalName}`;
+      const prepared = await this.deps.tools.prepare(this.deps.target);
+      const summary = await inspectArchive(this.inspectRequest(path, prepared));
+      const id = randomUUID();
+      const manifest: BackupManifest = {
+        manifestVersion: 1,
+        id,
+        fileName: backupFileName(this.deps.clock.now(), summary.databaseName ?? 'upload', id, summary.format),
+        description,
+        format: summary.format,
+        sizeBytes: summary.sizeBytes,
+        sha256: summary.sha256,
+        serverVersion: summary.sourceServerVersion,
+        clientVersion: summary.pgDumpVersion,
+        databaseName: summary.databaseName,
+        durationMs: null,
+        tableCount: isArchive(summary.format) ? summary.tables.length : null,
+        tableSizes: [],
+        origin: 'upload' satisfies BackupOrigin,
+        createdBy: actor.name,
+        createdAt: new Date(this.deps.clock.now()).toISOString(),
+      };
+      await this.deps.storage.importFile(path, manifest);
+      const [row] = (await this.deps.db.insert(backups).values(rowFromManifest(manifest)).returning()) as [BackupRow];
+      await audit('succeeded', id, {
+        fileName: manifest.fileName,
+        format: manifest.format,
+        sizeBytes: manifest.sizeBytes,
+      });
+      return row;
+    } catch (error) {
+      await audit('failed', null, { errorCode: isEngineError(error) ? error.code : 'internal' });
+      throw error;
+    }
+  }
+
+  /**
+   * Restores an uploaded file after validating it. The file must stay until the job has ended
+   * (the caller deletes it then). A refused upload is audited: it may be an attack.
+   */
+  async restoreUpload(
+    path: string,
+    input: Omit<RestoreRequestInput, 'source'> & { originalName: string },
+    actor: Actor,
+  ): Promise<StartedJob> {
+    const label = `upload ${input.originalName}`;
+    try {
+      return await this.restore(
+        { source: { filePath: path, label }, confirmation: input.confirmation, options: input.options },
+        actor,
+      );
+    } catch (error) {
+      await this.deps.audit.record({
+        actor: actor.name,
+        address: actor.address,
+        action: 'backup.restore',
+        outcome: 'failed',
+        details: { source: label, errorCode: isEngineError(error) ? error.code : 'internal' },
+      });
+      throw error;
+    }
   }
 
   /** Re-reads the whole file: checksum and size against the catalog, and every archive block. */
@@ -359,19 +442,18 @@ export class BackupService {
     }
   }
 
+  /** For reading a file before anything is stored or restored (outside a job, so with its own bound). */
+  private inspectRequest(path: string, prepared: Prepared) {
+    return { runner: this.deps.runner, tools: prepared.tools, path, signal: AbortSignal.timeout(10 * 60_000) };
+  }
+
   private async restoreSource(source: RestoreRequestInput['source'], prepared: Prepared) {
-    const request = (path: string) => ({
-      runner: this.deps.runner,
-      tools: prepared.tools,
-      path,
-      signal: AbortSignal.timeout(10 * 60_000),
-    });
     if ('backupId' in source) {
       const backup = await this.get(source.backupId);
       await this.requireFile(backup);
       const path = this.deps.storage.pathOf(backup.fileName);
       const format = backup.format as ArchiveFormat;
-      const summary = isArchive(format) ? await readArchiveSummary(request(path)) : null;
+      const summary = isArchive(format) ? await readArchiveSummary(this.inspectRequest(path, prepared)) : null;
       return {
         backupId: backup.id,
         label: `backup ${backup.fileName}`,
@@ -383,10 +465,10 @@ export class BackupService {
       };
     }
     // A file from outside: validated completely before anything runs.
-    const summary = await inspectArchive(request(source.filePath));
+    const summary = await inspectArchive(this.inspectRequest(source.filePath, prepared));
     return {
       backupId: null,
-      label: `file ${source.filePath}`,
+      label: source.label ?? `file ${source.filePath}`,
       path: source.filePath,
       format: summary.format,
       sizeBytes: summary.sizeBytes,

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -24,6 +24,8 @@ export interface BackupStorage {
   pathOf(fileName: string): string;
   openRead(fileName: string, range?: { start: number; end: number }): Readable;
   exists(fileName: string): Promise<boolean>;
+  /** The stored file's size in bytes; null when it is missing. */
+  sizeOf(fileName: string): Promise<number | null>;
   remove(fileName: string): Promise<void>;
   removePath(filePath: string): Promise<void>;
   listManifests(): Promise<{ manifests: BackupManifest[]; unreadable: string[] }>;
@@ -110,6 +112,14 @@ export function localStorage(directory: string): BackupStorage {
         return true;
       } catch {
         return false;
+      }
+    },
+    async sizeOf(fileName) {
+      try {
+        return (await stat(pathOf(fileName))).size;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
       }
     },
     async remove(fileName) {

@@ -1,8 +1,8 @@
-import { Repeater } from 'graphql-yoga';
 import type { JobRow } from '../../db/schema.js';
-import { ACTIVE_STATES, type JobState } from '../../jobs/job-runner.js';
+import type { JobState } from '../../jobs/job-runner.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
+import { followJob, jobStateChanges } from '../job-streams.js';
 import { page } from '../pagination.js';
 
 interface Progress {
@@ -96,37 +96,14 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-const isActive = (job: JobRow) => ACTIVE_STATES.includes(job.state as JobState);
-
 builder.subscriptionFields((t) => ({
   jobProgress: t.field({
     type: JobRef,
     description: 'The job now, then on every progress update and state change until it ends.',
     args: { jobId: t.arg.id({ required: true }) },
-    subscribe: async (_root, args, context) => {
+    subscribe: (_root, args, context) => {
       requireAdmin(context);
-      const { app } = context;
-      const jobId = String(args.jobId);
-      const first = await app.jobs.get(jobId);
-      return new Repeater<JobRow>(async (push, stop) => {
-        let latest = first;
-        const unsubscribe = app.events.subscribe((event) => {
-          if (event.type === 'state' && event.job.id === jobId) {
-            latest = event.job;
-            void push(latest);
-            if (!isActive(latest)) stop();
-          } else if (event.type === 'progress' && event.jobId === jobId) {
-            latest = { ...latest, progress: event.progress };
-            void push(latest);
-          }
-        });
-        // Subscribed before reading again: a change in between is not lost.
-        latest = await app.jobs.get(jobId);
-        await push(latest);
-        if (!isActive(latest)) stop();
-        await stop;
-        unsubscribe();
-      });
+      return followJob(context.app, String(args.jobId));
     },
     resolve: (job) => job,
   }),
@@ -135,14 +112,7 @@ builder.subscriptionFields((t) => ({
     description: 'Every job state change (created, finished), for list views.',
     subscribe: (_root, _args, context) => {
       requireAdmin(context);
-      const { app } = context;
-      return new Repeater<JobRow>(async (push, stop) => {
-        const unsubscribe = app.events.subscribe((event) => {
-          if (event.type === 'state') void push(event.job);
-        });
-        await stop;
-        unsubscribe();
-      });
+      return jobStateChanges(context.app);
     },
     resolve: (job) => job,
   }),
