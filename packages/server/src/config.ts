@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('METADATA_DATABASE_URL must not be the target database: a restore would roll back the catalog');
   }
   const dataDir = path.resolve(REPO_ROOT, env.DATA_DIR || '.data');
+  const backupDir = path.resolve(REPO_ROOT, env.BACKUP_DIR || path.join(dataDir, 'backups'));
   const compression = env.BACKUP_COMPRESSION ? int('BACKUP_COMPRESSION', 0, 0, 9) : undefined;
   const config: Config = {
     databases:
@@ -91,7 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
         ? { mode: 'external', targetUrl, metadataUrl }
         : { mode: 'embedded', port: int('EMBEDDED_PG_PORT', 54329, 1024, 65535) },
     dataDir,
-    backupDir: path.resolve(REPO_ROOT, env.BACKUP_DIR || path.join(dataDir, 'backups')),
+    backupDir,
     port: int('PORT', 4000, 0, 65535),
     adminEmail: env.ADMIN_EMAIL || undefined,
     adminPassword: env.ADMIN_PASSWORD || undefined,
@@ -100,7 +100,8 @@ export function loadConfig(env: Env = process.env): Config {
     jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
-    uploadTempDir: path.resolve(REPO_ROOT, env.UPLOAD_TEMP_DIR || path.join(tmpdir(), 'pgbs-uploads')),
+    // Beside the backups by default: a validated upload is then renamed into place, not copied.
+    uploadTempDir: path.resolve(REPO_ROOT, env.UPLOAD_TEMP_DIR || path.join(backupDir, '.uploads')),
     sessionTtlSeconds: int('SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
     secureCookies: bool('SECURE_COOKIES', false),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '')

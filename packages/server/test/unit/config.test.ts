@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -10,7 +9,7 @@ describe('configuration', () => {
     expect(config.port).toBe(4000);
     expect(config.backupDir).toBe(`${config.dataDir}/backups`);
     expect(config.maxUploadBytes).toBe(10 * 1024 ** 3);
-    expect(config.uploadTempDir).toBe(path.join(tmpdir(), 'pgbs-uploads'));
+    expect(config.uploadTempDir).toBe(path.join(config.backupDir, '.uploads'));
   });
 
   it('uses external servers when both URLs are set', () => {
