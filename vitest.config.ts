@@ -26,6 +26,15 @@ export default defineConfig({
           fileParallelism: true,
         },
       },
+      {
+        // The panel's Vite config (Vue plugin, "@" alias), not the root's Node-oriented one.
+        extends: './packages/web/vite.config.ts',
+        test: {
+          name: 'web',
+          environment: 'happy-dom',
+          include: ['packages/web/test/**/*.test.ts'],
+        },
+      },
     ],
   },
 });

@@ -18,6 +18,8 @@ export interface Config {
   maxUploadBytes: number;
   /** Where uploads are spooled while they stream in (deleted when the request or its restore job ends). */
   uploadTempDir: string;
+  /** The built admin panel served at / (packages/web/dist after `pnpm build`). */
+  panelDir: string;
   sessionTtlSeconds: number;
   /** Mark the session cookie Secure (set when served over HTTPS). */
   secureCookies: boolean;
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    panelDir: path.resolve(REPO_ROOT, env.PANEL_DIR || 'packages/web/dist'),
     // Beside the backups by default: a validated upload is then renamed into place, not copied.
     uploadTempDir: path.resolve(REPO_ROOT, env.UPLOAD_TEMP_DIR || path.join(backupDir, '.uploads')),
     sessionTtlSeconds: int('SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),

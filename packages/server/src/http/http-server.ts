@@ -4,6 +4,7 @@ import type { App } from '../app.js';
 import type { Logger } from '../logger.js';
 import { handleDownload } from './download-route.js';
 import { attachGraphqlWs } from './graphql-ws.js';
+import { createStaticPanel } from './static-panel.js';
 import { createYogaApp } from './yoga.js';
 
 export interface HttpService {
@@ -12,9 +13,10 @@ export interface HttpService {
   close(): Promise<void>;
 }
 
-/** One HTTP server: GraphQL (GraphiQL, SSE and graphql-ws) on /graphql, backup downloads on /downloads/. */
+/** One HTTP server: GraphQL (GraphiQL, SSE and graphql-ws) on /graphql, backup downloads on /downloads/, the panel on /. */
 export async function startHttpServer(app: App, logger: Logger, port: number): Promise<HttpService> {
   const yoga = createYogaApp(app, logger);
+  const servePanel = createStaticPanel(app.config.panelDir);
   const server = createServer((req, res) => {
     if (req.url?.startsWith('/downloads/')) {
       handleDownload(app, req, res).catch((error: unknown) => {
@@ -24,7 +26,19 @@ export async function startHttpServer(app: App, logger: Logger, port: number): P
       });
       return;
     }
-    void yoga(req, res);
+    if (req.url === '/graphql' || req.url?.startsWith('/graphql?') || req.url?.startsWith('/graphql/')) {
+      void yoga(req, res);
+      return;
+    }
+    servePanel(req, res)
+      .then((served) => {
+        if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found. The API is at /graphql.\n');
+      })
+      .catch((error: unknown) => {
+        logger.error('static file failed', { error });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
   });
   const ws = attachGraphqlWs(server, yoga, app, logger);
   // Multi-GB uploads and long downloads must not be cut by Node's defaults (300 s).

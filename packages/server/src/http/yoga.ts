@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import { EngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
@@ -27,6 +28,8 @@ export function createYogaApp(app: App, logger: Logger) {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'pgbs — PostgreSQL backups', credentials: 'same-origin' },
+    // Bundled GraphiQL: the default page loads its assets from a CDN, which air-gapped servers can't reach.
+    renderGraphiQL,
     landingPage: false,
     // Unexpected errors are logged by maskError below; refusals are not worth a log line.
     logging: false,

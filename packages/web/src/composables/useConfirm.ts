@@ -1,0 +1,57 @@
+import { type Ref, shallowRef } from 'vue';
+
+/** An option shown in the dialog that does not gate the confirmation (e.g. restore flags). */
+export interface ConfirmToggle {
+  label: string;
+  hint?: string;
+  model: Ref<boolean>;
+}
+
+export interface ConfirmRequest {
+  title: string;
+  message: string;
+  /** Shown prominently above the rest: what cannot be undone. */
+  warning?: string;
+  /** The exact text the user must type before confirming (a file or database name). */
+  typeToConfirm?: string;
+  /** A checkbox the user must tick before confirming. */
+  acknowledgement?: string;
+  toggles?: ConfirmToggle[];
+  confirmLabel?: string;
+  cancelLabel?: string;
+  danger?: boolean;
+}
+
+interface Pending {
+  id: number;
+  request: ConfirmRequest;
+  settle(confirmed: boolean): void;
+}
+
+/** One dialog at a time for the whole app; ConfirmHost renders it. */
+const pending = shallowRef<Pending | null>(null);
+let lastId = 0;
+
+export function useConfirm() {
+  function confirm(request: ConfirmRequest): Promise<boolean> {
+    // A newer question replaces an unanswered one, which counts as cancelled.
+    pending.value?.settle(false);
+    return new Promise((resolve) => {
+      const entry: Pending = {
+        id: ++lastId,
+        request,
+        settle(confirmed) {
+          if (pending.value === entry) pending.value = null;
+          resolve(confirmed);
+        },
+      };
+      pending.value = entry;
+    });
+  }
+  return { confirm };
+}
+
+/** For ConfirmHost only. */
+export function useConfirmHost() {
+  return { pending };
+}

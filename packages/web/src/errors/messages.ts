@@ -1,0 +1,77 @@
+import type { CombinedError } from '@urql/vue';
+import { RequestTimeoutError } from '@/api/timeout-fetch';
+
+/**
+ * What the panel says for each stable error code (packages/engine/src/errors.ts). The server's own
+ * message may carry tool output, so the panel shows these words instead.
+ */
+const MESSAGES: Record<string, string> = {
+  'auth/unauthenticated': 'Your session has ended. Please log in again.',
+  'auth/forbidden': 'Your account is not allowed to do this. Only administrators can manage backups.',
+  'auth/invalid-credentials': 'The email or password is not correct.',
+  'auth/user-exists': 'A user with this email already exists.',
+  'auth/rate-limited': 'Too many attempts. Wait a few minutes and try again.',
+  'auth/token-not-found': 'This API token does not exist (it may have been revoked already).',
+
+  'backup/not-found': 'This backup no longer exists. The list has been refreshed.',
+  'backup/in-use': 'This backup is being used by a running job. Try again when the job has finished.',
+  'backup/checksum-mismatch':
+    'The backup file is damaged: its checksum does not match the one recorded when it was made.',
+  'backup/file-missing': 'The backup file is missing from the storage directory.',
+  'backup/disk-full': 'The storage is full. Delete old backups or free some space, then try again.',
+  'backup/confirmation-mismatch': 'The name you typed does not match the backup’s file name.',
+
+  'archive/unknown-format':
+    'This file is not a PostgreSQL backup. Use a custom-format dump (.dump, .backup), a tar archive or plain SQL (.sql, .sql.gz).',
+  'archive/corrupt': 'The backup file is corrupt and cannot be read.',
+  'archive/truncated': 'The backup file is incomplete: it ends before its last entry.',
+  'archive/too-new': 'This backup was made by a newer pg_dump than the restore tools on the server can read.',
+  'archive/empty': 'The backup file is empty.',
+
+  'restore/unsafe-sql':
+    'The SQL file contains commands that are not allowed in a restore (psql meta-commands such as \\! or \\copy). Nothing was changed.',
+  'restore/failed': 'The restore failed and was rolled back: the database is exactly as it was before.',
+  'restore/missing-role':
+    'The backup refers to database roles that do not exist on this server. Retry with “Skip ownership” and “Skip privileges”. Nothing was changed.',
+  'restore/confirmation-mismatch': 'The database name you typed does not match the target database.',
+
+  'job/cancelled': 'The job was cancelled. Nothing was changed.',
+  'job/timeout': 'The job took longer than the configured time limit and was stopped. Nothing was changed.',
+  'job/busy': 'Another backup or restore is running. Wait for it to finish, then try again.',
+  'job/not-found': 'This job no longer exists.',
+  'job/interrupted': 'The job was interrupted because the server stopped while it ran.',
+
+  'upload/too-large': 'The file is larger than the server accepts.',
+  'upload/invalid': 'The upload could not be read. Choose the file again and retry.',
+
+  'download/link-invalid': 'The download link has expired. Click “Download” again.',
+
+  'pg/version-mismatch':
+    'The PostgreSQL client tools on the server are older than the database server. Install newer client tools.',
+  'pg/tool-not-found': 'The PostgreSQL client tools (pg_dump, pg_restore, psql) are not installed on the server.',
+  'pg/connection-failed': 'The server cannot connect to the database.',
+  'pg/tool-failed': 'A PostgreSQL tool failed. The server log has the details.',
+
+  'config/invalid': 'The server is misconfigured. The server log has the details.',
+  'input/invalid': 'Some of the values sent are not valid.',
+};
+
+export const GENERIC_MESSAGE = 'Something went wrong. Try again; if it keeps failing, the server log has the details.';
+export const TIMEOUT_MESSAGE = 'The server did not answer in time. Check your connection and try again.';
+export const NETWORK_MESSAGE = 'The server cannot be reached. Check your connection and try again.';
+
+export function messageFor(code: string | null | undefined): string {
+  return (code && MESSAGES[code]) || GENERIC_MESSAGE;
+}
+
+/** The codes the panel knows, for the test that compares them with the server's list. */
+export const knownCodes = (): string[] => Object.keys(MESSAGES);
+
+/** A failed request (network, timeout, or a top-level GraphQL error) in human words. */
+export function describeRequestError(error: CombinedError): string {
+  if (error.networkError instanceof RequestTimeoutError) return TIMEOUT_MESSAGE;
+  const code = error.graphQLErrors.map((e) => e.extensions?.code).find((c) => typeof c === 'string');
+  if (typeof code === 'string') return messageFor(code);
+  if (error.networkError) return NETWORK_MESSAGE;
+  return GENERIC_MESSAGE;
+}

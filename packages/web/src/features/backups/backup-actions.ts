@@ -1,0 +1,118 @@
+import { type CombinedError, useMutation } from '@urql/vue';
+import { ref } from 'vue';
+import { startDownload } from '@/api/navigation';
+import { useConfirm } from '@/composables/useConfirm';
+import { describeRequestError, messageFor } from '@/errors/messages';
+import {
+  type BackupsQuery,
+  CreateDownloadUrlMutation,
+  DeleteBackupMutation,
+  RestoreBackupMutation,
+  VerifyBackupMutation,
+} from '@/graphql/backups';
+import type { ResultOf } from '@/graphql/graphql';
+import { confirmRestore } from './restore-confirmation';
+import type { Job } from './useJobList';
+
+export type BackupRow = ResultOf<typeof BackupsQuery>['backups']['items'][number];
+
+export interface Notice {
+  tone: 'success' | 'error';
+  text: string;
+}
+
+/** A mutation's outcome: its data, or a message (typed CodedError, top-level error, network). */
+type Outcome<T> = { ok: true; data: T } | { ok: false; message: string };
+
+function outcomeOf<T>(
+  result: { error?: CombinedError | undefined },
+  field: { __typename: string; code?: string; data?: T } | undefined,
+): Outcome<T> {
+  if (result.error) return { ok: false, message: describeRequestError(result.error) };
+  if (!field || field.__typename === 'CodedError' || field.data === undefined) {
+    return { ok: false, message: messageFor(field?.code) };
+  }
+  return { ok: true, data: field.data };
+}
+
+/** Download, verify, restore and delete for one backup row; the confirmations ask first. */
+export function useBackupActions(options: {
+  targetDatabase: () => string | undefined;
+  onJobStarted: (job: Job) => void;
+  onChanged: () => void;
+}) {
+  const { confirm } = useConfirm();
+  const notice = ref<Notice | null>(null);
+  /** "<backup id>:<action>" while that request runs. */
+  const busy = ref<string | null>(null);
+
+  const downloadUrl = useMutation(CreateDownloadUrlMutation);
+  const verify = useMutation(VerifyBackupMutation);
+  const remove = useMutation(DeleteBackupMutation);
+  const restore = useMutation(RestoreBackupMutation);
+
+  async function run<T>(backup: BackupRow, action: string, work: () => Promise<Outcome<T>>): Promise<T | null> {
+    busy.value = `${backup.id}:${action}`;
+    notice.value = null;
+    try {
+      const outcome = await work();
+      if (outcome.ok) return outcome.data;
+      notice.value = { tone: 'error', text: outcome.message };
+      return null;
+    } finally {
+      busy.value = null;
+    }
+  }
+
+  return {
+    notice,
+    busy,
+    async download(backup: BackupRow) {
+      const link = await run(backup, 'download', async () => {
+        const result = await downloadUrl.executeMutation({ id: backup.id });
+        return outcomeOf(result, result.data?.createDownloadUrl);
+      });
+      if (link) startDownload(link.url);
+    },
+    async verify(backup: BackupRow) {
+      const job = await run(backup, 'verify', async () => {
+        const result = await verify.executeMutation({ id: backup.id });
+        return outcomeOf(result, result.data?.verifyBackup);
+      });
+      if (job) options.onJobStarted(job);
+    },
+    async remove(backup: BackupRow) {
+      const confirmed = await confirm({
+        title: 'Delete this backup?',
+        message: `The file ${backup.fileName} and its catalog entry will be deleted. This cannot be undone.`,
+        typeToConfirm: backup.fileName,
+        confirmLabel: 'Delete',
+        danger: true,
+      });
+      if (!confirmed) return;
+      const deleted = await run(backup, 'delete', async () => {
+        const result = await remove.executeMutation({ id: backup.id, confirmation: backup.fileName });
+        return outcomeOf(result, result.data?.deleteBackup);
+      });
+      if (deleted) {
+        notice.value = { tone: 'success', text: `Deleted ${backup.fileName}.` };
+        options.onChanged();
+      }
+    },
+    async restore(backup: BackupRow) {
+      const targetDatabase = options.targetDatabase();
+      if (!targetDatabase) return;
+      const restoreOptions = await confirmRestore(confirm, { source: `the backup ${backup.fileName}`, targetDatabase });
+      if (!restoreOptions) return;
+      const job = await run(backup, 'restore', async () => {
+        const result = await restore.executeMutation({
+          id: backup.id,
+          confirmation: targetDatabase,
+          options: restoreOptions,
+        });
+        return outcomeOf(result, result.data?.restoreBackup);
+      });
+      if (job) options.onJobStarted(job);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import type { RouteComponent } from 'vue-router';
+import type { IconName } from '@/ui/Icon.vue';
+
+/** The settings navigation and its routes come from this list: a section is one entry and its page. */
+export interface SettingsSection {
+  path: string;
+  label: string;
+  icon: IconName;
+  component: () => Promise<RouteComponent>;
+}
+
+export const SETTINGS_SECTIONS: SettingsSection[] = [
+  { path: 'general', label: 'General', icon: 'info', component: () => import('../general/GeneralPage.vue') },
+  {
+    path: 'backups',
+    label: 'Backup & Restore',
+    icon: 'database',
+    component: () => import('../backups/BackupsPage.vue'),
+  },
+  { path: 'audit', label: 'Audit log', icon: 'list', component: () => import('../audit/AuditPage.vue') },
+  { path: 'tokens', label: 'API tokens', icon: 'key', component: () => import('../tokens/TokensPage.vue') },
+];

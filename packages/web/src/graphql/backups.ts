@@ -1,0 +1,117 @@
+import { graphql } from './graphql';
+import { JobFields } from './jobs';
+
+export const BackupsQuery = graphql(`
+  query Backups($limit: Int, $offset: Int) {
+    backups(limit: $limit, offset: $offset) {
+      total
+      items {
+        id
+        createdAt
+        fileName
+        description
+        sizeBytes
+        format
+        sha256
+        verifyStatus
+        verifiedAt
+        origin
+        createdBy
+      }
+    }
+  }
+`);
+
+export const CreateBackupMutation = graphql(
+  `
+    mutation CreateBackup($description: String) {
+      createBackup(description: $description) {
+        __typename
+        ... on MutationCreateBackupSuccess {
+          data {
+            ...JobFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [JobFields],
+);
+
+export const VerifyBackupMutation = graphql(
+  `
+    mutation VerifyBackup($id: ID!) {
+      verifyBackup(id: $id) {
+        __typename
+        ... on MutationVerifyBackupSuccess {
+          data {
+            ...JobFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [JobFields],
+);
+
+export const DeleteBackupMutation = graphql(`
+  mutation DeleteBackup($id: ID!, $confirmation: String!) {
+    deleteBackup(id: $id, confirmation: $confirmation) {
+      __typename
+      ... on MutationDeleteBackupSuccess {
+        data {
+          id
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const RestoreBackupMutation = graphql(
+  `
+    mutation RestoreBackup($id: ID!, $confirmation: String!, $options: RestoreOptions) {
+      restoreBackup(id: $id, confirmation: $confirmation, options: $options) {
+        __typename
+        ... on MutationRestoreBackupSuccess {
+          data {
+            ...JobFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [JobFields],
+);
+
+export const CreateDownloadUrlMutation = graphql(`
+  mutation CreateDownloadUrl($id: ID!) {
+    createDownloadUrl(id: $id) {
+      __typename
+      ... on MutationCreateDownloadUrlSuccess {
+        data {
+          url
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);

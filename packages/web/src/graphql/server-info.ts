@@ -1,0 +1,21 @@
+import { graphql } from './graphql';
+
+export const ServerInfoQuery = graphql(`
+  query ServerInfo {
+    serverInfo {
+      target
+      targetDatabase
+      serverVersion
+      clientVersion
+      clientDirectory
+      storageLocation
+      storageFreeBytes
+      maxUploadBytes
+      jobTimeoutSeconds
+      versionProblem {
+        code
+        message
+      }
+    }
+  }
+`);

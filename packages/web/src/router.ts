@@ -1,0 +1,55 @@
+import { type RouterHistory, createRouter, createWebHistory } from 'vue-router';
+import type { Session } from './features/auth/session';
+import { SETTINGS_SECTIONS } from './features/settings/sections';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without a session. */
+    public?: boolean;
+    title?: string;
+  }
+}
+
+export const HOME = '/settings/backups';
+
+/** Only paths of this app: "//evil.example" or "https://…" after login would be an open redirect. */
+export function safeRedirect(value: unknown): string {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : HOME;
+}
+
+export function createAppRouter(session: Session, history: RouterHistory = createWebHistory()) {
+  const router = createRouter({
+    history,
+    routes: [
+      { path: '/', redirect: HOME },
+      {
+        path: '/login',
+        component: () => import('./features/auth/LoginPage.vue'),
+        meta: { public: true, title: 'Log in' },
+      },
+      {
+        path: '/settings',
+        component: () => import('./features/settings/SettingsLayout.vue'),
+        redirect: HOME,
+        children: SETTINGS_SECTIONS.map((section) => ({
+          path: section.path,
+          component: section.component,
+          meta: { title: section.label },
+        })),
+      },
+      { path: '/:unknown(.*)*', redirect: HOME },
+    ],
+  });
+
+  router.beforeEach(async (to) => {
+    if (to.meta.public) return true;
+    if (await session.ensure()) return true;
+    return { path: '/login', query: { redirect: to.fullPath } };
+  });
+
+  router.afterEach((to) => {
+    document.title = to.meta.title ? `${to.meta.title} · pgbs` : 'pgbs';
+  });
+
+  return router;
+}

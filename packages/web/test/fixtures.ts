@@ -1,0 +1,55 @@
+import type { BackupRow } from '@/features/backups/backup-actions';
+import type { Job } from '@/features/backups/useJobList';
+
+export function backupRow(overrides: Partial<BackupRow> = {}): BackupRow {
+  return {
+    id: 'b1',
+    createdAt: '2025-11-20T10:00:00.000Z',
+    fileName: 'workload_tracker-20251120-100000.dump',
+    description: 'before release',
+    sizeBytes: 157_286_400,
+    format: 'custom',
+    sha256: 'a3f1c2d4e5b6a7980123456789abcdef0123456789abcdef0123456789abcdef',
+    verifyStatus: null,
+    verifiedAt: null,
+    origin: 'manual',
+    createdBy: 'admin@localhost',
+    ...overrides,
+  };
+}
+
+export function job(overrides: Partial<Job> = {}): Job {
+  return {
+    id: 'j1',
+    kind: 'backup',
+    state: 'running',
+    backupId: null,
+    errorCode: null,
+    createdAt: '2025-11-20T10:00:00.000Z',
+    startedAt: '2025-11-20T10:00:01.000Z',
+    finishedAt: null,
+    progress: {
+      percent: 42.7,
+      phase: 'data',
+      currentTable: 'public.time_entries',
+      tablesDone: 3,
+      tablesTotal: 7,
+      bytes: 52_428_800,
+      etaSeconds: 185,
+    },
+    ...overrides,
+  };
+}
+
+export const serverInfo = {
+  target: 'localhost:54329/workload_tracker',
+  targetDatabase: 'workload_tracker',
+  serverVersion: '15.18',
+  clientVersion: '15.14',
+  clientDirectory: '/usr/lib/postgresql/15/bin',
+  storageLocation: '/srv/backups',
+  storageFreeBytes: 50 * 1024 ** 3,
+  maxUploadBytes: 1000,
+  jobTimeoutSeconds: 21_600,
+  versionProblem: null,
+};
