@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const http = await startHttpServer(app, logger, config.port);
   const lines = [
     'PostgreSQL backup service is running.',
+    `  admin panel:                ${http.url}/`,
     `  GraphQL API and playground: ${http.url}/graphql`,
     `  target database:   ${app.target.display}`,
     `  metadata database: ${app.metadataDisplay}`,

@@ -60,15 +60,24 @@ describe('GraphQL API', () => {
   });
 
   it('refuses every operation to anonymous users and to non-admins, with coded errors', async () => {
+    const id = '00000000-0000-0000-0000-000000000000';
+    // Every query and mutation but login/logout/me (uploads, downloads and subscriptions have their own tests).
     const operations = [
       '{ backups { total } }',
+      `{ backup(id: "${id}") { id } }`,
       '{ jobs { id } }',
+      `{ job(id: "${id}") { id } }`,
       '{ serverInfo { targetDatabase } }',
       '{ auditEvents { id } }',
       '{ apiTokens { id } }',
       'mutation { createBackup { __typename } }',
+      `mutation { restoreBackup(id: "${id}", confirmation: "x") { __typename } }`,
+      `mutation { verifyBackup(id: "${id}") { __typename } }`,
+      `mutation { deleteBackup(id: "${id}", confirmation: "x") { __typename } }`,
+      `mutation { createDownloadUrl(id: "${id}") { __typename } }`,
+      `mutation { cancelJob(id: "${id}") { id } }`,
       'mutation { createApiToken(name: "x") { __typename } }',
-      'mutation { cancelJob(id: "00000000-0000-0000-0000-000000000000") { id } }',
+      `mutation { revokeApiToken(id: "${id}") { __typename } }`,
       'mutation { createUser(email: "a@b.c", password: "123456789012", role: admin) { __typename } }',
     ];
     for (const operation of operations) {
