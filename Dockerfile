@@ -1,4 +1,5 @@
-# The service: Node 20 plus Debian 12's PostgreSQL 15 client tools (pg_dump must be >= the server).
+# The service: Node 20 plus Debian 12's PostgreSQL 15 client tools (pg_dump must be >= the server's
+# major version; for a newer server, install its client from the PostgreSQL apt repository).
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client-15 ca-certificates \
@@ -6,7 +7,9 @@ RUN apt-get update \
 RUN npm install --global pnpm@10.34.8
 WORKDIR /app
 COPY . .
-RUN pnpm install --frozen-lockfile
+# The admin panel is built once here, not at every start.
+RUN pnpm install --frozen-lockfile && pnpm build
 ENV NODE_ENV=production
 EXPOSE 4000
-CMD ["pnpm", "start"]
+VOLUME ["/backups"]
+CMD ["pnpm", "--filter", "@pgbs/server", "start"]

@@ -6,6 +6,20 @@ import { type TestEnv, createTestEnv, silentLogger } from './harness.js';
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };
 export const VIEWER = { email: 'viewer@example.com', password: 'viewer-password-123' };
 
+/** A GraphQL multipart request (operations, map, file) as browsers and urql send it. */
+export function multipart(
+  query: string,
+  variables: Record<string, unknown>,
+  file: Uint8Array | Blob,
+  filename: string,
+): FormData {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
+  form.set('map', JSON.stringify({ 0: ['variables.file'] }));
+  form.set('0', file instanceof Blob ? file : new Blob([new Uint8Array(file)]), filename);
+  return form;
+}
+
 export interface ApiEnv {
   env: TestEnv;
   app: App;

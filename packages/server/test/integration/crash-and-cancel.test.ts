@@ -4,20 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSql } from '@pgbs/test-support';
 import { jobs } from '../../src/db/schema.js';
-import { type TestEnv, createTestEnv } from './harness.js';
+import { type TestEnv, createTestEnv, waitFor } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const serverDir = fileURLToPath(new URL('../../', import.meta.url));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('jobs that do not finish normally', () => {
   let env: TestEnv;

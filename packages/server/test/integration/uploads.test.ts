@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSql } from '@pgbs/test-support';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
-import { type ApiEnv, startApi } from './api-harness.js';
+import { type ApiEnv, multipart, startApi } from './api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 // Async on purpose: the server runs in this process, so a blocking child would deadlock it.
@@ -41,15 +41,6 @@ interface Payload {
 interface GqlResponse {
   data?: Record<string, Payload>;
   errors?: { message: string; extensions?: { code?: string } }[];
-}
-
-/** A GraphQL multipart request (operations, map, file) as browsers and urql send it. */
-function multipart(query: string, variables: Record<string, unknown>, file: Uint8Array, filename: string): FormData {
-  const form = new FormData();
-  form.set('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
-  form.set('map', JSON.stringify({ 0: ['variables.file'] }));
-  form.set('0', new Blob([new Uint8Array(file)]), filename);
-  return form;
 }
 
 const BOUNDARY = 'pgbs-test-boundary';

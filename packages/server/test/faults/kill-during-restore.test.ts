@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  diffFingerprints,
+  fingerprint,
+  loadFeatureRichSchema,
+  mutateFeatureRichDatabase,
+  withSql,
+} from '@pgbs/test-support';
+import { jobs } from '../../src/db/schema.js';
+import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
+
+const adminUrl = inject('pgAdminUrl');
+const serverDir = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('kill -9 of the CLI process during a restore', () => {
+  let env: TestEnv;
+
+  beforeAll(async () => {
+    env = await createTestEnv(adminUrl, 'fkill');
+    await loadFeatureRichSchema(env.target.url);
+    // Big enough that the restore takes a few seconds on two cores.
+    await withSql(env.target.url, (sql) =>
+      sql.unsafe(
+        `CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 6) AS v FROM generate_series(1, 1000000) g;`,
+      ),
+    );
+  });
+  afterAll(async () => env?.cleanup());
+
+  it('leaves the target wholly old or wholly new, the job failed (job/interrupted), no partial file', async () => {
+    // "new" is the backup's content; "old" is the database's content when the restore starts.
+    const setup = await env.startApp();
+    const backup = await (await setup.backups.createBackup({ description: 'new' }, { name: 'test' })).done;
+    expect(backup.state, backup.errorMessage ?? '').toBe('succeeded');
+    const newPrint = await fingerprint(env.target.url);
+    await mutateFeatureRichDatabase(env.target.url);
+    await withSql(env.target.url, (sql) => sql`DELETE FROM big WHERE id % 3 = 0`);
+    const oldPrint = await fingerprint(env.target.url);
+    expect(diffFingerprints(oldPrint, newPrint)).not.toEqual([]);
+
+    const cli = spawn(
+      'node_modules/.bin/tsx',
+      ['src/cli/main.ts', 'backup', 'restore', backup.backupId!, '--yes', '--no-snapshot'],
+      { cwd: serverDir, env: { ...process.env, ...env.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    let output = '';
+    cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => cli.once('exit', resolve));
+    // Kill once the CLI reports that the big table's data is streaming into the target (its plain
+    // progress line names the current table).
+    await waitFor('the restore to stream the big table', async () => {
+      if (cli.exitCode !== null) throw new Error(`the CLI ended early (${cli.exitCode}): ${output}`);
+      return /data .* public\.big/.test(output) ? true : undefined;
+    });
+    const [running] = (await setup.db.select().from(jobs)).filter((j) => j.kind === 'restore');
+    expect(running?.state).toBe('running');
+    process.kill(-cli.pid!, 'SIGKILL');
+    await exited;
+
+    // pg tools run in process groups of their own: psql sees its stdin close without a COMMIT and
+    // the server rolls the transaction back. Wait until no session is left on the target.
+    await waitFor('the restore session to end', async () => {
+      const [row] = await withSql(
+        adminUrl,
+        (sql) =>
+          sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${env.target.name} AND pid <> pg_backend_pid()`,
+      );
+      return row!.n === 0 ? true : undefined;
+    });
+
+    const after = await fingerprint(env.target.url);
+    const wasOld = diffFingerprints(oldPrint, after).length === 0;
+    const wasNew = diffFingerprints(newPrint, after).length === 0;
+    expect(wasOld || wasNew, diffFingerprints(oldPrint, after).slice(0, 5).join('\n')).toBe(true);
+    // Killed while the data was streaming: the transaction never committed.
+    expect(wasOld).toBe(true);
+
+    const app = await env.startApp();
+    const [killed] = (await app.db.select().from(jobs)).filter((j) => j.id === running!.id);
+    expect(killed).toMatchObject({ state: 'failed', errorCode: 'job/interrupted' });
+    expect(killed!.finishedAt).not.toBeNull();
+    // The catalog still lists exactly the one backup, and its file and manifest are intact.
+    expect((await app.backups.list()).map((b) => b.id)).toEqual([backup.backupId]);
+    const files = await readdir(env.backupDir);
+    expect(files.filter((f) => f.endsWith('.partial'))).toEqual([]);
+    expect(files.filter((f) => !f.startsWith('.')).sort()).toHaveLength(2); // the dump and its manifest
+    const verified = await (await app.backups.verify(backup.backupId!, { name: 'test' })).done;
+    expect(verified.state, verified.errorMessage ?? '').toBe('succeeded');
+  });
+});
