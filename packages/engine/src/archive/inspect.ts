@@ -12,7 +12,9 @@ import { parseTocList, type TocEntry } from '../progress/verbose-lines.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
 import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
+import { checkTarStructure } from './check-tar-structure.js';
 import { gunzipSqlStages, gzipError } from './gunzip.js';
+import { requireDumpTrailer } from './require-dump-trailer.js';
 import { type ArchiveFormat, SNIFF_BYTES, isArchive, sniffFormat } from './sniff.js';
 
 export interface ArchiveSummary {
@@ -69,6 +71,7 @@ export async function inspectArchive(request: InspectRequest): Promise<ArchiveSu
   if (request.signal.aborted) throw abortReason(request.signal);
   const digest = new DigestStream();
   if (isArchive(format)) {
+    if (format === 'tar') await checkTarStructure(request.path);
     const toc = await readToc(request);
     await readWholeArchive(request, digest);
     return { format, sizeBytes, sha256: digest.sha256(), ...summarizeToc(toc) };
@@ -154,7 +157,9 @@ async function readWholePlainSql(
   const stages = format === 'plain-gzip' ? gunzipSqlStages() : [];
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   try {
-    await pipeline([createReadStream(path), digest, ...stages, plainSqlGuardStream(), discard], { signal });
+    await pipeline([createReadStream(path), digest, ...stages, plainSqlGuardStream(), requireDumpTrailer(), discard], {
+      signal,
+    });
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
     throw gzipError(error);

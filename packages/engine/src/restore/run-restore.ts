@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { checkTarStructure } from '../archive/check-tar-structure.js';
 import { gunzipSqlStages, gzipError } from '../archive/gunzip.js';
+import { requireDumpTrailer } from '../archive/require-dump-trailer.js';
 import type { ArchiveFormat } from '../archive/sniff.js';
 import type { Clock } from '../clock.js';
 import { EngineError } from '../errors.js';
@@ -66,6 +68,8 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
       `psql ${request.tools.version.text} cannot run restores safely (it lacks \\restrict). Install client tools 15.14, 16.10, 17.6 or newer.`,
     );
   }
+  // pg_restore spins forever on a truncated tar: refuse it before anything runs.
+  if (request.source.format === 'tar') await checkTarStructure(request.source.path);
   const tracker = new ProgressTracker({
     tables: request.tables,
     postDataItems: request.postDataItems,
@@ -153,12 +157,13 @@ function startProducer(request: RestoreRequest, input: ByteCounter): Producer {
   const guard: Transform = plainSqlGuardStream();
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
     const stages = request.source.format === 'plain-gzip' ? gunzipSqlStages() : [];
-    const flowing = pipeline([file, input, ...stages, guard]).catch((error: unknown) => {
+    const complete = requireDumpTrailer();
+    const flowing = pipeline([file, input, ...stages, guard, complete]).catch((error: unknown) => {
       throw gzipError(error);
     });
-    // The guard is the body; errors surface through its iteration and through done().
+    // The last stage is the body; errors surface through its iteration and through done().
     flowing.catch(() => {});
-    return { body: guard, done: () => flowing };
+    return { body: complete, done: () => flowing };
   }
   const args = ['--file', '-'];
   if (request.options.noOwner) args.push('--no-owner');

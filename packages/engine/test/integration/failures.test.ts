@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -23,6 +24,7 @@ import {
 import { backupTo, resolver, restoreFrom, tempDir } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
+const DUMP_TRAILER = '--\n-- PostgreSQL database dump complete\n--\n';
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<EngineError> {
   const error = await promise.then(
@@ -103,12 +105,30 @@ describe('restores that must change nothing', () => {
     const file = path.join(work.dir, 'failing.sql');
     await writeFile(
       file,
-      'CREATE TABLE public.partial_table (id int);\nINSERT INTO public.partial_table VALUES (1);\nSELECT no_such_function();\n',
+      `CREATE TABLE public.partial_table (id int);\nINSERT INTO public.partial_table VALUES (1);\nSELECT no_such_function();\n${DUMP_TRAILER}`,
     );
     const before = await fingerprint(target.url);
     const error = await expectCode(restoreFrom(target.url, file), 'restore/failed');
     expect(error.message).toContain('no_such_function');
     expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+  });
+
+  it('refuses plain SQL cut at a line boundary (valid SQL, but not a whole dump) and changes nothing', async () => {
+    const source = await createTestDatabase(adminUrl, 'fail_cut');
+    try {
+      await loadFeatureRichSchema(source.url);
+      const whole = path.join(work.dir, 'whole.sql.gz');
+      await backupTo(source.url, whole, 'plain');
+      const text = gunzipSync(await readFile(whole));
+      const cut = path.join(work.dir, 'cut.sql');
+      // At a statement boundary past the middle: what is left parses, it is just not the whole dump.
+      await writeFile(cut, text.subarray(0, text.indexOf('\n--\n-- ', Math.floor(text.length / 2)) + 1));
+      const before = await fingerprint(target.url);
+      await expectCode(restoreFrom(target.url, cut), 'archive/truncated');
+      expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+    } finally {
+      await source.drop();
+    }
   });
 
   async function loadFeatureRichSchemaAfterReset(db: TestDatabase) {
@@ -171,6 +191,18 @@ describe('files that are not valid backups', () => {
     await writeFile(file, bytes);
     const error = await expectCode(inspect(file), 'archive/too-new');
     expect(error.message).toContain('1.99');
+  });
+
+  it('refuses a truncated tar archive at once (pg_restore 15 would spin on it forever)', async () => {
+    const tar = path.join(work.dir, 'good.tar');
+    const { tools } = await resolver.prepare(parsePgUrl(source.url));
+    execFileSync(tools.pgDump, ['-Ft', '-f', tar], { env: { ...process.env, ...parsePgUrl(source.url).env } });
+    const file = path.join(work.dir, 'truncated.tar');
+    await writeFile(file, (await readFile(tar)).subarray(0, 10_000));
+    const started = Date.now();
+    await expectCode(inspect(file), 'archive/truncated');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await inspect(tar)).format).toBe('tar');
   });
 
   it('refuses a corrupted custom archive', async () => {

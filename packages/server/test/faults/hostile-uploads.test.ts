@@ -108,6 +108,8 @@ describe('hostile uploads through the real HTTP endpoint', () => {
     const block = Buffer.concat(Array.from({ length: 1024 }, () => line)); // 1 MiB
     async function* inflated() {
       for (let i = 0; i < 1024; i++) yield block;
+      // A complete dump ends with pg_dump's trailer; without it the file is refused as truncated.
+      yield Buffer.from('--\n-- PostgreSQL database dump complete\n--\n\n');
     }
     await pipeline(Readable.from(inflated()), createGzip({ level: 9 }), createWriteStream(bomb));
     const compressed = (await stat(bomb)).size;
@@ -135,36 +137,43 @@ describe('hostile uploads through the real HTTP endpoint', () => {
     await expectHealthy();
   });
 
-  // Found by this fuzzer (seed 0x5eed): restoreFromUpload of a pg_dump tar archive of the
-  // feature-rich database cut at 116424 bytes gets no answer within 20 s. To be investigated in
-  // the engine's tar validation; until then truncated tars are not in the loop below.
-  it.todo('a truncated tar archive is refused quickly with a coded error');
-  // Also found here: plain SQL (.sql, not gzipped) truncated at a line boundary is valid SQL, so it
-  // passes validation and restoreFromUpload replaces the database with what is left (at worst an
-  // empty database). Detecting pg_dump's "-- PostgreSQL database dump complete" trailer would catch
-  // it for pg_dump output; until then truncated plain SQL only goes through uploadBackup here.
-  it.todo('a truncated plain .sql from pg_dump is refused before a restore');
+  // Found by this fuzzer (seed 0x5eed): pg_restore 15 spins forever on a tar cut inside a member
+  // (restoreFromUpload got no answer). The engine now checks the tar structure first.
+  it('a truncated tar archive is refused quickly with a coded error', async () => {
+    const cut = dumps.get('db.tar')!.subarray(0, 116424);
+    const started = Date.now();
+    const { body } = await post(RESTORE_FROM_UPLOAD, { confirmation: api.env.target.name }, cut, 'db.tar');
+    expect(body.data?.restoreFromUpload).toMatchObject({ code: 'archive/truncated' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expectHealthy();
+  });
+  // Also found here: plain SQL truncated at a line boundary is still valid SQL, and used to replace
+  // the database with what was left. pg_dump's "dump complete" trailer is now required.
+  it('a plain .sql from pg_dump cut at a line boundary is refused, and the database is unchanged', async () => {
+    const before = await fingerprint(api.env.target.url);
+    const whole = dumps.get('db.sql')!;
+    for (const fraction of [0.05, 0.5, 0.95]) {
+      const cut = whole.lastIndexOf(0x0a, Math.floor(whole.length * fraction)) + 1;
+      const truncated = whole.subarray(0, cut);
+      const { body } = await post(RESTORE_FROM_UPLOAD, { confirmation: api.env.target.name }, truncated, 'db.sql');
+      expect(body.data?.restoreFromUpload, `cut at ${cut}`).toMatchObject({ code: 'archive/truncated' });
+    }
+    expect(diffFingerprints(before, await fingerprint(api.env.target.url))).toEqual([]);
+    await expectHealthy();
+  });
 
   it('~30 fuzzed files: never a crash, always a coded error, the database never changes', async () => {
     const before = await fingerprint(api.env.target.url);
     const random = prng(0x5eed);
     const real = [...dumps.entries()];
     const names = ['x.dump', 'x.sql', 'x.sql.gz', 'x.tar', 'x.bin', 'x'];
-    const cases: { label: string; bytes: Buffer; name: string; uploadOnly?: boolean }[] = [];
+    const cases: { label: string; bytes: Buffer; name: string }[] = [];
     for (let i = 0; i < 6; i++)
       cases.push({ label: 'random bytes', bytes: random.bytes(1 + random.int(20_000)), name: names[i]! });
-    // Truncated tar archives are left out: see the todo below.
-    const untarred = real.filter(([source]) => source !== 'db.tar');
     for (let i = 0; i < 12; i++) {
-      const [source, bytes] = untarred[i % untarred.length]!;
+      const [source, bytes] = real[i % real.length]!;
       const cut = 1 + random.int(bytes.length - 2);
-      // Plain SQL cut at a line boundary is valid SQL: see the note above the test.
-      cases.push({
-        label: `${source} truncated at ${cut}`,
-        bytes: bytes.subarray(0, cut),
-        name: source,
-        uploadOnly: source === 'db.sql',
-      });
+      cases.push({ label: `${source} truncated at ${cut}`, bytes: bytes.subarray(0, cut), name: source });
     }
     for (let i = 0; i < 6; i++) {
       const [source, bytes] = real[i % real.length]!;
@@ -193,11 +202,11 @@ describe('hostile uploads through the real HTTP endpoint', () => {
     cases.push({ label: 'NUL bytes as SQL', bytes: Buffer.alloc(4096), name: 'nul.sql' });
 
     const codes = new Map<string, number>();
-    for (const [index, { label, bytes, name, uploadOnly }] of cases.entries()) {
+    for (const [index, { label, bytes, name }] of cases.entries()) {
       // Alternate the two upload mutations: uploadBackup validates and stores; restoreFromUpload
       // validates and would restore (a case that passed validation restores an intact dump of
       // this same database, which leaves the fingerprint unchanged as well).
-      const restore = index % 2 === 1 && !uploadOnly;
+      const restore = index % 2 === 1;
       const { status, body } = await (
         restore
           ? post(RESTORE_FROM_UPLOAD, { confirmation: api.env.target.name }, bytes, name)

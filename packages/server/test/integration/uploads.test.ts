@@ -59,17 +59,21 @@ function streamedUpload(options: { fileBytes?: number; chunkDelayMs?: number } =
       `${part('0', '; filename="streamed.sql"')}\r\nContent-Type: application/sql\r\n\r\n`,
   );
   const chunk = encode(`${'-'.repeat(1023)}\n`.repeat(64));
+  // A finite file ends with pg_dump's trailer, so it is a complete (if silly) dump.
+  const trailer = encode('--\n-- PostgreSQL database dump complete\n--\n');
+  const fillerBytes = fileBytes - trailer.length;
   let sent = 0;
   const body = new ReadableStream<Uint8Array>({
     start: (controller) => controller.enqueue(head),
     async pull(controller) {
-      if (sent >= fileBytes) {
+      if (sent >= fillerBytes) {
+        controller.enqueue(trailer);
         controller.enqueue(encode(`\r\n--${BOUNDARY}--\r\n`));
         controller.close();
         return;
       }
       if (chunkDelayMs) await sleep(chunkDelayMs);
-      const piece = chunk.subarray(0, Math.min(chunk.length, fileBytes - sent));
+      const piece = chunk.subarray(0, Math.min(chunk.length, fillerBytes - sent));
       sent += piece.length;
       controller.enqueue(piece);
     },
@@ -223,8 +227,10 @@ describe('uploads (GraphQL multipart requests spooled to disk)', () => {
   });
 
   it('is not cut by Yoga’s 25 MB request body limit, which still applies to JSON requests', async () => {
-    // Valid plain SQL of 30 MB: comment lines.
-    const big = Buffer.from(`${'-'.repeat(1023)}\n`.repeat(30 * 1024));
+    // Valid plain SQL of 30 MB: comment lines, and pg_dump's trailer.
+    const big = Buffer.from(
+      `${'-'.repeat(1023)}\n`.repeat(30 * 1024) + '--\n-- PostgreSQL database dump complete\n--\n',
+    );
     const result = await uploadBackup(big, 'big.sql');
     expect(result.data?.uploadBackup).toMatchObject({ data: { format: 'plain', sizeBytes: big.length } });
 
