@@ -2,23 +2,17 @@
 // PostgreSQL under a temp dir) receives a generated plain SQL file as a GraphQL multipart upload
 // (uploadBackup, sent by curl). Prints the server's memory (VmRSS, sampled every 100 ms) and the
 // throughput, next to a plain `cp` of the same file.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { CSRF_HEADER } from '../src/http/yoga.js';
+import { MB, type Server, exec, freePort, login, progress, readRss, startServer, timed } from './bench-support.js';
 
-const SERVER_DIR = fileURLToPath(new URL('../', import.meta.url));
-const ADMIN = { email: 'bench@example.com', password: 'bench-password-123' };
 const TARGET_GROWTH_MB = 150;
-const MB = 1024 * 1024;
-const exec = promisify(execFile);
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { 'size-mb': { type: 'string', default: '1024' } } });
@@ -42,7 +36,13 @@ export async function run(args: string[]): Promise<void> {
 
     progress('starting the service (embedded PostgreSQL)');
     const uploadDir = path.join(work, 'uploads');
-    server = await startServer(work, uploadDir);
+    server = await startServer({
+      DATABASE_URL: '',
+      METADATA_DATABASE_URL: '',
+      DATA_DIR: path.join(work, 'data'),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      UPLOAD_TEMP_DIR: uploadDir,
+    });
     const cookie = await login(server.url);
     const watcher = watch(server.pid, uploadDir);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -76,16 +76,6 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-function progress(message: string): void {
-  process.stderr.write(`… ${message}\n`);
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return (performance.now() - start) / 1000;
-}
-
 /** One table and one big COPY, written with backpressure (never held in memory). */
 async function generateSql(file: string, bytes: number): Promise<void> {
   const out = createWriteStream(file);
@@ -110,74 +100,6 @@ async function generateSql(file: string, bytes: number): Promise<void> {
   await finished(out);
 }
 
-interface Server {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** `src/main.ts` itself (node --import tsx, so that the pid is the server's own), in embedded mode. */
-async function startServer(work: string, uploadDir: string): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: SERVER_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      METADATA_DATABASE_URL: '',
-      DATA_DIR: path.join(work, 'data'),
-      EMBEDDED_PG_PORT: String(await freePort()),
-      PORT: '0',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      UPLOAD_TEMP_DIR: uploadDir,
-    },
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GraphQL API and playground: (\S+)\/graphql/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    void exited.then(() => reject(new Error(`the service exited during start-up:\n${output.slice(-2000)}`)));
-  });
-  return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function login(url: string): Promise<string> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }',
-      variables: { e: ADMIN.email, p: ADMIN.password },
-    }),
-  });
-  const cookie = response.headers.get('set-cookie');
-  if (!cookie) throw new Error(`login failed: ${await response.text()}`);
-  return cookie.split(';')[0]!;
-}
-
 /**
  * Every 100 ms: the server's VmRSS (what the kernel really holds for it: heap, buffers, code) and
  * how many bytes have been spooled to the upload temp dir, which tells when the body was received.
@@ -185,7 +107,7 @@ async function login(url: string): Promise<string> {
 function watch(pid: number, uploadDir: string) {
   const samples: { at: number; rss: number; spooled: number }[] = [];
   const sample = async () => {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const rss = await readRss(pid);
     const files = await readdir(uploadDir).catch(() => []);
     const sizes = await Promise.all(
       files.map((f) =>
@@ -197,7 +119,7 @@ function watch(pid: number, uploadDir: string) {
     );
     samples.push({
       at: performance.now(),
-      rss: Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024,
+      rss,
       spooled: sizes.reduce((a, b) => a + b, 0),
     });
   };

@@ -1,6 +1,7 @@
 // `pnpm bench <name> [options]`: benchmarks that run the real service (not tests: they print figures).
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   upload: () => import('./bench-upload.js'),
+  'backup-restore': () => import('./bench-backup-restore.js'),
 };
 
 const [name = '', ...args] = process.argv.slice(2);

