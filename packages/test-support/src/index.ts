@@ -11,3 +11,5 @@ export type {
   SequenceFingerprint,
   TableFingerprint,
 } from './fingerprint.js';
+export { freePort, startThrowawayPostgres } from './throwaway-postgres.js';
+export type { ThrowawayPostgres } from './throwaway-postgres.js';

