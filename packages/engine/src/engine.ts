@@ -3,8 +3,7 @@ import { type TableSize, psqlCatalogReader } from './pg/catalog.js';
 import type { PgTarget } from './pg/connection.js';
 import type { ProcessRunner } from './pg/process.js';
 import { defaultToolDirs } from './pg/tool-dirs.js';
-import { type PgTools, type PgVersion, findPgToolSets, selectPgTools } from './pg/tools.js';
-import { EngineError } from './errors.js';
+import { type PgTools, type PgVersion, findPgToolSets, pickPgTools, toolsNotFound } from './pg/tools.js';
 
 export interface EngineDeps {
   runner: ProcessRunner;
@@ -19,31 +18,44 @@ export interface Prepared {
   serverVersion: PgVersion;
 }
 
-/** Finds the tools and checks them against a target before any work starts. */
+/**
+ * Finds the tools and checks them against a target before any work starts. The installed tool
+ * sets are probed once (six `--version` runs, ~0.5 s, were most of a small job's overhead) and
+ * probed again only when none was found or none is new enough for a server, so installing newer
+ * tools needs no restart.
+ */
 export function createToolResolver(deps: EngineDeps) {
   const search = () => ({
     binDir: deps.pgBinDir,
     candidateDirs: deps.candidateDirs ?? defaultToolDirs(),
     runner: deps.runner,
   });
+  let discovered: Promise<PgTools[]> | undefined;
+  const toolSets = async (fresh = false): Promise<PgTools[]> => {
+    if (fresh || !discovered) discovered = findPgToolSets(search());
+    const sets = await discovered;
+    // An empty result is not kept: the next call looks again.
+    if (sets.length === 0) discovered = undefined;
+    return sets;
+  };
+  const select = async (serverVersion: PgVersion): Promise<PgTools> => {
+    const cached = await toolSets();
+    const newEnough = cached[0] && cached[0].version.major >= serverVersion.major;
+    return pickPgTools(newEnough ? cached : await toolSets(true), serverVersion, deps.pgBinDir);
+  };
   const anyPsql = async (): Promise<string> => {
-    const [newest] = await findPgToolSets(search());
-    if (!newest) {
-      throw new EngineError(
-        'pg/tool-not-found',
-        'No PostgreSQL client tools (pg_dump, pg_restore, psql) found. Install them (e.g. apt-get install postgresql-client) or set PG_BIN_DIR.',
-      );
-    }
+    const [newest] = await toolSets();
+    if (!newest) throw toolsNotFound(deps.pgBinDir);
     return newest.psql;
   };
   return {
     async prepare(target: PgTarget): Promise<Prepared> {
       const catalog = psqlCatalogReader(deps.runner, await anyPsql());
       const serverVersion = await catalog.serverVersion(target);
-      return { tools: await selectPgTools(search(), serverVersion), serverVersion };
+      return { tools: await select(serverVersion), serverVersion };
     },
     /** The tools for a server of this version (pg/version-mismatch if none is new enough). */
-    selectTools: (serverVersion: PgVersion): Promise<PgTools> => selectPgTools(search(), serverVersion),
+    selectTools: select,
     async tableSizes(target: PgTarget, tools: PgTools): Promise<TableSize[]> {
       return psqlCatalogReader(deps.runner, tools.psql).tableSizes(target);
     },

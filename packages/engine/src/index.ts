@@ -10,3 +10,4 @@ export * from './archive/inspect.js';
 export * from './backup/run-backup.js';
 export * from './restore/run-restore.js';
 export type { ProgressSnapshot } from './progress/progress-tracker.js';
+export type { PostDataItem } from './progress/weights.js';

@@ -1,48 +1,50 @@
-// `pnpm bench backup-restore [--size-mb 1024] [--runs 3] [--out FILE]`: the service's backup and
-// restore through the GraphQL API against the raw tools on the same database, on a throwaway
+// `pnpm bench backup-restore [--size-mb 1024] [--runs 3] [--subscribers 200]`: the service's backup
+// and restore through the GraphQL API against the raw tools on the same database, on a throwaway
 // embedded PostgreSQL. Each run: raw `pg_dump -Fc`, the service's createBackup, raw
 // `pg_restore --single-transaction --clean --if-exists` and the service's restoreBackup; the service
 // is timed from the mutation until the jobProgress subscription (graphql-ws) reports succeeded.
-import { availableParallelism, loadavg, totalmem } from 'node:os';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// Then one more backup followed by many subscribers (bench-subscribers.ts).
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
-import WebSocket from 'ws';
+import { type Api, type Followed, connectApi, createBackup, restoreBackup, runJob } from './bench-api.js';
 import {
+  type BenchOptions,
+  type BenchSection,
   MB,
   type Server,
   type ThrowawayPostgres,
   exec,
-  login,
+  median,
+  medianOf,
   progress,
-  readRss,
+  sampleRss,
   startServer,
   startThrowawayPostgres,
   timed,
 } from './bench-support.js';
+import { measureSubscribers } from './bench-subscribers.js';
 
 const TARGET_DB = 'bench_target';
 const METADATA_DB = 'bench_metadata';
 const TARGETS = { backup: 1.05, restore: 1.1 };
 const SMALL_TABLES = 200;
 
-export async function run(args: string[]): Promise<void> {
-  const options = parseOptions(args);
+export async function run(options: BenchOptions): Promise<BenchSection> {
   const work = await mkdtemp(path.join(tmpdir(), 'pgbs-bench-'));
   // As root, embedded PostgreSQL runs as the postgres user, which must reach its data directory.
   await chmod(work, 0o755);
   let pg: ThrowawayPostgres | undefined;
   let server: Server | undefined;
-  let ws: Client | undefined;
+  let api: Api | undefined;
   try {
     progress('starting a throwaway embedded PostgreSQL');
     pg = await startThrowawayPostgres(path.join(work, 'pg'));
     const admin = postgres(pg.url('postgres'), { max: 1, onnotice: () => {} });
     await admin.unsafe(`CREATE DATABASE ${TARGET_DB}`);
     await admin.unsafe(`CREATE DATABASE ${METADATA_DB}`);
+    const [row] = await admin`SELECT current_setting('server_version') AS version`;
     await admin.end();
     progress(`generating a target database of about ${options.sizeMb} MB`);
     const dbBytes = await generateDatabase(pg.url(TARGET_DB), options.sizeMb);
@@ -56,50 +58,32 @@ export async function run(args: string[]): Promise<void> {
       // The bench starts more jobs than an operator would; the limiter must not time them.
       RATE_LIMIT_JOBS_PER_HOUR: '100000',
     });
-    const api = await connectApi(server.url);
-    ws = api.ws;
+    api = await connectApi(server.url);
 
     const raw = new RawTools(pg, path.join(work, 'raw'));
     await mkdir(raw.dir);
     const runs: RunResult[] = [];
     for (let i = 1; i <= options.runs; i++) {
-      progress(`run ${i}/${options.runs}`);
+      progress(`backup and restore, run ${i}/${options.runs}`);
       runs.push(await measureRun(pg, raw, api, server.pid, i));
     }
-    const report = renderReport(runs, await machineFacts(pg), dbBytes, options, args);
-    process.stdout.write(report);
-    if (options.out) await writeFile(options.out, report);
-    if (!targetsMet(runs)) process.exitCode = 1;
+    let subscribers = '';
+    if (options.subscribers > 0) {
+      progress(`a backup followed by ${options.subscribers} subscribers`);
+      await settle(pg);
+      const backupSeconds = median(runs.map((r) => r.service.backup));
+      subscribers = await measureSubscribers(api, server.pid, options.subscribers, backupSeconds);
+    }
+    const markdown = [renderReport(runs, `PostgreSQL ${String(row!.version)} (embedded)`, dbBytes), subscribers].join(
+      '\n',
+    );
+    return { markdown, ok: targetsMet(runs) };
   } finally {
-    await ws?.dispose();
+    await api?.ws.dispose();
     await server?.stop();
     await pg?.stop();
     await rm(work, { recursive: true, force: true });
   }
-}
-
-interface Options {
-  sizeMb: number;
-  runs: number;
-  out: string | undefined;
-}
-
-function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({
-    args,
-    options: {
-      'size-mb': { type: 'string', default: '1024' },
-      runs: { type: 'string', default: '3' },
-      out: { type: 'string' },
-    },
-  });
-  const sizeMb = Number(values['size-mb']);
-  const runs = Number(values.runs);
-  if (!Number.isInteger(sizeMb) || sizeMb < 1) throw new Error('--size-mb must be a positive integer');
-  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
-  // pnpm runs the script in packages/server; a relative --out means where the user typed it.
-  const out = values.out && path.resolve(process.env.INIT_CWD ?? process.cwd(), values.out);
-  return { sizeMb, runs, out };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,132 +175,6 @@ async function settle(pg: ThrowawayPostgres): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The service's API
-
-interface Api {
-  url: string;
-  token: string;
-  ws: Client;
-}
-
-/** Logs in once for an admin API token (what an integration uses), and opens one graphql-ws connection. */
-async function connectApi(url: string): Promise<Api> {
-  const cookie = await login(url);
-  const created = await graphql<{ createApiToken: { data?: { token: string } } }>(
-    url,
-    { cookie },
-    'mutation { createApiToken(name: "bench") { ... on MutationCreateApiTokenSuccess { data { token } } ... on CodedError { code message } } }',
-  );
-  const token = created.createApiToken.data?.token;
-  if (!token) throw new Error(`createApiToken failed: ${JSON.stringify(created)}`);
-  const ws = createClient({
-    url: `${url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { token },
-    lazy: false,
-  });
-  // Connected before any timing starts: the handshake is not part of a backup.
-  await new Promise<void>((resolve, reject) => {
-    ws.on('connected', () => resolve());
-    ws.on('closed', (event) => reject(new Error(`graphql-ws closed: ${JSON.stringify(event)}`)));
-  });
-  return { url, token, ws };
-}
-
-async function graphql<T>(
-  url: string,
-  auth: { token?: string; cookie?: string },
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
-  if (auth.cookie) headers.cookie = auth.cookie;
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body)}`);
-  return body.data;
-}
-
-interface JobSnapshot {
-  id: string;
-  state: string;
-  backupId: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  progress: { percent: number; etaSeconds: number | null; phase: string } | null;
-}
-
-const JOB_FIELDS = 'id state backupId errorCode errorMessage progress { percent etaSeconds phase }';
-
-/** A job's events as the client saw them, with the time of receipt (ms, performance.now()). */
-interface Followed {
-  events: { at: number; job: JobSnapshot }[];
-  final: JobSnapshot;
-}
-
-/** jobProgress until the job ends; rejects unless it succeeded. */
-function follow(ws: Client, jobId: string): Promise<Followed> {
-  const events: Followed['events'] = [];
-  return new Promise((resolve, reject) => {
-    ws.subscribe<{ jobProgress: JobSnapshot }>(
-      { query: `subscription($id: ID!) { jobProgress(jobId: $id) { ${JOB_FIELDS} } }`, variables: { id: jobId } },
-      {
-        next: ({ data, errors }) => {
-          if (errors) return reject(new Error(`jobProgress: ${JSON.stringify(errors)}`));
-          events.push({ at: performance.now(), job: data!.jobProgress });
-        },
-        error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
-        complete: () => {
-          const final = events.at(-1)?.job;
-          if (final?.state === 'succeeded') resolve({ events, final });
-          else reject(new Error(`job ${jobId} ended ${final?.state}: ${final?.errorCode} ${final?.errorMessage}`));
-        },
-      },
-    );
-  });
-}
-
-/** Starts a job with `mutation` (whose result is `{ data: Job } | CodedError`) and follows it to success. */
-async function runJob(api: Api, field: string, mutation: string, variables: Record<string, unknown>) {
-  const start = performance.now();
-  const result = await graphql<Record<string, { data?: { id: string }; code?: string; message?: string }>>(
-    api.url,
-    { token: api.token },
-    mutation,
-    variables,
-  );
-  const job = result[field]!;
-  if (!job.data) throw new Error(`${field} refused: ${job.code} ${job.message}`);
-  // graphql-ws replays the job's current state first, so no event is lost to this late subscribe.
-  const followed = await follow(api.ws, job.data.id);
-  return { seconds: (followed.events.at(-1)!.at - start) / 1000, start, ...followed };
-}
-
-function serviceBackup(api: Api) {
-  return runJob(
-    api,
-    'createBackup',
-    `mutation { createBackup(description: "bench") { ... on MutationCreateBackupSuccess { data { id } } ... on CodedError { code message } } }`,
-    {},
-  );
-}
-
-function serviceRestore(api: Api, backupId: string) {
-  return runJob(
-    api,
-    'restoreBackup',
-    `mutation($id: ID!, $db: String!) { restoreBackup(id: $id, confirmation: $db, options: { safetySnapshot: false }) {
-       ... on MutationRestoreBackupSuccess { data { id } } ... on CodedError { code message } } }`,
-    { id: backupId, db: TARGET_DB },
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
 // One run
 
 interface ProgressStats {
@@ -349,14 +207,14 @@ async function measureRun(
   const rawBackup = await timed(() => raw.dump(file));
   await settle(pg);
   const rss = sampleRss(pid);
-  const backup = await serviceBackup(api);
+  const backup = await runJob(api, createBackup);
   const backupId = backup.final.backupId;
   if (!backupId) throw new Error('the backup job succeeded without a backupId');
 
   await settle(pg);
   const rawRestore = await timed(() => raw.restore(file));
   await settle(pg);
-  const restore = await serviceRestore(api, backupId);
+  const restore = await runJob(api, restoreBackup(backupId, TARGET_DB));
   const peak = await rss.stop();
   await rm(file);
   return {
@@ -386,53 +244,8 @@ function progressStats({ start, events }: { start: number; events: Followed['eve
   };
 }
 
-/** The server's RSS every 100 ms, to its peak; the baseline is the first sample. */
-function sampleRss(pid: number) {
-  const samples: number[] = [];
-  const sample = () => readRss(pid).then((rss) => void samples.push(rss));
-  const first = sample();
-  const timer = setInterval(() => void sample(), 100);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await first;
-      return { baseline: samples[0]!, max: Math.max(...samples) };
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The report
-
-async function machineFacts(pg: ThrowawayPostgres) {
-  const sql = postgres(pg.url('postgres'), { max: 1, onnotice: () => {} });
-  const [row] = await sql`SELECT current_setting('server_version') AS version`;
-  await sql.end();
-  const version = async (tool: string) => (await exec(tool, ['--version'])).stdout.trim();
-  return {
-    cpus: availableParallelism(),
-    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    // Shows whether something else was using the CPUs while the bench ran.
-    loadAverage: loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' '),
-    postgres: `PostgreSQL ${String(row!.version)} (embedded)`,
-    pgDump: await version('pg_dump'),
-    pgRestore: await version('pg_restore'),
-    node: process.version,
-  };
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-/** Median of the values that exist; null when none do. */
-const medianOf = (values: (number | null)[]) => {
-  const present = values.filter((v): v is number => v !== null);
-  return present.length ? median(present) : null;
-};
 
 function ratios(runs: RunResult[]) {
   return {
@@ -446,13 +259,7 @@ function targetsMet(runs: RunResult[]): boolean {
   return r.backup <= TARGETS.backup && r.restore <= TARGETS.restore;
 }
 
-function renderReport(
-  runs: RunResult[],
-  facts: Awaited<ReturnType<typeof machineFacts>>,
-  dbBytes: number,
-  options: Options,
-  args: string[],
-): string {
+function renderReport(runs: RunResult[], server: string, dbBytes: number): string {
   const s = (seconds: number | null) => (seconds === null ? 'n/a' : `${seconds.toFixed(2)} s`);
   const pct = (value: number | null) =>
     value === null ? 'n/a' : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(0)} %`;
@@ -469,7 +276,7 @@ function renderReport(
   const lines = [
     `## Backup and restore: the service against the raw tools`,
     '',
-    `Database: ${(dbBytes / MB).toFixed(0)} MB (asked: ${options.sizeMb} MB; a wide TOASTed table, a narrow indexed table, ${SMALL_TABLES} small tables). Medians of ${runs.length} run(s); the service is timed from the GraphQL mutation until graphql-ws reports the job succeeded.`,
+    `Database: ${(dbBytes / MB).toFixed(0)} MB on ${server} (a wide TOASTed table, a narrow indexed table, ${SMALL_TABLES} small tables). Medians of ${runs.length} run(s); the service is timed from the GraphQL mutation until graphql-ws reports the job succeeded; both sides run on the same server and database, caches settled (VACUUM, CHECKPOINT, sync) before each step.`,
     '',
     '| operation | raw tool | service | service / raw | target |',
     '|---|---|---|---|---|',
@@ -491,12 +298,6 @@ function renderReport(
       (x, i) =>
         `- run ${i + 1}: ${[x.raw.backup, x.service.backup, x.raw.restore, x.service.restore].map((v) => v.toFixed(2)).join(' / ')}`,
     ),
-    '',
-    'Machine:',
-    '',
-    `- command: \`pnpm bench backup-restore ${args.join(' ')}\``.replace(/ `$/, '`'),
-    `- CPUs: ${facts.cpus}, memory: ${facts.memory}, load average at the end: ${facts.loadAverage}`,
-    `- server: ${facts.postgres}; ${facts.pgDump}; ${facts.pgRestore}; Node ${facts.node}`,
     '',
   ];
   return lines.join('\n');

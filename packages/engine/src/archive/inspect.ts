@@ -9,6 +9,7 @@ import { ToolFailure, runTool } from '../pg/run-tool.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import type { PgTools } from '../pg/tools.js';
 import { parseTocList, type TocEntry } from '../progress/verbose-lines.js';
+import { type PostDataItem, type TableSize, postDataItemsFromToc } from '../progress/weights.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
 import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
@@ -93,14 +94,26 @@ export async function inspectArchive(request: InspectRequest): Promise<ArchiveSu
   };
 }
 
-/** The TOC alone (cheap: pg_restore reads only the header), for progress weights and summaries. */
+/** The TOC alone (cheap: pg_restore reads only the header), for summaries. */
 export async function readArchiveSummary(request: InspectRequest): Promise<ReturnType<typeof summarizeToc>> {
   return summarizeToc(await readToc(request));
 }
 
-async function readToc(request: InspectRequest): Promise<ReturnType<typeof parseTocList>> {
+/**
+ * The archive's post-data steps (index builds, constraints, ...) weighted by the sizes of the
+ * tables each one reads, from the TOC's dependencies: without them every step weighs the same and
+ * the bar crawls through a thousand small primary keys, then waits on the one big index.
+ */
+export async function readPostDataItems(
+  request: InspectRequest,
+  tables: readonly TableSize[],
+): Promise<PostDataItem[]> {
+  return postDataItemsFromToc((await readToc(request, ['--verbose'])).entries, tables);
+}
+
+async function readToc(request: InspectRequest, extraArgs: string[] = []): Promise<ReturnType<typeof parseTocList>> {
   try {
-    const { stdout } = await runTool(request.runner, request.tools.pgRestore, ['--list', request.path], {
+    const { stdout } = await runTool(request.runner, request.tools.pgRestore, ['--list', ...extraArgs, request.path], {
       signal: request.signal,
     });
     return parseTocList(stdout);

@@ -12,6 +12,7 @@ import type { PgTools } from '../pg/tools.js';
 import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseDumpVerboseLine } from '../progress/verbose-lines.js';
+import { ChunkBatcher } from '../streams/chunk-batcher.js';
 import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
 
@@ -33,7 +34,7 @@ export interface BackupRequest {
   onProgress: (snapshot: ProgressSnapshot) => void;
   /** Seconds pg_dump waits for a table lock before failing instead of hanging. */
   lockWaitTimeoutSeconds?: number;
-  /** How often the server's COPY progress is read (default 1 s). */
+  /** How often the server's COPY progress is read (default 250 ms). */
   copyPollIntervalMs?: number;
   /** Shows up in pg_stat_activity, so an operator can tell what a session is. */
   applicationName?: string;
@@ -91,10 +92,12 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
         const event = parseDumpVerboseLine(line);
         if (event) tracker.handle(event);
       }),
-      pipeline([child.stdout as Readable, ...stages, digest, request.sink]).catch((error: unknown) => {
-        child.kill('SIGKILL');
-        throw error;
-      }),
+      pipeline([child.stdout as Readable, new ChunkBatcher(), ...stages, digest, request.sink]).catch(
+        (error: unknown) => {
+          child.kill('SIGKILL');
+          throw error;
+        },
+      ),
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
     if (exit.code !== 0) {

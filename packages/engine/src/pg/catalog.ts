@@ -46,7 +46,8 @@ export async function queryJson<T>(runner: ProcessRunner, psql: string, target: 
 }
 
 const TABLE_SIZES_SQL = `
-SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', pg_table_size(c.oid))
+SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', pg_table_size(c.oid),
+                                          'heapBytes', pg_relation_size(c.oid))
                 ORDER BY n.nspname, c.relname), '[]')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace

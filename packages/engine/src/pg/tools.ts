@@ -67,21 +67,22 @@ export async function findPgToolSets(search: ToolSearch): Promise<PgTools[]> {
   return found.sort((a, b) => b.version.major - a.version.major || b.version.minor - a.version.minor);
 }
 
+export function toolsNotFound(binDir: string | undefined): EngineError {
+  return new EngineError(
+    'pg/tool-not-found',
+    binDir
+      ? `No pg_dump, pg_restore and psql found in PG_BIN_DIR=${binDir}.`
+      : 'No PostgreSQL client tools (pg_dump, pg_restore, psql) found. Install them (e.g. apt-get install postgresql-client) or set PG_BIN_DIR.',
+  );
+}
+
 /**
- * Picks the newest client tools whose major version is at least the server's:
+ * Picks the newest of the tool sets (newest first) if its major version is at least the server's:
  * pg_dump refuses newer servers, and an older pg_restore can't read newer archives.
  */
-export async function selectPgTools(search: ToolSearch, server: PgVersion): Promise<PgTools> {
-  const sets = await findPgToolSets(search);
+export function pickPgTools(sets: readonly PgTools[], server: PgVersion, binDir?: string): PgTools {
   const newest = sets[0];
-  if (!newest) {
-    throw new EngineError(
-      'pg/tool-not-found',
-      search.binDir
-        ? `No pg_dump, pg_restore and psql found in PG_BIN_DIR=${search.binDir}.`
-        : 'No PostgreSQL client tools (pg_dump, pg_restore, psql) found. Install them (e.g. apt-get install postgresql-client) or set PG_BIN_DIR.',
-    );
-  }
+  if (!newest) throw toolsNotFound(binDir);
   if (newest.version.major < server.major) {
     throw new EngineError(
       'pg/version-mismatch',

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
-import { queryJson } from '../pg/catalog.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner } from '../pg/process.js';
+import { openPsqlSession } from '../pg/psql-session.js';
 import type { TableSize } from './weights.js';
 
 export interface CopyProgressPollerOptions {
@@ -13,23 +13,29 @@ export interface CopyProgressPollerOptions {
   /** The application_name of the tool's session, to find its COPY among others. */
   applicationName: string;
   tables: readonly TableSize[];
+  /** The table the tool's output says is being copied: the server can't name one it can't see. */
+  currentTable: () => string | null;
   onFraction: (fraction: number) => void;
   intervalMs?: number;
 }
 
 interface CopyRow {
-  schema: string;
-  name: string;
+  /** Null when the table is invisible to this session: created by the restore's open transaction. */
+  schema: string | null;
+  name: string | null;
   bytes: number;
 }
+
+/** Often enough for a smooth bar; one query on an open session costs next to nothing. */
+const DEFAULT_INTERVAL_MS = 250;
 
 const QUERY = (applicationName: string) => `
 SELECT coalesce((
   SELECT json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', p.bytes_processed)
   FROM pg_stat_progress_copy p
   JOIN pg_stat_activity a ON a.pid = p.pid
-  JOIN pg_class c ON c.oid = p.relid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class c ON c.oid = p.relid
+  LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE a.application_name = '${applicationName.replace(/'/g, "''")}'
   LIMIT 1), 'null');`;
 
@@ -40,28 +46,29 @@ SELECT coalesce((
  */
 export function pollCopyProgress(options: CopyProgressPollerOptions): { stop(): void } {
   const sizes = new Map(options.tables.map((t) => [`${t.schema}.${t.name}`, t.bytes]));
+  const interval = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+  const session = openPsqlSession({ ...options, applicationName: `${options.applicationName}-progress` });
   let stopped = false;
   let timer: { cancel(): void } | null = null;
   const tick = async () => {
+    const line = await session.queryLine(QUERY(options.applicationName));
+    if (line === null || stopped) return;
     try {
-      const row = await queryJson<CopyRow | null>(
-        options.runner,
-        options.psql,
-        options.target,
-        QUERY(options.applicationName),
-      );
-      const size = row ? sizes.get(`${row.schema}.${row.name}`) : undefined;
-      if (row && size && !stopped) options.onFraction(Math.min(row.bytes / size, 0.99));
+      const row = JSON.parse(line) as CopyRow | null;
+      const table = row && (row.name === null ? options.currentTable() : `${row.schema}.${row.name}`);
+      const size = table ? sizes.get(table) : undefined;
+      if (row && size) options.onFraction(Math.min(row.bytes / size, 0.99));
     } catch {
-      stopped = true;
+      return;
     }
-    if (!stopped) timer = options.clock.setTimeout(() => void tick(), options.intervalMs ?? 1000);
+    timer = options.clock.setTimeout(() => void tick(), interval);
   };
-  timer = options.clock.setTimeout(() => void tick(), options.intervalMs ?? 1000);
+  timer = options.clock.setTimeout(() => void tick(), interval);
   return {
     stop() {
       stopped = true;
       timer?.cancel();
+      session.close();
     },
   };
 }
@@ -79,7 +86,7 @@ export interface CopyPollingRequest {
 export function pollCopyProgressInto(
   request: CopyPollingRequest,
   applicationName: string,
-  tracker: { setCurrentTableFraction(fraction: number): void },
+  tracker: { setCurrentTableFraction(fraction: number): void; readonly currentTable: string | null },
 ): { stop(): void } {
   return pollCopyProgress({
     runner: request.runner,
@@ -88,6 +95,7 @@ export function pollCopyProgressInto(
     target: request.target,
     applicationName,
     tables: request.tables,
+    currentTable: () => tracker.currentTable,
     onFraction: (fraction) => tracker.setCurrentTableFraction(fraction),
     intervalMs: request.copyPollIntervalMs,
   });

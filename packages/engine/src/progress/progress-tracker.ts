@@ -238,7 +238,7 @@ export class ProgressTracker {
     return {
       phase: this.phase,
       percent,
-      currentTable: [...this.running].reverse().find((slot) => slot.tables > 0)?.name ?? null,
+      currentTable: this.currentTable,
       tablesDone: done ? this.tablesTotal : this.tablesDone,
       tablesTotal: this.tablesTotal,
       bytes: this.bytes,
@@ -249,6 +249,11 @@ export class ProgressTracker {
           : null,
       updatedAt: new Date(now).toISOString(),
     };
+  }
+
+  /** The table being copied now, as the tools print it. */
+  get currentTable(): string | null {
+    return [...this.running].reverse().find((slot) => slot.tables > 0)?.name ?? null;
   }
 
   private get phase(): ProgressPhase {

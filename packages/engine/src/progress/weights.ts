@@ -8,8 +8,14 @@ import type { TocEntry } from './toc-list.js';
 export interface TableSize {
   schema: string;
   name: string;
-  /** pg_table_size, read before the job. */
+  /** pg_table_size, read before the job: what its data costs to copy (TOAST included). */
   bytes: number;
+  /**
+   * pg_relation_size: the main fork alone, what an index build or a constraint check reads (a
+   * primary key on a table of TOASTed documents reads none of the documents). Absent in manifests
+   * written before it was recorded; `bytes` stands in then.
+   */
+  heapBytes?: number;
 }
 
 /** A post-data step as the verbose / echo lines name it ("app.orders orders_pkey"). */
@@ -77,7 +83,7 @@ export function postDataWeights(items: readonly PostDataItem[], dataWeight: numb
  */
 export function postDataItemsFromToc(entries: readonly TocEntry[], sizes: readonly TableSize[]): PostDataItem[] {
   const byId = new Map(entries.map((entry) => [entry.dumpId, entry]));
-  const bytesByName = new Map(sizes.map((s) => [qualifiedName(s.schema, s.name), s.bytes]));
+  const bytesByName = new Map(sizes.map((s) => [qualifiedName(s.schema, s.name), s.heapBytes ?? s.bytes]));
   return entries
     .filter((entry) => entry.section === 'post-data')
     .map((entry) => ({

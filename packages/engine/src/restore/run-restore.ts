@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { TableSize } from '../pg/catalog.js';
+import type { PostDataItem } from '../progress/weights.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner, RunningProcess } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
@@ -18,6 +19,7 @@ import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseScriptEchoLine } from '../progress/verbose-lines.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
+import { ChunkBatcher } from '../streams/chunk-batcher.js';
 import { ByteCounter } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
 import { resetDatabaseSql } from './reset-database.js';
@@ -39,11 +41,11 @@ export interface RestoreRequest {
   options: RestoreOptions;
   /** Table sizes stored with the backup, to weight progress; empty for foreign files. */
   tables: readonly TableSize[];
-  /** Post-data entries counted from the archive's TOC. */
-  postDataItems: number;
+  /** The archive's post-data steps (readPostDataItems), or only their number when nothing weighs them. */
+  postDataItems: number | readonly PostDataItem[];
   signal: AbortSignal;
   onProgress: (snapshot: ProgressSnapshot) => void;
-  /** How often the server's COPY progress is read (default 1 s). */
+  /** How often the server's COPY progress is read (default 250 ms). */
   copyPollIntervalMs?: number;
   /** How long a DROP waits for locks other sessions hold before the restore gives up. */
   lockTimeoutSeconds?: number;
@@ -174,7 +176,7 @@ function startProducer(request: RestoreRequest, input: ByteCounter): Producer {
   const feeding = pipeline(file, input, child.stdin).catch(() => {
     // pg_restore stops reading at a fatal error; its exit status tells why.
   });
-  const output = pipeline(child.stdout, guard);
+  const output = pipeline(child.stdout, new ChunkBatcher(), guard);
   output.catch(() => {});
   return {
     body: guard,

@@ -280,9 +280,17 @@ describe('cancel', () => {
       await backupTo(source.url, file, 'custom');
       const before = await fingerprint(target.url);
       const controller = new AbortController();
-      const restoring = restoreFrom(target.url, file, {}, controller.signal, (s) => {
-        if (s.percent > 0 && !controller.signal.aborted) controller.abort();
-      });
+      const restoring = restoreFrom(
+        target.url,
+        file,
+        {},
+        {
+          signal: controller.signal,
+          onProgress: (s) => {
+            if (s.percent > 0 && !controller.signal.aborted) controller.abort();
+          },
+        },
+      );
       await expectCode(restoring, 'job/cancelled');
       expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
     } finally {

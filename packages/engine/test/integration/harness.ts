@@ -8,10 +8,13 @@ import {
   type Prepared,
   type ProgressSnapshot,
   type RestoreOptions,
+  type TableSize,
   createToolResolver,
   inspectArchive,
+  isArchive,
   nodeProcessRunner,
   parsePgUrl,
+  readPostDataItems,
   runBackup,
   runRestore,
   systemClock,
@@ -29,32 +32,41 @@ export async function backupTo(url: string, file: string, format: BackupFormat, 
   const target = parsePgUrl(url);
   const prepared = await resolver.prepare(target);
   const snapshots: ProgressSnapshot[] = [];
+  const tables = await resolver.tableSizes(target, prepared.tools);
   const result = await runBackup({
     runner: nodeProcessRunner,
     clock: systemClock,
     tools: prepared.tools,
     target,
     format,
-    tables: await resolver.tableSizes(target, prepared.tools),
+    tables,
     sink: createWriteStream(file),
     signal,
     onProgress: (s) => snapshots.push(s),
     copyPollIntervalMs: 200,
   });
-  return { result, snapshots, prepared };
+  return { result, snapshots, prepared, tables };
 }
 
-/** Validates the file like the service does, then restores it over the database at url. */
+/**
+ * Validates the file like the service does, then restores it over the database at url. With the
+ * table sizes of the backup, progress is weighted as the service does it for its own backups.
+ */
 export async function restoreFrom(
   url: string,
   file: string,
   options: Partial<RestoreOptions> = {},
-  signal = new AbortController().signal,
-  onProgress: (s: ProgressSnapshot) => void = () => {},
+  {
+    signal = new AbortController().signal,
+    onProgress = () => {},
+    tables = [],
+  }: { signal?: AbortSignal; onProgress?: (s: ProgressSnapshot) => void; tables?: readonly TableSize[] } = {},
 ) {
   const target: PgTarget = parsePgUrl(url);
   const prepared: Prepared = await resolver.prepare(target);
-  const summary = await inspectArchive({ runner: nodeProcessRunner, tools: prepared.tools, path: file, signal });
+  const request = { runner: nodeProcessRunner, tools: prepared.tools, path: file, signal };
+  const summary = await inspectArchive(request);
+  const weighted = tables.length > 0 && isArchive(summary.format);
   await runRestore({
     runner: nodeProcessRunner,
     clock: systemClock,
@@ -63,8 +75,8 @@ export async function restoreFrom(
     target,
     source: { path: file, format: summary.format, sizeBytes: summary.sizeBytes },
     options: { noOwner: false, noPrivileges: false, ...options },
-    tables: [],
-    postDataItems: summary.postDataItems,
+    tables,
+    postDataItems: weighted ? await readPostDataItems(request, tables) : summary.postDataItems,
     signal,
     onProgress,
     lockTimeoutSeconds: 5,

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { TableSize } from '@pgbs/engine';
 import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const backups = pgTable(
@@ -17,7 +18,7 @@ export const backups = pgTable(
     durationMs: integer('duration_ms'),
     tableCount: integer('table_count'),
     /** Per-table sizes at dump time: they weight a later restore's progress. */
-    tableSizes: jsonb('table_sizes').$type<{ schema: string; name: string; bytes: number }[]>().notNull().default([]),
+    tableSizes: jsonb('table_sizes').$type<TableSize[]>().notNull().default([]),
     /** manual | upload | pre-restore-snapshot */
     origin: text('origin').notNull(),
     createdBy: text('created_by'),

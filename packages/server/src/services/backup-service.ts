@@ -14,6 +14,7 @@ import {
   extensionFor,
   inspectArchive,
   readArchiveSummary,
+  readPostDataItems,
   isArchive,
   isEngineError,
   runBackup,
@@ -447,7 +448,9 @@ export class BackupService {
       await this.requireFile(backup);
       const path = this.deps.storage.pathOf(backup.fileName);
       const format = backup.format as ArchiveFormat;
-      const summary = isArchive(format) ? await readArchiveSummary(this.inspectRequest(path, prepared)) : null;
+      const postDataItems = isArchive(format)
+        ? await readPostDataItems(this.inspectRequest(path, prepared), backup.tableSizes)
+        : 0;
       return {
         backupId: backup.id,
         label: `backup ${backup.fileName}`,
@@ -455,7 +458,7 @@ export class BackupService {
         format,
         sizeBytes: backup.sizeBytes,
         tables: backup.tableSizes,
-        postDataItems: summary?.postDataItems ?? 0,
+        postDataItems,
       };
     }
     // A file from outside: validated completely before anything runs.

@@ -1,3 +1,5 @@
+import type { TableSize } from '@pgbs/engine';
+
 /** Written beside every backup file, so the catalog can be rebuilt from the directory alone. */
 export interface BackupManifest {
   manifestVersion: 1;
@@ -12,7 +14,7 @@ export interface BackupManifest {
   databaseName: string | null;
   durationMs: number | null;
   tableCount: number | null;
-  tableSizes: { schema: string; name: string; bytes: number }[];
+  tableSizes: TableSize[];
   origin: string;
   createdBy: string | null;
   createdAt: string;

@@ -2,12 +2,19 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/errors.js';
 import type { ProcessRunner, RunningProcess } from '../../../src/pg/process.js';
-import { parsePgVersion, selectPgTools, supportsRestrict, versionFromNum } from '../../../src/pg/tools.js';
+import { systemClock } from '../../../src/clock.js';
+import { createToolResolver } from '../../../src/engine.js';
+import { parsePgVersion, supportsRestrict, versionFromNum } from '../../../src/pg/tools.js';
 
-/** A fake runner: `<dir>/<tool> --version` prints what the table says; unknown paths fail to spawn. */
-function fakeRunner(versions: Record<string, string>): ProcessRunner {
+/**
+ * A fake runner: `<dir>/<tool> --version` prints what the table says (it may change between calls,
+ * like an installation); unknown paths fail to spawn. `spawned` counts the runs.
+ */
+function fakeRunner(versions: Record<string, string>): ProcessRunner & { spawned: number } {
   return {
+    spawned: 0,
     spawn(file) {
+      this.spawned++;
       const output = versions[file];
       if (output === undefined) throw Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' });
       const stdout = new PassThrough();
@@ -34,6 +41,10 @@ function install(dir: string, version: string): Record<string, string> {
   );
 }
 
+function resolver(runner: ProcessRunner, candidateDirs: string[], pgBinDir?: string) {
+  return createToolResolver({ runner, clock: systemClock, candidateDirs, pgBinDir });
+}
+
 describe('client tool selection', () => {
   it('parses the versions the tools print', () => {
     expect(parsePgVersion('pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)')).toEqual({
@@ -48,10 +59,7 @@ describe('client tool selection', () => {
 
   it('picks the newest installation at least as new as the server', async () => {
     const runner = fakeRunner({ ...install('/a', '14.10'), ...install('/b', '16.4'), ...install('/c', '15.18') });
-    const tools = await selectPgTools(
-      { candidateDirs: ['/a', '/b', '/c', '/missing'], runner },
-      versionFromNum(150000, '15.0'),
-    );
+    const tools = await resolver(runner, ['/a', '/b', '/c', '/missing']).selectTools(versionFromNum(150000, '15.0'));
     expect(tools.dir).toBe('/b');
     expect(tools.pgDump).toBe('/b/pg_dump');
   });
@@ -59,15 +67,15 @@ describe('client tool selection', () => {
   it('ignores a directory whose three tools disagree', async () => {
     const mixed = { ...install('/mixed', '16.1'), '/mixed/psql': 'psql (PostgreSQL) 13.2' };
     const runner = fakeRunner({ ...mixed, ...install('/ok', '15.2') });
-    const tools = await selectPgTools({ candidateDirs: ['/mixed', '/ok'], runner }, versionFromNum(150000, '15.0'));
+    const tools = await resolver(runner, ['/mixed', '/ok']).selectTools(versionFromNum(150000, '15.0'));
     expect(tools.dir).toBe('/ok');
   });
 
   it('names both versions and the fix when the client is too old', async () => {
     const runner = fakeRunner(install('/old', '13.5'));
-    const error = await selectPgTools({ candidateDirs: ['/old'], runner }, versionFromNum(160002, '16.2')).catch(
-      (e: unknown) => e,
-    );
+    const error = await resolver(runner, ['/old'])
+      .selectTools(versionFromNum(160002, '16.2'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineError);
     expect((error as EngineError).code).toBe('pg/version-mismatch');
     expect((error as EngineError).message).toMatch(/16\.2.*13\.5.*PG_BIN_DIR/s);
@@ -75,12 +83,29 @@ describe('client tool selection', () => {
 
   it('reports missing tools, and only looks in PG_BIN_DIR when it is set', async () => {
     const runner = fakeRunner(install('/usr/bin', '16.0'));
-    const error = await selectPgTools(
-      { binDir: '/opt/pg', candidateDirs: ['/usr/bin'], runner },
-      versionFromNum(150000, '15'),
-    ).catch((e: unknown) => e);
+    const error = await resolver(runner, ['/usr/bin'], '/opt/pg')
+      .selectTools(versionFromNum(150000, '15'))
+      .catch((e: unknown) => e);
     expect((error as EngineError).code).toBe('pg/tool-not-found');
     expect((error as EngineError).message).toContain('/opt/pg');
+  });
+
+  it('probes the installations once, and again when none is new enough or none was found', async () => {
+    const versions: Record<string, string> = {};
+    const runner = fakeRunner(versions);
+    const tools = resolver(runner, ['/a', '/b']);
+    await expect(tools.selectTools(versionFromNum(150000, '15.0'))).rejects.toMatchObject({
+      code: 'pg/tool-not-found',
+    });
+    Object.assign(versions, install('/a', '15.4'));
+    expect((await tools.selectTools(versionFromNum(150000, '15.0'))).dir).toBe('/a');
+    const probes = runner.spawned;
+    expect((await tools.selectTools(versionFromNum(140000, '14.0'))).dir).toBe('/a');
+    expect(runner.spawned).toBe(probes);
+    // A newer server: the operator installs newer tools, and no restart is needed.
+    Object.assign(versions, install('/b', '17.2'));
+    expect((await tools.selectTools(versionFromNum(170000, '17.0'))).dir).toBe('/b');
+    expect(runner.spawned).toBeGreaterThan(probes);
   });
 
   it('knows which psql releases have \\restrict', () => {

@@ -32,6 +32,14 @@ describe('postDataItemsFromToc', () => {
     expect(item('MATERIALIZED VIEW DATA', 'app.order_totals')?.bytes).toBe(bytesOf('app', 'order_totals'));
   });
 
+  it('counts only the main fork of a table when it is known: an index build does not read TOAST', () => {
+    const withHeap = [...SHOP_TABLES, ...SHOP_MATVIEWS].map((t) =>
+      t.name === 'orders' ? { ...t, heapBytes: 4096 } : t,
+    );
+    const heapItems = postDataItemsFromToc(verbose, withHeap);
+    expect(heapItems.find((i) => i.kind === 'INDEX' && i.name === 'app.orders_customer_idx')?.bytes).toBe(4096);
+  });
+
   it('gives catalog-only steps no bytes', () => {
     expect(item('TRIGGER', 'app.orders orders_touch')?.bytes).toBe(0);
     expect(item('INDEX ATTACH', 'app.events_2024_pkey')?.bytes).toBe(0);
