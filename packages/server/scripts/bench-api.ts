@@ -2,7 +2,7 @@
 // jobs started by a mutation and followed through jobProgress until they end.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { login } from './bench-support.js';
+import { graphql, login } from './service-process.js';
 
 export interface Api {
   url: string;
@@ -37,25 +37,6 @@ export async function openWs(url: string, token: string): Promise<Client> {
     ws.on('closed', (event) => reject(new Error(`graphql-ws closed: ${JSON.stringify(event)}`)));
   });
   return ws;
-}
-
-export async function graphql<T>(
-  url: string,
-  auth: { token?: string; cookie?: string },
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
-  if (auth.cookie) headers.cookie = auth.cookie;
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body)}`);
-  return body.data;
 }
 
 export interface JobSnapshot {

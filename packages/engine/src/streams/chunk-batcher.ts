@@ -2,8 +2,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 /**
  * Gathers small chunks into ones of at least `bytes`. The tools write their output in pieces of a
- * few KB, and passing each piece on (a write call, a hash update, a pipe write) cost the service
- * more CPU than copying the bytes: measured ~0.75 s of the service's main thread per 100 MB.
+ * few KB, and passing each piece on costs a write call: in a profile of the service over two
+ * backups and two restores of a 200 MB database, its main thread spent 1.5 s in write calls
+ * without batching and 0.3 s with it.
  */
 export class ChunkBatcher extends Transform {
   private pending: Buffer[] = [];

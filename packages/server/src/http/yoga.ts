@@ -3,6 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
+import { isConnectionLoss } from '../db/connection-loss.js';
 import { EngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
 import { AccessDenied, type GraphQLContext } from '../graphql/context.js';
@@ -72,6 +73,13 @@ export function createYogaApp(app: App, logger: Logger) {
         // Coded errors are meant for the client (auth refusals, not-found in queries).
         if (original instanceof EngineError || original instanceof AccessDenied) {
           return new GraphQLError(original.message, { extensions: { code: original.code } });
+        }
+        if (isConnectionLoss(original)) {
+          logger.warn('metadata database unreachable', { error: original });
+          return new GraphQLError(
+            'The service cannot reach its metadata database right now (is it restarting?). Nothing was changed; try again in a moment.',
+            { extensions: { code: 'metadata/unavailable' } },
+          );
         }
         logger.error('unexpected GraphQL error', { error: original ?? error });
         return defaultMaskError(error, message, isDev);

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { BackupStorage } from '../storage/local-storage.js';
 import type { JobEvents } from './job-events.js';
 import { type LockMode, lockTarget } from './target-lock.js';
+import { retryWhileUnreachable } from '../db/connection-loss.js';
 
 export type JobKind = 'backup' | 'restore' | 'verify';
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -20,6 +21,11 @@ export interface JobContext {
   progress(snapshot: Record<string, unknown>): void;
   /** Records the file being written, so a crash can be cleaned up at the next start. */
   setPartialPath(path: string | null): Promise<void>;
+  /**
+   * Runs a write that records what the job did, again while the metadata database is unreachable
+   * (restarting): the work must be idempotent.
+   */
+  record<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface JobSpec {
@@ -87,13 +93,16 @@ export class JobRunner {
       );
     }, this.deps.timeoutSeconds * 1000);
     const progress = new ProgressPersister(this.deps, id, controller);
+    const record = <T>(work: () => Promise<T>) => this.record(work);
     const context: JobContext = {
       jobId: id,
       signal: controller.signal,
       progress: (snapshot) => progress.update(snapshot),
-      setPartialPath: async (path) => {
-        await this.deps.db.update(jobs).set({ partialPath: path }).where(eq(jobs.id, id));
-      },
+      setPartialPath: (path) =>
+        record(async () => {
+          await this.deps.db.update(jobs).set({ partialPath: path }).where(eq(jobs.id, id));
+        }),
+      record,
     };
     const done = (async () => {
       let outcome: Outcome;
@@ -108,7 +117,7 @@ export class JobRunner {
         await lock.release().catch((error: unknown) => this.deps.logger.error('lock release failed', { error }));
       }
       await progress.stop();
-      const finished = await this.finish(id, outcome, progress.latest);
+      const finished = await this.finish(job, outcome, progress.latest);
       await spec
         .onFinished?.(finished)
         .catch((error: unknown) => this.deps.logger.error('onFinished failed', { error }));
@@ -154,7 +163,7 @@ export class JobRunner {
       if (this.running.has(job.id) || !(await isTargetFree(job))) continue;
       if (job.partialPath) await storage.removePath(job.partialPath);
       recovered.push(
-        await this.finish(job.id, {
+        await this.finish(job, {
           state: 'failed',
           code: 'job/interrupted',
           message: 'The service stopped while this job was running; nothing it wrote was kept.',
@@ -177,20 +186,35 @@ export class JobRunner {
     };
   }
 
-  /** The one place a job reaches a terminal state. */
-  private async finish(id: string, outcome: Outcome, progress?: Record<string, unknown> | null): Promise<JobRow> {
-    const [row] = (await this.deps.db
-      .update(jobs)
-      .set({
-        state: outcome.state,
-        errorCode: outcome.code ?? null,
-        errorMessage: outcome.message ?? null,
-        finishedAt: new Date(this.deps.clock.now()),
-        partialPath: null,
-        ...(progress ? { progress } : {}),
-      })
-      .where(eq(jobs.id, id))
-      .returning()) as [JobRow];
+  private record<T>(work: () => Promise<T>): Promise<T> {
+    return retryWhileUnreachable(work, {
+      clock: this.deps.clock,
+      onRetry: (error) => this.deps.logger.warn('metadata database unreachable; retrying', { error }),
+    });
+  }
+
+  /**
+   * The one place a job reaches a terminal state. If the metadata database stays unreachable, the
+   * outcome still reaches the subscribers (the row is marked interrupted at the next start).
+   */
+  private async finish(job: JobRow, outcome: Outcome, progress?: Record<string, unknown> | null): Promise<JobRow> {
+    const values = {
+      state: outcome.state,
+      errorCode: outcome.code ?? null,
+      errorMessage: outcome.message ?? null,
+      finishedAt: new Date(this.deps.clock.now()),
+      partialPath: null,
+      ...(progress ? { progress } : {}),
+    };
+    let row: JobRow;
+    try {
+      [row] = (await this.record(() =>
+        this.deps.db.update(jobs).set(values).where(eq(jobs.id, job.id)).returning(),
+      )) as [JobRow];
+    } catch (error) {
+      this.deps.logger.error('could not record the end of a job', { jobId: job.id, state: outcome.state, error });
+      row = { ...job, ...values };
+    }
     this.deps.events.publish({ type: 'state', job: row });
     return row;
   }

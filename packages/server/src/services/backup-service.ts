@@ -425,10 +425,15 @@ export class BackupService {
         createdAt: new Date(this.deps.clock.now()).toISOString(),
       };
       await partial.commit(manifest);
-      const [row] = (await this.deps.db.insert(backups).values(rowFromManifest(manifest)).returning()) as [BackupRow];
-      if (input.origin !== 'pre-restore-snapshot') {
-        await this.deps.db.update(jobs).set({ backupId: id }).where(eq(jobs.id, context.jobId));
-      }
+      // From here the backup exists (file and manifest): recording it must survive a restart of the
+      // metadata database, so the writes are idempotent and retried.
+      const row = await context.record(async () => {
+        await this.deps.db.insert(backups).values(rowFromManifest(manifest)).onConflictDoNothing();
+        if (input.origin !== 'pre-restore-snapshot') {
+          await this.deps.db.update(jobs).set({ backupId: id }).where(eq(jobs.id, context.jobId));
+        }
+        return (await this.deps.db.select().from(backups).where(eq(backups.id, id)))[0]!;
+      });
       await context.setPartialPath(null);
       return row;
     } catch (error) {

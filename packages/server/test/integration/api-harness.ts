@@ -2,6 +2,7 @@ import type { App } from '../../src/app.js';
 import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { type TestEnv, createTestEnv, silentLogger } from './harness.js';
+import { login as loginAs } from '../../scripts/service-process.js';
 
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };
 export const VIEWER = { email: 'viewer@example.com', password: 'viewer-password-123' };
@@ -55,19 +56,7 @@ export async function startApi(
     });
     return (await response.json()) as never;
   };
-  const login = async (user: { email: string; password: string }) => {
-    const response = await fetch(`${http.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }',
-        variables: { e: user.email, p: user.password },
-      }),
-    });
-    const cookie = response.headers.get('set-cookie');
-    if (!cookie) throw new Error(`login failed: ${await response.text()}`);
-    return cookie.split(';')[0]!;
-  };
+  const login = (user: { email: string; password: string }) => loginAs(http.url, user);
   const adminCookie = await login(ADMIN);
   const viewerCookie = await login(VIEWER);
   return {

@@ -1,0 +1,94 @@
+// The real service as a child process (`src/main.ts`), for the benchmarks and the fault tests
+// that kill it: started with an admin account, its URL read from what it prints.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const SERVER_DIR = fileURLToPath(new URL('../', import.meta.url));
+export const ADMIN = { email: 'bench@example.com', password: 'bench-password-123' };
+
+export interface Server {
+  url: string;
+  pid: number;
+  /** SIGTERM: a graceful stop. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash or the OOM killer would end it. */
+  kill(): Promise<void>;
+}
+
+/**
+ * `src/main.ts` itself (node --import tsx, so that the pid is the server's own), configured by `env`
+ * (merged over a random port and the ADMIN account). Resolves once it prints its GraphQL URL.
+ */
+export async function startServer(env: Record<string, string>): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: SERVER_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: '0', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, ...env },
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit');
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /GraphQL API and playground: (\S+)\/graphql/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then(() => reject(new Error(`the service exited during start-up:\n${output.slice(-2000)}`)));
+  });
+  let stopping = false;
+  // A crash would otherwise only show as a vanished pid.
+  void exited.then(() => {
+    if (!stopping) process.stderr.write(`the service exited unexpectedly:\n${output.slice(-4000)}\n`);
+  });
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      stopping = true;
+      child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      stopping = true;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Logs a user (the ADMIN account unless told) in; returns the session cookie (`name=value`). */
+export async function login(url: string, user: { email: string; password: string } = ADMIN): Promise<string> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }',
+      variables: { e: user.email, p: user.password },
+    }),
+  });
+  const cookie = response.headers.get('set-cookie');
+  if (!cookie) throw new Error(`login failed: ${await response.text()}`);
+  return cookie.split(';')[0]!;
+}
+
+/** A GraphQL request (a JSON POST: no CSRF header needed); throws on GraphQL errors. */
+export async function graphql<T>(
+  url: string,
+  auth: { token?: string; cookie?: string },
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+  if (auth.cookie) headers.cookie = auth.cookie;
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown };
+  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body)}`);
+  return body.data;
+}
