@@ -23,6 +23,8 @@ import {
   startServer,
   startThrowawayPostgres,
   timed,
+  withCpuUse,
+  type CpuUse,
 } from './bench-support.js';
 import { measureSubscribers } from './bench-subscribers.js';
 
@@ -189,6 +191,8 @@ interface ProgressStats {
 
 interface RunResult {
   raw: { backup: number; restore: number };
+  /** How busy the CPUs were during each step, and the service process's own CPU time. */
+  cpu: { rawBackup: CpuUse; backup: CpuUse; rawRestore: CpuUse; restore: CpuUse };
   service: { backup: number; restore: number };
   progress: { backup: ProgressStats; restore: ProgressStats };
   /** The server's peak RSS growth over its idle baseline during its backup and restore. */
@@ -204,21 +208,24 @@ async function measureRun(
 ): Promise<RunResult> {
   const file = path.join(raw.dir, `run-${index}.dump`);
   await settle(pg);
-  const rawBackup = await timed(() => raw.dump(file));
+  const rawBackup = await withCpuUse(pid, () => timed(() => raw.dump(file)));
   await settle(pg);
   const rss = sampleRss(pid);
-  const backup = await runJob(api, createBackup);
+  const { result: backup, cpu: backupCpu } = await withCpuUse(pid, () => runJob(api, createBackup));
   const backupId = backup.final.backupId;
   if (!backupId) throw new Error('the backup job succeeded without a backupId');
 
   await settle(pg);
-  const rawRestore = await timed(() => raw.restore(file));
+  const rawRestore = await withCpuUse(pid, () => timed(() => raw.restore(file)));
   await settle(pg);
-  const restore = await runJob(api, restoreBackup(backupId, TARGET_DB));
+  const { result: restore, cpu: restoreCpu } = await withCpuUse(pid, () =>
+    runJob(api, restoreBackup(backupId, TARGET_DB)),
+  );
   const peak = await rss.stop();
   await rm(file);
   return {
-    raw: { backup: rawBackup, restore: rawRestore },
+    raw: { backup: rawBackup.result, restore: rawRestore.result },
+    cpu: { rawBackup: rawBackup.cpu, backup: backupCpu, rawRestore: rawRestore.cpu, restore: restoreCpu },
     service: { backup: backup.seconds, restore: restore.seconds },
     progress: { backup: progressStats(backup), restore: progressStats(restore) },
     rssGrowth: peak.max - peak.baseline,
@@ -273,6 +280,8 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
     const stats = runs.map((x) => x.progress[op]);
     return `| ${op} | ${s(medianOf(stats.map((p) => p.firstEventSeconds)))} | ${median(stats.map((p) => p.eventsPerSecond)).toFixed(1)} | ${stats.every((p) => p.regressions === 0) ? 'yes' : `no (${stats.map((p) => p.regressions).join(', ')} drops)`} | ${pct(medianOf(stats.map((p) => p.etaErrorAt50)))} |`;
   };
+  const cpuRow = (step: string, pick: (run: RunResult) => CpuUse, service: boolean) =>
+    `| ${step} | ${(median(runs.map((x) => pick(x).machineBusy)) * 100).toFixed(0)} % | ${service ? `${median(runs.map((x) => pick(x).processSeconds)).toFixed(2)} s` : '–'} |`;
   const lines = [
     `## Backup and restore: the service against the raw tools`,
     '',
@@ -289,6 +298,15 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
     '|---|---|---|---|---|',
     progressRow('backup'),
     progressRow('restore'),
+    '',
+    "CPU (medians): how busy both CPUs were during each step, and the service process's own CPU time:",
+    '',
+    '| step | CPUs busy | service process CPU |',
+    '|---|---|---|',
+    cpuRow('raw pg_dump', (x) => x.cpu.rawBackup, false),
+    cpuRow('service backup', (x) => x.cpu.backup, true),
+    cpuRow('raw pg_restore', (x) => x.cpu.rawRestore, false),
+    cpuRow('service restore', (x) => x.cpu.restore, true),
     '',
     `Server peak RSS growth during its backup and restore: ${(median(runs.map((x) => x.rssGrowth)) / MB).toFixed(1)} MB (median).`,
     '',

@@ -78,6 +78,42 @@ export function sampleEvery<T>(intervalMs: number, sample: () => Promise<T>) {
   };
 }
 
+/** CPU seconds so far: all CPUs' busy time (from /proc/stat) and one process's user + system time. */
+async function cpuSeconds(pid: number): Promise<{ machine: number; process: number }> {
+  const HZ = 100; // USER_HZ, the unit of both files on Linux
+  const [, ...fields] = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number) as number[];
+  const own = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return {
+    machine: (user! + nice! + system! + irq! + softirq! + steal!) / HZ,
+    process: (Number(own[11]) + Number(own[12])) / HZ,
+  };
+}
+
+export interface CpuUse {
+  /** Share of all CPUs' time that was busy (0..1), whatever the process. */
+  machineBusy: number;
+  /** CPU seconds of the process watched (the service). */
+  processSeconds: number;
+}
+
+/** Runs `work` and says how busy the CPUs were meanwhile, and how much of it was the process `pid`. */
+export async function withCpuUse<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpu: CpuUse }> {
+  const before = await cpuSeconds(pid);
+  const start = performance.now();
+  const result = await work();
+  const wall = (performance.now() - start) / 1000;
+  const after = await cpuSeconds(pid);
+  return {
+    result,
+    cpu: {
+      machineBusy: (after.machine - before.machine) / (wall * availableParallelism()),
+      processSeconds: after.process - before.process,
+    },
+  };
+}
+
 /** The server's RSS every 100 ms; the baseline is the first sample. */
 export function sampleRss(pid: number) {
   const sampler = sampleEvery(100, () => readRss(pid));

@@ -12,6 +12,7 @@ import type { PgTools } from '../pg/tools.js';
 import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseDumpVerboseLine } from '../progress/verbose-lines.js';
+import { ROW_COST_BYTES } from '../progress/weights.js';
 import { ChunkBatcher } from '../streams/chunk-batcher.js';
 import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
@@ -70,6 +71,7 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
   if (request.signal.aborted) throw abortReason(request.signal);
   const tracker = new ProgressTracker({
     tables: request.tables,
+    rowCostBytes: ROW_COST_BYTES.dump,
     postDataItems: 0,
     clock: request.clock,
     onSnapshot: request.onProgress,

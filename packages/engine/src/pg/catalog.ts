@@ -47,7 +47,9 @@ export async function queryJson<T>(runner: ProcessRunner, psql: string, target: 
 
 const TABLE_SIZES_SQL = `
 SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', pg_table_size(c.oid),
-                                          'heapBytes', pg_relation_size(c.oid))
+                                          'heapBytes', pg_relation_size(c.oid),
+                                          -- -1 (PostgreSQL 14+) until the table is first analyzed
+                                          'rows', CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint END)
                 ORDER BY n.nspname, c.relname), '[]')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace

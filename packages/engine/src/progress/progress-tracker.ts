@@ -42,6 +42,8 @@ export interface ProgressTrackerOptions {
    * minimum). List LARGE_OBJECTS_TABLE with its size to weigh large objects by it.
    */
   tables: readonly TableSize[];
+  /** What a row weighs beyond its bytes (ROW_COST_BYTES for dumps or restores); default 0. */
+  rowCostBytes?: number;
   /**
    * Post-data steps that will be reported, from the TOC: their number (each of unknown cost), or
    * postDataItemsFromToc(). 0 for pg_dump -Fc/-Fd, which never reports them.
@@ -114,7 +116,7 @@ export class ProgressTracker {
       const name = qualifiedName(table.schema, table.name);
       const slot = this.slots.get(name) ?? this.addSlot(name, 0, 0);
       // Two tables can print the same name ("a.b"."c" and "a"."b.c"): the lines cannot tell them apart.
-      const weight = tableWeight(table.bytes);
+      const weight = tableWeight(table, options.rowCostBytes);
       slot.weight += weight;
       dataWeight += weight;
       if (name !== LARGE_OBJECTS) {

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { TableSize } from '../pg/catalog.js';
-import type { PostDataItem } from '../progress/weights.js';
+import { type PostDataItem, ROW_COST_BYTES } from '../progress/weights.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner, RunningProcess } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
@@ -74,6 +74,7 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
   if (request.source.format === 'tar') await checkTarStructure(request.source.path);
   const tracker = new ProgressTracker({
     tables: request.tables,
+    rowCostBytes: ROW_COST_BYTES.restore,
     postDataItems: request.postDataItems,
     clock: request.clock,
     onSnapshot: request.onProgress,

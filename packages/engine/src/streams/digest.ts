@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
+import { ROOMY_STREAM } from './chunk-batcher.js';
 
 /** A pass-through that hashes and counts what flows through it: files are never read twice. */
 export class DigestStream extends Transform {
@@ -7,7 +8,7 @@ export class DigestStream extends Transform {
   bytes = 0;
 
   constructor(private readonly onBytes: (bytes: number) => void = () => {}) {
-    super();
+    super(ROOMY_STREAM);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {

@@ -60,7 +60,8 @@ export function localStorage(directory: string): BackupStorage {
       await ready;
       const finalPath = pathOf(fileName);
       const partialPath = `${finalPath}.partial`;
-      const stream = createWriteStream(partialPath, { flags: 'wx' });
+      // Room for a few MB: a write in flight must not pause the pipe from pg_dump (see ROOMY_STREAM).
+      const stream = createWriteStream(partialPath, { flags: 'wx', highWaterMark: 4 * 1024 * 1024 });
       const opened = new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve());
         stream.once('error', reject);

@@ -7,6 +7,7 @@ import {
   UNKNOWN_STEP_SHARE,
   postDataItemsFromToc,
   postDataWeights,
+  tableWeight,
 } from '../../../src/progress/weights.js';
 import { SHOP_MATVIEWS, SHOP_TABLES, readFixture } from './fixtures.js';
 
@@ -50,6 +51,15 @@ describe('postDataItemsFromToc', () => {
     const plain = parseTocList(readFixture('pg_restore-list.txt')).entries;
     expect(postDataItemsFromToc(plain, SHOP_TABLES).find((i) => i.kind === 'INDEX')?.bytes).toBeNull();
     expect(postDataItemsFromToc(verbose, []).find((i) => i.kind === 'INDEX')?.bytes).toBeNull();
+  });
+});
+
+describe('tableWeight', () => {
+  it('adds the per-row cost when the row count is known, never below the minimum', () => {
+    expect(tableWeight({ bytes: 10_000_000, rows: 100_000 }, 50)).toBe(15_000_000);
+    expect(tableWeight({ bytes: 10_000_000, rows: null }, 50)).toBe(10_000_000);
+    expect(tableWeight({ bytes: 10_000_000 })).toBe(10_000_000);
+    expect(tableWeight({ bytes: 0, rows: 0 }, 50)).toBe(MIN_WEIGHT);
   });
 });
 
