@@ -12,7 +12,7 @@ import {
   seedDemoDatabase,
   startEmbeddedPostgres,
 } from './embedded/embedded-postgres.js';
-import { type JobEvents, createJobEvents } from './jobs/job-events.js';
+import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { lockTarget } from './jobs/target-lock.js';
 import type { Logger } from './logger.js';
@@ -46,7 +46,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const metadata = createMetadataDb(metadataUrl);
   const target = parsePgUrl(targetUrl);
   const storage = localStorage(config.backupDir);
-  const events = createJobEvents();
+  const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const jobs = new JobRunner({
     db: metadata.db,
     sql: metadata.sql,
