@@ -18,11 +18,14 @@ export interface Prepared {
   serverVersion: PgVersion;
 }
 
+/** How long a probe of the installed tools is trusted. */
+const TOOLS_CACHE_MS = 60_000;
+
 /**
  * Finds the tools and checks them against a target before any work starts. The installed tool
- * sets are probed once (six `--version` runs, ~0.5 s, were most of a small job's overhead) and
- * probed again only when none was found or none is new enough for a server, so installing newer
- * tools needs no restart.
+ * sets are probed (six `--version` runs, ~0.5 s, were most of a small job's overhead) at most once
+ * a minute, and again at once when none was found or none is new enough for a server: newer tools,
+ * or a minor upgrade in place, need no restart.
  */
 export function createToolResolver(deps: EngineDeps) {
   const search = () => ({
@@ -31,8 +34,12 @@ export function createToolResolver(deps: EngineDeps) {
     runner: deps.runner,
   });
   let discovered: Promise<PgTools[]> | undefined;
+  let discoveredAt = 0;
   const toolSets = async (fresh = false): Promise<PgTools[]> => {
-    if (fresh || !discovered) discovered = findPgToolSets(search());
+    if (fresh || !discovered || deps.clock.now() - discoveredAt > TOOLS_CACHE_MS) {
+      discovered = findPgToolSets(search());
+      discoveredAt = deps.clock.now();
+    }
     const sets = await discovered;
     // An empty result is not kept: the next call looks again.
     if (sets.length === 0) discovered = undefined;

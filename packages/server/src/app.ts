@@ -49,7 +49,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const jobs = new JobRunner({
     db: metadata.db,
-    sql: metadata.sql,
+    connectForLock: metadata.connectSingle,
     clock: systemClock,
     events,
     logger,
@@ -81,7 +81,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const recovered = await jobs.recoverInterrupted(storage, async (job) => {
     const lockName = job.kind === 'verify' ? `verify:${job.backupId}` : target.display;
     try {
-      const lock = await lockTarget(metadata.sql, lockName, 'exclusive');
+      const lock = await lockTarget(metadata.connectSingle, lockName, 'exclusive');
       await lock.release();
       return true;
     } catch {

@@ -48,8 +48,12 @@ export async function queryJson<T>(runner: ProcessRunner, psql: string, target: 
 const TABLE_SIZES_SQL = `
 SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', pg_table_size(c.oid),
                                           'heapBytes', pg_relation_size(c.oid),
-                                          -- -1 (PostgreSQL 14+) until the table is first analyzed
-                                          'rows', CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint END)
+                                          -- As the planner estimates it: the last count scaled to the pages the table
+                                          -- has now (reltuples lags a bulk load); none (-1) until first analyzed.
+                                          'rows', CASE WHEN c.reltuples > 0 AND c.relpages > 0
+                                                       THEN (c.reltuples / c.relpages
+                                                             * (pg_relation_size(c.oid) / current_setting('block_size')::int))::bigint
+                                                  END)
                 ORDER BY n.nspname, c.relname), '[]')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { forEachLine } from '../streams/lines.js';
 import type { PgTarget } from './connection.js';
-import type { ProcessRunner } from './process.js';
+import type { ProcessRunner, RunningProcess } from './process.js';
 
 /** A long-lived psql that answers queries whose result is one line (e.g. one JSON value). */
 export interface PsqlSession {
@@ -26,13 +26,19 @@ export function openPsqlSession(options: {
   target: PgTarget;
   applicationName: string;
 }): PsqlSession {
-  const child = options.runner.spawn(options.psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
-    env: {
-      ...options.target.env,
-      PGCONNECT_TIMEOUT: options.target.env.PGCONNECT_TIMEOUT ?? '10',
-      PGAPPNAME: options.applicationName,
-    },
-  });
+  let child: RunningProcess;
+  try {
+    child = options.runner.spawn(options.psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+      env: {
+        ...options.target.env,
+        PGCONNECT_TIMEOUT: options.target.env.PGCONNECT_TIMEOUT ?? '10',
+        PGAPPNAME: options.applicationName,
+      },
+    });
+  } catch {
+    // Could not even start (resources): a session that is already over, never a failed job.
+    return { queryLine: () => Promise.resolve(null), close: () => {} };
+  }
   const waiting: ((line: string | null) => void)[] = [];
   let over = false;
   const end = () => {

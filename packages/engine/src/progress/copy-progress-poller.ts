@@ -56,12 +56,14 @@ export function pollCopyProgress(options: CopyProgressPollerOptions): { stop(): 
   let stopped = false;
   let timer: { cancel(): void } | null = null;
   const tick = async () => {
+    // A reading is for the table being copied when it was asked for, and only while it still is.
+    const asked = options.currentTable();
     const line = await session.queryLine(QUERY(options.applicationName));
     if (line === null || stopped) return;
     try {
       const row = JSON.parse(line) as CopyRow | null;
-      const table = row && (row.name === null ? options.currentTable() : `${row.schema}.${row.name}`);
-      const size = table ? sizes.get(table) : undefined;
+      const table = row && (row.name === null ? asked : `${row.schema}.${row.name}`);
+      const size = table !== null && table === asked && table === options.currentTable() ? sizes.get(table) : undefined;
       if (row && size) options.onFraction(Math.min(copiedFraction(row, size), 0.99));
     } catch {
       return;

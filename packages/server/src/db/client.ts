@@ -14,7 +14,13 @@ const MIGRATION_LOCK_KEY = 7_240_113_001;
 export function createMetadataDb(url: string) {
   const sql = postgres(url, { max: 5, onnotice: () => {}, connect_timeout: 10 });
   const db = drizzle(sql, { schema });
-  return { sql, db, close: () => sql.end({ timeout: 5 }) };
+  return {
+    sql,
+    db,
+    /** A client of one connection of its own (for a lock's session, which must not be pooled). */
+    connectSingle: () => postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 }),
+    close: () => sql.end({ timeout: 5 }),
+  };
 }
 
 /** Applies the committed migrations under an advisory lock. */

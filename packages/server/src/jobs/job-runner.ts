@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { Sql } from 'postgres';
 import { type Clock, EngineError, isEngineError } from '@pgbs/engine';
 import type { MetadataDb } from '../db/client.js';
 import { isUuid } from '../ids.js';
@@ -8,7 +7,7 @@ import { type JobRow, jobs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { BackupStorage } from '../storage/local-storage.js';
 import type { JobEvents } from './job-events.js';
-import { type LockMode, lockTarget } from './target-lock.js';
+import { type HeldLock, type LockConnector, type LockMode, lockTarget } from './target-lock.js';
 import { retryWhileUnreachable } from '../db/connection-loss.js';
 
 export type JobKind = 'backup' | 'restore' | 'verify';
@@ -48,7 +47,8 @@ export interface StartedJob {
 
 interface Deps {
   db: MetadataDb;
-  sql: Sql;
+  /** A connection of its own per target lock. */
+  connectForLock: LockConnector;
   clock: Clock;
   events: JobEvents;
   logger: Logger;
@@ -64,7 +64,7 @@ export class JobRunner {
   constructor(private readonly deps: Deps) {}
 
   async start(spec: JobSpec, work: (context: JobContext) => Promise<void>): Promise<StartedJob> {
-    const lock = await lockTarget(this.deps.sql, spec.target, spec.lock);
+    const lock = await lockTarget(this.deps.connectForLock, spec.target, spec.lock);
     const id = randomUUID();
     let job: JobRow;
     try {
@@ -92,7 +92,7 @@ export class JobRunner {
         new EngineError('job/timeout', `The job took longer than ${this.deps.timeoutSeconds} s and was stopped.`),
       );
     }, this.deps.timeoutSeconds * 1000);
-    const progress = new ProgressPersister(this.deps, id, controller);
+    const progress = new ProgressPersister(this.deps, id, controller, lock);
     const record = <T>(work: () => Promise<T>) => this.record(work);
     const context: JobContext = {
       jobId: id,
@@ -226,10 +226,14 @@ interface Outcome {
   message?: string;
 }
 
-/** Publishes every snapshot at once, persists the latest about once a second, and reads cancel requests. */
+/**
+ * Publishes every snapshot at once; about once a second persists the latest, reads cancel requests
+ * and keeps the target lock (taken again if a restart of the metadata database dropped it).
+ */
 class ProgressPersister {
   latest: Record<string, unknown> | null = null;
   private dirty = false;
+  private lockLost = false;
   private timer: { cancel(): void } | null = null;
   private writing: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -238,6 +242,7 @@ class ProgressPersister {
     private readonly deps: Deps,
     private readonly jobId: string,
     private readonly controller: AbortController,
+    private readonly lock: HeldLock,
   ) {
     this.schedule();
   }
@@ -257,6 +262,12 @@ class ProgressPersister {
   }
 
   private async flush(): Promise<void> {
+    const held = await this.lock.keep();
+    if (held === this.lockLost) {
+      this.lockLost = !held;
+      if (held) this.deps.logger.info('took the target lock again', { jobId: this.jobId });
+      else this.deps.logger.warn('the job has lost its target lock; trying to take it again', { jobId: this.jobId });
+    }
     try {
       const set = this.dirty && this.latest ? { progress: this.latest } : { progress: jobs.progress };
       this.dirty = false;

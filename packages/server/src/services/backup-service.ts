@@ -434,7 +434,9 @@ export class BackupService {
         }
         return (await this.deps.db.select().from(backups).where(eq(backups.id, id)))[0]!;
       });
-      await context.setPartialPath(null);
+      // The file is no longer partial. Best effort: the job's end clears it anyway, and the backup
+      // is recorded already.
+      await context.setPartialPath(null).catch(() => {});
       return row;
     } catch (error) {
       await partial.abort();

@@ -10,7 +10,10 @@ import {
   startThrowawayPostgres,
   withSql,
 } from '@pgbs/test-support';
+import { isEngineError } from '@pgbs/engine';
+import postgres from 'postgres';
 import { jobs } from '../../src/db/schema.js';
+import { type HeldLock, lockTarget } from '../../src/jobs/target-lock.js';
 import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -80,10 +83,28 @@ describe('the metadata database restarted during a job', () => {
       return row!.n > 0 ? true : undefined;
     });
     await metadataServer.restart();
+    // The restart dropped the restore's lock with its session; the job takes it again.
+    await waitFor(
+      'the restore to hold the target lock again',
+      async () => {
+        const probe = await lockTarget(
+          () => postgres(metadataServer.url('postgres'), { max: 1 }),
+          app.target.display,
+          'exclusive',
+        ).catch((error: unknown) => error);
+        if (isEngineError(probe, 'job/busy')) return true;
+        if (probe && typeof probe === 'object' && 'release' in probe) await (probe as HeldLock).release();
+        return undefined;
+      },
+      15_000,
+    );
     const finished = await done;
     expect(finished.state, `${finished.errorCode} ${finished.errorMessage}`).toBe('succeeded');
     const [row] = await app.db.select().from(jobs).where(eq(jobs.id, job.id));
     expect(row?.state).toBe('succeeded');
     expect(diffFingerprints(backupPrint, await fingerprint(env.target.url))).toEqual([]);
+    // The service's connections work again: another job runs to the end.
+    const after = await (await app.backups.createBackup({ description: 'after the restart' }, actor)).done;
+    expect(after.state, after.errorMessage ?? '').toBe('succeeded');
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   diffFingerprints,
@@ -127,7 +128,7 @@ describe('backup service', () => {
 
   it('refuses a second restore while one holds the target (across connections)', async () => {
     const [latest] = await app.backups.list();
-    const held = await lockTarget(app.db.$client, app.target.display, 'exclusive');
+    const held = await lockTarget(() => postgres(env.metadata.url, { max: 1 }), app.target.display, 'exclusive');
     try {
       const options = { noOwner: false, noPrivileges: false, safetySnapshot: false };
       expect(
