@@ -22,10 +22,10 @@ export interface Prepared {
 const TOOLS_CACHE_MS = 60_000;
 
 /**
- * Finds the tools and checks them against a target before any work starts. The installed tool
- * sets are probed (six `--version` runs, ~0.5 s, were most of a small job's overhead) at most once
- * a minute, and again at once when none was found or none is new enough for a server: newer tools,
- * or a minor upgrade in place, need no restart.
+ * Finds the tools and checks them against a target before any work starts. Probing the installed
+ * tool sets (six `--version` runs, ~0.5 s) was most of a small job's overhead, so a probe serves
+ * jobs for a minute, then is redone in the background; it is redone at once when none was found or
+ * none is new enough for a server. Newer tools, or a minor upgrade in place, need no restart.
  */
 export function createToolResolver(deps: EngineDeps) {
   const search = () => ({
@@ -33,22 +33,28 @@ export function createToolResolver(deps: EngineDeps) {
     candidateDirs: deps.candidateDirs ?? defaultToolDirs(),
     runner: deps.runner,
   });
-  let discovered: Promise<PgTools[]> | undefined;
-  let discoveredAt = 0;
-  const toolSets = async (fresh = false): Promise<PgTools[]> => {
-    if (fresh || !discovered || deps.clock.now() - discoveredAt > TOOLS_CACHE_MS) {
-      discovered = findPgToolSets(search());
-      discoveredAt = deps.clock.now();
-    }
-    const sets = await discovered;
+  let cached: { sets: Promise<PgTools[]>; at: number } | undefined;
+  const probe = (): Promise<PgTools[]> => {
+    const sets = findPgToolSets(search());
+    cached = { sets, at: deps.clock.now() };
     // An empty result is not kept: the next call looks again.
-    if (sets.length === 0) discovered = undefined;
+    const forget = () => {
+      if (cached?.sets === sets) cached = undefined;
+    };
+    sets.then((found) => found.length === 0 && forget(), forget);
+    return sets;
+  };
+  const toolSets = (fresh = false): Promise<PgTools[]> => {
+    if (fresh || !cached) return probe();
+    const { sets, at } = cached;
+    // Older than a minute: this job uses what was found, and the next one what is found now.
+    if (deps.clock.now() - at > TOOLS_CACHE_MS) void probe();
     return sets;
   };
   const select = async (serverVersion: PgVersion): Promise<PgTools> => {
-    const cached = await toolSets();
-    const newEnough = cached[0] && cached[0].version.major >= serverVersion.major;
-    return pickPgTools(newEnough ? cached : await toolSets(true), serverVersion, deps.pgBinDir);
+    const sets = await toolSets();
+    const newEnough = sets[0] && sets[0].version.major >= serverVersion.major;
+    return pickPgTools(newEnough ? sets : await toolSets(true), serverVersion, deps.pgBinDir);
   };
   const anyPsql = async (): Promise<string> => {
     const [newest] = await toolSets();

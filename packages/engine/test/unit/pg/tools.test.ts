@@ -41,8 +41,8 @@ function install(dir: string, version: string): Record<string, string> {
   );
 }
 
-function resolver(runner: ProcessRunner, candidateDirs: string[], pgBinDir?: string) {
-  return createToolResolver({ runner, clock: systemClock, candidateDirs, pgBinDir });
+function resolver(runner: ProcessRunner, candidateDirs: string[], pgBinDir?: string, clock = systemClock) {
+  return createToolResolver({ runner, clock, candidateDirs, pgBinDir });
 }
 
 describe('client tool selection', () => {
@@ -106,6 +106,19 @@ describe('client tool selection', () => {
     Object.assign(versions, install('/b', '17.2'));
     expect((await tools.selectTools(versionFromNum(170000, '17.0'))).dir).toBe('/b');
     expect(runner.spawned).toBeGreaterThan(probes);
+  });
+
+  it('after a minute, serves the last probe once more and looks again in the background (an upgrade in place)', async () => {
+    let now = 0;
+    const clock = { ...systemClock, now: () => now };
+    const versions: Record<string, string> = install('/a', '15.13');
+    const tools = resolver(fakeRunner(versions), ['/a'], undefined, clock);
+    expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(13);
+    Object.assign(versions, install('/a', '15.14'));
+    expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(13);
+    now += 61_000;
+    expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(13);
+    expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(14);
   });
 
   it('knows which psql releases have \\restrict', () => {
