@@ -3,6 +3,7 @@ import { type TableSize, psqlCatalogReader } from './pg/catalog.js';
 import type { PgTarget } from './pg/connection.js';
 import type { ProcessRunner } from './pg/process.js';
 import { defaultToolDirs } from './pg/tool-dirs.js';
+import { type ToolStamp, fileToolStamp } from './pg/tool-stamp.js';
 import { type PgTools, type PgVersion, findPgToolSets, pickPgTools, toolsNotFound } from './pg/tools.js';
 
 export interface EngineDeps {
@@ -11,6 +12,8 @@ export interface EngineDeps {
   /** PG_BIN_DIR: when set, the only place tools are looked for. */
   pgBinDir?: string;
   candidateDirs?: readonly string[];
+  /** Tells whether a tool's file changed since it was probed; the file system's by default. */
+  toolStamp?: ToolStamp;
 }
 
 export interface Prepared {
@@ -18,14 +21,12 @@ export interface Prepared {
   serverVersion: PgVersion;
 }
 
-/** How long a probe of the installed tools is trusted. */
-const TOOLS_CACHE_MS = 60_000;
-
 /**
  * Finds the tools and checks them against a target before any work starts. Probing the installed
- * tool sets (six `--version` runs, ~0.5 s) was most of a small job's overhead, so a probe serves
- * jobs for a minute, then is redone in the background; it is redone at once when none was found or
- * none is new enough for a server. Newer tools, or a minor upgrade in place, need no restart.
+ * tool sets (six `--version` runs, ~0.5 s of CPU) was most of a small job's overhead, so a probe is
+ * kept while the files it found are unchanged (a stat each); it is redone when one was replaced or
+ * removed (a package upgrade), when none was found, or when none is new enough for a server. Newer
+ * tools, or a minor upgrade in place, need no restart.
  */
 export function createToolResolver(deps: EngineDeps) {
   const search = () => ({
@@ -33,23 +34,24 @@ export function createToolResolver(deps: EngineDeps) {
     candidateDirs: deps.candidateDirs ?? defaultToolDirs(),
     runner: deps.runner,
   });
-  let cached: { sets: Promise<PgTools[]>; at: number } | undefined;
-  const probe = (): Promise<PgTools[]> => {
-    const sets = findPgToolSets(search());
-    cached = { sets, at: deps.clock.now() };
-    // An empty result is not kept: the next call looks again.
+  const toolStamp = deps.toolStamp ?? fileToolStamp;
+  const stampOf = async (sets: readonly PgTools[]) =>
+    (await Promise.all(sets.flatMap((set) => [set.pgDump, set.pgRestore, set.psql]).map(toolStamp))).join(',');
+  let cached: Promise<{ sets: PgTools[]; stamp: string }> | undefined;
+  const probe = () => {
+    const probing = findPgToolSets(search()).then(async (sets) => ({ sets, stamp: await stampOf(sets) }));
+    cached = probing;
+    // Nothing found is not kept: the next call looks again.
     const forget = () => {
-      if (cached?.sets === sets) cached = undefined;
+      if (cached === probing) cached = undefined;
     };
-    sets.then((found) => found.length === 0 && forget(), forget);
-    return sets;
+    probing.then(({ sets }) => sets.length === 0 && forget(), forget);
+    return probing;
   };
-  const toolSets = (fresh = false): Promise<PgTools[]> => {
-    if (fresh || !cached) return probe();
-    const { sets, at } = cached;
-    // Older than a minute: this job uses what was found, and the next one what is found now.
-    if (deps.clock.now() - at > TOOLS_CACHE_MS) void probe();
-    return sets;
+  const toolSets = async (fresh = false): Promise<PgTools[]> => {
+    if (fresh || !cached) return (await probe()).sets;
+    const { sets, stamp } = await cached;
+    return stamp === (await stampOf(sets)) ? sets : (await probe()).sets;
   };
   const select = async (serverVersion: PgVersion): Promise<PgTools> => {
     const sets = await toolSets();

@@ -41,8 +41,8 @@ function install(dir: string, version: string): Record<string, string> {
   );
 }
 
-function resolver(runner: ProcessRunner, candidateDirs: string[], pgBinDir?: string, clock = systemClock) {
-  return createToolResolver({ runner, clock, candidateDirs, pgBinDir });
+function resolver(runner: ProcessRunner, candidateDirs: string[], pgBinDir?: string) {
+  return createToolResolver({ runner, clock: systemClock, candidateDirs, pgBinDir });
 }
 
 describe('client tool selection', () => {
@@ -108,16 +108,22 @@ describe('client tool selection', () => {
     expect(runner.spawned).toBeGreaterThan(probes);
   });
 
-  it('after a minute, serves the last probe once more and looks again in the background (an upgrade in place)', async () => {
-    let now = 0;
-    const clock = { ...systemClock, now: () => now };
+  it('probes again when a tool it found was replaced (an upgrade in place), not before', async () => {
     const versions: Record<string, string> = install('/a', '15.13');
-    const tools = resolver(fakeRunner(versions), ['/a'], undefined, clock);
+    const stamps = new Map<string, string>();
+    const runner = fakeRunner(versions);
+    const tools = createToolResolver({
+      runner,
+      clock: systemClock,
+      candidateDirs: ['/a'],
+      toolStamp: async (path) => stamps.get(path) ?? 'v1',
+    });
     expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(13);
     Object.assign(versions, install('/a', '15.14'));
+    const probes = runner.spawned;
     expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(13);
-    now += 61_000;
-    expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(13);
+    expect(runner.spawned).toBe(probes);
+    stamps.set('/a/psql', 'v2');
     expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(14);
   });
 
