@@ -21,6 +21,8 @@ describe('kill -9 of the server process during a job', () => {
   let env: TestEnv;
   let dataDir: string;
   let server: Server | undefined;
+  // Every server started, so a failing test leaves none running.
+  const started: Server[] = [];
 
   beforeAll(async () => {
     env = await createTestEnv(adminUrl, 'fsrv');
@@ -33,7 +35,7 @@ describe('kill -9 of the server process during a job', () => {
     );
   });
   afterAll(async () => {
-    await server?.stop();
+    for (const each of started) await each.stop();
     await env?.cleanup();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -41,6 +43,7 @@ describe('kill -9 of the server process during a job', () => {
   /** The real service (`src/main.ts`) on the test's databases, and a logged-in session. */
   async function start() {
     server = await startServer({ ...env.env, DATA_DIR: dataDir });
+    started.push(server);
     const cookie = await login(server.url);
     const request = <T>(query: string, variables: Record<string, unknown> = {}) =>
       graphql<T>(server!.url, { cookie }, query, variables);
