@@ -8,7 +8,6 @@ import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { CSRF_HEADER } from '../src/http/yoga.js';
 import {
   type BenchOptions,
   type BenchSection,
@@ -26,6 +25,7 @@ import {
   steadyRss,
   timed,
 } from './bench-support.js';
+import { uploadWithCurl } from './service-process.js';
 
 const TARGET_GROWTH_MB = 150;
 
@@ -169,24 +169,9 @@ function watch(pid: number, uploadDir: string) {
   });
 }
 
-/** curl -F, as an integration would send it: streamed from disk, in its own process. */
 async function upload(url: string, cookie: string, file: string): Promise<void> {
   const query =
     'mutation($file: File!) { uploadBackup(file: $file, description: "bench") { __typename ... on CodedError { code message } } }';
-  const { stdout } = await exec('curl', [
-    '--silent',
-    '--show-error',
-    '--header',
-    `${CSRF_HEADER}: 1`,
-    '--header',
-    `cookie: ${cookie}`,
-    '-F',
-    `operations=${JSON.stringify({ query, variables: { file: null } })}`,
-    '-F',
-    'map={"0":["variables.file"]}',
-    '-F',
-    `0=@${file}`,
-    `${url}/graphql`,
-  ]);
+  const stdout = await uploadWithCurl(url, cookie, query, {}, file);
   if (!stdout.includes('MutationUploadBackupSuccess')) throw new Error(`the upload failed: ${stdout}`);
 }

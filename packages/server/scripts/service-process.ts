@@ -1,8 +1,10 @@
 // The real service as a child process (`src/main.ts`), for the benchmarks and the fault tests
 // that kill it: started with an admin account, its URL read from what it prints.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CSRF_HEADER } from '../src/http/yoga.js';
 
 const SERVER_DIR = fileURLToPath(new URL('../', import.meta.url));
 export const ADMIN = { email: 'bench@example.com', password: 'bench-password-123' };
@@ -91,4 +93,33 @@ export async function graphql<T>(
   const body = (await response.json()) as { data?: T; errors?: unknown };
   if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body)}`);
   return body.data;
+}
+
+/**
+ * A GraphQL multipart upload as an integration sends it: `curl -F`, streamed from disk by a
+ * process of its own. `variables.file` is the file; returns the response body.
+ */
+export async function uploadWithCurl(
+  url: string,
+  cookie: string,
+  query: string,
+  variables: Record<string, unknown>,
+  file: string,
+): Promise<string> {
+  const { stdout } = await promisify(execFile)('curl', [
+    '--silent',
+    '--show-error',
+    '--header',
+    `${CSRF_HEADER}: 1`,
+    '--header',
+    `cookie: ${cookie}`,
+    '-F',
+    `operations=${JSON.stringify({ query, variables: { ...variables, file: null } })}`,
+    '-F',
+    'map={"0":["variables.file"]}',
+    '-F',
+    `0=@${file}`,
+    `${url}/graphql`,
+  ]);
+  return stdout;
 }

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSql } from '@pgbs/test-support';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
+import { uploadWithCurl } from '../../scripts/service-process.js';
 import { type ApiEnv, multipart, startApi } from './api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -205,21 +206,13 @@ describe('uploads (GraphQL multipart requests spooled to disk)', () => {
 
   it('accepts an upload made with curl -F', async () => {
     const file = path.join(workDir, 'items.dump');
-    const { stdout } = await run('curl', [
-      '--silent',
-      '--show-error',
-      '--header',
-      `${CSRF_HEADER}: 1`,
-      '--header',
-      `cookie: ${api.adminCookie}`,
-      '-F',
-      `operations=${JSON.stringify({ query: UPLOAD_BACKUP, variables: { file: null, description: 'from curl' } })}`,
-      '-F',
-      'map={"0":["variables.file"]}',
-      '-F',
-      `0=@${file}`,
-      `${api.http.url}/graphql`,
-    ]);
+    const stdout = await uploadWithCurl(
+      api.http.url,
+      api.adminCookie,
+      UPLOAD_BACKUP,
+      { description: 'from curl' },
+      file,
+    );
     expect((JSON.parse(stdout) as GqlResponse).data?.uploadBackup).toMatchObject({
       __typename: 'MutationUploadBackupSuccess',
       data: { format: 'custom', description: 'from curl', sha256: sha256(dumps.get('items.dump')!) },
