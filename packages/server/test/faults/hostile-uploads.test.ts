@@ -1,19 +1,16 @@
-import { execFile } from 'node:child_process';
 import { createWriteStream, openAsBlob } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { diffFingerprints, fingerprint, loadFeatureRichSchema } from '@pgbs/test-support';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
-import { type ApiEnv, multipart, startApi } from '../integration/api-harness.js';
+import { type ApiEnv, dumpInEveryFormat, multipart, startApi } from '../integration/api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
-const run = promisify(execFile);
 const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
 
 const UPLOAD_BACKUP = `mutation($file: File!) { uploadBackup(file: $file) {
@@ -60,16 +57,7 @@ describe('hostile uploads through the real HTTP endpoint', () => {
       RATE_LIMIT_UPLOADS_PER_HOUR: '1000',
     });
     await loadFeatureRichSchema(api.env.target.url);
-    for (const [name, format] of [
-      ['db.dump', 'c'],
-      ['db.tar', 't'],
-      ['db.sql', 'p'],
-    ] as const) {
-      const file = path.join(workDir, name);
-      await run('pg_dump', [`--format=${format}`, `--file=${file}`, `--dbname=${api.env.target.url}`]);
-      dumps.set(name, await readFile(file));
-    }
-    dumps.set('db.sql.gz', gzipSync(dumps.get('db.sql')!));
+    for (const [name, bytes] of await dumpInEveryFormat(api.env.target.url, workDir, 'db')) dumps.set(name, bytes);
   });
   afterAll(async () => {
     await api?.close();

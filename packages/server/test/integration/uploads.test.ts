@@ -1,20 +1,16 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSql } from '@pgbs/test-support';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { uploadWithCurl } from '../../scripts/service-process.js';
-import { type ApiEnv, multipart, startApi } from './api-harness.js';
+import { type ApiEnv, dumpInEveryFormat, multipart, startApi } from './api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 // Async on purpose: the server runs in this process, so a blocking child would deadlock it.
-const run = promisify(execFile);
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -107,16 +103,7 @@ describe('uploads (GraphQL multipart requests spooled to disk)', () => {
       await sql`CREATE TABLE items (id integer PRIMARY KEY, note text NOT NULL)`;
       await sql`INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g`;
     });
-    for (const [name, format] of [
-      ['items.dump', 'c'],
-      ['items.tar', 't'],
-      ['items.sql', 'p'],
-    ] as const) {
-      const file = path.join(workDir, name);
-      await run('pg_dump', [`--format=${format}`, `--file=${file}`, `--dbname=${api.env.target.url}`]);
-      dumps.set(name, await readFile(file));
-    }
-    dumps.set('items.sql.gz', gzipSync(dumps.get('items.sql')!));
+    for (const [name, bytes] of await dumpInEveryFormat(api.env.target.url, workDir, 'items')) dumps.set(name, bytes);
   });
   afterEach(async () => {
     expect(await drained(uploadDir), 'files left in the upload temp dir').toEqual([]);
