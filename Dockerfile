@@ -1,10 +1,10 @@
-# The service: Node 20 plus Debian 12's PostgreSQL 15 client tools (pg_dump must be >= the server's
+# The service: Node 24 LTS plus Debian 12's PostgreSQL 15 client tools (pg_dump must be >= the server's
 # major version; for a newer server, install its client from the PostgreSQL apt repository).
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client-15 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-RUN npm install --global pnpm@10.34.8
+RUN npm install --global pnpm@10.34.7
 WORKDIR /app
 COPY . .
 # The admin panel is built once here, not at every start.
