@@ -11,3 +11,8 @@ export * from './backup/run-backup.js';
 export * from './restore/run-restore.js';
 export type { ProgressSnapshot } from './progress/progress-tracker.js';
 export type { PostDataItem } from './progress/weights.js';
+export * from './pg/target-role.js';
+export * from './restore/restore-role.js';
+export * from './restore/preflight.js';
+export type { BlockingSession, LockWait } from './restore/lock-target.js';
+export * from './restore/restore-database.js';

@@ -3,7 +3,13 @@ import postgres from 'postgres';
 
 export interface TestDatabase {
   name: string;
+  /** The owner's connection: a login role that is no superuser (docs/security.md, the owner connection). */
   url: string;
+  /** A superuser's connection to the same database. */
+  adminUrl: string;
+  /** The owning role, and its password (for PGPASSWORD, never argv). */
+  owner: string;
+  ownerPassword: string;
   drop(): Promise<void>;
 }
 
@@ -24,11 +30,46 @@ export function databaseUrl(url: string, name: string): string {
   return parsed.toString();
 }
 
-/** Creates an empty, uniquely named database on the server of `adminUrl`. */
-export async function createTestDatabase(adminUrl: string, prefix: string): Promise<TestDatabase> {
+/**
+ * Creates an empty, uniquely named database on the server of `adminUrl`, owned by a login role
+ * that is no superuser, as docs/security.md sets up a target. Databases that stand for the same
+ * application (a backup's source and its restore target) share an owner: pass `owner` from the first.
+ */
+export async function createTestDatabase(
+  adminUrl: string,
+  prefix: string,
+  options: { owner?: Pick<TestDatabase, 'owner' | 'ownerPassword'> } = {},
+): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`.toLowerCase();
-  await withSql(adminUrl, (sql) => sql`CREATE DATABASE ${sql(name)}`);
-  return { name, url: databaseUrl(adminUrl, name), drop: () => dropDatabase(adminUrl, name) };
+  const owner = options.owner?.owner ?? `${name}_owner`;
+  const ownerPassword = options.owner?.ownerPassword ?? randomBytes(18).toString('hex');
+  await withSql(adminUrl, async (sql) => {
+    if (!options.owner) {
+      await sql.unsafe(
+        `CREATE ROLE "${owner}" LOGIN PASSWORD '${ownerPassword}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
+      );
+    }
+    await sql`CREATE DATABASE ${sql(name)} OWNER ${sql(owner)}`;
+  });
+  const ownerUrl = new URL(databaseUrl(adminUrl, name));
+  ownerUrl.username = owner;
+  ownerUrl.password = ownerPassword;
+  return {
+    name,
+    url: ownerUrl.toString(),
+    adminUrl: databaseUrl(adminUrl, name),
+    owner,
+    ownerPassword,
+    async drop() {
+      await dropDatabase(adminUrl, name);
+      // The owner goes with the last database it owns.
+      await withSql(adminUrl, async (sql) => {
+        const [other] =
+          await sql`SELECT 1 FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = ${owner}`;
+        if (!other) await sql.unsafe(`DROP ROLE IF EXISTS "${owner}"`);
+      });
+    },
+  };
 }
 
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {

@@ -108,7 +108,12 @@ export async function readPostDataItems(
   request: InspectRequest,
   tables: readonly TableSize[],
 ): Promise<PostDataItem[]> {
-  return postDataItemsFromToc((await readToc(request, ['--verbose'])).entries, tables);
+  return postDataItemsFromToc(await readTocEntries(request), tables);
+}
+
+/** Every TOC entry with its dependencies (`pg_restore --list --verbose`). */
+export async function readTocEntries(request: InspectRequest): Promise<TocEntry[]> {
+  return (await readToc(request, ['--verbose'])).entries;
 }
 
 async function readToc(request: InspectRequest, extraArgs: string[] = []): Promise<ReturnType<typeof parseTocList>> {

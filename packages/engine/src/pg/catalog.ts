@@ -3,6 +3,7 @@ import type { TableSize } from '../progress/weights.js';
 import type { PgTarget } from './connection.js';
 import type { ProcessRunner } from './process.js';
 import { ToolFailure, runTool } from './run-tool.js';
+import { safeSessionEnv } from './safe-session.js';
 import { type PgVersion, versionFromNum } from './tools.js';
 
 /** What the engine needs to read from a server; psql does it so the engine needs no driver. */
@@ -32,36 +33,48 @@ export function connectionError(target: PgTarget, error: unknown): EngineError {
   return new EngineError('pg/tool-failed', `A catalog query on ${target.display} failed: ${String(error)}`);
 }
 
-/** Runs one query whose single value is JSON, through psql. */
-export async function queryJson<T>(runner: ProcessRunner, psql: string, target: PgTarget, sql: string): Promise<T> {
+/** Runs SQL through psql (stdin, never argv) on a session with a safe search_path; returns its output. */
+export async function querySql(runner: ProcessRunner, psql: string, target: PgTarget, sql: string): Promise<string> {
   try {
     const { stdout } = await runTool(runner, psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
-      env: { ...target.env, PGCONNECT_TIMEOUT: target.env.PGCONNECT_TIMEOUT ?? '10' },
+      env: safeSessionEnv({ ...target.env, PGCONNECT_TIMEOUT: target.env.PGCONNECT_TIMEOUT ?? '10' }),
       input: sql,
     });
-    return JSON.parse(stdout.trim()) as T;
+    return stdout;
   } catch (error) {
     throw connectionError(target, error);
   }
 }
 
+/** Runs one query whose single value is JSON. */
+export async function queryJson<T>(runner: ProcessRunner, psql: string, target: PgTarget, sql: string): Promise<T> {
+  return JSON.parse((await querySql(runner, psql, target, sql)).trim()) as T;
+}
+
+/** SQL quoting for names and values the service puts into its own statements. */
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quoteLiteral = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+
 const TABLE_SIZES_SQL = `
-SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', pg_table_size(c.oid),
-                                          'heapBytes', pg_relation_size(c.oid),
+SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('schema', n.nspname, 'name', c.relname,
+                                          'bytes', pg_catalog.pg_table_size(c.oid),
+                                          'heapBytes', pg_catalog.pg_relation_size(c.oid),
                                           -- As the planner estimates it: the last count scaled to the pages the table
                                           -- has now (reltuples lags a bulk load); none (-1) until first analyzed.
                                           'rows', CASE WHEN c.reltuples > 0 AND c.relpages > 0
                                                        THEN (c.reltuples / c.relpages
-                                                             * (pg_relation_size(c.oid) / current_setting('block_size')::int))::bigint
+                                                             * (pg_catalog.pg_relation_size(c.oid)
+                                                                / pg_catalog.current_setting('block_size')::int))::bigint
                                                   END)
                 ORDER BY n.nspname, c.relname), '[]')
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%'
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e');
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e');
 `;
 
 /**
@@ -75,7 +88,8 @@ export function psqlCatalogReader(runner: ProcessRunner, psql: string): CatalogR
         runner,
         psql,
         target,
-        `SELECT json_build_object('num', current_setting('server_version_num')::int, 'text', current_setting('server_version'));`,
+        `SELECT pg_catalog.json_build_object('num', pg_catalog.current_setting('server_version_num')::int,
+                                             'text', pg_catalog.current_setting('server_version'));`,
       );
       return versionFromNum(row.num, row.text);
     },

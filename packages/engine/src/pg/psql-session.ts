@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { forEachLine } from '../streams/lines.js';
 import type { PgTarget } from './connection.js';
 import type { ProcessRunner, RunningProcess } from './process.js';
+import { safeSessionEnv } from './safe-session.js';
 
 /** A long-lived psql that answers queries whose result is one line (e.g. one JSON value). */
 export interface PsqlSession {
@@ -29,11 +30,11 @@ export function openPsqlSession(options: {
   let child: RunningProcess;
   try {
     child = options.runner.spawn(options.psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
-      env: {
+      env: safeSessionEnv({
         ...options.target.env,
         PGCONNECT_TIMEOUT: options.target.env.PGCONNECT_TIMEOUT ?? '10',
         PGAPPNAME: options.applicationName,
-      },
+      }),
     });
   } catch {
     // Could not even start (resources): a session that is already over, never a failed job.

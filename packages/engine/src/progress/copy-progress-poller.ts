@@ -32,12 +32,12 @@ const DEFAULT_INTERVAL_MS = 250;
 
 const QUERY = (applicationName: string) => `
 SELECT coalesce((
-  SELECT json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', p.bytes_processed,
-                           'tuples', p.tuples_processed)
-  FROM pg_stat_progress_copy p
-  JOIN pg_stat_activity a ON a.pid = p.pid
-  LEFT JOIN pg_class c ON c.oid = p.relid
-  LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+  SELECT pg_catalog.json_build_object('schema', n.nspname, 'name', c.relname, 'bytes', p.bytes_processed,
+                                      'tuples', p.tuples_processed)
+  FROM pg_catalog.pg_stat_progress_copy p
+  JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid
+  LEFT JOIN pg_catalog.pg_class c ON c.oid = p.relid
+  LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE a.application_name = '${applicationName.replace(/'/g, "''")}'
   LIMIT 1), 'null');`;
 

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkTarStructure } from '../archive/check-tar-structure.js';
@@ -9,10 +12,11 @@ import type { ArchiveFormat } from '../archive/sniff.js';
 import type { Clock } from '../clock.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
-import type { TableSize } from '../pg/catalog.js';
+import { type TableSize, quoteIdent } from '../pg/catalog.js';
 import { type PostDataItem, ROW_COST_BYTES } from '../progress/weights.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner, RunningProcess } from '../pg/process.js';
+import { runTool } from '../pg/run-tool.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import { type PgTools, type PgVersion, supportsRestrict } from '../pg/tools.js';
 import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
@@ -20,8 +24,17 @@ import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tra
 import { parseScriptEchoLine } from '../progress/verbose-lines.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
 import { ChunkBatcher } from '../streams/chunk-batcher.js';
-import { ByteCounter } from '../streams/digest.js';
+import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
+import {
+  type BlockingSession,
+  type LockWait,
+  TARGET_BUSY_MARKER,
+  TERMINATED_MARKER,
+  lockTargetSql,
+  parseSessionsAfter,
+} from './lock-target.js';
+import { restoreListWithout } from './preflight.js';
 import { resetDatabaseSql } from './reset-database.js';
 
 export interface RestoreOptions {
@@ -35,9 +48,13 @@ export interface RestoreRequest {
   runner: ProcessRunner;
   clock: Clock;
   tools: PgTools;
+  /** The session the restore logs in as: the owner connection, or a short-lived restore role. */
   target: PgTarget;
+  /** The database's owner: the script runs as this role (SET ROLE), never as more. */
+  owner: string;
   serverVersion: PgVersion;
-  source: { path: string; format: ArchiveFormat; sizeBytes: number };
+  /** sha256: the bytes the plan was made for; any other content rolls back before COMMIT. */
+  source: { path: string; format: ArchiveFormat; sizeBytes: number; sha256?: string };
   options: RestoreOptions;
   /** Table sizes stored with the backup, to weight progress; empty for foreign files. */
   tables: readonly TableSize[];
@@ -47,8 +64,16 @@ export interface RestoreRequest {
   onProgress: (snapshot: ProgressSnapshot) => void;
   /** How often the server's COPY progress is read (default 250 ms). */
   copyPollIntervalMs?: number;
-  /** How long a DROP waits for locks other sessions hold before the restore gives up. */
-  lockTimeoutSeconds?: number;
+  /** How the restore takes its locks without making the application queue behind it. */
+  lockWait: LockWait;
+  /** Archive entries the pre-flight left out (skipUnrestorable). */
+  skipDumpIds?: readonly number[];
+}
+
+export interface RestoreResult {
+  durationMs: number;
+  /** Sessions terminated because they held locks the restore needed (terminateBlockers). */
+  terminatedSessions: BlockingSession[];
 }
 
 /**
@@ -61,7 +86,7 @@ export interface RestoreRequest {
  * wholly the backup or exactly as before. COMMIT is written only after the
  * source was read completely and its producer exited cleanly.
  */
-export async function runRestore(request: RestoreRequest): Promise<{ durationMs: number }> {
+export async function runRestore(request: RestoreRequest): Promise<RestoreResult> {
   const started = request.clock.now();
   if (request.signal.aborted) throw abortReason(request.signal);
   if (!supportsRestrict(request.tools.version)) {
@@ -98,21 +123,40 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
     tracker.handle(event);
   });
   const psqlErrors = new LineTail(40);
-  const psqlStderr = forEachLine(psql.stderr, (line) => psqlErrors.push(line));
+  const terminatedSessions: BlockingSession[] = [];
+  const psqlStderr = forEachLine(psql.stderr, (line) => {
+    const terminated = parseSessionsAfter(TERMINATED_MARKER, line);
+    if (terminated) terminatedSessions.push(...terminated);
+    else psqlErrors.push(line);
+  });
 
-  const input = new ByteCounter((bytes) => tracker.setBytes(bytes));
-  const producer = startProducer(request, input);
+  const input = new DigestStream((bytes) => tracker.setBytes(bytes));
+  const listDir = request.skipDumpIds?.length ? await mkdtemp(path.join(tmpdir(), 'pgbs-restore-list-')) : null;
+  const producer = await startProducer(request, input, listDir);
   const children = producer.child ? [psql, producer.child] : [psql];
   const detach = killOnAbort(request.signal, children);
 
   const key = randomBytes(24).toString('hex');
   async function* script(): AsyncGenerator<Buffer> {
-    // Our own \restrict first: from here on psql refuses every meta-command.
+    // Our own \restrict first: from here on psql refuses every meta-command. Then the owner's
+    // rights: the restored SQL may RESET ROLE, which only returns to a login that is no more.
+    // The service's own statements run with a search_path no role can plant functions in.
     yield Buffer.from(
-      `\\restrict ${key}\nBEGIN;\n${resetDatabaseSql(request.lockTimeoutSeconds ?? 60, request.serverVersion.major)}`,
+      `\\restrict ${key}
+SET search_path = pg_catalog, pg_temp;
+SET ROLE ${quoteIdent(request.owner)};
+BEGIN;
+${lockTargetSql(request.lockWait)}${resetDatabaseSql(request.lockWait.attemptMs, request.serverVersion.major)}RESET search_path;
+`,
     );
     for await (const chunk of producer.body) yield chunk as Buffer;
     await producer.done();
+    if (request.source.sha256 !== undefined && input.sha256() !== request.source.sha256) {
+      throw new EngineError(
+        'backup/checksum-mismatch',
+        `The file changed while it was restored (expected SHA-256 ${request.source.sha256.slice(0, 12)}…, read ${input.sha256().slice(0, 12)}…). Nothing was changed: the restore was rolled back.`,
+      );
+    }
     // From here a cancel can no longer be honoured exactly (the COMMIT may already be done
     // when psql dies), so it is not attempted: the job then reports what really happened.
     detach();
@@ -133,7 +177,7 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
     // Exit 0 means every statement, our COMMIT included, succeeded: the restore happened.
     if (exit.code === 0 && fed === null) {
       tracker.finish();
-      return { durationMs: request.clock.now() - started };
+      return { durationMs: request.clock.now() - started, terminatedSessions };
     }
     if (request.signal.aborted) throw abortReason(request.signal);
     // psql stopped at an SQL error; its stdin then broke, so its words explain `fed` too.
@@ -144,6 +188,7 @@ export async function runRestore(request: RestoreRequest): Promise<{ durationMs:
     detach();
     for (const child of children) child.kill('SIGKILL');
     tracker.dispose();
+    if (listDir) await rm(listDir, { recursive: true, force: true });
   }
 }
 
@@ -155,7 +200,7 @@ interface Producer {
 }
 
 /** The guarded SQL text: pg_restore's script for archives, the file itself for plain SQL. */
-function startProducer(request: RestoreRequest, input: ByteCounter): Producer {
+async function startProducer(request: RestoreRequest, input: DigestStream, listDir: string | null): Promise<Producer> {
   const file = createReadStream(request.source.path);
   const guard: Transform = plainSqlGuardStream();
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
@@ -171,6 +216,13 @@ function startProducer(request: RestoreRequest, input: ByteCounter): Producer {
   const args = ['--file', '-'];
   if (request.options.noOwner) args.push('--no-owner');
   if (request.options.noPrivileges) args.push('--no-privileges');
+  if (listDir && request.skipDumpIds) {
+    // The entries left out are commented in pg_restore's own listing of this file.
+    const { stdout } = await runTool(request.runner, request.tools.pgRestore, ['--list', request.source.path]);
+    const list = path.join(listDir, 'restore.list');
+    await writeFile(list, restoreListWithout(stdout, request.skipDumpIds), { mode: 0o600 });
+    args.push('--use-list', list);
+  }
   const child = request.runner.spawn(request.tools.pgRestore, args);
   const stderr = new LineTail(60);
   const reading = forEachLine(child.stderr, (line) => stderr.push(line));
@@ -191,6 +243,17 @@ function startProducer(request: RestoreRequest, input: ByteCounter): Producer {
 
 /** psql's words for the failed statement, mapped to a code a user can act on. */
 function restoreFailure(stderr: readonly string[], entry: string | undefined): EngineError {
+  const blockers = stderr.map((line) => parseSessionsAfter(TARGET_BUSY_MARKER, line)).find(Boolean);
+  if (blockers) {
+    const named = blockers
+      .map((b) => `pid ${b.pid}${b.user ? ` (${b.user}${b.application ? `, ${b.application}` : ''})` : ''}`)
+      .join('; ');
+    return new EngineError(
+      'restore/target-busy',
+      `The target database is busy: ${named || 'other sessions'} hold locks the restore needs. Nothing was changed. Retry when they are done, or let the restore terminate them (terminate-blockers).`,
+      { blockers },
+    );
+  }
   const error = classifyToolFailure('psql', stderr, 'restore/failed');
   const lockTimeout = stderr.some((line) => /canceling statement due to lock timeout/.test(line));
   const where = entry ? ` While restoring ${entry}.` : '';

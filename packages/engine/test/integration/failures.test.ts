@@ -52,19 +52,22 @@ describe('restores that must change nothing', () => {
 
   it('rolls back a restore that fails late on a missing role, and succeeds with no-owner', async () => {
     const role = `ghost_${randomBytes(4).toString('hex')}`;
-    const source = await createTestDatabase(adminUrl, 'fail_roles');
+    const source = await createTestDatabase(adminUrl, 'fail_roles', { owner: target });
     const file = path.join(work.dir, 'roles.dump');
     try {
       await withSql(source.url, (sql) =>
         sql.unsafe(`
           CREATE TABLE public.first_table AS SELECT g AS id FROM generate_series(1, 1000) g;
           CREATE SCHEMA zzz_last;
-          CREATE TABLE zzz_last.owned_by_ghost (id int);
-          CREATE ROLE ${role};
-          ALTER TABLE zzz_last.owned_by_ghost OWNER TO ${role};`),
+          CREATE TABLE zzz_last.owned_by_ghost (id int);`),
       );
-      await backupTo(source.url, file, 'custom');
-      await withSql(source.url, (sql) => sql.unsafe(`DROP TABLE zzz_last.owned_by_ghost; DROP ROLE ${role};`));
+      // Another role of the application, which the target server lacks.
+      await withSql(source.adminUrl, (sql) =>
+        sql.unsafe(`CREATE ROLE ${role}; ALTER TABLE zzz_last.owned_by_ghost OWNER TO ${role};`),
+      );
+      // The owner may not read the other role's table: a superuser's backup holds it.
+      await backupTo(source.adminUrl, file, 'custom');
+      await withSql(source.adminUrl, (sql) => sql.unsafe(`DROP TABLE zzz_last.owned_by_ghost; DROP ROLE ${role};`));
 
       const before = await fingerprint(target.url);
       const error = await expectCode(restoreFrom(target.url, file), 'restore/missing-role');
@@ -114,7 +117,7 @@ describe('restores that must change nothing', () => {
   });
 
   it('refuses plain SQL cut at a line boundary (valid SQL, but not a whole dump) and changes nothing', async () => {
-    const source = await createTestDatabase(adminUrl, 'fail_cut');
+    const source = await createTestDatabase(adminUrl, 'fail_cut', { owner: target });
     try {
       await loadFeatureRichSchema(source.url);
       const whole = path.join(work.dir, 'whole.sql.gz');
@@ -269,7 +272,7 @@ describe('cancel', () => {
   it('cancels a restore mid-way and leaves the database as it was', async () => {
     const work = await tempDir();
     const source = await createTestDatabase(adminUrl, 'cancel_src');
-    const target = await createTestDatabase(adminUrl, 'cancel_dst');
+    const target = await createTestDatabase(adminUrl, 'cancel_dst', { owner: source });
     try {
       await withSql(source.url, (sql) =>
         sql.unsafe(`CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 8) AS v FROM generate_series(1, 400000) g;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import {
   parsePgUrl,
   readPostDataItems,
   runBackup,
-  runRestore,
+  restoreDatabase,
   systemClock,
 } from '../../src/index.js';
 
@@ -60,26 +61,35 @@ export async function restoreFrom(
     signal = new AbortController().signal,
     onProgress = () => {},
     tables = [],
-  }: { signal?: AbortSignal; onProgress?: (s: ProgressSnapshot) => void; tables?: readonly TableSize[] } = {},
+    skipUnrestorable = false,
+  }: {
+    signal?: AbortSignal;
+    onProgress?: (s: ProgressSnapshot) => void;
+    tables?: readonly TableSize[];
+    skipUnrestorable?: boolean;
+  } = {},
 ) {
   const target: PgTarget = parsePgUrl(url);
   const prepared: Prepared = await resolver.prepare(target);
   const request = { runner: nodeProcessRunner, tools: prepared.tools, path: file, signal };
   const summary = await inspectArchive(request);
   const weighted = tables.length > 0 && isArchive(summary.format);
-  await runRestore({
+  await restoreDatabase({
     runner: nodeProcessRunner,
     clock: systemClock,
     tools: prepared.tools,
     serverVersion: prepared.serverVersion,
-    target,
-    source: { path: file, format: summary.format, sizeBytes: summary.sizeBytes },
+    connection: target,
+    jobId: randomUUID(),
+    roleValidForSeconds: 600,
+    skipUnrestorable,
+    source: { path: file, format: summary.format, sizeBytes: summary.sizeBytes, sha256: summary.sha256 },
     options: { noOwner: false, noPrivileges: false, ...options },
     tables,
     postDataItems: weighted ? await readPostDataItems(request, tables) : summary.postDataItems,
     signal,
     onProgress,
-    lockTimeoutSeconds: 5,
+    lockWait: { totalSeconds: 5, attemptMs: 1000, terminateBlockers: false },
     copyPollIntervalMs: 200,
   });
   return summary;

@@ -59,7 +59,7 @@ describe('backup and atomic restore round trip', () => {
 
   for (const format of ['custom', 'tar', 'plain', 'plain-gzip'] as const) {
     it(`restores a ${format} backup over a changed copy, exactly`, async () => {
-      const target = await createTestDatabase(adminUrl, `rt_${format.replace('-', '_')}`);
+      const target = await createTestDatabase(adminUrl, `rt_${format.replace('-', '_')}`, { owner: source });
       try {
         await loadFeatureRichSchema(target.url);
         await mutateFeatureRichDatabase(target.url);
@@ -74,7 +74,7 @@ describe('backup and atomic restore round trip', () => {
   }
 
   it('restores into an empty database too', async () => {
-    const target = await createTestDatabase(adminUrl, 'rt_empty');
+    const target = await createTestDatabase(adminUrl, 'rt_empty', { owner: source });
     try {
       await restoreFrom(target.url, files.custom!);
       expect(diffFingerprints(original, await fingerprint(target.url))).toEqual([]);

@@ -1,0 +1,102 @@
+import { EngineError } from '../errors.js';
+import type { PgTarget } from '../pg/connection.js';
+import { type RestoreMode, type TargetRole, readTargetRole, restoreMode } from '../pg/target-role.js';
+import { type RestorePlan, type UnrestorableItem, planRestore } from './preflight.js';
+import { createRestoreRole } from './restore-role.js';
+import { type RestoreRequest, type RestoreResult, runRestore } from './run-restore.js';
+
+export interface RestoreCheck {
+  role: TargetRole;
+  mode: RestoreMode;
+  plan: RestorePlan;
+}
+
+export interface CheckRequest extends Pick<RestoreRequest, 'runner' | 'tools' | 'signal'> {
+  /** The configured connection: the owner's, or a superuser's. */
+  connection: PgTarget;
+  source: Pick<RestoreRequest['source'], 'path' | 'format'>;
+  noOwner: boolean;
+  skipUnrestorable: boolean;
+  terminateBlockers: boolean;
+}
+
+/**
+ * Everything a restore checks before anything runs: who would run the content (never a superuser),
+ * and what the owner's rights cannot create or drop. Throws a coded error when the restore cannot
+ * go ahead as asked.
+ */
+export async function checkRestore(request: CheckRequest): Promise<RestoreCheck> {
+  const role = await readTargetRole(request.runner, request.tools.psql, request.connection);
+  const mode = restoreMode(role);
+  if (request.terminateBlockers && mode === 'owner' && !role.canSignal) {
+    throw new EngineError(
+      'restore/cannot-terminate',
+      `"${role.role}" may not terminate other sessions: grant it pg_signal_backend (docs/security.md), or restore without terminating the blocking sessions. Nothing was changed.`,
+    );
+  }
+  const plan = await planRestore({
+    runner: request.runner,
+    tools: request.tools,
+    path: request.source.path,
+    signal: request.signal,
+    catalog: request.connection,
+    owner: role.owner,
+    format: request.source.format,
+    noOwner: request.noOwner,
+  });
+  const refused = plan.unrestorable.filter((item) => !item.skippable || !request.skipUnrestorable);
+  if (refused.length > 0) throw unrestorableError(refused, request.skipUnrestorable);
+  return { role, mode, plan };
+}
+
+export interface DatabaseRestoreRequest
+  extends
+    Omit<RestoreRequest, 'target' | 'owner' | 'skipDumpIds'>,
+    Omit<CheckRequest, 'source' | 'terminateBlockers' | 'noOwner'> {
+  /** Names the short-lived restore role of a superuser connection. */
+  jobId: string;
+  /** A short-lived role stops working after this long, even if nothing drops it. */
+  roleValidForSeconds: number;
+}
+
+/** The pre-flight, then the restore as the owner: directly, or through a short-lived member of it. */
+export async function restoreDatabase(request: DatabaseRestoreRequest): Promise<RestoreResult & RestoreCheck> {
+  const check = await checkRestore({
+    ...request,
+    noOwner: request.options.noOwner,
+    terminateBlockers: request.lockWait.terminateBlockers,
+  });
+  const restore = (target: PgTarget) =>
+    runRestore({ ...request, target, owner: check.role.owner, skipDumpIds: check.plan.skipDumpIds });
+  if (check.mode === 'owner') return { ...check, ...(await restore(request.connection)) };
+  const role = await createRestoreRole({
+    runner: request.runner,
+    clock: request.clock,
+    psql: request.tools.psql,
+    admin: request.connection,
+    owner: check.role.owner,
+    jobId: request.jobId,
+    validForSeconds: request.roleValidForSeconds,
+    mayTerminate: request.lockWait.terminateBlockers,
+  });
+  try {
+    return { ...check, ...(await restore(role.target)) };
+  } finally {
+    await role.drop();
+  }
+}
+
+function unrestorableError(items: readonly UnrestorableItem[], skipping: boolean): EngineError {
+  const shown = items.slice(0, 10).map((item) => `${item.kind} ${item.name} (${item.where}): ${item.reason}`);
+  const more = items.length > shown.length ? `; and ${items.length - shown.length} more` : '';
+  const skippable = items.some((item) => item.skippable);
+  const hint =
+    skippable && !skipping
+      ? ' Restore with skip-unrestorable to leave those out, or have a superuser handle them.'
+      : ' Have a superuser handle them (docs/security.md).';
+  return new EngineError(
+    items.some((item) => item.kind === 'missing role') ? 'restore/missing-role' : 'restore/unrestorable',
+    `The restore runs with the rights of the database's owner, which cannot do this: ${shown.join('; ')}${more}.${hint} Nothing was changed.`,
+    { items },
+  );
+}
