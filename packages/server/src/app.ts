@@ -1,4 +1,13 @@
-import { type PgTarget, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
+import {
+  type PgTarget,
+  createToolResolver,
+  nodeProcessRunner,
+  parsePgUrl,
+  readTargetRole,
+  sweepRestoreRoles,
+  systemClock,
+} from '@pgbs/engine';
+import { and, eq, inArray, sql as rawSql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
 import { AuthService } from './auth/auth-service.js';
@@ -12,8 +21,9 @@ import {
   seedDemoDatabase,
   startEmbeddedPostgres,
 } from './embedded/embedded-postgres.js';
+import { jobs as jobsTable } from './db/schema.js';
 import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
-import { JobRunner } from './jobs/job-runner.js';
+import { ACTIVE_STATES, JobRunner } from './jobs/job-runner.js';
 import { lockTarget } from './jobs/target-lock.js';
 import type { Logger } from './logger.js';
 import { BackupService } from './services/backup-service.js';
@@ -56,6 +66,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     timeoutSeconds: config.jobTimeoutSeconds,
   });
   const audit = databaseAuditLog(metadata.db, logger);
+  const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
   const backups = new BackupService({
     db: metadata.db,
     storage,
@@ -63,10 +74,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     audit,
     runner: nodeProcessRunner,
     clock: systemClock,
-    tools: createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir }),
+    tools,
     target,
     compressionLevel: config.compressionLevel,
     lockTimeoutSeconds: config.lockTimeoutSeconds,
+    jobTimeoutSeconds: config.jobTimeoutSeconds,
   });
 
   const auth = new AuthService({ db: metadata.db, clock: systemClock, sessionTtlSeconds: config.sessionTtlSeconds });
@@ -89,6 +101,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }
   });
   for (const job of recovered) logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
+  await sweepLeftoverRestoreRoles(target, metadata.db, tools, logger);
 
   return {
     config,
@@ -126,4 +139,37 @@ async function resolveDatabases(config: Config, logger: Logger) {
     metadataUrl: embedded.url(EMBEDDED_METADATA_DB),
     embedded,
   };
+}
+
+/**
+ * A superuser connection restores through short-lived login roles; a process killed during a
+ * restore never dropped its own. Those whose job is no longer running (on any instance) go now.
+ * Best effort: an unreachable target must not stop the service from starting.
+ */
+async function sweepLeftoverRestoreRoles(
+  target: PgTarget,
+  db: MetadataDb,
+  tools: ReturnType<typeof createToolResolver>,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const { tools: set } = await tools.prepare(target);
+    const role = await readTargetRole(nodeProcessRunner, set.psql, target);
+    if (!role.superuser) return;
+    const dropped = await sweepRestoreRoles(
+      { runner: nodeProcessRunner, psql: set.psql, admin: target, owner: role.owner },
+      async (jobIdHex) => {
+        const [running] = await db
+          .select({ id: jobsTable.id })
+          .from(jobsTable)
+          .where(
+            and(eq(rawSql`replace(${jobsTable.id}::text, '-', '')`, jobIdHex), inArray(jobsTable.state, ACTIVE_STATES)),
+          );
+        return running !== undefined;
+      },
+    );
+    for (const name of dropped) logger.warn('dropped a restore role left by an interrupted restore', { role: name });
+  } catch (error) {
+    logger.warn('could not check for left-over restore roles', { error: String(error) });
+  }
 }

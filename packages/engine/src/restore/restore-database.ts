@@ -26,6 +26,14 @@ export interface CheckRequest extends Pick<RestoreRequest, 'runner' | 'tools' | 
  * go ahead as asked.
  */
 export async function checkRestore(request: CheckRequest): Promise<RestoreCheck> {
+  const check = await inspectRestore(request);
+  const refused = check.plan.unrestorable.filter((item) => !item.skippable || !request.skipUnrestorable);
+  if (refused.length > 0) throw unrestorableError(refused, request.skipUnrestorable);
+  return check;
+}
+
+/** The same checks, for showing: only a connection that can never restore safely is an error. */
+export async function inspectRestore(request: CheckRequest): Promise<RestoreCheck> {
   const role = await readTargetRole(request.runner, request.tools.psql, request.connection);
   const mode = restoreMode(role);
   if (request.terminateBlockers && mode === 'owner' && !role.canSignal) {
@@ -44,8 +52,6 @@ export async function checkRestore(request: CheckRequest): Promise<RestoreCheck>
     format: request.source.format,
     noOwner: request.noOwner,
   });
-  const refused = plan.unrestorable.filter((item) => !item.skippable || !request.skipUnrestorable);
-  if (refused.length > 0) throw unrestorableError(refused, request.skipUnrestorable);
   return { role, mode, plan };
 }
 

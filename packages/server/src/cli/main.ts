@@ -20,6 +20,7 @@ const USAGE = `Usage: pnpm cli <command> [options]
   backup verify <id>
   backup delete <id> [--yes]
   backup restore <id|file> [--yes] [--no-owner] [--no-privileges] [--no-snapshot]
+                 [--skip-unrestorable] [--accept-source-mismatch] [--terminate-blockers]
   backup rescan
   job cancel <id>
   user create-admin <email>      (asks for the password, or reads PGBS_NEW_PASSWORD)
@@ -36,6 +37,9 @@ const OPTIONS = {
   'no-owner': { type: 'boolean', default: false },
   'no-privileges': { type: 'boolean', default: false },
   'no-snapshot': { type: 'boolean', default: false },
+  'skip-unrestorable': { type: 'boolean', default: false },
+  'accept-source-mismatch': { type: 'boolean', default: false },
+  'terminate-blockers': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -101,7 +105,9 @@ async function main(argv: string[]): Promise<number> {
         let confirmation = database;
         if (!values.yes) {
           process.stderr.write(
-            `This replaces ALL content of database "${database}" (${app.target.display}).${values['no-snapshot'] ? '' : ' A safety snapshot is taken first.'}\n`,
+            `This replaces ALL content of database "${database}" (${app.target.display}).${values['no-snapshot'] ? '' : ' A safety snapshot is taken first.'}\n` +
+              'Once the restore holds its locks, the application waits until it has finished.\n' +
+              (values['terminate-blockers'] ? 'Sessions that hold locks the restore needs will be TERMINATED.\n' : ''),
           );
           confirmation = await ask(`Type the database name (${database}) to confirm: `);
         }
@@ -116,6 +122,9 @@ async function main(argv: string[]): Promise<number> {
                 noOwner: values['no-owner'],
                 noPrivileges: values['no-privileges'],
                 safetySnapshot: !values['no-snapshot'],
+                skipUnrestorable: values['skip-unrestorable'],
+                acceptSourceMismatch: values['accept-source-mismatch'],
+                terminateBlockers: values['terminate-blockers'],
               },
             },
             actor,

@@ -5,6 +5,7 @@ import './types/backups.js';
 import './types/downloads.js';
 import './types/auth.js';
 import './types/audit.js';
+import './types/restore-check.js';
 import './types/server-info.js';
 import './types/uploads.js';
 

@@ -10,15 +10,19 @@ import {
   type ProcessRunner,
   type ProgressSnapshot,
   type RestoreOptions,
+  type TargetRole,
   type ToolResolver,
+  checkRestore,
   extensionFor,
+  inspectRestore,
   inspectArchive,
   readArchiveSummary,
   readPostDataItems,
+  readTargetRole,
   isArchive,
   isEngineError,
+  restoreDatabase,
   runBackup,
-  runRestore,
 } from '@pgbs/engine';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { MetadataDb } from '../db/client.js';
@@ -41,6 +45,7 @@ export interface BackupServiceDeps {
   target: PgTarget;
   compressionLevel?: number;
   lockTimeoutSeconds: number;
+  jobTimeoutSeconds: number;
 }
 
 export interface Actor {
@@ -54,7 +59,17 @@ export interface RestoreRequestInput {
   source: { backupId: string } | { filePath: string; label?: string };
   /** Must equal the target database's name. */
   confirmation: string;
-  options: RestoreOptions & { safetySnapshot: boolean };
+  options: RestoreChoices;
+}
+
+export interface RestoreChoices extends RestoreOptions {
+  safetySnapshot: boolean;
+  /** Leave out what the owner's rights cannot create, and leave in place what they cannot drop. */
+  skipUnrestorable?: boolean;
+  /** The backup is of another database: restore it here all the same. */
+  acceptSourceMismatch?: boolean;
+  /** Terminate the sessions that hold locks the restore needs, instead of failing target-busy. */
+  terminateBlockers?: boolean;
 }
 
 export type ArchiveContents = Awaited<ReturnType<typeof readArchiveSummary>>;
@@ -62,6 +77,8 @@ export type ArchiveContents = Awaited<ReturnType<typeof readArchiveSummary>>;
 const MAX_DESCRIPTION = 500;
 /** Share of a restore job's progress bar taken by its safety snapshot. */
 const SNAPSHOT_SHARE = 0.3;
+/** How long one attempt at the restore's locks may make application queries wait behind it. */
+const LOCK_ATTEMPT_MS = 1000;
 
 export class BackupService {
   constructor(private readonly deps: BackupServiceDeps) {}
@@ -126,6 +143,27 @@ export class BackupService {
     );
   }
 
+  /** Who the service connects to the target as. */
+  connectionRole(prepared: Prepared): Promise<TargetRole> {
+    return readTargetRole(this.deps.runner, prepared.tools.psql, this.deps.target);
+  }
+
+  /** What a restore of this backup would do here, for showing before the confirmation. */
+  async restoreCheck(backupId: string, options: Pick<RestoreChoices, 'noOwner'>) {
+    const prepared = await this.deps.tools.prepare(this.deps.target);
+    const source = await this.restoreSource({ backupId }, prepared);
+    const check = await inspectRestore(
+      this.checkRequest(prepared, source, { ...options, skipUnrestorable: false, terminateBlockers: false }),
+    );
+    return {
+      mode: check.mode,
+      role: check.role,
+      sourceDatabase: source.databaseName,
+      targetDatabase: this.deps.target.database,
+      unrestorable: check.plan.unrestorable,
+    };
+  }
+
   async restore(input: RestoreRequestInput, actor: Actor): Promise<StartedJob> {
     if (input.confirmation !== this.deps.target.database) {
       throw new EngineError(
@@ -135,6 +173,21 @@ export class BackupService {
     }
     const prepared = await this.deps.tools.prepare(this.deps.target);
     const source = await this.restoreSource(input.source, prepared);
+    if (
+      source.databaseName &&
+      source.databaseName !== this.deps.target.database &&
+      !input.options.acceptSourceMismatch
+    ) {
+      throw new EngineError(
+        'restore/source-mismatch',
+        `The backup is of database "${source.databaseName}", not of "${this.deps.target.database}": restoring it replaces "${this.deps.target.database}" with another database's content. Acknowledge the mismatch to restore it all the same. Nothing was changed.`,
+        { sourceDatabase: source.databaseName, targetDatabase: this.deps.target.database },
+      );
+    }
+    // Before any job exists: a restore that cannot run as the owner, or would hit what the
+    // owner's rights cannot do, is refused here with the list.
+    await checkRestore(this.checkRequest(prepared, source, input.options));
+    let outcome: { terminatedSessions: unknown[]; skipped: number; mode: string } | null = null;
     return this.deps.jobs.start(
       {
         kind: 'restore',
@@ -151,6 +204,7 @@ export class BackupService {
           this.auditJob(actor, 'backup.restore', job, source.backupId, {
             source: source.label,
             options: input.options,
+            ...outcome,
           }),
       },
       async (context) => {
@@ -165,22 +219,49 @@ export class BackupService {
             (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
           );
         }
-        await runRestore({
-          runner: this.deps.runner,
+        const result = await restoreDatabase({
+          ...this.checkRequest(prepared, source, input.options),
           clock: this.deps.clock,
-          tools: prepared.tools,
           serverVersion: prepared.serverVersion,
-          target: this.deps.target,
-          source: { path: source.path, format: source.format, sizeBytes: source.sizeBytes },
+          jobId: context.jobId,
+          // The short-lived login of a superuser connection outlives no job.
+          roleValidForSeconds: this.deps.jobTimeoutSeconds + 300,
+          source: { path: source.path, format: source.format, sizeBytes: source.sizeBytes, sha256: source.sha256 },
           options: { noOwner: input.options.noOwner, noPrivileges: input.options.noPrivileges },
           tables: source.tables,
           postDataItems: source.postDataItems,
           signal: context.signal,
-          lockTimeoutSeconds: this.deps.lockTimeoutSeconds,
+          lockWait: {
+            totalSeconds: this.deps.lockTimeoutSeconds,
+            attemptMs: LOCK_ATTEMPT_MS,
+            terminateBlockers: input.options.terminateBlockers ?? false,
+          },
           onProgress: (s) => context.progress({ ...s, percent: round(share * 100 + s.percent * (1 - share)) }),
         });
+        outcome = {
+          mode: result.mode,
+          terminatedSessions: result.terminatedSessions,
+          skipped: result.plan.unrestorable.length,
+        };
       },
     );
+  }
+
+  private checkRequest(
+    prepared: Prepared,
+    source: { path: string; format: ArchiveFormat },
+    options: Pick<RestoreChoices, 'noOwner' | 'skipUnrestorable' | 'terminateBlockers'>,
+  ) {
+    return {
+      runner: this.deps.runner,
+      tools: prepared.tools,
+      signal: AbortSignal.timeout(10 * 60_000),
+      connection: this.deps.target,
+      source: { path: source.path, format: source.format },
+      noOwner: options.noOwner,
+      skipUnrestorable: options.skipUnrestorable ?? false,
+      terminateBlockers: options.terminateBlockers ?? false,
+    };
   }
 
   /**
@@ -463,6 +544,8 @@ export class BackupService {
         label: `backup ${backup.fileName}`,
         path,
         format,
+        sha256: backup.sha256,
+        databaseName: backup.databaseName,
         sizeBytes: backup.sizeBytes,
         tables: backup.tableSizes,
         postDataItems,
@@ -475,6 +558,8 @@ export class BackupService {
       label: source.label ?? `file ${source.filePath}`,
       path: source.filePath,
       format: summary.format,
+      sha256: summary.sha256,
+      databaseName: summary.databaseName,
       sizeBytes: summary.sizeBytes,
       tables: [],
       postDataItems: summary.postDataItems,

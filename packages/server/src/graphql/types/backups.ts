@@ -64,17 +64,45 @@ const RestoreOptionsInput = builder.inputType('RestoreOptions', {
     noOwner: t.boolean({ defaultValue: false, description: 'Skip ownership: for targets lacking the roles.' }),
     noPrivileges: t.boolean({ defaultValue: false, description: 'Skip GRANT/REVOKE.' }),
     safetySnapshot: t.boolean({ defaultValue: true, description: 'Back up the current state first.' }),
+    skipUnrestorable: t.boolean({
+      defaultValue: false,
+      description:
+        "Leave out what the owner's rights cannot create (event triggers, untrusted extensions...) and leave in place what they cannot drop; see restoreCheck.",
+    }),
+    acceptSourceMismatch: t.boolean({
+      defaultValue: false,
+      description: 'The backup is of another database: restore it into this one all the same.',
+    }),
+    terminateBlockers: t.boolean({
+      defaultValue: false,
+      description:
+        'Terminate the sessions that hold locks the restore needs instead of failing with restore/target-busy (needs pg_signal_backend; audited).',
+    }),
   }),
 });
 
+type Flag = boolean | null | undefined;
+
 export function restoreOptions(
   input:
-    { noOwner?: boolean | null; noPrivileges?: boolean | null; safetySnapshot?: boolean | null } | null | undefined,
+    | {
+        noOwner?: Flag;
+        noPrivileges?: Flag;
+        safetySnapshot?: Flag;
+        skipUnrestorable?: Flag;
+        acceptSourceMismatch?: Flag;
+        terminateBlockers?: Flag;
+      }
+    | null
+    | undefined,
 ) {
   return {
     noOwner: input?.noOwner ?? false,
     noPrivileges: input?.noPrivileges ?? false,
     safetySnapshot: input?.safetySnapshot ?? true,
+    skipUnrestorable: input?.skipUnrestorable ?? false,
+    acceptSourceMismatch: input?.acceptSourceMismatch ?? false,
+    terminateBlockers: input?.terminateBlockers ?? false,
   };
 }
 export { RestoreOptionsInput };

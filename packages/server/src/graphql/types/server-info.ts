@@ -1,6 +1,7 @@
-import { EngineError } from '@pgbs/engine';
+import { EngineError, type TargetRole } from '@pgbs/engine';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
+import { TargetRoleRef } from './restore-check.js';
 
 interface ServerInfo {
   targetDatabase: string;
@@ -9,6 +10,7 @@ interface ServerInfo {
   clientVersion: string | null;
   clientDirectory: string | null;
   versionProblem: EngineError | null;
+  connectionRole: TargetRole | null;
   storageLocation: string;
   storageFreeBytes: number;
   maxUploadBytes: number;
@@ -27,6 +29,12 @@ const ServerInfoRef = builder.objectRef<ServerInfo>('ServerInfo').implement({
       nullable: true,
       description: 'Why backups cannot run now (unreachable server, client tools too old), if they cannot.',
       resolve: (info) => info.versionProblem,
+    }),
+    connectionRole: t.field({
+      type: TargetRoleRef,
+      nullable: true,
+      description: 'Who the service connects as (null when the target is unreachable).',
+      resolve: (info) => info.connectionRole,
     }),
     storageLocation: t.exposeString('storageLocation'),
     storageFreeBytes: t.expose('storageFreeBytes', { type: 'Bytes' }),
@@ -55,6 +63,7 @@ builder.queryFields((t) => ({
         clientVersion: versions.prepared?.tools.version.text ?? null,
         clientDirectory: versions.prepared?.tools.dir ?? null,
         versionProblem: versions.problem,
+        connectionRole: versions.prepared ? await app.backups.connectionRole(versions.prepared) : null,
         storageLocation: app.storage.location,
         storageFreeBytes: await app.storage.freeBytes(),
         maxUploadBytes: app.config.maxUploadBytes,
