@@ -18,6 +18,7 @@ import { type MetadataDb, createMetadataDb, migrateMetadataDb } from './db/clien
 import {
   type EmbeddedServer,
   ensureDatabase,
+  ensureOwner,
   seedDemoDatabase,
   startEmbeddedPostgres,
 } from './embedded/embedded-postgres.js';
@@ -130,12 +131,19 @@ async function resolveDatabases(config: Config, logger: Logger) {
   }
   const embedded = await startEmbeddedPostgres(config.dataDir, config.databases.port, logger);
   await ensureDatabase(embedded.url('postgres'), EMBEDDED_METADATA_DB);
-  if (await ensureDatabase(embedded.url('postgres'), EMBEDDED_TARGET_DB)) {
+  // The service connects to the demo database as its owner, which is no superuser: the
+  // recommended setup (docs/security.md).
+  await ensureOwner(embedded, EMBEDDED_TARGET_DB);
+  const created = await ensureDatabase(embedded.url('postgres'), EMBEDDED_TARGET_DB, embedded.owner.role);
+  const ownerUrl = new URL(embedded.url(EMBEDDED_TARGET_DB));
+  ownerUrl.username = embedded.owner.role;
+  ownerUrl.password = embedded.owner.password;
+  if (created) {
     logger.info('creating the Workload Tracker demo database', { database: EMBEDDED_TARGET_DB });
-    await seedDemoDatabase(embedded.url(EMBEDDED_TARGET_DB));
+    await seedDemoDatabase(ownerUrl.toString());
   }
   return {
-    targetUrl: embedded.url(EMBEDDED_TARGET_DB),
+    targetUrl: ownerUrl.toString(),
     metadataUrl: embedded.url(EMBEDDED_METADATA_DB),
     embedded,
   };

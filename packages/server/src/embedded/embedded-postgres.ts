@@ -8,8 +8,10 @@ import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 
 export interface EmbeddedServer {
-  /** A URL for one database of the embedded server. */
+  /** A superuser's URL for one database of the embedded server. */
   url(database: string): string;
+  /** The demo database's owner (no superuser: docs/security.md), and its password. */
+  readonly owner: { role: string; password: string };
   /** Whether this process started the server (and so stops it). */
   readonly startedHere: boolean;
   stop(): Promise<void>;
@@ -18,7 +20,11 @@ export interface EmbeddedServer {
 interface State {
   port: number;
   password: string;
+  /** Added after the first stage: data directories from then get it at their next start. */
+  ownerPassword?: string;
 }
+
+export const EMBEDDED_OWNER_ROLE = 'workload_tracker_owner';
 
 /**
  * The embedded PostgreSQL under DATA_DIR, kept between runs. A second process
@@ -33,8 +39,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   const state = await loadState(dataDir, port);
   const url = (database: string) =>
     `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${encodeURIComponent(database)}`;
+  const owner = { role: EMBEDDED_OWNER_ROLE, password: state.ownerPassword! };
   if (await accepts(url('postgres'))) {
-    return { url, startedHere: false, stop: async () => {} };
+    return { url, owner, startedHere: false, stop: async () => {} };
   }
   const databaseDir = path.join(dataDir, 'postgres');
   const server = new EmbeddedPostgres({
@@ -52,18 +59,21 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     await server.initialise();
   }
   await server.start();
-  return { url, startedHere: true, stop: () => server.stop() };
+  return { url, owner, startedHere: true, stop: () => server.stop() };
 }
 
-async function loadState(dataDir: string, port: number): Promise<State> {
+async function loadState(dataDir: string, port: number): Promise<State & { ownerPassword: string }> {
   const file = path.join(dataDir, 'embedded-postgres.json');
+  let state: State;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as State;
+    state = JSON.parse(await readFile(file, 'utf8')) as State;
+    if (state.ownerPassword) return { ...state, ownerPassword: state.ownerPassword };
   } catch {
-    const state: State = { port, password: randomBytes(18).toString('base64url') };
-    await writeFile(file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-    return state;
+    state = { port, password: randomBytes(18).toString('base64url') };
   }
+  const complete = { ...state, ownerPassword: randomBytes(18).toString('base64url') };
+  await writeFile(file, JSON.stringify(complete, null, 2) + '\n', { mode: 0o600 });
+  return complete;
 }
 
 async function accepts(url: string): Promise<boolean> {
@@ -78,19 +88,92 @@ async function accepts(url: string): Promise<boolean> {
   }
 }
 
-/** Creates a database if missing; returns whether it was created. */
-export async function ensureDatabase(adminUrl: string, name: string): Promise<boolean> {
+/** Creates a database if missing (owned by `owner` when given); returns whether it was created. */
+export async function ensureDatabase(adminUrl: string, name: string, owner?: string): Promise<boolean> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
     const [row] = await sql`SELECT 1 AS found FROM pg_database WHERE datname = ${name}`;
     if (row) return false;
-    await sql.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    await sql.unsafe(`CREATE DATABASE ${quote(name)}${owner ? ` OWNER ${quote(owner)}` : ''}`);
     return true;
   } finally {
     await sql.end({ timeout: 5 });
   }
 }
 
+/**
+ * The demo database's owner: a login role that is no superuser (docs/security.md, the owner
+ * connection), with the password kept in DATA_DIR. A demo database from the first stage, owned by
+ * the superuser, is handed over to it with everything in it.
+ */
+export async function ensureOwner(server: EmbeddedServer, database: string): Promise<void> {
+  const { owner } = server;
+  const sql = postgres(server.url('postgres'), { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${literal(owner.role)}) THEN
+    CREATE ROLE ${quote(owner.role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+  END IF;
+END $$;
+ALTER ROLE ${quote(owner.role)} PASSWORD ${literal(owner.password)}`);
+    const [row] = await sql`
+      SELECT r.rolsuper FROM pg_catalog.pg_database d JOIN pg_catalog.pg_roles r ON r.oid = d.datdba
+      WHERE d.datname = ${database}`;
+    if (!row?.rolsuper) return;
+    await sql.unsafe(`ALTER DATABASE ${quote(database)} OWNER TO ${quote(owner.role)}`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  const target = postgres(server.url(database), { max: 1, onnotice: () => {} });
+  try {
+    await target.unsafe(handOverSql(owner.role));
+  } finally {
+    await target.end({ timeout: 5 });
+  }
+}
+
+// REASSIGN OWNED BY the bootstrap superuser fails (it owns the system objects): each kind of
+// object of the application's schemas is handed over instead. Sequences of identity and serial
+// columns go with their table.
+const handOverSql = (owner: string) => `SET search_path = pg_catalog, pg_temp;
+DO $$
+DECLARE
+  r record;
+  me oid := (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+BEGIN
+  FOR r IN SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
+           WHERE n.nspowner <> me AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'public')
+             AND n.nspname NOT LIKE 'pg\_%' LOOP
+    EXECUTE pg_catalog.format('ALTER SCHEMA %I OWNER TO %I', r.nspname, ${literal(owner)});
+  END LOOP;
+  FOR r IN SELECT c.oid::pg_catalog.regclass AS rel,
+                  CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                                 WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relowner <> me AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+                               AND d.deptype IN ('a', 'i')) LOOP
+    EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I', r.kind, r.rel, ${literal(owner)});
+  END LOOP;
+  FOR r IN SELECT p.oid::pg_catalog.regprocedure AS proc FROM pg_catalog.pg_proc p
+           JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+           WHERE p.proowner <> me AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%' LOOP
+    EXECUTE pg_catalog.format('ALTER ROUTINE %s OWNER TO %I', r.proc, ${literal(owner)});
+  END LOOP;
+  FOR r IN SELECT t.oid::pg_catalog.regtype AS typ FROM pg_catalog.pg_type t
+           JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+           WHERE t.typowner <> me AND t.typtype IN ('e', 'd', 'r', 'm') AND t.typelem = 0
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%' LOOP
+    EXECUTE pg_catalog.format('ALTER TYPE %s OWNER TO %I', r.typ, ${literal(owner)});
+  END LOOP;
+END $$;`;
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** Loads the demo content as the owner, so that the owner owns all of it. */
 export async function seedDemoDatabase(url: string): Promise<void> {
   const text = await readFile(new URL('./demo-database.sql', import.meta.url), 'utf8');
   const sql = postgres(url, { max: 1, onnotice: () => {} });
