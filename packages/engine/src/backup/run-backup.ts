@@ -46,6 +46,8 @@ export interface BackupResult {
   sha256: string;
   tableCount: number;
   durationMs: number;
+  /** What pg_dump said it left out, e.g. subscriptions when the role is no superuser. */
+  omitted: string[];
 }
 
 export function pgDumpArgs(
@@ -103,7 +105,10 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
     if (exit.code !== 0) {
-      throw classifyToolFailure('pg_dump', stderr.all(), 'pg/tool-failed', { target: request.target.display });
+      throw (
+        permissionDenied(stderr.all(), request.target.display) ??
+        classifyToolFailure('pg_dump', stderr.all(), 'pg/tool-failed', { target: request.target.display })
+      );
     }
     tracker.finish();
     return {
@@ -111,6 +116,7 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
       sha256: digest.sha256(),
       tableCount: request.tables.length,
       durationMs: request.clock.now() - started,
+      omitted: stderr.all().flatMap((line) => /^pg_dump: warning: (.*not dumped.*)$/.exec(line)?.[1] ?? []),
     };
   } catch (error) {
     if (request.signal.aborted) throw abortReason(request.signal);
@@ -123,4 +129,18 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     detach();
     tracker.dispose();
   }
+}
+
+/** A role that is no superuser may lack the right to read an object: name it. */
+function permissionDenied(stderr: readonly string[], target: string): EngineError | null {
+  const text = stderr.join('\n');
+  const denied =
+    /permission denied for (table|sequence|schema|large object|view|materialized view|function) ([^\n]+)/.exec(text);
+  if (!denied) return null;
+  const [, kind, name] = denied;
+  return new EngineError(
+    'backup/permission-denied',
+    `The role the service connects as may not read ${kind} ${name!.trim()} of ${target}: grant it SELECT (or make the database's owner own it), or back up with a role that can read everything (docs/security.md). Nothing was kept.`,
+    { kind, name: name!.trim() },
+  );
 }

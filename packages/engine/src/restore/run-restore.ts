@@ -202,7 +202,7 @@ interface Producer {
 /** The guarded SQL text: pg_restore's script for archives, the file itself for plain SQL. */
 async function startProducer(request: RestoreRequest, input: DigestStream, listDir: string | null): Promise<Producer> {
   const file = createReadStream(request.source.path);
-  const guard: Transform = plainSqlGuardStream();
+  const guard: Transform = plainSqlGuardStream(request.owner);
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
     const stages = request.source.format === 'plain-gzip' ? gunzipSqlStages() : [];
     const complete = requireDumpTrailer();

@@ -29,13 +29,14 @@ export interface PlainSqlGuard {
   end(): Buffer;
 }
 
-export function createPlainSqlGuard(): PlainSqlGuard {
-  return new PlainSqlLexer(new StatementPolicy());
+/** owner: the role a restore runs as, when known (only its own default privileges may change). */
+export function createPlainSqlGuard(owner?: string): PlainSqlGuard {
+  return new PlainSqlLexer(new StatementPolicy(owner));
 }
 
 /** The guard as a stream stage: the restore pipes the script through it into psql. */
-export function plainSqlGuardStream(): Transform {
-  const guard = createPlainSqlGuard();
+export function plainSqlGuardStream(owner?: string): Transform {
+  const guard = createPlainSqlGuard(owner);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       let out: Buffer;

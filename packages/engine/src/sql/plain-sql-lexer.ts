@@ -90,7 +90,9 @@ for (const b of [NUL, DQUOTE, DOLLAR, QUOTE, LPAREN, RPAREN, MINUS, DOT, SLASH, 
 /** The key words the policy and psql's heuristic look for: identifiers are compared, not copied. */
 const KEYWORDS = (
   'abort atomic begin case client_encoding commit copy create end from function local names or prepare ' +
-  'procedure program release replace rollback savepoint session set start stdin to transaction'
+  'procedure program release replace rollback savepoint session set start stdin to transaction ' +
+  'alter authorization database default drop event for grant group in mapping on privileges reset revoke ' +
+  'role session_authorization system user'
 ).split(' ');
 const KEYWORDS_BY_LENGTH: { word: string; bytes: Buffer }[][] = [];
 for (const word of KEYWORDS) (KEYWORDS_BY_LENGTH[word.length] ??= []).push({ word, bytes: Buffer.from(word) });

@@ -19,8 +19,32 @@ const SET_ENCODING_LITERAL = 8; // the value is a string, which may continue on 
 const CREATE = 9; // CREATE [OR REPLACE]
 const ROUTINE = 10; // CREATE FUNCTION / PROCEDURE: watching for BEGIN ATOMIC
 const ROUTINE_BEGIN = 11; // BEGIN seen in a routine: ATOMIC opens a body
+const ALTER = 12; // ALTER: what is altered comes next
+const DROP = 13; // DROP: what is dropped comes next
+const USER = 14; // CREATE / ALTER / DROP USER: only USER MAPPING stays inside the database
+const DEFAULT = 15; // ALTER DEFAULT: PRIVILEGES next
+const DEFAULT_PRIVILEGES = 16; // ALTER DEFAULT PRIVILEGES: FOR ROLE names whose defaults change
+const DEFAULT_FOR = 17; // ... FOR: ROLE or USER next
+const DEFAULT_ROLES = 18; // ... FOR ROLE: the role names (text wanted)
+const GRANT = 19; // GRANT / REVOKE: ON names an object; TO / FROM before any ON grants a role
+const RESET = 20; // RESET: ROLE and SESSION AUTHORIZATION change who runs the rest
 
 const TRANSACTION_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release']);
+
+/**
+ * Statements that act outside one database's content. The restore runs with the owner's rights, so
+ * the server refuses most of them anyway: refusing them before anything runs is defence in depth,
+ * and a clear message instead of a permission error half-way.
+ */
+const OUTSIDE = {
+  role: 'role DDL (CREATE / ALTER / DROP ROLE, USER, GROUP) acts outside the database',
+  system: 'ALTER SYSTEM changes the server configuration',
+  database: 'ALTER DATABASE acts on a database as a whole, outside its content',
+  event: 'event triggers run code on every later DDL statement and need a superuser',
+  session: 'changing the session authorization or role is not allowed in a restore script',
+  membership: 'granting or revoking role membership acts outside the database',
+  defaults: (role: string) => `ALTER DEFAULT PRIVILEGES FOR ROLE ${role} changes another role's defaults`,
+};
 
 /**
  * Client encodings in which a multibyte character can end in an ASCII byte. psql hides such
@@ -45,9 +69,17 @@ export class StatementPolicy {
   /** The client_encoding value so far ('a' 'b' on two lines is one string); null if too long. */
   private encoding: string | null = '';
 
+  /** @param owner the role the restore runs as, when known: its own default privileges may change. */
+  constructor(private readonly owner?: string) {}
+
   /** Whether the next identifier, quoted identifier or literal should come with its text. */
   get wantsText(): boolean {
-    return this.kind === SET || this.kind === SET_ENCODING || this.kind === SET_ENCODING_LITERAL;
+    return (
+      this.kind === SET ||
+      this.kind === SET_ENCODING ||
+      this.kind === SET_ENCODING_LITERAL ||
+      this.kind === DEFAULT_ROLES
+    );
   }
 
   /** Whether COPY data lines follow the semicolon that ends the current statement. */
@@ -83,7 +115,38 @@ export class StatementPolicy {
         return copySourceRefusal();
       case SET:
         if (word === 'session' || word === 'local') return undefined;
+        if (word === 'authorization' || word === 'role' || word === 'session_authorization') return OUTSIDE.session;
         this.kind = word === 'client_encoding' || word === 'names' ? SET_ENCODING : PLAIN;
+        return undefined;
+      case RESET:
+        this.kind = PLAIN;
+        return word === 'role' || word === 'session' || word === 'session_authorization' ? OUTSIDE.session : undefined;
+      case ALTER:
+        return this.afterAlterOrDrop(word, true);
+      case DROP:
+        return this.afterAlterOrDrop(word, false);
+      case USER:
+        this.kind = PLAIN;
+        return word === 'mapping' ? undefined : OUTSIDE.role;
+      case DEFAULT:
+        this.kind = word === 'privileges' ? DEFAULT_PRIVILEGES : PLAIN;
+        return undefined;
+      case DEFAULT_PRIVILEGES:
+        this.kind = word === 'for' ? DEFAULT_FOR : PLAIN;
+        return undefined;
+      case DEFAULT_FOR:
+        this.kind = word === 'role' || word === 'user' ? DEFAULT_ROLES : PLAIN;
+        return undefined;
+      case DEFAULT_ROLES:
+        if (word === 'in' || word === 'grant' || word === 'revoke') {
+          this.kind = PLAIN;
+          return undefined;
+        }
+        return this.defaultsRole(word);
+      case GRANT:
+        if (parenDepth > 0) return undefined;
+        if (word === 'on') this.kind = PLAIN;
+        else if (word === 'to' || word === 'from') return OUTSIDE.membership;
         return undefined;
       case SET_ENCODING:
         if (word === 'to') return undefined;
@@ -93,6 +156,12 @@ export class StatementPolicy {
         return this.endEncodingLiteral();
       case CREATE:
         if (word === 'or' || word === 'replace') return undefined;
+        if (word === 'role' || word === 'group') return OUTSIDE.role;
+        if (word === 'event') return OUTSIDE.event;
+        if (word === 'user') {
+          this.kind = USER;
+          return undefined;
+        }
         this.kind = word === 'function' || word === 'procedure' ? ROUTINE : PLAIN;
         return undefined;
       case ROUTINE:
@@ -113,6 +182,7 @@ export class StatementPolicy {
 
   /** A double-quoted identifier (text only when wantsText was true at its start). */
   quoted(text: string | null): string | undefined {
+    if (this.kind === DEFAULT_ROLES) return this.defaultsRole(text);
     if (this.kind === SET) {
       this.kind = text?.toLowerCase() === 'client_encoding' ? SET_ENCODING : PLAIN;
       return undefined;
@@ -195,8 +265,21 @@ export class StatementPolicy {
       case 'set':
         this.kind = SET;
         return undefined;
+      case 'reset':
+        this.kind = RESET;
+        return undefined;
       case 'create':
         this.kind = CREATE;
+        return undefined;
+      case 'alter':
+        this.kind = ALTER;
+        return undefined;
+      case 'drop':
+        this.kind = DROP;
+        return undefined;
+      case 'grant':
+      case 'revoke':
+        this.kind = GRANT;
         return undefined;
       default:
         this.kind = PLAIN;
@@ -204,8 +287,32 @@ export class StatementPolicy {
     }
   }
 
+  private afterAlterOrDrop(word: string | null, alter: boolean): string | undefined {
+    this.kind = PLAIN;
+    if (word === 'role' || word === 'group') return OUTSIDE.role;
+    if (word === 'user') {
+      this.kind = USER;
+      return undefined;
+    }
+    if (!alter) return undefined;
+    if (word === 'system') return OUTSIDE.system;
+    if (word === 'database') return OUTSIDE.database;
+    if (word === 'event') return OUTSIDE.event;
+    if (word === 'default') this.kind = DEFAULT;
+    return undefined;
+  }
+
+  /** A role named after ALTER DEFAULT PRIVILEGES FOR ROLE: only the owner's own defaults may change. */
+  private defaultsRole(name: string | null): string | undefined {
+    if (this.owner === undefined) return undefined;
+    return name === this.owner ? undefined : OUTSIDE.defaults(name ?? '(unreadable name)');
+  }
+
   private otherToken(): string | undefined {
     switch (this.kind) {
+      case DEFAULT_ROLES:
+      case GRANT:
+        return undefined;
       case START:
       case SET:
       case SET_ENCODING:

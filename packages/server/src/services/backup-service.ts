@@ -504,6 +504,7 @@ export class BackupService {
         origin: input.origin,
         createdBy: actor.name,
         createdAt: new Date(this.deps.clock.now()).toISOString(),
+        omitted: result.omitted,
       };
       await partial.commit(manifest);
       // From here the backup exists (file and manifest): recording it must survive a restart of the

@@ -18,6 +18,8 @@ export interface BackupManifest {
   origin: string;
   createdBy: string | null;
   createdAt: string;
+  /** What pg_dump left out, for example subscriptions when the role is no superuser (absent before). */
+  omitted?: string[];
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';

@@ -122,13 +122,17 @@ describe('real pg_dump / pg_restore output', () => {
     ).rejects.toMatchObject({ code: 'restore/unsafe-sql', details: { line: 2 } });
   });
 
-  it('refuses the \\connect that pg_dump -C writes, at its line', async () => {
+  it('refuses what pg_dump -C writes around the database: ALTER DATABASE first, then its \\connect', async () => {
     const input = fixture('pg_dump-create.sql');
-    const line = input.toString('utf8').split('\n').indexOf('\\connect guardsrc') + 1;
-    const error = refusal(input);
-    expect(error.details).toMatchObject({ line });
-    expect(error.message).toContain('"\\connect"');
-    await expect(scanPlainSql(Readable.from([input]))).rejects.toMatchObject({ details: { line } });
+    const lines = input.toString('utf8').split('\n');
+    const alter = lines.findIndex((l) => l.startsWith('ALTER DATABASE guardsrc')) + 1;
+    expect(refusal(input).details).toMatchObject({ line: alter });
+    expect(refusal(input).message).toContain('ALTER DATABASE');
+    await expect(scanPlainSql(Readable.from([input]))).rejects.toMatchObject({ details: { line: alter } });
+    const withoutAlter = Buffer.from(lines.filter((l) => !l.startsWith('ALTER DATABASE')).join('\n'));
+    const connect = withoutAlter.toString('utf8').split('\n').indexOf('\\connect guardsrc') + 1;
+    expect(refusal(withoutAlter).details).toMatchObject({ line: connect });
+    expect(refusal(withoutAlter).message).toContain('"\\connect"');
   });
 
   it('refuses a dump whose COPY psql would never run (a function named "begin")', () => {
@@ -193,6 +197,64 @@ describe('chunking', () => {
     for (let at = 0; at <= input.length; at++) {
       expect(summary(caught(() => guardChunks(splitAt(input, [at]))))).toEqual(expected);
     }
+  });
+});
+
+describe('statements that act outside the database', () => {
+  const guardAs = (owner: string, text: string) => {
+    const ownerGuard = createPlainSqlGuard(owner);
+    return Buffer.concat([ownerGuard.push(Buffer.from(text)), ownerGuard.end()]).toString();
+  };
+
+  it.each([
+    ['CREATE ROLE evil SUPERUSER;\n', 'role DDL'],
+    ['create user evil;\n', 'role DDL'],
+    ['CREATE GROUP g;\n', 'role DDL'],
+    ['ALTER ROLE app SUPERUSER;\n', 'role DDL'],
+    ['ALTER USER app SET work_mem = 1;\n', 'role DDL'],
+    ['DROP ROLE app;\n', 'role DDL'],
+    ['DROP USER app;\n', 'role DDL'],
+    ["ALTER SYSTEM SET archive_command = 'id';\n", 'ALTER SYSTEM'],
+    ['ALTER DATABASE other SET work_mem = 1;\n', 'ALTER DATABASE'],
+    ['SET SESSION AUTHORIZATION postgres;\n', 'session authorization'],
+    ['SET ROLE postgres;\n', 'session authorization'],
+    ['SET LOCAL role TO postgres;\n', 'session authorization'],
+    ['set session_authorization = postgres;\n', 'session authorization'],
+    ['RESET ROLE;\n', 'session authorization'],
+    ['RESET SESSION AUTHORIZATION;\n', 'session authorization'],
+    ['CREATE EVENT TRIGGER t ON ddl_command_end EXECUTE FUNCTION f();\n', 'event triggers'],
+    ['ALTER EVENT TRIGGER t ENABLE ALWAYS;\n', 'event triggers'],
+    ['GRANT pg_execute_server_program TO app;\n', 'role membership'],
+    ['REVOKE pg_read_all_data FROM app;\n', 'role membership'],
+  ])('refuses %j', (text, words) => {
+    const error = refusal(text);
+    expect(error.code).toBe('restore/unsafe-sql');
+    expect(error.message).toContain(words);
+  });
+
+  it.each([
+    'CREATE USER MAPPING FOR app SERVER s;\n',
+    'ALTER USER MAPPING FOR app SERVER s OPTIONS (user $$x$$);\n',
+    'DROP USER MAPPING FOR app SERVER s;\n',
+    'GRANT SELECT ON TABLE public.t TO app;\n',
+    'GRANT SELECT (a, b) ON TABLE public.t TO app;\n',
+    'REVOKE ALL ON SCHEMA public FROM PUBLIC;\n',
+    'ALTER TABLE public.t OWNER TO app;\n',
+    'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;\n',
+    'SET default_table_access_method = heap;\n',
+    "SELECT pg_catalog.set_config('search_path', '', false);\n",
+  ])('passes %j', (text) => {
+    expect(guard(text).toString()).toBe(text);
+  });
+
+  it("refuses ALTER DEFAULT PRIVILEGES for another role than the owner's when the owner is known", () => {
+    const text = 'ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON TABLES TO app;\n';
+    expect(guard(text).toString()).toBe(text);
+    expect(caught(() => guardAs('app_owner', text)).message).toContain("changes another role's defaults");
+    const own = 'ALTER DEFAULT PRIVILEGES FOR ROLE "app_owner" IN SCHEMA public GRANT ALL ON TABLES TO app;\n';
+    expect(guardAs('app_owner', own)).toBe(own);
+    const both = 'ALTER DEFAULT PRIVILEGES FOR ROLE app_owner, postgres GRANT ALL ON TABLES TO app;\n';
+    expect(caught(() => guardAs('app_owner', both)).message).toContain('postgres');
   });
 });
 
