@@ -179,14 +179,20 @@ function entryName(entry: TocEntry): string {
   return entry.schema ? `${entry.schema}.${entry.name}` : entry.name;
 }
 
-/** The list pg_restore -L takes: every entry, those left out commented (pg_restore ignores ";" lines). */
-export function restoreListWithout(listing: string, skipDumpIds: readonly number[]): string {
+/**
+ * The lists pg_restore -L takes (it ignores lines commented with ";"): the schemas and their ACLs,
+ * and everything else, less the entries left out.
+ */
+export function restoreLists(listing: string, skipDumpIds: readonly number[]): { schemas: string; rest: string } {
   const skip = new Set(skipDumpIds);
-  return listing
-    .split('\n')
-    .map((line) => {
-      const id = /^(\d+);/.exec(line)?.[1];
-      return id !== undefined && skip.has(Number(id)) ? `;${line}` : line;
-    })
-    .join('\n');
+  const lines = listing.split('\n');
+  const isSchema = (line: string) => /^\d+; \d+ \d+ (SCHEMA|ACL - SCHEMA) /.test(line);
+  const keep = (wanted: (line: string) => boolean) =>
+    lines
+      .map((line) => {
+        const id = /^(\d+);/.exec(line)?.[1];
+        return id === undefined || (wanted(line) && !skip.has(Number(id))) ? line : `;${line}`;
+      })
+      .join('\n');
+  return { schemas: keep(isSchema), rest: keep((line) => !isSchema(line)) };
 }

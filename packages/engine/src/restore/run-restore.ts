@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { checkTarStructure } from '../archive/check-tar-structure.js';
 import { gunzipSqlStages, gzipError } from '../archive/gunzip.js';
 import { requireDumpTrailer } from '../archive/require-dump-trailer.js';
-import type { ArchiveFormat } from '../archive/sniff.js';
+import { type ArchiveFormat, isArchive } from '../archive/sniff.js';
 import type { Clock } from '../clock.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
@@ -22,7 +22,7 @@ import { type PgTools, type PgVersion, supportsRestrict } from '../pg/tools.js';
 import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseScriptEchoLine } from '../progress/verbose-lines.js';
-import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
+import { createPlainSqlGuard, plainSqlGuardStream } from '../sql/plain-sql-guard.js';
 import { ChunkBatcher } from '../streams/chunk-batcher.js';
 import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
@@ -34,7 +34,7 @@ import {
   lockTargetSql,
   parseSessionsAfter,
 } from './lock-target.js';
-import { restoreListWithout } from './preflight.js';
+import { restoreLists } from './preflight.js';
 import { resetDatabaseSql } from './reset-database.js';
 
 export interface RestoreOptions {
@@ -131,7 +131,7 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
   });
 
   const input = new DigestStream((bytes) => tracker.setBytes(bytes));
-  const listDir = request.skipDumpIds?.length ? await mkdtemp(path.join(tmpdir(), 'pgbs-restore-list-')) : null;
+  const listDir = isArchive(request.source.format) ? await mkdtemp(path.join(tmpdir(), 'pgbs-restore-list-')) : null;
   const producer = await startProducer(request, input, listDir);
   const children = producer.child ? [psql, producer.child] : [psql];
   const detach = killOnAbort(request.signal, children);
@@ -216,12 +216,25 @@ async function startProducer(request: RestoreRequest, input: DigestStream, listD
   const args = ['--file', '-'];
   if (request.options.noOwner) args.push('--no-owner');
   if (request.options.noPrivileges) args.push('--no-privileges');
-  if (listDir && request.skipDumpIds) {
-    // The entries left out are commented in pg_restore's own listing of this file.
+  let schemas = '';
+  if (listDir) {
+    // Schemas with their ACLs first, from the TOC alone, then everything else in one stream: as the
+    // owner, ALTER ... OWNER TO another role needs that role's CREATE on the schema, which
+    // pg_restore would grant only in its last pass (a superuser needs none).
     const { stdout } = await runTool(request.runner, request.tools.pgRestore, ['--list', request.source.path]);
-    const list = path.join(listDir, 'restore.list');
-    await writeFile(list, restoreListWithout(stdout, request.skipDumpIds), { mode: 0o600 });
-    args.push('--use-list', list);
+    const lists = restoreLists(stdout, request.skipDumpIds ?? []);
+    const [first, rest] = [path.join(listDir, 'schemas.list'), path.join(listDir, 'rest.list')];
+    await writeFile(first, lists.schemas, { mode: 0o600 });
+    await writeFile(rest, lists.rest, { mode: 0o600 });
+    const script = await runTool(request.runner, request.tools.pgRestore, [
+      ...args,
+      '--use-list',
+      first,
+      request.source.path,
+    ]);
+    const schemaGuard = createPlainSqlGuard(request.owner);
+    schemas = Buffer.concat([schemaGuard.push(Buffer.from(script.stdout)), schemaGuard.end()]).toString();
+    args.push('--use-list', rest);
   }
   const child = request.runner.spawn(request.tools.pgRestore, args);
   const stderr = new LineTail(60);
@@ -232,13 +245,18 @@ async function startProducer(request: RestoreRequest, input: DigestStream, listD
   const output = pipeline(child.stdout, new ChunkBatcher(), guard);
   output.catch(() => {});
   return {
-    body: guard,
+    body: schemas ? Readable.from(prepend(Buffer.from(schemas), guard)) : guard,
     child,
     async done() {
       const [exit] = await Promise.all([child.exit, reading, feeding, output]);
       if (exit.code !== 0) throw classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
     },
   };
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  yield* rest;
 }
 
 /** psql's words for the failed statement, mapped to a code a user can act on. */
