@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'auth/user-exists'
   | 'auth/rate-limited'
   | 'auth/token-not-found'
+  | 'auth/user-not-found'
+  | 'auth/last-admin'
   | 'upload/too-large'
   | 'upload/invalid'
   | 'download/link-invalid'

@@ -11,6 +11,8 @@ import { and, eq, inArray, sql as rawSql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
 import { AuthService } from './auth/auth-service.js';
+import { createSharedCredentialEvents } from './auth/credential-events.js';
+import { type LiveCredentials, liveCredentials } from './auth/live-credentials.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { UrlSigner } from './auth/signed-urls.js';
 import type { Config } from './config.js';
@@ -44,6 +46,8 @@ export interface App {
   audit: AuditLog;
   backups: BackupService;
   auth: AuthService;
+  /** The credentials of open WebSockets and SSE streams, cut when they end. */
+  liveCredentials: LiveCredentials;
   rateLimiter: RateLimiter;
   urlSigner: UrlSigner;
   embedded: EmbeddedServer | null;
@@ -82,7 +86,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     jobTimeoutSeconds: config.jobTimeoutSeconds,
   });
 
-  const auth = new AuthService({ db: metadata.db, clock: systemClock, sessionTtlSeconds: config.sessionTtlSeconds });
+  const credentialEvents = await createSharedCredentialEvents({ sql: metadata.sql, logger });
+  const auth = new AuthService({
+    db: metadata.db,
+    clock: systemClock,
+    credentialEvents,
+    sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+    sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+  });
+  const live = liveCredentials({ auth, events: credentialEvents, clock: systemClock, logger });
   const rateLimiter = new RateLimiter(systemClock, {
     login: { max: config.rateLimits.loginPer15Minutes, windowSeconds: 15 * 60 },
     backup: { max: config.rateLimits.jobsPerHour, windowSeconds: 3600 },
@@ -115,10 +127,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     audit,
     backups,
     auth,
+    liveCredentials: live,
     rateLimiter,
     urlSigner,
     embedded,
     async close() {
+      live.close();
       await metadata.close();
       await embedded?.stop();
     },

@@ -20,7 +20,10 @@ export interface Config {
   uploadTempDir: string;
   /** The built admin panel served at / (packages/web/dist after `pnpm build`). */
   panelDir: string;
-  sessionTtlSeconds: number;
+  /** A session ends after this long without a request or an open subscription… */
+  sessionIdleTimeoutSeconds: number;
+  /** …and this long after login, whatever the activity. */
+  sessionMaxAgeSeconds: number;
   /** Mark the session cookie Secure (set when served over HTTPS). */
   secureCookies: boolean;
   /** Browser origins allowed to open the WebSocket with a cookie; empty: the server's own origin. */
@@ -105,7 +108,9 @@ export function loadConfig(env: Env = process.env): Config {
     panelDir: path.resolve(REPO_ROOT, env.PANEL_DIR || 'packages/web/dist'),
     // Beside the backups by default: a validated upload is then renamed into place, not copied.
     uploadTempDir: path.resolve(REPO_ROOT, env.UPLOAD_TEMP_DIR || path.join(backupDir, '.uploads')),
-    sessionTtlSeconds: int('SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
+    sessionIdleTimeoutSeconds: int('SESSION_IDLE_TIMEOUT_SECONDS', 8 * 3600, 1, 7 * 24 * 3600),
+    // At most 24 days: a connection's end is a timer, and Node's timers stop at 2^31 ms (24.8 days).
+    sessionMaxAgeSeconds: int('SESSION_MAX_AGE_SECONDS', 7 * 24 * 3600, 1, 24 * 24 * 3600),
     secureCookies: bool('SECURE_COOKIES', false),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
       .split(',')

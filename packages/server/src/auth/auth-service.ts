@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
 import { type Clock, EngineError } from '@pgbs/engine';
 import type { MetadataDb } from '../db/client.js';
+import { isUuid } from '../ids.js';
 import { type ApiTokenRow, type UserRow, apiTokens, sessions, users } from '../db/schema.js';
+import type { CredentialEvents } from './credential-events.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import { hashSecret, newSecret } from './tokens.js';
 
@@ -14,15 +16,32 @@ export interface Viewer {
   email: string;
   role: Role;
   via: 'session' | 'token';
+  /** The session's hash or the API token's id: what a "credential ended" event names. */
+  credentialId: string;
+  /** A session's absolute end; API tokens last until revoked. */
+  expiresAt: Date | null;
 }
 
 export const SESSION_COOKIE = 'pgbs_session';
 const MIN_PASSWORD = 12;
 
 export class AuthService {
-  constructor(private readonly deps: { db: MetadataDb; clock: Clock; sessionTtlSeconds: number }) {}
+  /** How often a session's activity is written: at most once a minute, and often enough for short idle timeouts. */
+  readonly activityIntervalMs: number;
 
-  async login(email: string, password: string): Promise<{ sessionToken: string; user: UserRow; expiresAt: Date }> {
+  constructor(
+    private readonly deps: {
+      db: MetadataDb;
+      clock: Clock;
+      credentialEvents: CredentialEvents;
+      sessionIdleTimeoutSeconds: number;
+      sessionMaxAgeSeconds: number;
+    },
+  ) {
+    this.activityIntervalMs = Math.min(60_000, (deps.sessionIdleTimeoutSeconds * 1000) / 2);
+  }
+
+  async login(email: string, password: string): Promise<{ sessionToken: string; user: UserRow; viewer: Viewer }> {
     const [user] = await this.deps.db
       .select()
       .from(users)
@@ -30,24 +49,36 @@ export class AuthService {
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) throw new EngineError('auth/invalid-credentials', 'The email or password is wrong.');
     const sessionToken = newSecret('s_');
-    const expiresAt = new Date(this.deps.clock.now() + this.deps.sessionTtlSeconds * 1000);
-    await this.deps.db.insert(sessions).values({ tokenHash: hashSecret(sessionToken), userId: user.id, expiresAt });
-    return { sessionToken, user, expiresAt };
+    const now = this.deps.clock.now();
+    const tokenHash = hashSecret(sessionToken);
+    const expiresAt = new Date(now + this.deps.sessionMaxAgeSeconds * 1000);
+    await this.deps.db.insert(sessions).values({ tokenHash, userId: user.id, expiresAt, lastSeenAt: new Date(now) });
+    return { sessionToken, user, viewer: { ...toViewer(user, 'session', tokenHash), expiresAt } };
   }
 
   async logout(sessionToken: string): Promise<void> {
-    await this.deps.db.delete(sessions).where(eq(sessions.tokenHash, hashSecret(sessionToken)));
+    const tokenHash = hashSecret(sessionToken);
+    await this.deps.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+    this.deps.credentialEvents.ended({ kind: 'session', id: tokenHash });
   }
 
+  /** A live session counts as activity: written when the last write is older than activityIntervalMs. */
   async viewerFromSession(sessionToken: string): Promise<Viewer | null> {
+    const tokenHash = hashSecret(sessionToken);
     const [row] = await this.deps.db
-      .select({ user: users })
+      .select({ user: users, expiresAt: sessions.expiresAt, lastSeenAt: sessions.lastSeenAt })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(
-        and(eq(sessions.tokenHash, hashSecret(sessionToken)), gt(sessions.expiresAt, new Date(this.deps.clock.now()))),
-      );
-    return row ? toViewer(row.user, 'session') : null;
+      .where(and(eq(sessions.tokenHash, tokenHash), this.sessionIsLive()));
+    if (!row) return null;
+    const now = this.deps.clock.now();
+    if (now - row.lastSeenAt.getTime() >= this.activityIntervalMs) {
+      await this.deps.db
+        .update(sessions)
+        .set({ lastSeenAt: new Date(now) })
+        .where(eq(sessions.tokenHash, tokenHash));
+    }
+    return { ...toViewer(row.user, 'session', tokenHash), expiresAt: row.expiresAt };
   }
 
   async viewerFromApiToken(token: string): Promise<Viewer | null> {
@@ -55,10 +86,42 @@ export class AuthService {
       .update(apiTokens)
       .set({ lastUsedAt: new Date(this.deps.clock.now()) })
       .where(and(eq(apiTokens.tokenHash, hashSecret(token)), isNull(apiTokens.revokedAt)))
-      .returning({ userId: apiTokens.userId });
+      .returning({ id: apiTokens.id, userId: apiTokens.userId });
     if (!row) return null;
     const [user] = await this.deps.db.select().from(users).where(eq(users.id, row.userId));
-    return user ? toViewer(user, 'token') : null;
+    return user ? toViewer(user, 'token', row.id) : null;
+  }
+
+  /**
+   * For open connections, in two queries however many there are: marks the sessions as active and
+   * returns which of the sessions (by hash) and API tokens (by id) are still valid.
+   */
+  async keepAlive(credentials: { sessions: string[]; tokens: string[] }): Promise<Set<string>> {
+    const live = new Set<string>();
+    if (credentials.sessions.length > 0) {
+      const touched = await this.deps.db
+        .update(sessions)
+        .set({ lastSeenAt: new Date(this.deps.clock.now()) })
+        .where(and(inArray(sessions.tokenHash, credentials.sessions), this.sessionIsLive()))
+        .returning({ id: sessions.tokenHash });
+      for (const { id } of touched) live.add(id);
+    }
+    if (credentials.tokens.length > 0) {
+      const valid = await this.deps.db
+        .select({ id: apiTokens.id })
+        .from(apiTokens)
+        .where(and(inArray(apiTokens.id, credentials.tokens), isNull(apiTokens.revokedAt)));
+      for (const { id } of valid) live.add(id);
+    }
+    return live;
+  }
+
+  private sessionIsLive() {
+    const now = this.deps.clock.now();
+    return and(
+      gt(sessions.expiresAt, new Date(now)),
+      gt(sessions.lastSeenAt, new Date(now - this.deps.sessionIdleTimeoutSeconds * 1000)),
+    );
   }
 
   async createUser(email: string, password: string, role: Role): Promise<UserRow> {
@@ -102,7 +165,33 @@ export class AuthService {
       .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
       .returning();
     if (!row) throw new EngineError('auth/token-not-found', 'No active API token with that id.');
+    this.deps.credentialEvents.ended({ kind: 'token', id: row.id });
     return row;
+  }
+
+  /** Removes a user with their sessions and API tokens (cascade); the last admin stays, or nobody could log in. */
+  async deleteUser(id: string): Promise<UserRow> {
+    const [user] = isUuid(id) ? await this.deps.db.select().from(users).where(eq(users.id, id)) : [];
+    if (!user) throw new EngineError('auth/user-not-found', 'No user with that id.');
+    const [otherAdmin] = await this.deps.db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.role, 'admin'), ne(users.id, id)))
+      .limit(1);
+    if (user.role === 'admin' && !otherAdmin) {
+      throw new EngineError('auth/last-admin', 'This is the last administrator: create another one first.');
+    }
+    await this.deps.db.delete(users).where(eq(users.id, id));
+    this.deps.credentialEvents.ended({ kind: 'user', id });
+    return user;
+  }
+
+  async findUserByEmail(email: string): Promise<UserRow | null> {
+    const [user] = await this.deps.db
+      .select()
+      .from(users)
+      .where(eq(users.email, normalizeEmail(email)));
+    return user ?? null;
   }
 
   listApiTokens(): Promise<ApiTokenRow[]> {
@@ -110,10 +199,10 @@ export class AuthService {
   }
 }
 
-function normalizeEmail(email: string): string {
+export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-function toViewer(user: UserRow, via: Viewer['via']): Viewer {
-  return { userId: user.id, email: user.email, role: user.role as Role, via };
+function toViewer(user: UserRow, via: Viewer['via'], credentialId: string): Viewer {
+  return { userId: user.id, email: user.email, role: user.role as Role, via, credentialId, expiresAt: null };
 }

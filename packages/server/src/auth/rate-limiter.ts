@@ -1,7 +1,7 @@
 import { type Clock, EngineError } from '@pgbs/engine';
 
 /**
- * Fixed-window counters per key (action + address or user), in memory: enough for one
+ * Fixed-window counters per key (action + account and address, or user), in memory: enough for one
  * service process; limits reset when it restarts.
  */
 export class RateLimiter {
@@ -12,25 +12,42 @@ export class RateLimiter {
     private readonly limits: Record<string, { max: number; windowSeconds: number }>,
   ) {}
 
-  /** Counts one attempt; throws auth/rate-limited past the limit. */
+  /** Counts one attempt; throws auth/rate-limited, without counting it, once the limit is reached. */
   hit(action: string, key: string): void {
+    this.check(action, key);
+    this.count(action, key);
+  }
+
+  /** Throws auth/rate-limited when the window already holds the limit, without counting this attempt. */
+  check(action: string, key: string): void {
     const limit = this.limits[action];
-    if (!limit) return;
-    const now = this.clock.now();
-    const id = `${action}:${key}`;
-    const window = this.windows.get(id);
-    if (!window || now - window.start >= limit.windowSeconds * 1000) {
-      this.windows.set(id, { start: now, count: 1 });
-      this.prune(now);
+    const window = this.current(action, key);
+    if (!limit || !window || window.count < limit.max) return;
+    const retry = Math.ceil((window.start + limit.windowSeconds * 1000 - this.clock.now()) / 1000);
+    throw new EngineError('auth/rate-limited', `Too many ${action} attempts. Try again in ${retry} s.`, {
+      retryAfterSeconds: retry,
+    });
+  }
+
+  /** Counts an attempt that must count without being refused now (a failed login, after the fact). */
+  count(action: string, key: string): void {
+    if (!this.limits[action]) return;
+    const window = this.current(action, key);
+    if (window) {
+      window.count += 1;
       return;
     }
-    window.count += 1;
-    if (window.count > limit.max) {
-      const retry = Math.ceil((window.start + limit.windowSeconds * 1000 - now) / 1000);
-      throw new EngineError('auth/rate-limited', `Too many ${action} attempts. Try again in ${retry} s.`, {
-        retryAfterSeconds: retry,
-      });
-    }
+    const now = this.clock.now();
+    this.windows.set(`${action}:${key}`, { start: now, count: 1 });
+    this.prune(now);
+  }
+
+  /** The key's window, unless there is none or it has passed. */
+  private current(action: string, key: string): { start: number; count: number } | undefined {
+    const limit = this.limits[action];
+    const window = this.windows.get(`${action}:${key}`);
+    if (!limit || !window || this.clock.now() - window.start >= limit.windowSeconds * 1000) return undefined;
+    return window;
   }
 
   private prune(now: number): void {

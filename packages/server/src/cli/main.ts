@@ -24,6 +24,7 @@ const USAGE = `Usage: pnpm cli <command> [options]
   backup rescan
   job cancel <id>
   user create-admin <email>      (asks for the password, or reads PGBS_NEW_PASSWORD)
+  user delete <email> [--yes]    (ends the user's sessions, API tokens and open connections)
 
 Every command takes --json for machine-readable output.
 `;
@@ -153,6 +154,22 @@ async function main(argv: string[]): Promise<number> {
         const user = await app.auth.createUser(email, password, 'admin');
         await app.audit.record({ actor: actor.name, action: 'user.create', outcome: 'succeeded', subjectId: user.id });
         print(values, { id: user.id, email: user.email, role: user.role }, () => `Created admin ${user.email}.`);
+        return 0;
+      }
+      case 'user delete': {
+        const email = required(arg, 'email');
+        const user = await app.auth.findUserByEmail(email);
+        if (!user) throw new EngineError('auth/user-not-found', `No user ${email}.`);
+        if (!values.yes) await confirm(`Type the email (${user.email}) to delete the user: `, user.email);
+        await app.auth.deleteUser(user.id);
+        await app.audit.record({
+          actor: actor.name,
+          action: 'user.delete',
+          outcome: 'succeeded',
+          subjectId: user.id,
+          details: { email: user.email },
+        });
+        print(values, { id: user.id, email: user.email }, () => `Deleted user ${user.email}.`);
         return 0;
       }
       default:

@@ -97,7 +97,10 @@ export const sessions = pgTable('sessions', {
     .notNull()
     .references(() => users.id, { onDelete: 'cascade' }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** The absolute end (SESSION_MAX_AGE_SECONDS after login), whatever the activity. */
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  /** Last request or open subscription, written at most once a minute: SESSION_IDLE_TIMEOUT_SECONDS counts from here. */
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 export const apiTokens = pgTable('api_tokens', {

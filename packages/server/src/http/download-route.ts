@@ -42,6 +42,9 @@ export async function handleDownload(app: App, req: IncomingMessage, res: Server
   const record: DownloadRecord = { actor: null, range: null, code: null };
   // 'close' fires exactly once, whether the response was completed, refused, failed or abandoned.
   res.once('close', () => {
+    // Only attempts by someone known (credentials, even a viewer's, or a valid link) are audited: an
+    // anonymous probe or a forged link would otherwise let anybody fill the audit log.
+    if (record.actor === null) return;
     void app.audit.record({
       actor: record.actor,
       address: req.socket.remoteAddress ?? null,

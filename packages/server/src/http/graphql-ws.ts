@@ -4,7 +4,9 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
+import type { Viewer } from '../auth/auth-service.js';
 import type { Logger } from '../logger.js';
+import { CREDENTIAL_ENDED } from './credential-lifetime.js';
 import { type RequestCredentials, authenticate } from './request-auth.js';
 import type { ServerContext, createYogaApp } from './yoga.js';
 
@@ -17,22 +19,22 @@ interface EnvelopedRoot {
   subscribe: Enveloped['subscribe'];
 }
 
-/** Set in onConnect, which graphql-ws always runs (and must accept) before any operation. */
-interface ConnectionState extends Record<PropertyKey, unknown> {
-  credentials: RequestCredentials;
-}
+/** The socket of a credential that has ended: no further operation, and the client is told to log in. */
+const CREDENTIAL_ENDED_CLOSE = `${CREDENTIAL_ENDED.code}: ${CREDENTIAL_ENDED.message}`;
 
 /** A terminated client must not hold close() for ws's 30 s close handshake timeout. */
 const CLOSE_GRACE_MS = 1000;
 
 /**
  * graphql-ws on /graphql, executed by Yoga (same schema, plugins, error masking and context as HTTP).
- * Authenticated once per connection in connection_init; only admins get past it.
+ * Authenticated in connection_init (only admins get past it) and again for every operation, so that
+ * a credential that ended in another process is refused even before its "ended" event arrives. The
+ * socket is closed with 4401 as soon as its credential ends (app.liveCredentials).
  */
 export function attachGraphqlWs(server: Server, yoga: Yoga, app: App, logger: Logger): { close(): Promise<void> } {
   // GraphQL messages are small; ws's default limit is 100 MiB.
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
-  const disposable = useServer<Record<string, unknown> | undefined, ConnectionState>(
+  const disposable = useServer<Record<string, unknown> | undefined>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -44,7 +46,11 @@ export function attachGraphqlWs(server: Server, yoga: Yoga, app: App, logger: Lo
             ctx.extra.socket.close(result.refusal.closeCode, result.refusal.reason);
             return false;
           }
-          ctx.extra.credentials = result.credentials;
+          const { socket } = ctx.extra;
+          const untrack = app.liveCredentials.track(result.credentials.viewer, () =>
+            socket.close(CloseCode.Unauthorized, CREDENTIAL_ENDED_CLOSE),
+          );
+          socket.once('close', untrack);
           return true;
         } catch (error) {
           logger.error('WebSocket authentication failed', { error });
@@ -53,9 +59,14 @@ export function attachGraphqlWs(server: Server, yoga: Yoga, app: App, logger: Lo
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
+        const current = await authenticateConnection(app, ctx.extra.request, ctx.connectionParams);
+        if ('refusal' in current) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, CREDENTIAL_ENDED_CLOSE);
+          return [new GraphQLError(CREDENTIAL_ENDED.message, { extensions: { code: CREDENTIAL_ENDED.code } })];
+        }
         const initialContext: ServerContext = {
           req: ctx.extra.request,
-          connectionCredentials: ctx.extra.credentials,
+          connectionCredentials: current.credentials,
         };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...initialContext,
@@ -100,7 +111,7 @@ export function attachGraphqlWs(server: Server, yoga: Yoga, app: App, logger: Lo
 }
 
 type ConnectionAuth =
-  | { credentials: RequestCredentials }
+  | { credentials: RequestCredentials & { viewer: Viewer } }
   | { refusal: { closeCode: CloseCode.Unauthorized | CloseCode.Forbidden; reason: string } };
 
 /**
@@ -118,8 +129,9 @@ async function authenticateConnection(
   const trusted = isTrustedOrigin(request, app.config.allowedOrigins);
   const { cookie } = request.headers;
   const credentials = await authenticate(app, { authorization, cookie: trusted ? cookie : null });
-  if (credentials.viewer?.role === 'admin') return { credentials };
-  if (credentials.viewer) return refuse(CloseCode.Forbidden, 'auth/forbidden', 'Only administrators may subscribe.');
+  const { viewer } = credentials;
+  if (viewer?.role === 'admin') return { credentials: { ...credentials, viewer } };
+  if (viewer) return refuse(CloseCode.Forbidden, 'auth/forbidden', 'Only administrators may subscribe.');
   if (!authorization && cookie && !trusted) {
     return refuse(CloseCode.Forbidden, 'auth/forbidden', 'The session cookie is not accepted from this origin.');
   }

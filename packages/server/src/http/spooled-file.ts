@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type WriteStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { PRIVATE_FILE_MODE, ensurePrivateDirectory } from '../storage/private-files.js';
 
 /** What a resolver gets for a `File` argument: an upload, complete on disk. */
 export class SpooledFile {
@@ -47,8 +48,8 @@ export class UploadSpool {
   constructor(private readonly directory: string) {}
 
   /** Creates the directory (owner only: uploads hold database contents). Call before write(). */
-  prepare(): Promise<string | undefined> {
-    return mkdir(this.directory, { recursive: true, mode: 0o700 });
+  prepare(): Promise<void> {
+    return ensurePrivateDirectory(this.directory);
   }
 
   /** Streams `source` through `check` into a new temp file, with backpressure: never held in memory. */
@@ -56,7 +57,10 @@ export class UploadSpool {
     // Registered before anything is awaited, so a cleanup running meanwhile always sees the file.
     if (this.closed) throw new Error('the upload was already cleaned up');
     const filePath = path.join(this.directory, `${randomUUID()}.upload`);
-    const entry: Entry = { path: filePath, writer: createWriteStream(filePath, { flags: 'wx', mode: 0o600 }) };
+    const entry: Entry = {
+      path: filePath,
+      writer: createWriteStream(filePath, { flags: 'wx', mode: PRIVATE_FILE_MODE }),
+    };
     this.entries.push(entry);
     await pipeline(source, check, entry.writer);
     entry.file = new SpooledFile(entry.path, sanitizeFilename(meta.filename), meta.mimeType, entry.writer.bytesWritten);

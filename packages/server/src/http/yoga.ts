@@ -10,6 +10,7 @@ import { AccessDenied, type GraphQLContext } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
 import type { Logger } from '../logger.js';
 import { type RequestCredentials, authenticate } from './request-auth.js';
+import { useCredentialLifetime } from './credential-lifetime.js';
 import { useUploadSpooling } from './upload-spooling.js';
 
 /** From Node's HTTP handler (req, res), or from the graphql-ws layer for each WebSocket operation. */
@@ -41,6 +42,7 @@ export function createYogaApp(app: App, logger: Logger) {
       // Neither reads the body: only the parser chosen after every onRequestParse hook does.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       useUploadSpooling(app, logger),
+      useCredentialLifetime(),
       {
         onResponse({ request, response }) {
           for (const cookie of cookies.get(request) ?? []) response.headers.append('set-cookie', cookie);

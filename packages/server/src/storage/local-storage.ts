@@ -1,10 +1,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { copyFile, open, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { EngineError } from '@pgbs/engine';
 import { type BackupManifest, MANIFEST_SUFFIX, parseManifest } from './manifest.js';
+import { PRIVATE_FILE_MODE, ensurePrivateDirectory } from './private-files.js';
 
 export interface PartialFile {
   readonly path: string;
@@ -48,10 +49,10 @@ export function localStorage(directory: string): BackupStorage {
   };
   const writeManifest = async (manifest: BackupManifest) => {
     const target = pathOf(manifest.fileName) + MANIFEST_SUFFIX;
-    await writeFile(`${target}.partial`, JSON.stringify(manifest, null, 2) + '\n');
+    await writeFile(`${target}.partial`, JSON.stringify(manifest, null, 2) + '\n', { mode: PRIVATE_FILE_MODE });
     await rename(`${target}.partial`, target);
   };
-  const ready = mkdir(directory, { recursive: true });
+  const ready = ensurePrivateDirectory(directory);
 
   return {
     location: directory,
@@ -61,7 +62,11 @@ export function localStorage(directory: string): BackupStorage {
       const finalPath = pathOf(fileName);
       const partialPath = `${finalPath}.partial`;
       // Room for a few MB: a write in flight must not pause the pipe from pg_dump (see ROOMY_STREAM).
-      const stream = createWriteStream(partialPath, { flags: 'wx', highWaterMark: 4 * 1024 * 1024 });
+      const stream = createWriteStream(partialPath, {
+        flags: 'wx',
+        mode: PRIVATE_FILE_MODE,
+        highWaterMark: 4 * 1024 * 1024,
+      });
       const opened = new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve());
         stream.once('error', reject);
@@ -93,6 +98,7 @@ export function localStorage(directory: string): BackupStorage {
       await ready;
       const finalPath = pathOf(manifest.fileName);
       const partialPath = `${finalPath}.partial`;
+      // The upload spool wrote the source 0600; a copy (another file system) keeps that mode.
       try {
         await rename(sourcePath, partialPath);
       } catch (error) {

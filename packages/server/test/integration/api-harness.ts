@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { type Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
 import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
@@ -95,4 +97,88 @@ export async function dumpInEveryFormat(url: string, dir: string, base: string):
   }
   dumps.set(`${base}.sql.gz`, gzipSync(dumps.get(`${base}.sql`)!));
   return dumps;
+}
+
+export interface GqlResult {
+  data?: Record<string, unknown> | null;
+  errors?: readonly { message: string; extensions?: { code?: string } }[];
+}
+
+/** A graphql-ws client over `ws` for the server at `httpUrl`; headers go on the upgrade request (cookie, Origin). */
+export function graphqlWsClient(
+  httpUrl: string,
+  options: { headers?: Record<string, string>; connectionParams?: Record<string, unknown>; lazy?: boolean } = {},
+): Client {
+  const headers = options.headers ?? {};
+  return createClient({
+    url: httpUrl.replace(/^http/, 'ws') + '/graphql',
+    webSocketImpl: class extends WebSocket {
+      constructor(address: string | URL, protocols?: string | string[]) {
+        super(address, protocols, { headers });
+      }
+    },
+    connectionParams: options.connectionParams,
+    lazy: options.lazy ?? true,
+    // A non-lazy client reports its socket's close on the console; tests read it from the 'closed' event.
+    onNonLazyError: () => {},
+    retryAttempts: 0,
+  });
+}
+
+export interface SseStream {
+  contentType: string | null;
+  /** The "next" events so far, as they arrive. */
+  results: GqlResult[];
+  /** Settles when the server ends the stream; `completed` when it sent "complete" first. */
+  ended: Promise<{ completed: boolean }>;
+  /** The client goes away. */
+  abort(): void;
+}
+
+/** One operation over Yoga's SSE transport, parsed from the raw event stream as it arrives. */
+export async function openSse(
+  httpUrl: string,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string>,
+): Promise<SseStream> {
+  const controller = new AbortController();
+  const response = await fetch(`${httpUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', [CSRF_HEADER]: '1', ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: controller.signal,
+  });
+  const results: GqlResult[] = [];
+  const read = async () => {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    let completed = false;
+    try {
+      for await (const chunk of response.body!) {
+        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
+          const fields = new Map(
+            buffered
+              .slice(0, end)
+              .split('\n')
+              .filter((line) => !line.startsWith(':')) // keep-alive comments
+              .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
+          );
+          buffered = buffered.slice(end + 2);
+          if (fields.get('event') === 'complete') completed = true;
+          if (fields.get('event') === 'next') results.push(JSON.parse(fields.get('data')!) as GqlResult);
+        }
+      }
+    } catch {
+      // Aborted, or the connection was cut: it ended without "complete".
+    }
+    return { completed };
+  };
+  return {
+    contentType: response.headers.get('content-type'),
+    results,
+    ended: read(),
+    abort: () => controller.abort(),
+  };
 }

@@ -1,6 +1,5 @@
-import { type Client, createClient } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import {
   diffFingerprints,
   fingerprint,
@@ -8,8 +7,7 @@ import {
   mutateFeatureRichDatabase,
   withSql,
 } from '@pgbs/test-support';
-import { CSRF_HEADER } from '../../src/http/yoga.js';
-import { type ApiEnv, startApi } from './api-harness.js';
+import { type ApiEnv, graphqlWsClient, openSse, startApi } from './api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 
@@ -57,19 +55,8 @@ describe('job subscriptions over graphql-ws and SSE', () => {
     await api?.close();
   });
 
-  /** A graphql-ws client over `ws`; headers go on the upgrade request (cookie, Origin). */
-  function wsClient(options: { headers?: Record<string, string>; connectionParams?: Record<string, unknown> } = {}) {
-    const headers = options.headers ?? {};
-    const client = createClient({
-      url: api.http.url.replace(/^http/, 'ws') + '/graphql',
-      webSocketImpl: class extends WebSocket {
-        constructor(address: string | URL, protocols?: string | string[]) {
-          super(address, protocols, { headers });
-        }
-      },
-      connectionParams: options.connectionParams,
-      retryAttempts: 0,
-    });
+  function wsClient(options: Parameters<typeof graphqlWsClient>[1] = {}) {
+    const client = graphqlWsClient(api.http.url, options);
     clients.push(client);
     return client;
   }
@@ -93,33 +80,12 @@ describe('job subscriptions over graphql-ws and SSE', () => {
     throw new Error('the connection was accepted');
   }
 
-  /** One operation over Yoga's SSE transport, parsed from the raw event stream until "complete". */
+  /** One operation over Yoga's SSE transport, until "complete". */
   async function sse(query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
-    const response = await fetch(`${api.http.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', [CSRF_HEADER]: '1', ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
-    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const results: Result[] = [];
-    const decoder = new TextDecoder();
-    let buffered = '';
-    for await (const chunk of response.body!) {
-      buffered += decoder.decode(chunk, { stream: true });
-      for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
-        const fields = new Map(
-          buffered
-            .slice(0, end)
-            .split('\n')
-            .filter((line) => !line.startsWith(':')) // keep-alive comments
-            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
-        );
-        buffered = buffered.slice(end + 2);
-        if (fields.get('event') === 'complete') return results;
-        if (fields.get('event') === 'next') results.push(JSON.parse(fields.get('data')!) as Result);
-      }
-    }
-    throw new Error('the event stream ended without "complete"');
+    const stream = await openSse(api.http.url, query, variables, headers);
+    expect(stream.contentType).toMatch(/^text\/event-stream/);
+    if (!(await stream.ended).completed) throw new Error('the event stream ended without "complete"');
+    return stream.results as Result[];
   }
 
   async function startBackup(): Promise<string> {

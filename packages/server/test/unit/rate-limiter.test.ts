@@ -32,6 +32,16 @@ describe('rate limiter', () => {
     expect(() => limiter.hit('login', '10.0.0.1')).not.toThrow();
   });
 
+  it('counts only what count() is told (failed logins); check() refuses once the window is full', () => {
+    const limiter = new RateLimiter(fakeClock(), { login: { max: 2, windowSeconds: 60 } });
+    for (let i = 0; i < 5; i++) limiter.check('login', 'a'); // successes are never counted
+    limiter.count('login', 'a');
+    limiter.check('login', 'a');
+    limiter.count('login', 'a');
+    expect(() => limiter.check('login', 'a')).toThrow(/Too many login attempts/);
+    expect(() => limiter.check('login', 'b')).not.toThrow();
+  });
+
   it('ignores actions without a limit', () => {
     const limiter = new RateLimiter(fakeClock(), {});
     for (let i = 0; i < 1000; i++) limiter.hit('anything', 'x');

@@ -12,6 +12,8 @@ const MESSAGES: Record<string, string> = {
   'auth/user-exists': 'A user with this email already exists.',
   'auth/rate-limited': 'Too many attempts. Wait a few minutes and try again.',
   'auth/token-not-found': 'This API token does not exist (it may have been revoked already).',
+  'auth/user-not-found': 'This user does not exist (it may have been removed already).',
+  'auth/last-admin': 'This is the last administrator: create another one before removing it.',
 
   'backup/not-found': 'This backup no longer exists. The list has been refreshed.',
   'backup/in-use': 'This backup is being used by a running job. Try again when the job has finished.',

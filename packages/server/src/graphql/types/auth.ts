@@ -1,5 +1,6 @@
-import type { EngineError } from '@pgbs/engine';
-import type { Viewer } from '../../auth/auth-service.js';
+import { type EngineError, isEngineError } from '@pgbs/engine';
+import { type Viewer, normalizeEmail } from '../../auth/auth-service.js';
+import { hashSecret } from '../../auth/tokens.js';
 import type { ApiTokenRow, UserRow } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { type GraphQLContext, requireAdmin } from '../context.js';
@@ -81,20 +82,18 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, args, context) => {
+      // Per account and address: a guesser elsewhere cannot lock the admin out, and a correct password is never
+      // counted. Hashed, so that a huge "email" costs no memory.
+      const limitKey = `${context.address ?? 'unknown'} ${hashSecret(normalizeEmail(args.email))}`;
       try {
-        context.app.rateLimiter.hit('login', context.address ?? 'unknown');
-        const { sessionToken, user, expiresAt } = await context.app.auth.login(args.email, args.password);
-        context.responseCookies.push(sessionCookie(sessionToken, expiresAt, context.app.config.secureCookies));
+        context.app.rateLimiter.check('login', limitKey);
+        const { sessionToken, user, viewer } = await context.app.auth.login(args.email, args.password);
+        context.responseCookies.push(sessionCookie(sessionToken, viewer.expiresAt!, context.app.config.secureCookies));
         await audit(context, 'auth.login', 'succeeded', {}, user.email);
-        return { userId: user.id, email: user.email, role: user.role as 'admin', via: 'session' as const };
+        return viewer;
       } catch (error) {
-        await audit(
-          context,
-          'auth.login',
-          'failed',
-          { email: args.email, code: (error as EngineError).code },
-          args.email,
-        );
+        if (isEngineError(error, 'auth/invalid-credentials')) context.app.rateLimiter.count('login', limitKey);
+        await audit(context, 'auth.login', 'failed', { code: (error as EngineError).code }, args.email);
         throw error;
       }
     },
@@ -128,6 +127,18 @@ builder.mutationFields((t) => ({
       const row = await context.app.auth.revokeApiToken(String(args.id));
       await audit(context, 'token.revoke', 'succeeded', { tokenId: row.id, name: row.name });
       return row;
+    },
+  }),
+  deleteUser: t.field({
+    type: UserRef,
+    description: 'Removes a user with their sessions and API tokens; their open subscriptions are closed.',
+    errors: {},
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      const user = await context.app.auth.deleteUser(String(args.id));
+      await audit(context, 'user.delete', 'succeeded', { userId: user.id, email: user.email });
+      return user;
     },
   }),
   createUser: t.field({
