@@ -5,7 +5,7 @@ import type { App } from '../app.js';
 import type { BackupRow } from '../db/schema.js';
 import { isUuid } from '../ids.js';
 import { parseRange } from './byte-range.js';
-import { authenticate } from './request-auth.js';
+import { authenticate, countFailedAuth } from './request-auth.js';
 
 const DOWNLOAD_PATH = /^\/downloads\/([^/]+)$/;
 
@@ -42,6 +42,8 @@ export async function handleDownload(app: App, req: IncomingMessage, res: Server
   const record: DownloadRecord = { actor: null, range: null, code: null };
   // 'close' fires exactly once, whether the response was completed, refused, failed or abandoned.
   res.once('close', () => {
+    // Refused by the limiter of failed attempts: recording them would be the write it limits.
+    if (record.code === 'auth/rate-limited') return;
     void app.audit.record({
       actor: record.actor,
       address: req.socket.remoteAddress ?? null,
@@ -55,7 +57,10 @@ export async function handleDownload(app: App, req: IncomingMessage, res: Server
     // Access is decided before the lookup, so nobody can probe which backup ids exist.
     const access = await authorize(app, req, backupId, url.searchParams.get('signature'));
     record.actor = access.actor;
-    if (access.refusal) throw access.refusal;
+    if (access.refusal) {
+      limitFailedAuth(app, req);
+      throw access.refusal;
+    }
     await sendFile(app, req, res, await findBackup(app, backupId), record);
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
@@ -84,6 +89,16 @@ async function authorize(app: App, req: IncomingMessage, backupId: string, signa
     actor: null,
     refusal: unauthenticated('auth/unauthenticated', 'Log in, or use an API token or a signed link.'),
   };
+}
+
+function limitFailedAuth(app: App, req: IncomingMessage): void {
+  try {
+    countFailedAuth(app, req.socket.remoteAddress);
+  } catch (error) {
+    if (!isEngineError(error, 'auth/rate-limited')) throw error;
+    const retry = String(error.details.retryAfterSeconds);
+    throw new Refusal(429, error.code, error.message, { 'retry-after': retry });
+  }
 }
 
 function unauthenticated(code: ErrorCode, message: string): Refusal {
