@@ -13,7 +13,7 @@ function fakeSession(): Session {
     viewer: { value: null } as Session['viewer'],
     ensure: () => Promise.resolve(viewer),
     login() {
-      viewer = { email: 'admin@localhost', role: 'admin', via: 'session' } as NonNullable<typeof viewer>;
+      viewer = { id: 'u1', email: 'admin@localhost', role: 'admin' };
       return Promise.resolve(null);
     },
     logout: () => Promise.resolve(),
