@@ -1,5 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 
+/** The idle limit last set for each request whose body is being received. */
+const limits = new WeakMap<IncomingMessage, number>();
+
 /**
  * Cuts the connection when the request body pauses longer than `idleMs`, until the body has been
  * read to its end. The socket's inactivity timer is used, so each byte restarts it and nothing runs
@@ -8,14 +11,16 @@ import type { IncomingMessage } from 'node:http';
  */
 export function limitBodyIdle(req: IncomingMessage, idleMs: number): void {
   if (!hasBody(req) || req.readableEnded) return;
+  const armed = limits.has(req);
+  limits.set(req, idleMs);
   req.socket.setTimeout(idleMs);
-  if (armed.has(req)) return;
-  armed.add(req);
-  // Once the body is in, the answer may take long (validating an upload): that is not the client's pause.
-  req.once('end', () => req.socket.setTimeout(0));
+  if (armed) return;
+  // Once the body is in, the answer may take long (validating an upload): that is not the client's
+  // pause. Unless the response is already done and Node has set its keep-alive timeout instead.
+  req.once('end', () => {
+    if (req.socket.timeout === limits.get(req)) req.socket.setTimeout(0);
+  });
 }
-
-const armed = new WeakSet<IncomingMessage>();
 
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
