@@ -46,6 +46,8 @@ export type ErrorCode =
   | 'upload/too-large'
   | 'upload/invalid'
   | 'download/link-invalid'
+  | 'request/too-large'
+  | 'query/too-complex'
   | 'backup/confirmation-mismatch';
 
 export class EngineError extends Error {

@@ -100,6 +100,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     backup: { max: config.rateLimits.jobsPerHour, windowSeconds: 3600 },
     restore: { max: config.rateLimits.jobsPerHour, windowSeconds: 3600 },
     upload: { max: config.rateLimits.uploadsPerHour, windowSeconds: 3600 },
+    'failed-auth': { max: config.http.failedAuthPer15Minutes, windowSeconds: 15 * 60 },
   });
   const urlSigner = new UrlSigner(config.signingSecret ? Buffer.from(config.signingSecret) : randomBytes(32));
 

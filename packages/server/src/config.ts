@@ -36,6 +36,21 @@ export interface Config {
     jobsPerHour: number;
     uploadsPerHour: number;
   };
+  /** The HTTP server's exposure and its limits against slow or abusive clients. */
+  http: {
+    /** The address to listen on: loopback unless deployed (Docker sets 0.0.0.0). */
+    host: string;
+    /** GraphiQL and introspection for anyone, not only signed-in admins. */
+    publicIntrospection: boolean;
+    /** Time for a client to send the request line and headers. */
+    headersTimeoutMs: number;
+    /** Longest pause between two bytes of a request body. */
+    bodyIdleTimeoutMs: number;
+    /** The same for an admin's upload, which may otherwise last hours. */
+    uploadIdleTimeoutMs: number;
+    /** Refused credentials (downloads, uploads) per client address. */
+    failedAuthPer15Minutes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -122,6 +137,14 @@ export function loadConfig(env: Env = process.env): Config {
       loginPer15Minutes: int('RATE_LIMIT_LOGIN_PER_15_MIN', 10, 1, 100_000),
       jobsPerHour: int('RATE_LIMIT_JOBS_PER_HOUR', 60, 1, 100_000),
       uploadsPerHour: int('RATE_LIMIT_UPLOADS_PER_HOUR', 20, 1, 100_000),
+    },
+    http: {
+      host: env.HOST || '127.0.0.1',
+      publicIntrospection: bool('PUBLIC_INTROSPECTION', false),
+      headersTimeoutMs: int('HEADERS_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+      bodyIdleTimeoutMs: int('BODY_IDLE_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+      uploadIdleTimeoutMs: int('UPLOAD_IDLE_TIMEOUT_SECONDS', 60, 1, 24 * 3600) * 1000,
+      failedAuthPer15Minutes: int('RATE_LIMIT_FAILED_AUTH_PER_15_MIN', 30, 1, 100_000),
     },
   };
   if (env.ADMIN_EMAIL && !/^[^@\s]+@[^@\s]+$/.test(env.ADMIN_EMAIL))

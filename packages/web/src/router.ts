@@ -12,9 +12,22 @@ declare module 'vue-router' {
 
 export const HOME = '/settings/backups';
 
-/** Only paths of this app: "//evil.example" or "https://…" after login would be an open redirect. */
+const SAME_ORIGIN = 'http://pgbs.invalid';
+
+/**
+ * Only paths of this origin: "//evil.example", "/\\evil.example" (browsers read it as "//") or
+ * "https://…" after login would be an open redirect. Resolved the way a browser would, then kept
+ * as a path.
+ */
 export function safeRedirect(value: unknown): string {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : HOME;
+  if (typeof value !== 'string' || !value.startsWith('/') || !URL.canParse(value, SAME_ORIGIN)) return HOME;
+  const url = new URL(value, SAME_ORIGIN);
+  return url.origin === SAME_ORIGIN ? `${url.pathname}${url.search}${url.hash}` : HOME;
+}
+
+/** Pages the server renders itself (GraphiQL), reached by loading them rather than through the router. */
+export function isServerPage(path: string): boolean {
+  return /^\/graphql(?:[/?#]|$)/.test(path);
 }
 
 export function createAppRouter(session: Session, history: RouterHistory = createWebHistory()) {

@@ -5,7 +5,7 @@ import type { App } from '../app.js';
 import type { BackupRow } from '../db/schema.js';
 import { isUuid } from '../ids.js';
 import { parseRange } from './byte-range.js';
-import { authenticate } from './request-auth.js';
+import { authenticate, countFailedAuth } from './request-auth.js';
 
 const DOWNLOAD_PATH = /^\/downloads\/([^/]+)$/;
 
@@ -43,8 +43,9 @@ export async function handleDownload(app: App, req: IncomingMessage, res: Server
   // 'close' fires exactly once, whether the response was completed, refused, failed or abandoned.
   res.once('close', () => {
     // Only attempts by someone known (credentials, even a viewer's, or a valid link) are audited: an
-    // anonymous probe or a forged link would otherwise let anybody fill the audit log.
-    if (record.actor === null) return;
+    // anonymous probe or a forged link would otherwise let anybody fill the audit log. Nor are
+    // refusals of the failed-attempts limiter: recording them would be the write it limits.
+    if (record.actor === null || record.code === 'auth/rate-limited') return;
     void app.audit.record({
       actor: record.actor,
       address: req.socket.remoteAddress ?? null,
@@ -58,7 +59,10 @@ export async function handleDownload(app: App, req: IncomingMessage, res: Server
     // Access is decided before the lookup, so nobody can probe which backup ids exist.
     const access = await authorize(app, req, backupId, url.searchParams.get('signature'));
     record.actor = access.actor;
-    if (access.refusal) throw access.refusal;
+    if (access.refusal) {
+      limitFailedAuth(app, req);
+      throw access.refusal;
+    }
     await sendFile(app, req, res, await findBackup(app, backupId), record);
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
@@ -87,6 +91,16 @@ async function authorize(app: App, req: IncomingMessage, backupId: string, signa
     actor: null,
     refusal: unauthenticated('auth/unauthenticated', 'Log in, or use an API token or a signed link.'),
   };
+}
+
+function limitFailedAuth(app: App, req: IncomingMessage): void {
+  try {
+    countFailedAuth(app, req.socket.remoteAddress);
+  } catch (error) {
+    if (!isEngineError(error, 'auth/rate-limited')) throw error;
+    const retry = String(error.details.retryAfterSeconds);
+    throw new Refusal(429, error.code, error.message, { 'retry-after': retry });
+  }
 }
 
 function unauthenticated(code: ErrorCode, message: string): Refusal {

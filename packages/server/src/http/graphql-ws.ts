@@ -7,6 +7,7 @@ import type { App } from '../app.js';
 import type { Viewer } from '../auth/auth-service.js';
 import type { Logger } from '../logger.js';
 import { CREDENTIAL_ENDED } from './credential-lifetime.js';
+import { isTrustedOrigin } from './origin.js';
 import { type RequestCredentials, authenticate } from './request-auth.js';
 import type { ServerContext, createYogaApp } from './yoga.js';
 
@@ -126,7 +127,7 @@ async function authenticateConnection(
   params: Record<string, unknown> | undefined,
 ): Promise<ConnectionAuth> {
   const authorization = bearerOf(params);
-  const trusted = isTrustedOrigin(request, app.config.allowedOrigins);
+  const trusted = isTrustedOrigin(request.headers.origin, request.headers.host, app.config.allowedOrigins);
   const { cookie } = request.headers;
   const credentials = await authenticate(app, { authorization, cookie: trusted ? cookie : null });
   const { viewer } = credentials;
@@ -152,17 +153,3 @@ function bearerOf(params: Record<string, unknown> | undefined): string | null {
   if (typeof params?.token === 'string') return `Bearer ${params.token}`;
   return null;
 }
-
-/** No Origin (not a browser, so no ambient cookie), the server's own origin, or a configured one. */
-function isTrustedOrigin(request: IncomingMessage, allowedOrigins: string[]): boolean {
-  const { origin, host } = request.headers;
-  if (origin === undefined) return true;
-  const url = parseUrl(origin); // null for "null" (sandboxed frames, file:)
-  if (!url) return false;
-  if (allowedOrigins.includes(url.origin)) return true;
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !host) return false;
-  // Parsed with the origin's scheme, the Host header drops a default port the same way the origin does.
-  return parseUrl(`${url.protocol}//${host}`)?.host === url.host;
-}
-
-const parseUrl = (text: string): URL | null => (URL.canParse(text) ? new URL(text) : null);

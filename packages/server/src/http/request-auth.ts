@@ -18,3 +18,12 @@ export async function authenticate(
   if (sessionToken) return { viewer: await app.auth.viewerFromSession(sessionToken), sessionToken };
   return { viewer: null, sessionToken: null };
 }
+
+/**
+ * Counts a refused credential (download, upload) for the client's address; throws auth/rate-limited
+ * past RATE_LIMIT_FAILED_AUTH_PER_15_MIN. Refusals cost a database lookup and, for downloads, an audit
+ * row: anonymous clients must not repeat them at will.
+ */
+export function countFailedAuth(app: App, address: string | undefined): void {
+  app.rateLimiter.hit('failed-auth', address ?? 'unknown');
+}

@@ -4,8 +4,9 @@ import type { App } from '../app.js';
 import { AccessDenied, requireAdminViewer } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { UploadRefusal, largestBody, parseMultipartUpload, tooLarge } from './multipart-upload.js';
-import { authenticate } from './request-auth.js';
+import { authenticate, countFailedAuth } from './request-auth.js';
 import { UploadSpool } from './spooled-file.js';
+import { limitBodyIdle } from './timeouts.js';
 import type { ServerContext } from './yoga.js';
 
 const isUpload = (request: Request) =>
@@ -37,6 +38,7 @@ export function useUploadSpooling(app: App, logger: Logger): Plugin<Record<strin
           authorization: request.headers.get('authorization'),
           cookie: request.headers.get('cookie'),
         });
+        if (!viewer || viewer.role !== 'admin') countFailedAuth(app, req.socket.remoteAddress);
         app.rateLimiter.hit('upload', requireAdminViewer(viewer).userId);
         if (Number(req.headers['content-length']) > largestBody(app.config.maxUploadBytes)) {
           throw tooLarge(app.config.maxUploadBytes);
@@ -44,6 +46,8 @@ export function useUploadSpooling(app: App, logger: Logger): Plugin<Record<strin
       } catch (error) {
         throw refusal(error);
       }
+      // An admin's upload may take hours while its bytes keep coming.
+      limitBodyIdle(req, app.config.http.uploadIdleTimeoutMs);
       const spool = new UploadSpool(app.config.uploadTempDir);
       spools.set(request, spool);
       setRequestParser(async () => {

@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { GraphQLError } from 'graphql';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { BREAK, type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+import { type Plugin, createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import { isConnectionLoss } from '../db/connection-loss.js';
 import { EngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
-import { AccessDenied, type GraphQLContext } from '../graphql/context.js';
+import { AccessDenied, type GraphQLContext, requireAdminViewer } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
 import type { Logger } from '../logger.js';
+import { GRAPHIQL_HTML, GRAPHIQL_OPTIONS } from './graphiql-page.js';
+import { isTrustedOrigin } from './origin.js';
 import { type RequestCredentials, authenticate } from './request-auth.js';
 import { useCredentialLifetime } from './credential-lifetime.js';
 import { useUploadSpooling } from './upload-spooling.js';
@@ -24,15 +26,29 @@ export interface ServerContext {
 /** The header urql and the panel send; Yoga refuses "simple" requests without it (CSRF). */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
+/** The panel's operations are a few KB; an upload's file is not part of this body. */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+const CORS_HEADERS = ['content-type', 'authorization', CSRF_HEADER];
+
 export function createYogaApp(app: App, logger: Logger) {
   const cookies = new WeakMap<Request, string[]>();
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: { title: 'pgbs — PostgreSQL backups', credentials: 'same-origin' },
-    // Bundled GraphiQL: the default page loads its assets from a CDN, which air-gapped servers can't reach.
-    renderGraphiQL,
+    // Who may open it is decided before Yoga (graphiql-page.ts).
+    graphiql: GRAPHIQL_OPTIONS,
+    renderGraphiQL: () => GRAPHIQL_HTML,
     landingPage: false,
+    // Yoga's default echoes any Origin with credentials: only the panel's own origin and ALLOWED_ORIGINS
+    // may read answers made with the admin's cookie (other origins get no CORS headers at all).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      if (!origin || !isTrustedOrigin(origin, request.headers.get('host'), app.config.allowedOrigins)) return false;
+      return { origin, credentials: true, methods: ['GET', 'POST'], allowedHeaders: CORS_HEADERS };
+    },
+    // JSON operations; multipart uploads bypass this (upload-spooling.ts) and keep MAX_UPLOAD_BYTES.
+    maxRequestBodySize: MAX_JSON_BODY_BYTES,
     // Unexpected errors are logged by maskError below; refusals are not worth a log line.
     logging: false,
     // Uploads are parsed by our own streaming plugin (Yoga's parser holds whole files in memory).
@@ -43,6 +59,8 @@ export function createYogaApp(app: App, logger: Logger) {
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       useUploadSpooling(app, logger),
       useCredentialLifetime(),
+      useCostLimits(),
+      ...(app.config.http.publicIntrospection ? [] : [useAdminOnlyIntrospection()]),
       {
         onResponse({ request, response }) {
           for (const cookie of cookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
@@ -69,6 +87,11 @@ export function createYogaApp(app: App, logger: Logger) {
     },
     maskedErrors: {
       maskError(error, message, isDev) {
+        if (error instanceof GraphQLError && error.extensions.code === 'REQUEST_ENTITY_TOO_LARGE') {
+          return new GraphQLError(`The request body is larger than ${MAX_JSON_BODY_BYTES} bytes.`, {
+            extensions: { code: 'request/too-large', http: { status: 413 } },
+          });
+        }
         // Made on purpose by Yoga or a plugin (CSRF, upload refusals): for the client as they are.
         if (error instanceof GraphQLError && !error.originalError) return error;
         const original = error instanceof GraphQLError ? error.originalError : error;
@@ -88,4 +111,54 @@ export function createYogaApp(app: App, logger: Logger) {
       },
     },
   });
+}
+
+/**
+ * Limits on a query's shape, checked while parsing (tokens) and validating, before anything runs:
+ * a 10,000-alias query is refused after its first tokens. Generous for the panel's queries and
+ * GraphiQL's introspection; refusals carry the code query/too-complex.
+ */
+function useCostLimits(): Plugin {
+  const coded = { propagateOnRejection: true, onReject: [codeRefusal] };
+  return EnvelopArmorPlugin({
+    maxTokens: { n: 2000, ...coded },
+    maxAliases: { n: 30, ...coded },
+    maxDepth: { n: 15, ...coded },
+    maxDirectives: { n: 30, ...coded },
+    costLimit: { maxCost: 20_000, ...coded },
+    // "Did you mean …" would describe the schema to anyone, introspection or not.
+    blockFieldSuggestion: { enabled: true },
+  });
+}
+
+/** Armor's errors have no code; the rejected error object is handed here before it is thrown. */
+function codeRefusal(_context: unknown, error: GraphQLError): void {
+  error.extensions['code'] = 'query/too-complex';
+}
+
+/** __schema and __type answer for signed-in admins only (__typename stays open: it describes nothing). */
+function useAdminOnlyIntrospection(): Plugin<GraphQLContext> {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      if (!introspects(args.document)) return;
+      try {
+        requireAdminViewer(args.contextValue.viewer);
+      } catch (error) {
+        const { code, message } = error as AccessDenied;
+        setResultAndStopExecution({ errors: [new GraphQLError(message, { extensions: { code } })] });
+      }
+    },
+  };
+}
+
+function introspects(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    [Kind.FIELD](node) {
+      if (node.name.value !== '__schema' && node.name.value !== '__type') return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }

@@ -44,6 +44,8 @@ const MESSAGES: Record<string, string> = {
   'job/interrupted': 'The job was interrupted because the server stopped while it ran.',
 
   'upload/too-large': 'The file is larger than the server accepts.',
+  'request/too-large': 'The request is larger than the server accepts.',
+  'query/too-complex': 'The server refused the request as too complex.',
   'upload/invalid': 'The upload could not be read. Choose the file again and retry.',
 
   'download/link-invalid': 'The download link has expired. Click “Download” again.',

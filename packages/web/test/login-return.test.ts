@@ -1,0 +1,63 @@
+import { flushPromises, mount } from '@vue/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { defineComponent } from 'vue';
+import { createMemoryHistory, createRouter } from 'vue-router';
+import LoginPage from '@/features/auth/LoginPage.vue';
+import { SESSION, type Session } from '@/features/auth/session';
+import { HOME, safeRedirect } from '@/router';
+
+/** A session that accepts any password: what is under test is where the login page goes next. */
+function fakeSession(): Session {
+  let viewer: Awaited<ReturnType<Session['ensure']>> = null;
+  return {
+    viewer: { value: null } as Session['viewer'],
+    ensure: () => Promise.resolve(viewer),
+    login() {
+      viewer = { id: 'u1', email: 'admin@localhost', role: 'admin' };
+      return Promise.resolve(null);
+    },
+    logout: () => Promise.resolve(),
+    forget: () => {},
+  };
+}
+
+async function logInFrom(url: string) {
+  const session = fakeSession();
+  // The app's routes but for the pages behind the login, which are not under test.
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [
+      { path: '/login', component: LoginPage },
+      { path: '/:other(.*)*', component: defineComponent({ render: () => null }) },
+    ],
+  });
+  await router.push(url);
+  const wrapper = mount(LoginPage, { global: { plugins: [router], provide: { [SESSION as symbol]: session } } });
+  await flushPromises();
+  await wrapper.find('#login-email').setValue('admin@localhost');
+  await wrapper.find('#login-password').setValue('a-password-long-enough');
+  await wrapper.find('form').trigger('submit');
+  await flushPromises();
+  return router;
+}
+
+describe('returning after login', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('loads GraphiQL, the server’s own page, when it sent the browser to log in', async () => {
+    const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => {});
+    await logInFrom('/login?redirect=%2Fgraphql%3Fquery%3D%257Bme%257D');
+    expect(assign).toHaveBeenCalledWith('/graphql?query=%7Bme%7D');
+  });
+
+  it('never leaves the origin: absolute, protocol-relative and backslash addresses go home', async () => {
+    const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => {});
+    for (const hostile of ['https://evil.example/graphql', '//evil.example/graphql', '/\\evil.example/graphql']) {
+      expect(safeRedirect(hostile), hostile).toBe(HOME);
+      const router = await logInFrom(`/login?redirect=${encodeURIComponent(hostile)}`);
+      expect(router.currentRoute.value.path, hostile).toBe(HOME);
+    }
+    expect(assign).not.toHaveBeenCalled();
+    expect(safeRedirect('/settings/general?x=1')).toBe('/settings/general?x=1');
+  });
+});
