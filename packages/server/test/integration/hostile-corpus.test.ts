@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type HostileCorpus,
   type HostileVariant,
+  RESTORE_ROLE_PREFIX,
   type ThrowawayPostgres,
   assertNothingEscaped,
   buildHostileCorpus,
@@ -19,6 +20,7 @@ import {
   handOverExistingDatabase,
   plantsInTarget,
   runPgTool,
+  snake,
   startThrowawayPostgres,
   withSql,
 } from '@pgbs/test-support';
@@ -40,8 +42,6 @@ async function restoreRaw(format: Format, file: string, url: string, strict: boo
   const input = format === 'plainGzip' ? gunzipSync(await readFile(file)) : { file };
   return runPgTool('psql', ['-X', '-q', ...options, '-f', '-'], url, input);
 }
-
-const snake = (route: string) => route.replaceAll('-', '_');
 
 // These restores really escape: superusers appear, settings of other roles change. On the shared
 // server that would show in the escape snapshots of the test files running beside this one, so
@@ -133,6 +133,26 @@ describe('the hostile corpus', () => {
         await target.drop();
       }
     });
+  });
+
+  it('a restore role that was dropped is ignored; one that is left over is an escape', async () => {
+    const corpus = corpora.get('swallowed')!;
+    const target = await createOwnedDatabase(adminUrl, 'leftover');
+    const [gone, left] = ['gone', 'left'].map((name) => `${RESTORE_ROLE_PREFIX}${name}_${target.database.slice(-12)}`);
+    const snapshot = () => escapeSnapshot(adminUrl, corpus.sentinel, corpus.otherDatabaseUrl);
+    try {
+      await withSql(adminUrl, (sql) => sql.unsafe(`CREATE ROLE ${gone} LOGIN IN ROLE ${target.ownerRole}`));
+      const before = await snapshot();
+      await withSql(adminUrl, (sql) =>
+        sql.unsafe(`DROP ROLE ${gone}; CREATE ROLE ${left} LOGIN IN ROLE ${target.ownerRole}`),
+      );
+      expect(escapesBetween(before, await snapshot(), target.ownerRole)).toEqual([
+        expect.stringContaining(`restore role ${left} was not dropped`),
+      ]);
+    } finally {
+      await withSql(adminUrl, (sql) => sql.unsafe(`DROP ROLE IF EXISTS ${gone}; DROP ROLE IF EXISTS ${left}`));
+      await target.drop();
+    }
   });
 
   it('the SQL of docs/security.md for an existing database gives the owner every object', async () => {

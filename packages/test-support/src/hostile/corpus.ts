@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type postgres from 'postgres';
 import { createTestDatabase, withSql } from '../databases.js';
 import { dumpInEveryFormat } from '../pg-tools.js';
 import {
@@ -95,9 +96,32 @@ export async function buildHostileCorpus<V extends HostileVariant>({
     victimRole: `pgbs_corpus_${suffix}_victim`,
     otherDatabase: other.name,
   };
+  const dispose = async () => {
+    await undo(adminUrl, names);
+    await other.drop();
+    await withSql(adminUrl, (sql) => sql.unsafe(`DROP ROLE IF EXISTS ${names.victimRole}`));
+    await rm(sentinel, { recursive: true, force: true });
+  };
+  try {
+    return await build(adminUrl, workDir, variant, names, other.url, dispose);
+  } catch (error) {
+    await dispose().catch(() => {});
+    throw error;
+  }
+}
+
+async function build<V extends HostileVariant>(
+  adminUrl: string,
+  workDir: string,
+  variant: V,
+  names: CorpusNames,
+  otherDatabaseUrl: string,
+  dispose: () => Promise<void>,
+): Promise<HostileCorpus<V>> {
+  const { suffix } = names;
   await withSql(adminUrl, (sql) => sql.unsafe(`CREATE ROLE ${names.victimRole} NOLOGIN`));
   // The other database has content, so that its fingerprint means something.
-  await withSql(other.url, (sql) =>
+  await withSql(otherDatabaseUrl, (sql) =>
     sql.unsafe(`
       CREATE TABLE public.bystander (id int PRIMARY KEY, note text);
       INSERT INTO public.bystander VALUES (1, 'must not change');`),
@@ -126,26 +150,20 @@ export async function buildHostileCorpus<V extends HostileVariant>({
     await withSql(adminUrl, (sql) => sql.unsafe(`DROP ROLE IF EXISTS ${attacker}`));
   }
 
-  const undoEscapes = () => undo(adminUrl, names);
   const plain = { plain: `${base}.sql`, plainGzip: `${base}.sql.gz` };
   return {
     variant,
     files: (built.plainOnly
       ? plain
       : { ...plain, custom: `${base}.dump`, tar: `${base}.tar` }) as HostileCorpus<V>['files'],
-    sentinel,
+    sentinel: names.sentinel,
     routes: built.routes,
     payloadRoutes: built.payloadRoutes,
     evilRolePrefix: evilRolePrefix(names),
     victimRole: names.victimRole,
-    otherDatabaseUrl: other.url,
-    undoEscapes,
-    async dispose() {
-      await undoEscapes();
-      await other.drop();
-      await withSql(adminUrl, (sql) => sql.unsafe(`DROP ROLE IF EXISTS ${names.victimRole}`));
-      await rm(sentinel, { recursive: true, force: true });
-    },
+    otherDatabaseUrl,
+    undoEscapes: () => undo(adminUrl, names),
+    dispose,
   };
 }
 
@@ -181,10 +199,11 @@ async function asRole(url: string, role: string, sql: string): Promise<void> {
  * Routes by which a table's content calls a function while the restore loads it or builds the
  * objects after it (the post-data section runs after all data is loaded).
  */
+const CONTENT_ROUTES = ['check', 'index', 'generated', 'matview', 'trigger', 'default'];
 const contentRoutes = {
-  routes: ['check', 'index', 'generated', 'matview', 'trigger', 'default'],
+  routes: CONTENT_ROUTES,
   setup: `
-    ${['check', 'index', 'generated', 'matview', 'trigger', 'default'].map((route) => booleanFunction(`payload_${route}`, '')).join('\n')}
+    ${CONTENT_ROUTES.map((route) => booleanFunction(`payload_${route}`, '')).join('\n')}
     -- IMMUTABLE wrappers: index and generation expressions accept nothing else, and PostgreSQL
     -- does not check what an IMMUTABLE function calls.
     CREATE FUNCTION hostile.immutable_index(id int) RETURNS int LANGUAGE plpgsql IMMUTABLE
@@ -275,7 +294,7 @@ async function buildSuperuserObjects(
   return { routes, payloadRoutes: ['security-definer'] };
 }
 
-async function bootstrapSuperuser(sql: Parameters<Parameters<typeof withSql>[1]>[0]): Promise<string> {
+async function bootstrapSuperuser(sql: postgres.Sql): Promise<string> {
   const [row] = await sql<{ name: string }[]>`SELECT rolname AS name FROM pg_roles WHERE oid = 10`;
   return row!.name;
 }

@@ -1,6 +1,6 @@
 export { buildHostileCorpus } from './corpus.js';
 export type { BuildOptions, HostileCorpus, HostileVariant } from './corpus.js';
-export { SERVER_FILE } from './payloads.js';
+export { SERVER_FILE, snake } from './payloads.js';
 export { plantsInTarget } from './plants.js';
 export type { TargetPlants } from './plants.js';
 export {

@@ -14,10 +14,8 @@ export interface TargetPlants {
 
 export async function plantsInTarget(url: string): Promise<TargetPlants> {
   return withSql(url, async (sql) => {
-    const [{ hasLoot }] = (await sql`SELECT to_regclass('hostile.loot') IS NOT NULL AS "hasLoot"`) as unknown as [
-      { hasLoot: boolean },
-    ];
-    const loot = hasLoot
+    const [table] = await sql<{ exists: boolean }[]>`SELECT to_regclass('hostile.loot') IS NOT NULL AS exists`;
+    const loot = table!.exists
       ? await sql<{ route: string }[]>`
           SELECT DISTINCT route FROM hostile.loot WHERE content IS NOT NULL ORDER BY route`
       : [];

@@ -11,6 +11,10 @@ import { type Fingerprint, diffFingerprints, fingerprint } from '../fingerprint.
 export const RESTORE_ROLE_PREFIX = 'pgbs_restore_';
 /** Owner roles of createOwnedDatabase, which other test files create and drop concurrently. */
 const OWNER_ROLE_PREFIX = 'pgbs_owner_';
+/** Attacker and victim roles of buildHostileCorpus, likewise. */
+const CORPUS_ROLE_PREFIX = 'pgbs_corpus_';
+const TEST_ROLE_PREFIXES = [OWNER_ROLE_PREFIX, CORPUS_ROLE_PREFIX, RESTORE_ROLE_PREFIX];
+const isTestRole = (name: string) => TEST_ROLE_PREFIXES.some((prefix) => name.startsWith(prefix));
 /** createTestDatabase / createOwnedDatabase names: `<prefix>_<12 hex digits>`. */
 const TEST_DATABASE = /^[a-z0-9_]+_[0-9a-f]{12}$/;
 
@@ -100,10 +104,10 @@ export async function escapeSnapshot(
  * What changed between two snapshots, as readable lines; empty when nothing escaped.
  *
  * The server is shared with test files running at the same time, so their churn is tolerated
- * where it cannot be an escape: databases named like test databases appearing or going away,
- * and unprivileged owner roles (createOwnedDatabase) or restore roles appearing or going away.
- * A restore role of the restore under test (a member of `ownerRole`) that is still there is a
- * leftover, and a failure; without `ownerRole` every new restore role is.
+ * where it cannot be an escape: databases named like test databases, and unprivileged roles of
+ * createOwnedDatabase, buildHostileCorpus and restores, appearing or going away. A restore role
+ * of the restore under test (a member of `ownerRole`) that is still there is a leftover, and a
+ * failure; without `ownerRole` every new restore role is.
  */
 export function escapesBetween(before: EscapeSnapshot, after: EscapeSnapshot, ownerRole?: string): string[] {
   const out: string[] = [];
@@ -117,10 +121,11 @@ export function escapesBetween(before: EscapeSnapshot, after: EscapeSnapshot, ow
     if (was && is) diffJson(`role ${name}`, was, is, out);
     else if (is) {
       const leftover =
-        name.startsWith(RESTORE_ROLE_PREFIX) && (ownerRole === undefined || is.memberOf.includes(ownerRole));
+        name.startsWith(RESTORE_ROLE_PREFIX) &&
+        (ownerRole === undefined || is.memberOf.some((role) => role.replace(/ \(admin\)$/, '') === ownerRole));
       if (leftover) out.push(`restore role ${name} was not dropped: ${JSON.stringify(is)}`);
       else if (!isConcurrentTestRole(name, is)) out.push(`new role ${name}: ${JSON.stringify(is)}`);
-    } else if (!name.startsWith(RESTORE_ROLE_PREFIX) && !name.startsWith(OWNER_ROLE_PREFIX)) {
+    } else if (!isTestRole(name)) {
       out.push(`role ${name} was dropped`);
     }
   }
@@ -150,8 +155,7 @@ function isConcurrentTestRole(name: string, state: RoleState): boolean {
   const unprivileged =
     !a['rolsuper'] && !a['rolcreaterole'] && !a['rolcreatedb'] && !a['rolreplication'] && !a['rolbypassrls'];
   const memberOfOwnersOnly = state.memberOf.every((role) => role.startsWith(OWNER_ROLE_PREFIX));
-  const testRole = name.startsWith(OWNER_ROLE_PREFIX) || name.startsWith(RESTORE_ROLE_PREFIX);
-  return testRole && unprivileged && memberOfOwnersOnly && Object.keys(state.settings).length === 0;
+  return isTestRole(name) && unprivileged && memberOfOwnersOnly && Object.keys(state.settings).length === 0;
 }
 
 function keys(a: object, b: object): string[] {
