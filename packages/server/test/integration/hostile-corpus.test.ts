@@ -61,9 +61,12 @@ describe('the hostile corpus', () => {
     for (const variant of VARIANTS) corpora.set(variant, await buildHostileCorpus({ adminUrl, workDir, variant }));
   });
   afterAll(async () => {
-    for (const corpus of corpora.values()) await corpus.dispose();
-    await server?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    try {
+      await Promise.all([...corpora.values()].map((corpus) => corpus.dispose()));
+    } finally {
+      await server?.stop();
+      if (workDir) await rm(workDir, { recursive: true, force: true });
+    }
   });
 
   describe.each(VARIANTS)('%s', (variant) => {

@@ -97,10 +97,13 @@ export async function buildHostileCorpus<V extends HostileVariant>({
     otherDatabase: other.name,
   };
   const dispose = async () => {
-    await undo(adminUrl, names);
-    await other.drop();
-    await withSql(adminUrl, (sql) => sql.unsafe(`DROP ROLE IF EXISTS ${names.victimRole}`));
-    await rm(sentinel, { recursive: true, force: true });
+    try {
+      await undo(adminUrl, names);
+      await other.drop();
+      await withSql(adminUrl, (sql) => sql.unsafe(`DROP ROLE IF EXISTS ${names.victimRole}`));
+    } finally {
+      await rm(sentinel, { recursive: true, force: true });
+    }
   };
   try {
     return await build(adminUrl, workDir, variant, names, other.url, dispose);
