@@ -13,3 +13,8 @@ export type {
 } from './fingerprint.js';
 export { freePort, startThrowawayPostgres } from './throwaway-postgres.js';
 export type { ThrowawayPostgres } from './throwaway-postgres.js';
+export * from './hostile/index.js';
+export { createOwnedDatabase, handOverExistingDatabase, ownerConnectionSql } from './owned-database.js';
+export type { OwnedDatabase } from './owned-database.js';
+export { dumpInEveryFormat, libpqEnv, runPgTool, runPgToolOrThrow } from './pg-tools.js';
+export type { ToolResult } from './pg-tools.js';

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { diffFingerprints, fingerprint, loadFeatureRichSchema } from '@pgbs/test-support';
+import { diffFingerprints, dumpInEveryFormat, fingerprint, loadFeatureRichSchema } from '@pgbs/test-support';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
-import { type ApiEnv, dumpInEveryFormat, multipart, startApi } from '../integration/api-harness.js';
+import { type ApiEnv, multipart, startApi } from '../integration/api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;

@@ -1,8 +1,3 @@
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
@@ -78,25 +73,6 @@ export async function startApi(
       await env.cleanup();
     },
   };
-}
-
-/**
- * The database at `url` dumped by the real pg_dump in each format an upload may have, as
- * `<base>.dump`, `.tar`, `.sql` and `.sql.gz` (the files are written to `dir`).
- */
-export async function dumpInEveryFormat(url: string, dir: string, base: string): Promise<Map<string, Buffer>> {
-  const dumps = new Map<string, Buffer>();
-  for (const [suffix, format] of [
-    ['dump', 'c'],
-    ['tar', 't'],
-    ['sql', 'p'],
-  ] as const) {
-    const file = path.join(dir, `${base}.${suffix}`);
-    await promisify(execFile)('pg_dump', [`--format=${format}`, `--file=${file}`, `--dbname=${url}`]);
-    dumps.set(`${base}.${suffix}`, await readFile(file));
-  }
-  dumps.set(`${base}.sql.gz`, gzipSync(dumps.get(`${base}.sql`)!));
-  return dumps;
 }
 
 export interface GqlResult {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadFeatureRichSchema } from '@pgbs/test-support';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
-import { type ApiEnv, dumpInEveryFormat, startApi } from './api-harness.js';
+import { dumpInEveryFormat } from '@pgbs/test-support';
+import { type ApiEnv, startApi } from './api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const IDLE_MS = 1000;

@@ -4,10 +4,10 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { withSql } from '@pgbs/test-support';
+import { dumpInEveryFormat, withSql } from '@pgbs/test-support';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { uploadWithCurl } from '../../scripts/service-process.js';
-import { type ApiEnv, dumpInEveryFormat, multipart, startApi } from './api-harness.js';
+import { type ApiEnv, multipart, startApi } from './api-harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 // Async on purpose: the server runs in this process, so a blocking child would deadlock it.
