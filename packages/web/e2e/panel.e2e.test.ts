@@ -190,6 +190,11 @@ describe('admin panel', () => {
     const dialog = confirmationDialog();
     await dialog.waitFor();
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-test'))).toBe('confirm-input');
+    // The server's pre-flight: the owner connection restores as the owner, and nothing stands in the way.
+    const mode = dialog.locator('[data-test=restore-mode]');
+    await mode.waitFor();
+    expect(await mode.textContent()).toContain(world.target.owner);
+    expect(await dialog.locator('[data-test=unrestorable], [data-test=source-mismatch]').count()).toBe(0);
     await expectAccessible('restore dialog');
     await screenshot('restore-dialog');
 
@@ -212,7 +217,7 @@ describe('admin panel', () => {
 
     // Again, right: name, Shift+Tab, Space to acknowledge, Tab Tab Tab to the confirm button, Enter.
     await page.keyboard.press('Enter');
-    await dialog.waitFor();
+    await dialog.locator('[data-test=restore-mode]').waitFor();
     await page.keyboard.type(world.target.name);
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Space');
@@ -310,6 +315,16 @@ describe('admin panel', () => {
       expect(await current.getAttribute('class')).toContain('active');
       if (section.label === 'General') {
         await page.getByText('PostgreSQL server').waitFor();
+        // The world connects as the target's owner, a role that is no superuser: no warnings.
+        const role = page.locator('[data-test=connection-role]');
+        await role.waitFor();
+        expect(await role.innerText()).toMatch(
+          new RegExp(
+            `Connects as\\s+${world.target.owner}\\s+Database owner\\s+${world.target.owner}\\s+Restore mode\\s+Owner`,
+          ),
+        );
+        expect(await page.locator('[data-test=superuser-connection], [data-test=owner-risks]').count()).toBe(0);
+        await expectAccessible('general');
         await screenshot('general');
       }
     }

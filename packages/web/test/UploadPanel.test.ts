@@ -1,6 +1,8 @@
-import { flushPromises, mount } from '@vue/test-utils';
+import { type VueWrapper, flushPromises, mount } from '@vue/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { h } from 'vue';
 import UploadPanel from '@/features/backups/UploadPanel.vue';
+import ConfirmHost from '@/ui/ConfirmHost.vue';
 import { fakeClient } from './support/fake-client';
 
 /** Records what the panel sends and lets the test play the network. */
@@ -56,7 +58,7 @@ function mountPanel() {
   });
 }
 
-async function pick(wrapper: ReturnType<typeof mountPanel>, file: File) {
+async function pick(wrapper: Pick<VueWrapper, 'find'>, file: File) {
   const input = wrapper.find<HTMLInputElement>('[data-test="file-input"]');
   Object.defineProperty(input.element, 'files', { value: [file], configurable: true });
   await input.trigger('change');
@@ -138,5 +140,42 @@ describe('Upload panel', () => {
     await flushPromises();
     expect(wrapper.text()).toContain('not allowed in a restore');
     expect(wrapper.text()).not.toContain('rm -rf');
+  });
+
+  it('shows a restore refusal as the server words it, and retries with the acknowledgement', async () => {
+    const wrapper = mount(
+      { render: () => [h(UploadPanel, { maxUploadBytes: 1000, targetDatabase: 'workload_tracker' }), h(ConfirmHost)] },
+      { global: fakeClient({}).global, attachTo: document.body },
+    );
+    /** Answers the restore dialog: the name, the acknowledgement, confirm; returns the options sent. */
+    async function confirmDialog(): Promise<Record<string, boolean>> {
+      await flushPromises();
+      await wrapper.find('[data-test="confirm-input"]').setValue('workload_tracker');
+      await wrapper.find('[data-test="acknowledge"]').setValue(true);
+      await wrapper.find('[data-test="confirm"]').trigger('click');
+      await flushPromises();
+      const operations = JSON.parse(FakeXhr.last!.body!.get('operations') as string) as {
+        variables: { options: Record<string, boolean> };
+      };
+      return operations.variables.options;
+    }
+    await pick(wrapper, fileOf('staging.dump', 10));
+    await wrapper.find('[data-test="restore-upload"]').trigger('click');
+    expect(await confirmDialog()).toMatchObject({ acceptSourceMismatch: false, skipUnrestorable: false });
+    const refusal = 'The backup is of database "staging", not of "workload_tracker". Nothing was changed.';
+    FakeXhr.last!.respond({
+      data: { restoreFromUpload: { __typename: 'CodedError', code: 'restore/source-mismatch', message: refusal } },
+    });
+    await flushPromises();
+    expect(wrapper.find('[data-test="upload-result"]').text()).toContain(refusal);
+
+    await wrapper.find('[data-test="restore-retry"]').trigger('click');
+    await flushPromises();
+    const agreed = wrapper
+      .findAll('[role="dialog"] label.check')
+      .find((label) => label.text().startsWith('Restore although the file is of another database'))!;
+    expect(agreed.find<HTMLInputElement>('input').element.checked).toBe(true);
+    expect(await confirmDialog()).toMatchObject({ acceptSourceMismatch: true, skipUnrestorable: false });
+    wrapper.unmount();
   });
 });

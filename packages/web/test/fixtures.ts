@@ -1,5 +1,7 @@
 import type { BackupRow } from '@/features/backups/backup-actions';
 import type { Job } from '@/features/backups/useJobList';
+import type { ResultOf } from '@/graphql/graphql';
+import type { ServerInfoQuery } from '@/graphql/server-info';
 
 export function backupRow(overrides: Partial<BackupRow> = {}): BackupRow {
   return {
@@ -41,6 +43,16 @@ export function job(overrides: Partial<Job> = {}): Job {
   };
 }
 
+export type ConnectionRole = NonNullable<ResultOf<typeof ServerInfoQuery>['serverInfo']['connectionRole']>;
+
+/** The recommended setup: the service connects as the database's owner. */
+export const ownerConnection: ConnectionRole = {
+  role: 'workload_tracker_owner',
+  superuser: false,
+  owner: 'workload_tracker_owner',
+  ownerRisks: [],
+};
+
 export const serverInfo = {
   target: 'localhost:54329/workload_tracker',
   targetDatabase: 'workload_tracker',
@@ -52,4 +64,5 @@ export const serverInfo = {
   maxUploadBytes: 1000,
   jobTimeoutSeconds: 21_600,
   versionProblem: null,
+  connectionRole: ownerConnection as ConnectionRole | null,
 };

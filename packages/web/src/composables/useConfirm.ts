@@ -1,4 +1,4 @@
-import { type Ref, shallowRef } from 'vue';
+import { type Component, type Ref, shallowRef } from 'vue';
 
 /** An option shown in the dialog that does not gate the confirmation (e.g. restore flags). */
 export interface ConfirmToggle {
@@ -17,6 +17,10 @@ export interface ConfirmRequest {
   /** A checkbox the user must tick before confirming. */
   acknowledgement?: string;
   toggles?: ConfirmToggle[];
+  /** Rendered after the message: what the caller found out before asking (e.g. a restore's pre-flight). */
+  details?: Component;
+  /** Why confirming is impossible right now, read reactively; null when nothing stands in the way. */
+  blockedReason?: () => string | null;
   confirmLabel?: string;
   cancelLabel?: string;
   danger?: boolean;

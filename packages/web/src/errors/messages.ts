@@ -22,6 +22,8 @@ const MESSAGES: Record<string, string> = {
   'backup/file-missing': 'The backup file is missing from the storage directory.',
   'backup/disk-full': 'The storage is full. Delete old backups or free some space, then try again.',
   'backup/confirmation-mismatch': 'The name you typed does not match the backup’s file name.',
+  'backup/permission-denied':
+    'The service’s role may not read everything in the database. Back up with the owner’s connection (docs/security.md).',
 
   'archive/unknown-format':
     'This file is not a PostgreSQL backup. Use a custom-format dump (.dump, .backup), a tar archive or plain SQL (.sql, .sql.gz).',
@@ -36,6 +38,18 @@ const MESSAGES: Record<string, string> = {
   'restore/missing-role':
     'The backup refers to database roles that do not exist on this server. Retry with “Skip ownership” and “Skip privileges”. Nothing was changed.',
   'restore/confirmation-mismatch': 'The database name you typed does not match the target database.',
+  'restore/unsafe-owner':
+    'Restores are refused: the database’s owner has rights that reach outside this database (see Settings → General and docs/security.md). Nothing was changed.',
+  'restore/not-owner':
+    'Restores are refused: the service connects as a role that is neither the database’s owner nor a member of it. Connect as the owner (docs/security.md). Nothing was changed.',
+  'restore/unrestorable':
+    'The backup holds objects the database’s owner cannot create, or the database holds objects it cannot drop. Retry with “Leave these out”, or have a superuser handle them. Nothing was changed.',
+  'restore/source-mismatch':
+    'This backup is of another database. Acknowledge the mismatch to restore it all the same. Nothing was changed.',
+  'restore/target-busy':
+    'Other sessions hold locks the restore needs. Retry when they are done, or let the restore terminate them. Nothing was changed.',
+  'restore/cannot-terminate':
+    'The service’s role may not terminate other sessions (it needs pg_signal_backend). Restore without terminating them. Nothing was changed.',
 
   'job/cancelled': 'The job was cancelled. Nothing was changed.',
   'job/timeout': 'The job took longer than the configured time limit and was stopped. Nothing was changed.',
@@ -66,6 +80,25 @@ export const NETWORK_MESSAGE = 'The server cannot be reached. Check your connect
 
 export function messageFor(code: string | null | undefined): string {
   return (code && MESSAGES[code]) || GENERIC_MESSAGE;
+}
+
+/**
+ * Refusals whose server message is composed by the service from what it found (which databases,
+ * which objects, which rights), with no tool output: more useful than the general words.
+ */
+const SPECIFIC_REFUSALS = new Set([
+  'restore/source-mismatch',
+  'restore/unrestorable',
+  'restore/missing-role',
+  'restore/unsafe-owner',
+  'restore/not-owner',
+  'restore/cannot-terminate',
+]);
+
+/** A mutation's CodedError in human words. */
+export function describeRefusal(refusal: { code?: string | null; message?: string | null } | undefined): string {
+  if (refusal?.code && refusal.message && SPECIFIC_REFUSALS.has(refusal.code)) return refusal.message;
+  return messageFor(refusal?.code);
 }
 
 /** The codes the panel knows, for the test that compares them with the server's list. */

@@ -99,6 +99,27 @@ export const RestoreBackupMutation = graphql(
   [JobFields],
 );
 
+export const RestoreCheckQuery = graphql(`
+  query RestoreCheck($id: ID!, $noOwner: Boolean) {
+    restoreCheck(id: $id, noOwner: $noOwner) {
+      mode
+      role {
+        owner
+      }
+      sourceDatabase
+      targetDatabase
+      sourceMismatch
+      unrestorable {
+        where
+        kind
+        name
+        reason
+        skippable
+      }
+    }
+  }
+`);
+
 export const CreateDownloadUrlMutation = graphql(`
   mutation CreateDownloadUrl($id: ID!) {
     createDownloadUrl(id: $id) {

@@ -12,6 +12,12 @@ export const ServerInfoQuery = graphql(`
       storageFreeBytes
       maxUploadBytes
       jobTimeoutSeconds
+      connectionRole {
+        role
+        superuser
+        owner
+        ownerRisks
+      }
       versionProblem {
         code
         message

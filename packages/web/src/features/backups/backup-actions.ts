@@ -2,7 +2,7 @@ import { type CombinedError, useMutation } from '@urql/vue';
 import { ref } from 'vue';
 import { startDownload } from '@/api/navigation';
 import { useConfirm } from '@/composables/useConfirm';
-import { describeRequestError, messageFor } from '@/errors/messages';
+import { describeRefusal, describeRequestError } from '@/errors/messages';
 import {
   type BackupsQuery,
   CreateDownloadUrlMutation,
@@ -26,11 +26,11 @@ type Outcome<T> = { ok: true; data: T } | { ok: false; message: string };
 
 function outcomeOf<T>(
   result: { error?: CombinedError | undefined },
-  field: { __typename: string; code?: string; data?: T } | undefined,
+  field: { __typename: string; code?: string; message?: string; data?: T } | undefined,
 ): Outcome<T> {
   if (result.error) return { ok: false, message: describeRequestError(result.error) };
   if (!field || field.__typename === 'CodedError' || field.data === undefined) {
-    return { ok: false, message: messageFor(field?.code) };
+    return { ok: false, message: describeRefusal(field) };
   }
   return { ok: true, data: field.data };
 }
@@ -102,7 +102,11 @@ export function useBackupActions(options: {
     async restore(backup: BackupRow) {
       const targetDatabase = options.targetDatabase();
       if (!targetDatabase) return;
-      const restoreOptions = await confirmRestore(confirm, { source: `the backup ${backup.fileName}`, targetDatabase });
+      const restoreOptions = await confirmRestore(confirm, {
+        source: `the backup ${backup.fileName}`,
+        targetDatabase,
+        backupId: backup.id,
+      });
       if (!restoreOptions) return;
       const job = await run(backup, 'restore', async () => {
         const result = await restore.executeMutation({

@@ -1,40 +1,89 @@
-import { ref } from 'vue';
-import type { useConfirm } from '@/composables/useConfirm';
+import { h, ref } from 'vue';
+import type { ConfirmToggle, useConfirm } from '@/composables/useConfirm';
 import type { VariablesOf } from '@/graphql/graphql';
 import type { RestoreBackupMutation } from '@/graphql/backups';
+import RestorePreflight from './RestorePreflight.vue';
 
 export type RestoreOptions = NonNullable<VariablesOf<typeof RestoreBackupMutation>['options']>;
 
+/** What a retry after a refusal has already agreed to (uploads have no pre-flight to ask first). */
+export type RestoreAgreements = Pick<RestoreOptions, 'acceptSourceMismatch' | 'skipUnrestorable'>;
+
 /**
  * The one restore question, for stored backups and uploaded files alike: a warning, a checkbox,
- * the database name typed, and the restore options. null when the user backs out.
+ * the database name typed, and the restore options. A stored backup (backupId) is checked by the
+ * server first, and the dialog asks for what that check finds. null when the user backs out.
  */
 export async function confirmRestore(
   confirm: ReturnType<typeof useConfirm>['confirm'],
-  { source, targetDatabase }: { source: string; targetDatabase: string },
+  {
+    source,
+    targetDatabase,
+    backupId,
+    agreed = {},
+  }: { source: string; targetDatabase: string; backupId?: string; agreed?: RestoreAgreements },
 ): Promise<RestoreOptions | null> {
   const safetySnapshot = ref(true);
   const noOwner = ref(false);
   const noPrivileges = ref(false);
+  const terminateBlockers = ref(false);
+  const acceptSourceMismatch = ref(agreed.acceptSourceMismatch ?? false);
+  const skipUnrestorable = ref(agreed.skipUnrestorable ?? false);
+  const blocked = ref<string | null>(null);
+
+  const toggles: ConfirmToggle[] = [
+    {
+      label: 'Take a safety snapshot first',
+      hint: 'a backup of the current data, to undo this restore',
+      model: safetySnapshot,
+    },
+    { label: 'Skip ownership (no-owner)', hint: 'when this server lacks the backup’s roles', model: noOwner },
+    { label: 'Skip privileges (no-privileges)', hint: 'do not restore GRANT and REVOKE', model: noPrivileges },
+    {
+      label: 'Terminate sessions that block the restore',
+      hint: 'their open transactions are rolled back and their connections closed',
+      model: terminateBlockers,
+    },
+  ];
+  // A retry keeps what the user agreed to after the refusal, visibly and still optional.
+  if (agreed.acceptSourceMismatch) {
+    toggles.push({ label: 'Restore although the file is of another database', model: acceptSourceMismatch });
+  }
+  if (agreed.skipUnrestorable) {
+    toggles.push({ label: 'Leave out what the owner’s rights cannot restore', model: skipUnrestorable });
+  }
+
   const confirmed = await confirm({
     title: 'Restore the database?',
     warning: `All current data in the database “${targetDatabase}” will be replaced by the content of ${source}.`,
     message:
-      'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched.',
-    toggles: [
-      {
-        label: 'Take a safety snapshot first',
-        hint: 'a backup of the current data, to undo this restore',
-        model: safetySnapshot,
-      },
-      { label: 'Skip ownership (no-owner)', hint: 'when this server lacks the backup’s roles', model: noOwner },
-      { label: 'Skip privileges (no-privileges)', hint: 'do not restore GRANT and REVOKE', model: noPrivileges },
-    ],
+      'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
+    details: backupId
+      ? () =>
+          h(RestorePreflight, {
+            backupId,
+            noOwner: noOwner.value,
+            acceptSourceMismatch: acceptSourceMismatch.value,
+            'onUpdate:acceptSourceMismatch': (value: boolean) => (acceptSourceMismatch.value = value),
+            skipUnrestorable: skipUnrestorable.value,
+            'onUpdate:skipUnrestorable': (value: boolean) => (skipUnrestorable.value = value),
+            onBlocked: (reason: string | null) => (blocked.value = reason),
+          })
+      : undefined,
+    blockedReason: () => blocked.value,
+    toggles,
     acknowledgement: 'I understand that the current data will be replaced.',
     typeToConfirm: targetDatabase,
     confirmLabel: 'Replace the data',
     danger: true,
   });
   if (!confirmed) return null;
-  return { safetySnapshot: safetySnapshot.value, noOwner: noOwner.value, noPrivileges: noPrivileges.value };
+  return {
+    safetySnapshot: safetySnapshot.value,
+    noOwner: noOwner.value,
+    noPrivileges: noPrivileges.value,
+    terminateBlockers: terminateBlockers.value,
+    acceptSourceMismatch: acceptSourceMismatch.value,
+    skipUnrestorable: skipUnrestorable.value,
+  };
 }

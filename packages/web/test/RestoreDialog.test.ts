@@ -1,0 +1,225 @@
+import { type VueWrapper, flushPromises, mount } from '@vue/test-utils';
+import { CombinedError } from '@urql/vue';
+import { GraphQLError } from 'graphql';
+import { afterEach, describe, expect, it } from 'vitest';
+import { h } from 'vue';
+import BackupsPage from '@/features/backups/BackupsPage.vue';
+import { messageFor } from '@/errors/messages';
+import ConfirmHost from '@/ui/ConfirmHost.vue';
+import { type FakeAnswer, fakeClient } from './support/fake-client';
+import { backupRow, job, serverInfo } from './fixtures';
+
+type Item = { where: string; kind: string; name: string; reason: string; skippable: boolean };
+
+function restoreCheck(overrides: { sourceDatabase?: string; unrestorable?: Item[] } = {}) {
+  const sourceDatabase = overrides.sourceDatabase ?? serverInfo.targetDatabase;
+  return {
+    data: {
+      restoreCheck: {
+        mode: 'owner',
+        role: { owner: 'workload_tracker_owner' },
+        sourceDatabase,
+        targetDatabase: serverInfo.targetDatabase,
+        sourceMismatch: sourceDatabase !== serverInfo.targetDatabase,
+        unrestorable: overrides.unrestorable ?? [],
+      },
+    },
+  };
+}
+
+const eventTrigger: Item = {
+  where: 'archive',
+  kind: 'EVENT TRIGGER',
+  name: 'audit_ddl',
+  reason: 'only a superuser may create event triggers',
+  skippable: true,
+};
+const foreignOwner: Item = {
+  where: 'archive',
+  kind: 'owner',
+  name: 'public.reports',
+  reason: 'owned by "reporting", a role the database\'s owner is not a member of',
+  skippable: false,
+};
+
+let wrapper: VueWrapper | undefined;
+
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = undefined;
+  document.body.innerHTML = '';
+});
+
+/** The backups page with the app's dialog host, a Restore… click away from the dialog. */
+async function openRestoreDialog(
+  check: (variables: Record<string, unknown>) => FakeAnswer,
+  restoreAnswer: () => FakeAnswer = () => ({
+    data: { restoreBackup: { __typename: 'MutationRestoreBackupSuccess', data: job({ kind: 'restore' }) } },
+  }),
+) {
+  const fake = fakeClient({
+    ServerInfo: () => ({ data: { serverInfo } }),
+    Jobs: () => ({ data: { jobs: [] } }),
+    Backups: () => ({ data: { backups: { total: 1, items: [backupRow()] } } }),
+    RestoreCheck: check,
+    RestoreBackup: restoreAnswer,
+  });
+  wrapper = mount({ render: () => [h(BackupsPage), h(ConfirmHost)] }, { global: fake.global, attachTo: document.body });
+  await flushPromises();
+  await wrapper
+    .findAll('tbody button')
+    .find((button) => button.text().startsWith('Restore…'))!
+    .trigger('click');
+  await flushPromises();
+  const dialog = () => wrapper!.find('[role="dialog"]');
+  expect(dialog().exists()).toBe(true);
+  return {
+    fake,
+    dialog,
+    confirmButton: () => dialog().find<HTMLButtonElement>('[data-test="confirm"]'),
+    blockedReason: () => dialog().find('[data-test="blocked-reason"]'),
+    /** The option checkbox whose label starts with `label`. */
+    option: (label: string) =>
+      dialog()
+        .findAll('label.check')
+        .find((element) => element.text().startsWith(label))!
+        .find('input'),
+    /** Types the name and ticks the general acknowledgement: what every restore needs. */
+    async fillConfirmation() {
+      await dialog().find('[data-test="confirm-input"]').setValue(serverInfo.targetDatabase);
+      await dialog().find('[data-test="acknowledge"]').setValue(true);
+    },
+    /** The options the RestoreBackup mutation was sent with. */
+    sentOptions: () =>
+      fake.client.executeMutation.mock.calls.map(
+        ([request]) => (request.variables as { options: Record<string, boolean> }).options,
+      ),
+  };
+}
+
+describe('Restore dialog', () => {
+  it('checks the backup first, then restores with the defaults when nothing stands in the way', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck());
+    expect(restore.dialog().find('[data-test="restore-mode"]').text()).toContain('workload_tracker_owner');
+    expect(restore.dialog().text()).toContain('the application’s queries wait until it finishes');
+    await restore.fillConfirmation();
+    expect(restore.blockedReason().exists()).toBe(false);
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.sentOptions()).toEqual([
+      {
+        safetySnapshot: true,
+        noOwner: false,
+        noPrivileges: false,
+        terminateBlockers: false,
+        acceptSourceMismatch: false,
+        skipUnrestorable: false,
+      },
+    ]);
+  });
+
+  it('keeps the button disabled while the check runs', async () => {
+    const restore = await openRestoreDialog(() => 'pending');
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    expect(restore.blockedReason().text()).toContain('Checking');
+  });
+
+  it('needs the acknowledgement of a backup of another database, and sends it', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck({ sourceDatabase: 'staging' }));
+    expect(restore.dialog().find('[data-test="source-mismatch"]').text()).toMatch(
+      /This backup is of database\s+staging, not\s+workload_tracker/,
+    );
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    await restore.dialog().find('[data-test="accept-source-mismatch"]').setValue(true);
+    expect(restore.confirmButton().element.disabled).toBe(false);
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.sentOptions()[0]).toMatchObject({ acceptSourceMismatch: true, skipUnrestorable: false });
+  });
+
+  it('lists skippable objects and needs “Leave these out” ticked, then sends skipUnrestorable', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck({ unrestorable: [eventTrigger] }));
+    const listed = restore.dialog().find('[data-test="unrestorable"]').text();
+    expect(listed).toContain('EVENT TRIGGER');
+    expect(listed).toContain('audit_ddl');
+    expect(listed).toContain('in the backup');
+    expect(listed).toContain('only a superuser may create event triggers');
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    expect(restore.blockedReason().text()).toContain('Leave these out');
+    await restore.dialog().find('[data-test="skip-unrestorable"]').setValue(true);
+    expect(restore.confirmButton().element.disabled).toBe(false);
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.sentOptions()[0]).toMatchObject({ skipUnrestorable: true, acceptSourceMismatch: false });
+  });
+
+  it('disables the button for objects that cannot be skipped, suggests no-owner, and checks again with it', async () => {
+    const restore = await openRestoreDialog((variables) =>
+      restoreCheck({ unrestorable: variables['noOwner'] ? [] : [eventTrigger, foreignOwner] }),
+    );
+    expect(restore.dialog().find('[data-test="skip-unrestorable"]').exists()).toBe(false);
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    expect(restore.blockedReason().text()).toContain('Skip ownership (no-owner)');
+    expect(restore.confirmButton().attributes('aria-describedby')).toBe(restore.blockedReason().attributes('id'));
+
+    await restore.option('Skip ownership').setValue(true);
+    await flushPromises();
+    const checks = restore.fake.client.executeQuery.mock.calls
+      .map(([request]) => request.variables as Record<string, unknown>)
+      .filter((variables) => 'noOwner' in variables);
+    expect(checks.map((variables) => variables['noOwner'])).toEqual([false, true]);
+    expect(restore.dialog().find('[data-test="unrestorable"]').exists()).toBe(false);
+    expect(restore.confirmButton().element.disabled).toBe(false);
+  });
+
+  it('says a superuser has to step in when skipping and no-owner cannot help', async () => {
+    const schema = { ...foreignOwner, where: 'target', kind: 'SCHEMA', name: 'reporting' };
+    const restore = await openRestoreDialog(() => restoreCheck({ unrestorable: [schema] }));
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    expect(restore.blockedReason().text()).toContain('a superuser has to handle them');
+  });
+
+  it('shows why the connection can never restore, and keeps the button disabled', async () => {
+    const refused = new CombinedError({
+      graphQLErrors: [new GraphQLError('raw', { extensions: { code: 'restore/unsafe-owner' } })],
+    });
+    const restore = await openRestoreDialog(() => ({ error: refused }));
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    expect(restore.dialog().find('[data-test="restore-check"] [role="alert"]').text()).toBe(
+      messageFor('restore/unsafe-owner'),
+    );
+    expect(restore.blockedReason().text()).toContain('restore check failed');
+  });
+
+  it('sends terminateBlockers only when its checkbox is ticked', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck());
+    const terminate = restore.option('Terminate sessions that block the restore');
+    expect(terminate.element.parentElement?.textContent).toContain('rolled back');
+    await terminate.setValue(true);
+    await restore.fillConfirmation();
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.sentOptions()[0]).toMatchObject({ terminateBlockers: true });
+  });
+
+  it('shows the server’s account of a refusal the check could not foresee', async () => {
+    const refusal = '"pgbs" may not terminate other sessions: grant it pg_signal_backend. Nothing was changed.';
+    const restore = await openRestoreDialog(
+      () => restoreCheck(),
+      () => ({
+        data: { restoreBackup: { __typename: 'CodedError', code: 'restore/cannot-terminate', message: refusal } },
+      }),
+    );
+    await restore.option('Terminate sessions that block the restore').setValue(true);
+    await restore.fillConfirmation();
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(wrapper!.find('[role="alert"]').text()).toBe(refusal);
+  });
+});
