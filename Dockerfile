@@ -10,6 +10,8 @@ COPY . .
 # The admin panel is built once here, not at every start.
 RUN pnpm install --frozen-lockfile && pnpm build
 ENV NODE_ENV=production
+# Inside a container the published port must reach the service: every interface of the container.
+ENV HOST=0.0.0.0
 EXPOSE 4000
 VOLUME ["/backups"]
 CMD ["pnpm", "--filter", "@pgbs/server", "start"]

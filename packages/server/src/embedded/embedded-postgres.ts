@@ -143,7 +143,7 @@ DECLARE
 BEGIN
   FOR r IN SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
            WHERE n.nspowner <> me AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'public')
-             AND n.nspname NOT LIKE 'pg\_%' LOOP
+             AND n.nspname NOT LIKE 'pg\\_%' LOOP
     EXECUTE pg_catalog.format('ALTER SCHEMA %I OWNER TO %I', r.nspname, ${literal(owner)});
   END LOOP;
   FOR r IN SELECT c.oid::pg_catalog.regclass AS rel,
@@ -151,7 +151,7 @@ BEGIN
                                  WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind
            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
            WHERE c.relowner <> me AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                                AND d.deptype IN ('a', 'i')) LOOP
@@ -159,13 +159,13 @@ BEGIN
   END LOOP;
   FOR r IN SELECT p.oid::pg_catalog.regprocedure AS proc FROM pg_catalog.pg_proc p
            JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-           WHERE p.proowner <> me AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%' LOOP
+           WHERE p.proowner <> me AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' LOOP
     EXECUTE pg_catalog.format('ALTER ROUTINE %s OWNER TO %I', r.proc, ${literal(owner)});
   END LOOP;
   FOR r IN SELECT t.oid::pg_catalog.regtype AS typ FROM pg_catalog.pg_type t
            JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
            WHERE t.typowner <> me AND t.typtype IN ('e', 'd', 'r', 'm') AND t.typelem = 0
-             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%' LOOP
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' LOOP
     EXECUTE pg_catalog.format('ALTER TYPE %s OWNER TO %I', r.typ, ${literal(owner)});
   END LOOP;
 END $$;`;

@@ -1,11 +1,13 @@
 // Proves that the hostile corpus is dangerous and that privilege alone contains it: restored by
 // the raw tools as a superuser every route escapes; restored as the database's owner (made as
-// docs/security.md says), nothing does.
+// docs/security.md says), nothing does. Then the service restores every file, given the owner
+// connection and given a superuser connection: nothing escapes either way.
 import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineError } from '@pgbs/engine';
 import {
   type HostileCorpus,
   type HostileVariant,
@@ -15,7 +17,10 @@ import {
   buildHostileCorpus,
   createOwnedDatabase,
   createTestDatabase,
+  diffFingerprints,
   escapeSnapshot,
+  fingerprint,
+  loadFeatureRichSchema,
   escapesBetween,
   handOverExistingDatabase,
   plantsInTarget,
@@ -25,8 +30,45 @@ import {
   withSql,
 } from '@pgbs/test-support';
 
+import type { App } from '../../src/app.js';
+import { createTestEnv } from './harness.js';
+
 const VARIANTS: HostileVariant[] = ['swallowed', 'loud', 'superuser-objects', 'top-level'];
 type Format = 'plain' | 'plainGzip' | 'custom' | 'tar';
+const formatsOf = (variant: HostileVariant): Format[] =>
+  variant === 'top-level' ? ['plain', 'plainGzip'] : ['plain', 'plainGzip', 'custom', 'tar'];
+
+/** How the service ends a restore of each variant: only the swallowed payloads restore at all. */
+const SERVICE_OUTCOME: Record<HostileVariant, RegExp> = {
+  swallowed: /^succeeded$/,
+  loud: /^restore\/failed$/,
+  'superuser-objects': /^restore\/(unrestorable|unsafe-sql)$/,
+  'top-level': /^restore\/unsafe-sql$/,
+};
+
+/** A file restore as an operator would ask for it: foreign roles left out, the other name accepted. */
+async function restoreThroughService(app: App, file: string, database: string): Promise<string> {
+  try {
+    const started = await app.backups.restore(
+      {
+        source: { filePath: file },
+        confirmation: database,
+        options: {
+          noOwner: true,
+          noPrivileges: true,
+          safetySnapshot: false,
+          acceptSourceMismatch: true,
+        },
+      },
+      { name: 'hostile-test' },
+    );
+    const job = await started.done;
+    return job.state === 'succeeded' ? 'succeeded' : (job.errorCode ?? job.state);
+  } catch (error) {
+    if (error instanceof EngineError) return error.code;
+    throw error;
+  }
+}
 
 /**
  * The raw tools, as an administrator would run them. Strict: one transaction, stopping at the first
@@ -70,8 +112,7 @@ describe('the hostile corpus', () => {
   });
 
   describe.each(VARIANTS)('%s', (variant) => {
-    const formats: Format[] =
-      variant === 'top-level' ? ['plain', 'plainGzip'] : ['plain', 'plainGzip', 'custom', 'tar'];
+    const formats = formatsOf(variant);
 
     it.each(formats)('%s: restored by a superuser, every route escapes', async (format) => {
       const corpus = corpora.get(variant)!;
@@ -138,6 +179,36 @@ describe('the hostile corpus', () => {
     });
   });
 
+  describe.each(['owner', 'superuser'] as const)('restored by the service given the %s connection', (connection) => {
+    it.each(VARIANTS.flatMap((variant) => formatsOf(variant).map((format) => [variant, format] as const)))(
+      '%s %s: nothing escapes, nothing is planted, and a refused or failed restore changes nothing',
+      async (variant, format) => {
+        const corpus = corpora.get(variant)!;
+        const file = (corpus.files as Record<Format, string>)[format];
+        const env = await createTestEnv(adminUrl, `svc_${connection}`);
+        try {
+          await loadFeatureRichSchema(env.target.url);
+          const app = await env.startApp(connection === 'superuser' ? { DATABASE_URL: env.target.adminUrl } : {});
+          const before = await escapeSnapshot(adminUrl, corpus.sentinel, corpus.otherDatabaseUrl);
+          const content = await fingerprint(env.target.url);
+          const outcome = await restoreThroughService(app, file, env.target.name);
+          const after = await escapeSnapshot(adminUrl, corpus.sentinel, corpus.otherDatabaseUrl);
+          assertNothingEscaped(before, after, env.target.owner);
+          expect(await plantsInTarget(env.target.adminUrl)).toEqual({
+            loot: [],
+            eventTriggers: [],
+            superuserOwned: [],
+            foreignDefaultAcls: [],
+          });
+          if (outcome !== 'succeeded') expect(diffFingerprints(content, await fingerprint(env.target.url))).toEqual([]);
+          expect(outcome).toMatch(SERVICE_OUTCOME[variant]);
+        } finally {
+          await env.cleanup();
+        }
+      },
+    );
+  });
+
   it('a restore role that was dropped is ignored; one that is left over is an escape', async () => {
     const corpus = corpora.get('swallowed')!;
     const target = await createOwnedDatabase(adminUrl, 'leftover');
@@ -164,7 +235,7 @@ describe('the hostile corpus', () => {
     const [owner, former] = [`pgbs_owner_handover_${suffix}`, `pgbs_former_${suffix}`];
     try {
       await withSql(adminUrl, (sql) => sql.unsafe(`CREATE ROLE ${owner} LOGIN; CREATE ROLE ${former};`));
-      await withSql(target.url, (sql) =>
+      await withSql(target.adminUrl, (sql) =>
         sql.unsafe(`
           ALTER SCHEMA public OWNER TO CURRENT_USER; -- as in a cluster made before PostgreSQL 15
           CREATE SCHEMA app;
@@ -188,7 +259,7 @@ describe('the hostile corpus', () => {
           CREATE FUNCTION app.their_function() RETURNS int LANGUAGE sql AS 'SELECT 2';`),
       );
       await handOverExistingDatabase(adminUrl, { database: target.name, ownerRole: owner, formerOwner: former });
-      const others = await withSql(target.url, (sql) =>
+      const others = await withSql(target.adminUrl, (sql) =>
         sql.unsafe(`
           WITH owned (catalog, oid, owner) AS (
             SELECT 'pg_database'::regclass, oid, datdba FROM pg_database WHERE datname = current_database()

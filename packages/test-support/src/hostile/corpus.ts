@@ -106,7 +106,7 @@ export async function buildHostileCorpus<V extends HostileVariant>({
     }
   };
   try {
-    return await build(adminUrl, workDir, variant, names, other.url, dispose);
+    return await build(adminUrl, workDir, variant, names, other.adminUrl, dispose);
   } catch (error) {
     await dispose().catch(() => {});
     throw error;
@@ -138,9 +138,9 @@ async function build<V extends HostileVariant>(
     await withSql(adminUrl, (sql) =>
       sql.unsafe(`CREATE ROLE ${attacker} NOLOGIN; GRANT CREATE ON DATABASE ${scratch.name} TO ${attacker};`),
     );
-    built = await buildScratch(scratch.url, variant, names, attacker);
+    built = await buildScratch(scratch.adminUrl, variant, names, attacker);
     const noOwner = variant === 'superuser-objects' ? [] : ['--no-owner', '--no-privileges'];
-    const dumps = await dumpInEveryFormat(scratch.url, workDir, path.basename(base), noOwner);
+    const dumps = await dumpInEveryFormat(scratch.adminUrl, workDir, path.basename(base), noOwner);
     if (variant === 'top-level') {
       const sql = withTopLevelStatements(dumps.get(`${path.basename(base)}.sql`)!.toString(), names);
       await writeFile(`${base}.sql`, sql);
