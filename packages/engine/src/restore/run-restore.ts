@@ -202,8 +202,9 @@ interface Producer {
 /** The guarded SQL text: pg_restore's script for archives, the file itself for plain SQL. */
 async function startProducer(request: RestoreRequest, input: DigestStream, listDir: string | null): Promise<Producer> {
   const file = createReadStream(request.source.path);
-  const guard: Transform = plainSqlGuardStream(request.owner);
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
+    // No pg_restore in between: the guard leaves out what pg_restore -O / -x would.
+    const guard = plainSqlGuardStream({ owner: request.owner, ...request.options });
     const stages = request.source.format === 'plain-gzip' ? gunzipSqlStages() : [];
     const complete = requireDumpTrailer();
     const flowing = pipeline([file, input, ...stages, guard, complete]).catch((error: unknown) => {
@@ -213,6 +214,7 @@ async function startProducer(request: RestoreRequest, input: DigestStream, listD
     flowing.catch(() => {});
     return { body: complete, done: () => flowing };
   }
+  const guard: Transform = plainSqlGuardStream({ owner: request.owner });
   const args = ['--file', '-'];
   if (request.options.noOwner) args.push('--no-owner');
   if (request.options.noPrivileges) args.push('--no-privileges');
@@ -232,7 +234,7 @@ async function startProducer(request: RestoreRequest, input: DigestStream, listD
       first,
       request.source.path,
     ]);
-    const schemaGuard = createPlainSqlGuard(request.owner);
+    const schemaGuard = createPlainSqlGuard({ owner: request.owner });
     schemas = Buffer.concat([schemaGuard.push(Buffer.from(script.stdout)), schemaGuard.end()]).toString();
     args.push('--use-list', rest);
   }

@@ -1,6 +1,6 @@
 import { Transform } from 'node:stream';
 import { PlainSqlLexer } from './plain-sql-lexer.js';
-import { StatementPolicy } from './plain-sql-policy.js';
+import { StatementPolicy, type StatementPolicyOptions } from './plain-sql-policy.js';
 
 /**
  * The gate between a plain SQL script (pg_dump's plain output, pg_restore's script output, or
@@ -29,14 +29,17 @@ export interface PlainSqlGuard {
   end(): Buffer;
 }
 
-/** owner: the role a restore runs as, when known (only its own default privileges may change). */
-export function createPlainSqlGuard(owner?: string): PlainSqlGuard {
-  return new PlainSqlLexer(new StatementPolicy(owner));
+/**
+ * options.owner: the role a restore runs as, when known (only its own default privileges may change);
+ * noOwner / noPrivileges leave out what pg_restore -O / -x would.
+ */
+export function createPlainSqlGuard(options: StatementPolicyOptions = {}): PlainSqlGuard {
+  return new PlainSqlLexer(new StatementPolicy(options));
 }
 
 /** The guard as a stream stage: the restore pipes the script through it into psql. */
-export function plainSqlGuardStream(owner?: string): Transform {
-  const guard = createPlainSqlGuard(owner);
+export function plainSqlGuardStream(options: StatementPolicyOptions = {}): Transform {
+  const guard = createPlainSqlGuard(options);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       let out: Buffer;

@@ -18,6 +18,8 @@ import type { StatementPolicy } from './plain-sql-policy.js';
 
 /** Longest identifier, number, parameter, psql variable or dollar-quote tag accepted. */
 const MAX_TOKEN = 4096;
+/** Longest statement held back to be judged whole (no-owner / no-privileges): pg_dump's are short. */
+const MAX_HELD = 1024 * 1024;
 /** Longest line that can still be one of pg_dump's own framing lines (\restrict keys are 64 chars). */
 const MAX_FRAME_LINE = 512;
 /** Text kept of a literal or quoted identifier the policy asked for. */
@@ -92,7 +94,7 @@ const KEYWORDS = (
   'abort atomic begin case client_encoding commit copy create end from function local names or prepare ' +
   'procedure program release replace rollback savepoint session set start stdin to transaction ' +
   'alter authorization database default drop event for grant group in mapping on privileges reset revoke ' +
-  'role session_authorization system user'
+  'role session_authorization system user owner rename'
 ).split(' ');
 const KEYWORDS_BY_LENGTH: { word: string; bytes: Buffer }[][] = [];
 for (const word of KEYWORDS) (KEYWORDS_BY_LENGTH[word.length] ??= []).push({ word, bytes: Buffer.from(word) });
@@ -134,6 +136,15 @@ export class PlainSqlLexer {
   private removed: number[] = [];
   private stopAt = 0;
 
+  // A statement that may be left out (no-owner / no-privileges) is held back from its first word
+  // (at `holdFrom` in the current chunk; 0 once it began in an earlier one) to its semicolon.
+  private holding = false;
+  private holdFrom = 0;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Held bytes of a statement that stays: they go out before the current chunk's. */
+  private released: Buffer[] = [];
+
   /** At column 0 of a top-level line (pg_dump's framing lines are recognised only there). */
   private atLineStart = true;
 
@@ -168,6 +179,7 @@ export class PlainSqlLexer {
   /** Validates the end of the input; returns the last bytes to pass on. */
   end(): Buffer {
     if (this.failure) throw this.failure;
+    // A held statement always ends first: a script that ends inside a statement is refused here.
     const last = this.run(this.carry, true);
     const reason = this.endOfInputRefusal();
     if (reason) this.fail(this.buf.length, reason);
@@ -195,7 +207,22 @@ export class PlainSqlLexer {
     }
     this.countLines(pos);
     this.carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : EMPTY;
-    return this.output(buf, pos);
+    const released = this.released;
+    this.released = [];
+    if (!this.holding) return this.emit([...released, this.output(buf, 0, pos)]);
+    const from = Math.min(this.holdFrom, pos);
+    const held = this.output(buf, from, pos);
+    this.heldBytes += held.length;
+    if (this.heldBytes > MAX_HELD) this.fail(pos, 'a statement too long to judge for no-owner / no-privileges');
+    this.held.push(Buffer.from(held));
+    this.holdFrom = 0;
+    return this.emit([...released, this.output(buf, 0, from)]);
+  }
+
+  private stopHolding(): void {
+    this.holding = false;
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   /** Processes from `pos` in the current state; returns the new position or NEED_MORE. */
@@ -226,21 +253,29 @@ export class PlainSqlLexer {
     return NEED_MORE;
   }
 
-  private output(buf: Buffer, end: number): Buffer {
+  /** buf[start, end) less the removed ranges. */
+  private output(buf: Buffer, start: number, end: number): Buffer {
     let out: Buffer;
     if (this.removed.length === 0) {
-      out = buf.subarray(0, end);
+      out = buf.subarray(start, end);
     } else {
       const pieces: Buffer[] = [];
-      let from = 0;
+      let from = start;
       for (let k = 0; k < this.removed.length; k += 2) {
-        const start = this.removed[k]!;
-        if (start > from) pieces.push(buf.subarray(from, start));
-        from = this.removed[k + 1]!;
+        const [cut, resume] = [this.removed[k]!, this.removed[k + 1]!];
+        if (resume <= from || cut >= end) continue;
+        if (cut > from) pieces.push(buf.subarray(from, cut));
+        from = resume;
       }
       if (end > from) pieces.push(buf.subarray(from, end));
       out = Buffer.concat(pieces);
     }
+    return out;
+  }
+
+  /** What goes to psql now. */
+  private emit(pieces: Buffer[]): Buffer {
+    const out = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
     if (out.length > 0) {
       this.emittedAny = true;
       this.emittedNewline = out[out.length - 1] === LF;
@@ -388,6 +423,10 @@ export class PlainSqlLexer {
     const reason = this.policy.word(word, this.parenDepth, !this.psqlPending);
     this.psqlPending = true;
     if (reason) this.fail(i, reason);
+    if (!this.holding && this.policy.holdsStatement) {
+      this.holding = true;
+      this.holdFrom = i;
+    }
     return j;
   }
 
@@ -502,6 +541,11 @@ export class PlainSqlLexer {
     const copyData = this.policy.copyDataFollows;
     const reason = this.policy.end();
     if (reason) return this.fail(i, reason);
+    if (this.holding) {
+      if (this.policy.droppedLast) this.removed.push(this.holdFrom, i + 1);
+      else this.released.push(...this.held);
+      this.stopHolding();
+    }
     const psqlSends = this.parenDepth === 0 && this.beginDepth === 0;
     if (copyData && !psqlSends) return this.fail(i, 'COPY must be a statement of its own');
     if (psqlSends) {

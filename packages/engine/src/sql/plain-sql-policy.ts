@@ -60,6 +60,13 @@ const ASCII_UNSAFE_ENCODINGS = new Set(
 
 const EQUALS = 0x3d;
 
+export interface StatementPolicyOptions {
+  /** The role a restore runs as, when known: only its own default privileges may change. */
+  owner?: string;
+  noOwner?: boolean;
+  noPrivileges?: boolean;
+}
+
 export class StatementPolicy {
   private kind = START;
   /** Inside the body of CREATE FUNCTION ... BEGIN ATOMIC, whose statements end with ';' too. */
@@ -69,8 +76,33 @@ export class StatementPolicy {
   /** The client_encoding value so far ('a' 'b' on two lines is one string); null if too long. */
   private encoding: string | null = '';
 
-  /** @param owner the role the restore runs as, when known: its own default privileges may change. */
-  constructor(private readonly owner?: string) {}
+  /**
+   * What the current statement is, for no-owner / no-privileges: those leave out `ALTER ... OWNER
+   * TO` and `GRANT` / `REVOKE` / `ALTER DEFAULT PRIVILEGES`, as pg_restore -O -x does.
+   */
+  private statement = { alter: false, privileges: false, ownerTo: false, rename: false, lastWasOwner: false };
+  /** Whether the statement the last end() closed is left out. */
+  droppedLast = false;
+
+  /** @param options.owner the role the restore runs as, when known: its own default privileges may change. */
+  constructor(private readonly options: StatementPolicyOptions = {}) {}
+
+  /** The lexer holds a statement's bytes back until its end when it may be left out. */
+  get holdsStatement(): boolean {
+    return (
+      (this.statement.alter && (this.options.noOwner === true || this.options.noPrivileges === true)) ||
+      (this.statement.privileges && this.options.noPrivileges === true)
+    );
+  }
+
+  /** Whether the statement read so far is left out. */
+  private get dropsStatement(): boolean {
+    const { alter, privileges, ownerTo, rename } = this.statement;
+    return (
+      (this.options.noOwner === true && alter && ownerTo && !rename) ||
+      (this.options.noPrivileges === true && privileges)
+    );
+  }
 
   /** Whether the next identifier, quoted identifier or literal should come with its text. */
   get wantsText(): boolean {
@@ -93,6 +125,11 @@ export class StatementPolicy {
    * startsPsqlStatement: nothing precedes it in psql's query buffer.
    */
   word(word: string | null, parenDepth: number, startsPsqlStatement: boolean): string | undefined {
+    if (this.kind !== START && this.statement.alter && parenDepth === 0) {
+      if (word === 'rename') this.statement.rename = true;
+      if (this.statement.lastWasOwner && word === 'to') this.statement.ownerTo = true;
+      this.statement.lastWasOwner = word === 'owner';
+    }
     switch (this.kind) {
       case START:
         return this.firstWord(word, startsPsqlStatement);
@@ -130,6 +167,7 @@ export class StatementPolicy {
         return word === 'mapping' ? undefined : OUTSIDE.role;
       case DEFAULT:
         this.kind = word === 'privileges' ? DEFAULT_PRIVILEGES : PLAIN;
+        if (word === 'privileges') this.statement.privileges = true;
         return undefined;
       case DEFAULT_PRIVILEGES:
         this.kind = word === 'for' ? DEFAULT_FOR : PLAIN;
@@ -218,6 +256,8 @@ export class StatementPolicy {
   end(): string | undefined {
     const reason = this.kind === SET_ENCODING_LITERAL ? this.endEncodingLiteral() : undefined;
     this.kind = START;
+    this.droppedLast = this.dropsStatement;
+    this.statement = { alter: false, privileges: false, ownerTo: false, rename: false, lastWasOwner: false };
     return reason;
   }
 
@@ -244,6 +284,8 @@ export class StatementPolicy {
   }
 
   private firstWord(word: string | null, startsPsqlStatement: boolean): string | undefined {
+    this.statement.alter = word === 'alter';
+    this.statement.privileges = word === 'grant' || word === 'revoke';
     if (this.inAtomicBody && word === 'end') {
       this.inAtomicBody = false;
       this.kind = PLAIN;
@@ -304,11 +346,12 @@ export class StatementPolicy {
 
   /** A role named after ALTER DEFAULT PRIVILEGES FOR ROLE: only the owner's own defaults may change. */
   private defaultsRole(name: string | null): string | undefined {
-    if (this.owner === undefined) return undefined;
-    return name === this.owner ? undefined : OUTSIDE.defaults(name ?? '(unreadable name)');
+    if (this.options.owner === undefined) return undefined;
+    return name === this.options.owner ? undefined : OUTSIDE.defaults(name ?? '(unreadable name)');
   }
 
   private otherToken(): string | undefined {
+    this.statement.lastWasOwner = false;
     switch (this.kind) {
       case DEFAULT_ROLES:
       case GRANT:

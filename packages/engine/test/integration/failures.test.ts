@@ -50,40 +50,50 @@ describe('restores that must change nothing', () => {
     await work?.remove();
   });
 
-  it('rolls back a restore that fails late on a missing role, and succeeds with no-owner', async () => {
-    const role = `ghost_${randomBytes(4).toString('hex')}`;
-    const source = await createTestDatabase(adminUrl, 'fail_roles', { owner: target });
-    const file = path.join(work.dir, 'roles.dump');
-    try {
-      await withSql(source.url, (sql) =>
-        sql.unsafe(`
+  it.each(['custom', 'plain'] as const)(
+    '%s: rolls back a restore that fails on a missing role, and succeeds with no-owner and no-privileges',
+    async (format) => {
+      const role = `ghost_${randomBytes(4).toString('hex')}`;
+      const source = await createTestDatabase(adminUrl, 'fail_roles', { owner: target });
+      const file = path.join(work.dir, format === 'custom' ? 'roles.dump' : 'roles.sql.gz');
+      try {
+        await withSql(source.url, (sql) =>
+          sql.unsafe(`
           CREATE TABLE public.first_table AS SELECT g AS id FROM generate_series(1, 1000) g;
           CREATE SCHEMA zzz_last;
           CREATE TABLE zzz_last.owned_by_ghost (id int);`),
-      );
-      // Another role of the application, which the target server lacks.
-      await withSql(source.adminUrl, (sql) =>
-        sql.unsafe(`CREATE ROLE ${role}; ALTER TABLE zzz_last.owned_by_ghost OWNER TO ${role};`),
-      );
-      // The owner may not read the other role's table: a superuser's backup holds it.
-      await backupTo(source.adminUrl, file, 'custom');
-      await withSql(source.adminUrl, (sql) => sql.unsafe(`DROP TABLE zzz_last.owned_by_ghost; DROP ROLE ${role};`));
+        );
+        // Another role of the application, which the target server lacks.
+        await withSql(source.adminUrl, (sql) =>
+          sql.unsafe(
+            `CREATE ROLE ${role}; ALTER TABLE zzz_last.owned_by_ghost OWNER TO ${role}; GRANT SELECT ON public.first_table TO ${role};`,
+          ),
+        );
+        // The owner may not read the other role's table: a superuser's backup holds it.
+        await backupTo(source.adminUrl, file, format);
+        await withSql(source.adminUrl, (sql) =>
+          sql.unsafe(
+            `DROP TABLE zzz_last.owned_by_ghost; REVOKE SELECT ON public.first_table FROM ${role}; DROP ROLE ${role};`,
+          ),
+        );
 
-      const before = await fingerprint(target.url);
-      const error = await expectCode(restoreFrom(target.url, file), 'restore/missing-role');
-      expect(error.message).toContain(role);
-      expect(error.message).toMatch(/no-owner/);
-      expect(error.message).toContain('owned_by_ghost');
-      expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+        const before = await fingerprint(target.url);
+        const error = await expectCode(restoreFrom(target.url, file), 'restore/missing-role');
+        expect(error.message).toContain(role);
+        expect(error.message).toMatch(/no-owner/);
+        expect(error.message).toContain('owned_by_ghost');
+        expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
 
-      await restoreFrom(target.url, file, { noOwner: true });
-      const tables = await withSql(target.url, (sql) => sql`SELECT count(*)::int AS n FROM public.first_table`);
-      expect(tables[0]!.n).toBe(1000);
-      await loadFeatureRichSchemaAfterReset(target);
-    } finally {
-      await source.drop();
-    }
-  });
+        // Plain SQL has no pg_restore in between: the guard leaves the same statements out.
+        await restoreFrom(target.url, file, { noOwner: true, noPrivileges: true });
+        const tables = await withSql(target.url, (sql) => sql`SELECT count(*)::int AS n FROM public.first_table`);
+        expect(tables[0]!.n).toBe(1000);
+        await loadFeatureRichSchemaAfterReset(target);
+      } finally {
+        await source.drop();
+      }
+    },
+  );
 
   it('refuses plain SQL with psql meta-commands before running anything', async () => {
     const marker = path.join(work.dir, `pwned-${randomBytes(4).toString('hex')}`);

@@ -202,7 +202,7 @@ describe('chunking', () => {
 
 describe('statements that act outside the database', () => {
   const guardAs = (owner: string, text: string) => {
-    const ownerGuard = createPlainSqlGuard(owner);
+    const ownerGuard = createPlainSqlGuard({ owner });
     return Buffer.concat([ownerGuard.push(Buffer.from(text)), ownerGuard.end()]).toString();
   };
 
@@ -255,6 +255,54 @@ describe('statements that act outside the database', () => {
     expect(guardAs('app_owner', own)).toBe(own);
     const both = 'ALTER DEFAULT PRIVILEGES FOR ROLE app_owner, postgres GRANT ALL ON TABLES TO app;\n';
     expect(caught(() => guardAs('app_owner', both)).message).toContain('postgres');
+  });
+});
+
+describe('no-owner and no-privileges for plain SQL', () => {
+  const script = [
+    'CREATE TABLE public.t (id int, owner text);',
+    'ALTER TABLE public.t OWNER TO app;',
+    'ALTER TABLE public.t RENAME COLUMN owner TO owned_by;',
+    'GRANT SELECT ON TABLE public.t TO reader;',
+    'REVOKE ALL ON SCHEMA public FROM PUBLIC;',
+    'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO reader;',
+    'ALTER FUNCTION public.f(integer)\n    OWNER TO app;',
+    "COMMENT ON TABLE public.t IS 'owner to nobody';",
+    'ALTER SCHEMA app OWNER TO app;',
+  ].join('\n');
+  const run = (options: { noOwner?: boolean; noPrivileges?: boolean }, chunks: Buffer[]) => {
+    const g = createPlainSqlGuard(options);
+    return Buffer.concat([...chunks.map((chunk) => g.push(chunk)), g.end()]).toString();
+  };
+
+  it.each([
+    [{}, script],
+    [
+      { noOwner: true },
+      script
+        .replace('ALTER TABLE public.t OWNER TO app;', '')
+        .replace('ALTER FUNCTION public.f(integer)\n    OWNER TO app;', '')
+        .replace('ALTER SCHEMA app OWNER TO app;', ''),
+    ],
+    [
+      { noPrivileges: true },
+      script
+        .replace('GRANT SELECT ON TABLE public.t TO reader;', '')
+        .replace('REVOKE ALL ON SCHEMA public FROM PUBLIC;', '')
+        .replace('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO reader;', ''),
+    ],
+  ])('with %j leaves out exactly what pg_restore would, however the input is split', (options, expected) => {
+    const input = Buffer.from(script);
+    const want = expected.endsWith('\n') ? expected : `${expected}\n`;
+    for (let at = 0; at <= input.length; at += 7) {
+      expect(run(options, [input.subarray(0, at), input.subarray(at)])).toBe(want);
+    }
+    expect(
+      run(
+        options,
+        [...input].map((byte) => Buffer.from([byte])),
+      ),
+    ).toBe(want);
   });
 });
 
