@@ -58,6 +58,12 @@ export interface ProgressTrackerOptions {
    * a table ends when the next item starts.
    */
   parallel?: boolean;
+  /**
+   * The size of the input a restore reads, when no table sizes are known (a file from outside):
+   * the bar then follows the bytes read, since equal guesses per table made it jump by whole
+   * tables and sit still inside a big one.
+   */
+  inputBytes?: number;
 }
 
 /** The number of catalog / pre-data steps is not known up front: half the schema share after this many. */
@@ -80,6 +86,7 @@ export class ProgressTracker {
   private readonly minIntervalMs: number;
   private readonly parallel: boolean;
   private readonly startedAt: number;
+  private readonly inputBytes: number | null;
 
   private readonly slots = new Map<string, Slot>();
   /** In start order; the last one is the current table. */
@@ -110,6 +117,7 @@ export class ProgressTracker {
     this.minIntervalMs = options.minIntervalMs ?? 100;
     this.parallel = options.parallel ?? false;
     this.startedAt = this.clock.now();
+    this.inputBytes = options.tables.length === 0 && options.inputBytes ? options.inputBytes : null;
 
     let dataWeight = 0;
     for (const table of options.tables) {
@@ -351,8 +359,9 @@ export class ProgressTracker {
   private update(): void {
     let done = this.schemaWeight * this.schemaFraction() + this.doneWeight;
     for (const slot of this.running) done += slot.weight * slot.fraction;
+    const fraction = this.inputBytes === null ? done / this.total : this.bytes / this.inputBytes;
     // The epsilon keeps 0.9 * 1000 from flooring to 899.
-    const percent = Math.floor((1000 * done) / this.total + 1e-9) / 10;
+    const percent = Math.floor(1000 * fraction + 1e-9) / 10;
     this.percent = Math.max(this.percent, Math.min(percent, MAX_BEFORE_FINISH));
     this.deliver();
   }

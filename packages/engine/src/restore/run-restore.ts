@@ -101,6 +101,7 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     tables: request.tables,
     rowCostBytes: ROW_COST_BYTES.restore,
     postDataItems: request.postDataItems,
+    inputBytes: request.source.sizeBytes,
     clock: request.clock,
     onSnapshot: request.onProgress,
   });
@@ -130,7 +131,7 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     else psqlErrors.push(line);
   });
 
-  const input = new DigestStream((bytes) => tracker.setBytes(bytes));
+  const input = new DigestStream((bytes) => tracker.setBytes(bytes), { roomy: false });
   const listDir = isArchive(request.source.format) ? await mkdtemp(path.join(tmpdir(), 'pgbs-restore-list-')) : null;
   const producer = await startProducer(request, input, listDir);
   const children = producer.child ? [psql, producer.child] : [psql];

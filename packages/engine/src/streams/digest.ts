@@ -7,8 +7,15 @@ export class DigestStream extends Transform {
   private readonly hash = createHash('sha256');
   bytes = 0;
 
-  constructor(private readonly onBytes: (bytes: number) => void = () => {}) {
-    super(ROOMY_STREAM);
+  /**
+   * roomy: a large buffer, so a file write never stalls the producer (backups). A restore's input
+   * counter stays small instead: it counts what psql is about to run, not a read far ahead of it.
+   */
+  constructor(
+    private readonly onBytes: (bytes: number) => void = () => {},
+    { roomy = true }: { roomy?: boolean } = {},
+  ) {
+    super(roomy ? ROOMY_STREAM : {});
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
@@ -22,19 +29,5 @@ export class DigestStream extends Transform {
   /** Valid once the stream has finished. */
   sha256(): string {
     return this.hash.copy().digest('hex');
-  }
-}
-
-/** Counts bytes without hashing (restore input progress). */
-export class ByteCounter extends Transform {
-  bytes = 0;
-  constructor(private readonly onBytes: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.bytes += chunk.length;
-    this.onBytes(this.bytes);
-    this.push(chunk);
-    callback();
   }
 }

@@ -1,4 +1,7 @@
+import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { expect, inject, it } from 'vitest';
 import { createTestDatabase, withSql } from '@pgbs/test-support';
 import type { ProgressSnapshot } from '../../src/index.js';
@@ -36,3 +39,34 @@ it('moves the bar inside one big table, for backups and restores, and ends at 10
     await work.remove();
   }
 });
+
+it.each(['plain', 'plain-gzip'] as const)(
+  'moves a %s file from outside (no table sizes) evenly: no jump over 10 points',
+  async (format) => {
+    const work = await tempDir();
+    const source = await createTestDatabase(adminUrl, 'progress_plain');
+    try {
+      await withSql(source.url, (sql) =>
+        sql.unsafe(`CREATE TABLE tiny AS SELECT 1 AS x;
+                    CREATE TABLE medium AS SELECT g AS id FROM generate_series(1, 50000) g;
+                    CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 8) AS v FROM generate_series(1, 400000) g;
+                    CREATE INDEX big_v ON big (v);`),
+      );
+      const gz = path.join(work.dir, 'outside.sql.gz');
+      await backupTo(source.url, gz, 'plain');
+      const file = format === 'plain' ? path.join(work.dir, 'outside.sql') : gz;
+      if (format === 'plain') await pipeline(createReadStream(gz), createGunzip(), createWriteStream(file));
+      const seen: ProgressSnapshot[] = [];
+      // No `tables`: a foreign file, as an upload or `restore <file>` gives it.
+      await restoreFrom(source.url, file, {}, { onProgress: (s) => seen.push(s) });
+      const percents = seen.map((s) => s.percent);
+      const jumps = percents.slice(1).map((p, i) => p - percents[i]!);
+      expect(percents.at(-1)).toBe(100);
+      expect(percents.filter((p) => p > 0 && p < 100).length).toBeGreaterThan(5);
+      expect(Math.max(...jumps), `percents: ${percents.join(', ')}`).toBeLessThanOrEqual(10);
+    } finally {
+      await source.drop();
+      await work.remove();
+    }
+  },
+);
