@@ -10,21 +10,13 @@ import {
   mutateFeatureRichDatabase,
   withSql,
 } from '@pgbs/test-support';
-import { EngineError } from '@pgbs/engine';
 import type { App } from '../../src/app.js';
 import { jobs } from '../../src/db/schema.js';
 import { lockTarget } from '../../src/jobs/target-lock.js';
-import { type TestEnv, createTestEnv } from './harness.js';
+import { type TestEnv, codeOf, createTestEnv } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const actor = { name: 'test@example.com', address: '127.0.0.1' };
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => (error instanceof EngineError ? error.code : String(error)),
-  );
-}
 
 describe('backup service', () => {
   let env: TestEnv;

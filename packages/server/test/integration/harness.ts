@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { EngineError } from '@pgbs/engine';
 import { type TestDatabase, createTestDatabase } from '@pgbs/test-support';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -15,6 +16,14 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The coded error a promise rejects with (undefined when it resolves). */
+export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => (error instanceof EngineError ? error.code : String(error)),
+  );
 }
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };

@@ -2,32 +2,15 @@
 // rights than the database's owner, whichever connection the service is given.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  EngineError,
-  createRestoreRole,
-  createToolResolver,
-  nodeProcessRunner,
-  parsePgUrl,
-  systemClock,
-} from '@pgbs/engine';
+import { createRestoreRole, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
 import { diffFingerprints, fingerprint, loadFeatureRichSchema, withSql } from '@pgbs/test-support';
 import type { App } from '../../src/app.js';
 import type { RestoreChoices } from '../../src/services/backup-service.js';
-import { type TestEnv, createTestEnv } from './harness.js';
+import { type TestEnv, codeOf, createTestEnv } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const actor = { name: 'test@example.com', address: '127.0.0.1' };
 const plain: RestoreChoices = { noOwner: false, noPrivileges: false, safetySnapshot: false };
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (error instanceof EngineError) return error.code;
-    throw error;
-  }
-}
 
 function urlAs(url: string, user: string, password: string): string {
   const parsed = new URL(url);
