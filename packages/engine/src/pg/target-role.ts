@@ -33,15 +33,18 @@ const RISKY_PREDEFINED_ROLES = [
   'pg_write_all_data',
 ];
 
+// Over every role `role` is a member of (itself included): a membership in a superuser role, or in
+// one with CREATEROLE, is as good as having the attribute (SET ROLE).
 const risks = (role: string) => `ARRAY(
-    SELECT a.name FROM (VALUES ('SUPERUSER', ${role}.rolsuper), ('CREATEROLE', ${role}.rolcreaterole),
-                               ('BYPASSRLS', ${role}.rolbypassrls), ('REPLICATION', ${role}.rolreplication)) a(name, present)
-    WHERE a.present
-    UNION ALL
-    SELECT p.rolname::text FROM pg_catalog.pg_roles p
-    WHERE p.rolname IN (${RISKY_PREDEFINED_ROLES.map((name) => `'${name}'`).join(', ')})
-      AND pg_catalog.pg_has_role(${role}.oid, p.oid, 'MEMBER'))`;
+    SELECT DISTINCT a.name FROM pg_catalog.pg_roles m,
+      LATERAL (VALUES ('SUPERUSER', m.rolsuper), ('CREATEROLE', m.rolcreaterole), ('BYPASSRLS', m.rolbypassrls),
+                      ('REPLICATION', m.rolreplication),
+                      (m.rolname::text, m.rolname IN (${RISKY_PREDEFINED_ROLES.map((name) => `'${name}'`).join(', ')}))) a(name, present)
+    WHERE a.present AND pg_catalog.pg_has_role(${role}.oid, m.oid, 'MEMBER')
+    ORDER BY 1)`;
 
+// SESSION_USER, the login, not CURRENT_USER: a `role` setting on the database could make the two
+// differ (safe-session.ts resets it too).
 const TARGET_ROLE_SQL = `
 SELECT pg_catalog.json_build_object(
   'database', d.datname,
@@ -54,7 +57,7 @@ SELECT pg_catalog.json_build_object(
   'canSignal', pg_catalog.pg_has_role(r.oid, 'pg_signal_backend', 'MEMBER'))
 FROM pg_catalog.pg_database d
 JOIN pg_catalog.pg_roles o ON o.oid = d.datdba
-JOIN pg_catalog.pg_roles r ON r.rolname = CURRENT_USER
+JOIN pg_catalog.pg_roles r ON r.rolname = SESSION_USER
 WHERE d.datname = pg_catalog.current_database();`;
 
 export function readTargetRole(runner: ProcessRunner, psql: string, target: PgTarget): Promise<TargetRole> {

@@ -23,11 +23,13 @@ export function lockTargetSql(wait: LockWait): string {
 DO $pgbs_lock$
 DECLARE
   deadline timestamptz := pg_catalog.clock_timestamp() + ${Math.max(1, Math.round(wait.totalSeconds))} * interval '1 second';
+  attempt_end timestamptz;
   relations oid[];
-  names text;
+  names text[];
+  rel text;
   blockers jsonb;
 BEGIN
-  SELECT pg_catalog.array_agg(c.oid), pg_catalog.string_agg(c.oid::pg_catalog.regclass::text, ', ')
+  SELECT pg_catalog.array_agg(c.oid), pg_catalog.array_agg(c.oid::pg_catalog.regclass::text)
     INTO relations, names
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v')
@@ -38,9 +40,20 @@ BEGIN
     RETURN;
   END IF;
   LOOP
+    -- One lock at a time, each waiting only for what is left of the attempt: the locks already
+    -- taken never keep the application waiting longer than one attempt.
+    attempt_end := pg_catalog.clock_timestamp() + ${Math.max(50, Math.round(wait.attemptMs))} * interval '1 millisecond';
     BEGIN
-      PERFORM pg_catalog.set_config('lock_timeout', '${Math.max(50, Math.round(wait.attemptMs))}ms', true);
-      EXECUTE 'LOCK TABLE ' || names || ' IN ACCESS EXCLUSIVE MODE';
+      FOREACH rel IN ARRAY names LOOP
+        PERFORM pg_catalog.set_config('lock_timeout',
+          GREATEST(1, (pg_catalog.date_part('epoch', attempt_end - pg_catalog.clock_timestamp()) * 1000)::int)::text || 'ms', true);
+        BEGIN
+          EXECUTE 'LOCK TABLE ' || rel || ' IN ACCESS EXCLUSIVE MODE';
+        EXCEPTION WHEN undefined_table OR insufficient_privilege THEN
+          -- Dropped meanwhile, or a view over tables the owner may not lock: the reset takes those.
+          NULL;
+        END;
+      END LOOP;
       PERFORM pg_catalog.set_config('lock_timeout', '0', true);
       RETURN;
     EXCEPTION WHEN lock_not_available THEN

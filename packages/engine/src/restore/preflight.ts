@@ -36,7 +36,7 @@ interface TargetFacts {
   /** Extensions the owner may create: available and trusted. */
   trustedExtensions: string[];
   availableExtensions: string[];
-  undroppable: { kind: string; name: string }[];
+  undroppable: { kind: string; name: string; inDroppedSchema: string | null }[];
 }
 
 // Objects in the target that the reset would drop but the owner may not: event triggers and
@@ -44,24 +44,31 @@ interface TargetFacts {
 // their owner. Extension members go with their extension.
 const targetFactsSql = (owner: string) => `
 WITH o AS (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = ${quoteLiteral(owner)}),
-notmine(kind, name, owner, classid, objid) AS (
-  SELECT 'EVENT TRIGGER', e.evtname::text, e.evtowner, 'pg_catalog.pg_event_trigger'::pg_catalog.regclass, e.oid FROM pg_catalog.pg_event_trigger e
-  UNION ALL SELECT 'SCHEMA', n.nspname::text, n.nspowner, 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid FROM pg_catalog.pg_namespace n
+notmine(kind, name, owner, classid, objid, nsp) AS (
+  SELECT 'EVENT TRIGGER', e.evtname::text, e.evtowner, 'pg_catalog.pg_event_trigger'::pg_catalog.regclass, e.oid, f.pronamespace
+    FROM pg_catalog.pg_event_trigger e JOIN pg_catalog.pg_proc f ON f.oid = e.evtfoid
+  UNION ALL SELECT 'SCHEMA', n.nspname::text, n.nspowner, 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, NULL::oid FROM pg_catalog.pg_namespace n
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-  UNION ALL SELECT 'EXTENSION', x.extname::text, x.extowner, 'pg_catalog.pg_extension'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_extension x
+  UNION ALL SELECT 'EXTENSION', x.extname::text, x.extowner, 'pg_catalog.pg_extension'::pg_catalog.regclass, x.oid, x.extnamespace FROM pg_catalog.pg_extension x
     WHERE x.extname <> 'plpgsql'
-  UNION ALL SELECT 'PUBLICATION', p.pubname::text, p.pubowner, 'pg_catalog.pg_publication'::pg_catalog.regclass, p.oid FROM pg_catalog.pg_publication p
-  UNION ALL SELECT 'FOREIGN DATA WRAPPER', w.fdwname::text, w.fdwowner, 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass, w.oid FROM pg_catalog.pg_foreign_data_wrapper w
-  UNION ALL SELECT 'LANGUAGE', l.lanname::text, l.lanowner, 'pg_catalog.pg_language'::pg_catalog.regclass, l.oid FROM pg_catalog.pg_language l
+  UNION ALL SELECT 'PUBLICATION', p.pubname::text, p.pubowner, 'pg_catalog.pg_publication'::pg_catalog.regclass, p.oid, NULL FROM pg_catalog.pg_publication p
+  UNION ALL SELECT 'FOREIGN DATA WRAPPER', w.fdwname::text, w.fdwowner, 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass, w.oid,
+      (SELECT f.pronamespace FROM pg_catalog.pg_proc f WHERE f.oid = w.fdwhandler) FROM pg_catalog.pg_foreign_data_wrapper w
+  UNION ALL SELECT 'LANGUAGE', l.lanname::text, l.lanowner, 'pg_catalog.pg_language'::pg_catalog.regclass, l.oid,
+      (SELECT f.pronamespace FROM pg_catalog.pg_proc f WHERE f.oid = l.lanplcallfoid) FROM pg_catalog.pg_language l
     WHERE l.lanname NOT IN ('internal', 'c', 'sql', 'plpgsql')
-  UNION ALL SELECT 'LARGE OBJECT', m.oid::text, m.lomowner, 'pg_catalog.pg_largeobject_metadata'::pg_catalog.regclass, m.oid FROM pg_catalog.pg_largeobject_metadata m
+  UNION ALL SELECT 'LARGE OBJECT', m.oid::text, m.lomowner, 'pg_catalog.pg_largeobject_metadata'::pg_catalog.regclass, m.oid, NULL FROM pg_catalog.pg_largeobject_metadata m
 )
 SELECT pg_catalog.json_build_object(
   'ownerRoles', ARRAY(SELECT r.rolname FROM pg_catalog.pg_roles r, o WHERE pg_catalog.pg_has_role(o.oid, r.oid, 'MEMBER')),
   'roles', ARRAY(SELECT r.rolname FROM pg_catalog.pg_roles r),
   'availableExtensions', ARRAY(SELECT DISTINCT v.name FROM pg_catalog.pg_available_extension_versions v),
   'trustedExtensions', ARRAY(SELECT DISTINCT v.name FROM pg_catalog.pg_available_extension_versions v WHERE v.trusted OR NOT v.superuser),
-  'undroppable', ARRAY(SELECT pg_catalog.json_build_object('kind', n.kind, 'name', n.name) FROM notmine n, o
+  'undroppable', ARRAY(SELECT pg_catalog.json_build_object('kind', n.kind, 'name', n.name,
+                        -- In a schema the reset drops: DROP SCHEMA ... CASCADE would take it along.
+                        'inDroppedSchema', (SELECT s.nspname FROM pg_catalog.pg_namespace s
+                                            WHERE s.oid = n.nsp AND s.nspname NOT IN ('pg_catalog', 'information_schema')))
+    FROM notmine n, o
     WHERE (n.kind IN ('EVENT TRIGGER', 'LANGUAGE') OR NOT pg_catalog.pg_has_role(o.oid, n.owner, 'MEMBER'))
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = n.classid AND d.objid = n.objid AND d.deptype = 'e')
     ORDER BY n.kind, n.name));`;
@@ -89,16 +96,17 @@ export async function planRestore(request: PlanRequest): Promise<RestorePlan> {
     request.catalog,
     targetFactsSql(request.owner),
   );
-  const unrestorable: UnrestorableItem[] = facts.undroppable.map((item) => ({
-    where: 'target',
-    kind: item.kind,
-    name: item.name,
-    reason:
-      item.kind === 'EVENT TRIGGER' || item.kind === 'LANGUAGE'
-        ? `only a superuser may drop it; it stays in place`
-        : `it belongs to a role "${request.owner}" is not a member of${LEAVE_IN_PLACE.has(item.kind) ? '; it stays in place' : ''}`,
-    skippable: LEAVE_IN_PLACE.has(item.kind),
-  }));
+  const unrestorable: UnrestorableItem[] = facts.undroppable.map((item) => {
+    const superuserOnly = item.kind === 'EVENT TRIGGER' || item.kind === 'LANGUAGE';
+    const why = superuserOnly
+      ? 'only a superuser may drop it'
+      : `it belongs to a role "${request.owner}" is not a member of`;
+    const stays = LEAVE_IN_PLACE.has(item.kind) && item.inDroppedSchema === null;
+    const reason = item.inDroppedSchema
+      ? `${why}, and it depends on schema "${item.inDroppedSchema}", which the restore drops and recreates: a superuser must move or drop it first`
+      : `${why}${stays ? '; it stays in place' : ''}`;
+    return { where: 'target', kind: item.kind, name: item.name, reason, skippable: stays };
+  });
   const skip = new Set<number>();
   if (isArchive(request.format)) {
     const entries = await readTocEntries(request);

@@ -1,8 +1,10 @@
-import { EngineError } from '../errors.js';
+import { EngineError, isEngineError } from '../errors.js';
+import { querySql } from '../pg/catalog.js';
 import type { PgTarget } from '../pg/connection.js';
 import { type RestoreMode, type TargetRole, readTargetRole, restoreMode } from '../pg/target-role.js';
 import { type RestorePlan, type UnrestorableItem, planRestore } from './preflight.js';
 import { createRestoreRole } from './restore-role.js';
+import type { BlockingSession } from './lock-target.js';
 import { type RestoreRequest, type RestoreResult, runRestore } from './run-restore.js';
 
 export interface RestoreCheck {
@@ -65,16 +67,29 @@ export interface DatabaseRestoreRequest
   roleValidForSeconds: number;
 }
 
-/** The pre-flight, then the restore as the owner: directly, or through a short-lived member of it. */
-export async function restoreDatabase(request: DatabaseRestoreRequest): Promise<RestoreResult & RestoreCheck> {
+/**
+ * The pre-flight, then the restore as the owner: directly, or through a short-lived member of it.
+ * With a superuser connection, sessions that block the restore are terminated by the superuser
+ * connection itself (only non-superuser sessions of this database), then the restore tries once
+ * more: the short-lived role gets no pg_signal_backend, which content could use elsewhere.
+ */
+export async function restoreDatabase(request: DatabaseRestoreRequest): Promise<DatabaseRestoreResult> {
   const check = await checkRestore({
     ...request,
     noOwner: request.options.noOwner,
     terminateBlockers: request.lockWait.terminateBlockers,
   });
-  const restore = (target: PgTarget) =>
-    runRestore({ ...request, target, owner: check.role.owner, skipDumpIds: check.plan.skipDumpIds });
-  if (check.mode === 'owner') return { ...check, ...(await restore(request.connection)) };
+  const restore = (target: PgTarget, terminateBlockers: boolean) =>
+    runRestore({
+      ...request,
+      target,
+      owner: check.role.owner,
+      skipDumpIds: check.plan.skipDumpIds,
+      lockWait: { ...request.lockWait, terminateBlockers },
+    });
+  if (check.mode === 'owner') {
+    return { ...check, ...(await restore(request.connection, request.lockWait.terminateBlockers)), leftoverRole: null };
+  }
   const role = await createRestoreRole({
     runner: request.runner,
     clock: request.clock,
@@ -83,13 +98,50 @@ export async function restoreDatabase(request: DatabaseRestoreRequest): Promise<
     owner: check.role.owner,
     jobId: request.jobId,
     validForSeconds: request.roleValidForSeconds,
-    mayTerminate: request.lockWait.terminateBlockers,
   });
-  try {
-    return { ...check, ...(await restore(role.target)) };
-  } finally {
-    await role.drop();
-  }
+  const outcome = await restore(role.target, false)
+    .catch(async (error: unknown) => {
+      if (!request.lockWait.terminateBlockers || !isEngineError(error, 'restore/target-busy')) throw error;
+      const terminated = await terminateSessions(request, error.details['blockers'] as BlockingSession[]);
+      const retried = await restore(role.target, false);
+      return { ...retried, terminatedSessions: [...terminated, ...retried.terminatedSessions] };
+    })
+    .then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+  // A role that cannot be dropped can no longer log in either (dropRestoreRole): the restore's own
+  // outcome stands, and the next start sweeps the role again.
+  const leftoverRole = await role.drop().then(
+    () => null,
+    () => role.name,
+  );
+  if ('error' in outcome) throw outcome.error;
+  return { ...check, ...outcome.result, leftoverRole };
+}
+
+export interface DatabaseRestoreResult extends RestoreResult, RestoreCheck {
+  /** A short-lived role that could not be dropped (it can no longer log in). */
+  leftoverRole: string | null;
+}
+
+/** Terminates the blocking sessions of this database that are not a superuser's; returns them. */
+async function terminateSessions(
+  request: Pick<DatabaseRestoreRequest, 'runner' | 'tools' | 'connection'>,
+  blockers: readonly BlockingSession[],
+): Promise<BlockingSession[]> {
+  const pids = blockers.map((b) => Math.trunc(Number(b.pid))).filter(Number.isFinite);
+  if (pids.length === 0) return [];
+  const out = await querySql(
+    request.runner,
+    request.tools.psql,
+    request.connection,
+    `SELECT a.pid FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+     WHERE a.pid = ANY ('{${pids.join(',')}}'::int[]) AND a.datname = pg_catalog.current_database() AND NOT r.rolsuper
+       AND pg_catalog.pg_terminate_backend(a.pid);`,
+  );
+  const terminated = new Set(out.split('\n').filter(Boolean).map(Number));
+  return blockers.filter((b) => terminated.has(b.pid));
 }
 
 function unrestorableError(items: readonly UnrestorableItem[], skipping: boolean): EngineError {

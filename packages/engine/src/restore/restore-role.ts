@@ -17,8 +17,6 @@ export interface RestoreRoleRequest {
   jobId: string;
   /** The login stops working after this long even if nothing drops it (a crash). */
   validForSeconds: number;
-  /** Also a member of pg_signal_backend, to terminate sessions that block the restore. */
-  mayTerminate: boolean;
 }
 
 export interface RestoreRole {
@@ -39,24 +37,27 @@ export function restoreRoleName(jobId: string): string {
   return `${RESTORE_ROLE_PREFIX}${jobId.replace(/[^0-9a-f]/gi, '').toLowerCase()}`;
 }
 
+/** Marks the roles made for one target database: a sweep touches no others. */
+const roleComment = (database: string) =>
+  `pgbs: short-lived restore login for database ${database}; dropped when its job ends`;
+
 /**
  * A superuser connection restores through a login role created for one restore: a member of the
- * database owner and of nothing else (pg_signal_backend only when asked), with a random password
- * and VALID UNTIL. Its session can become the owner, and never more. The password reaches the server
- * only as a SCRAM verifier, so a statement log never holds it.
+ * database owner and of nothing else, NOINHERIT (it has the owner's rights only after SET ROLE),
+ * with a random password and VALID UNTIL. Its session can become the owner, and never more. The
+ * password reaches the server only as a SCRAM verifier, so a statement log never holds it.
  */
 export async function createRestoreRole(request: RestoreRoleRequest): Promise<RestoreRole> {
   const name = restoreRoleName(request.jobId);
   const password = randomBytes(24).toString('hex');
   const until = new Date(request.clock.now() + request.validForSeconds * 1000).toISOString();
-  const memberOf = [quoteIdent(request.owner), ...(request.mayTerminate ? ['pg_signal_backend'] : [])];
   await querySql(
     request.runner,
     request.psql,
     request.admin,
-    `${ADMIN_PREAMBLE}CREATE ROLE ${quoteIdent(name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
-  PASSWORD ${quoteLiteral(scramVerifier(password))} VALID UNTIL ${quoteLiteral(until)} IN ROLE ${memberOf.join(', ')};
-COMMENT ON ROLE ${quoteIdent(name)} IS ${quoteLiteral(`pgbs: short-lived restore login for database ${request.admin.database}; dropped when its job ends`)};
+    `${ADMIN_PREAMBLE}CREATE ROLE ${quoteIdent(name)} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
+  NOBYPASSRLS PASSWORD ${quoteLiteral(scramVerifier(password))} VALID UNTIL ${quoteLiteral(until)} IN ROLE ${quoteIdent(request.owner)};
+COMMENT ON ROLE ${quoteIdent(name)} IS ${quoteLiteral(roleComment(request.admin.database))};
 `,
   );
   return {
@@ -66,7 +67,11 @@ COMMENT ON ROLE ${quoteIdent(name)} IS ${quoteLiteral(`pgbs: short-lived restore
   };
 }
 
-/** Drops one restore role (a no-op when it is gone already). */
+/**
+ * Drops one restore role (a no-op when it is gone already). First, in a statement of its own, it
+ * can no longer log in: restored content may have set its password, and something elsewhere may
+ * keep the DROP from succeeding (a grant to it in another database).
+ */
 export async function dropRestoreRole(
   request: Pick<RestoreRoleRequest, 'runner' | 'psql' | 'admin'>,
   name: string,
@@ -78,6 +83,13 @@ export async function dropRestoreRole(
     request.psql,
     request.admin,
     `${ADMIN_PREAMBLE}DO $pgbs_drop$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(name)}) THEN
+    EXECUTE ${quoteLiteral(`ALTER ROLE ${role} NOLOGIN PASSWORD NULL`)};
+  END IF;
+END
+$pgbs_drop$;
+DO $pgbs_drop$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(name)}) THEN
     PERFORM pg_catalog.pg_terminate_backend(a.pid) FROM pg_catalog.pg_stat_activity a WHERE a.usename = ${quoteLiteral(name)};
@@ -92,8 +104,8 @@ $pgbs_drop$;
 }
 
 /**
- * Drops restore roles whose job is no longer running (a killed process never dropped its own).
- * Returns the names dropped.
+ * Drops the restore roles made for this target database whose job is no longer running (a killed
+ * process never dropped its own). Returns the names dropped.
  */
 export async function sweepRestoreRoles(
   request: Pick<RestoreRoleRequest, 'runner' | 'psql' | 'admin'> & { owner: string },
@@ -103,7 +115,10 @@ export async function sweepRestoreRoles(
     request.runner,
     request.psql,
     request.admin,
-    `SELECT rolname FROM pg_catalog.pg_roles WHERE rolname LIKE '${RESTORE_ROLE_PREFIX.replace(/_/g, '\\_')}%' ORDER BY 1;`,
+    `SELECT r.rolname FROM pg_catalog.pg_roles r
+     WHERE r.rolname LIKE '${RESTORE_ROLE_PREFIX.replace(/_/g, '\\_')}%'
+       AND pg_catalog.shobj_description(r.oid, 'pg_authid') = ${quoteLiteral(roleComment(request.admin.database))}
+     ORDER BY 1;`,
   );
   const dropped: string[] = [];
   for (const name of out.split('\n').filter(Boolean)) {

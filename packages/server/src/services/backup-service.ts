@@ -187,7 +187,8 @@ export class BackupService {
     // Before any job exists: a restore that cannot run as the owner, or would hit what the
     // owner's rights cannot do, is refused here with the list.
     await checkRestore(this.checkRequest(prepared, source, input.options));
-    let outcome: { terminatedSessions: unknown[]; skipped: number; mode: string } | null = null;
+    let outcome: { terminatedSessions: unknown[]; skipped: number; mode: string; leftoverRole: string | null } | null =
+      null;
     return this.deps.jobs.start(
       {
         kind: 'restore',
@@ -241,6 +242,8 @@ export class BackupService {
         outcome = {
           mode: result.mode,
           terminatedSessions: result.terminatedSessions,
+          // Could not be dropped (it can no longer log in); the next start sweeps it again.
+          leftoverRole: result.leftoverRole,
           skipped: result.plan.unrestorable.length,
         };
       },

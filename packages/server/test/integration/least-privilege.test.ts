@@ -149,15 +149,42 @@ describe.each(['owner', 'superuser'] as const)('with the %s connection', (connec
     expect(left).toEqual([]);
   });
 
-  it('refuses an owner with rights outside its database, and changes nothing', async () => {
-    await withSql(adminUrl, (sql) => sql.unsafe(`ALTER ROLE "${env.target.owner}" CREATEROLE`));
+  it.each([
+    [
+      'CREATEROLE',
+      (owner: string) => `ALTER ROLE "${owner}" CREATEROLE`,
+      (owner: string) => `ALTER ROLE "${owner}" NOCREATEROLE`,
+    ],
+    [
+      'membership in a superuser role',
+      (owner: string) => `CREATE ROLE "${owner}_admins" SUPERUSER NOLOGIN; GRANT "${owner}_admins" TO "${owner}"`,
+      (owner: string) => `DROP ROLE "${owner}_admins"`,
+    ],
+  ])('refuses an owner with %s, and changes nothing', async (_what, grant, revoke) => {
+    await withSql(adminUrl, (sql) => sql.unsafe(grant(env.target.owner)));
     try {
       const [latest] = await app.backups.list();
       const before = await fingerprint(env.target.url);
       expect(await codeOf(restore(app, latest!.id, env.target.name))).toBe('restore/unsafe-owner');
       expect(diffFingerprints(before, await fingerprint(env.target.url))).toEqual([]);
     } finally {
-      await withSql(adminUrl, (sql) => sql.unsafe(`ALTER ROLE "${env.target.owner}" NOCREATEROLE`));
+      await withSql(adminUrl, (sql) => sql.unsafe(revoke(env.target.owner)));
+    }
+  });
+
+  it('is not fooled by a role setting on the database: the login decides who restores', async () => {
+    await withSql(env.target.url, (sql) =>
+      sql.unsafe(`ALTER DATABASE "${env.target.name}" SET role = "${env.target.owner}"`),
+    );
+    try {
+      const role = await app.backups.connectionRole(await app.backups.versions());
+      expect(role.superuser).toBe(connection === 'superuser');
+      const [latest] = await app.backups.list();
+      expect((await app.backups.restoreCheck(latest!.id, { noOwner: false })).mode).toBe(connection);
+      const restored = await restore(app, latest!.id, env.target.name);
+      expect(restored.state, restored.errorMessage ?? '').toBe('succeeded');
+    } finally {
+      await withSql(env.target.url, (sql) => sql.unsafe(`ALTER DATABASE "${env.target.name}" RESET role`));
     }
   });
 });
@@ -296,6 +323,84 @@ describe('restore pre-flight, lock waits and source mismatch (owner connection)'
     }
   });
 
+  it("refuses to leave a superuser's extension in place when the restore drops its schema", async () => {
+    const backupId = await backupOf(app);
+    await withSql(env.target.adminUrl, (sql) => sql.unsafe('CREATE EXTENSION pg_trgm SCHEMA public'));
+    try {
+      const check = await app.backups.restoreCheck(backupId, { noOwner: false });
+      expect(check.unrestorable).toEqual([
+        expect.objectContaining({ where: 'target', kind: 'EXTENSION', name: 'pg_trgm', skippable: false }),
+      ]);
+      expect(check.unrestorable[0]!.reason).toContain('"public"');
+      expect(await codeOf(restore(app, backupId, env.target.name, { skipUnrestorable: true }))).toBe(
+        'restore/unrestorable',
+      );
+      const [extension] = await withSql(
+        env.target.adminUrl,
+        (sql) => sql`SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'`,
+      );
+      expect(extension).toBeDefined();
+    } finally {
+      await withSql(env.target.adminUrl, (sql) => sql.unsafe('DROP EXTENSION pg_trgm'));
+    }
+  });
+
+  it('terminates blockers from a superuser connection, without giving the restore role pg_signal_backend', async () => {
+    const superuserApp = await env.startApp({ DATABASE_URL: env.target.adminUrl });
+    const backupId = await backupOf(superuserApp);
+    const { default: postgres } = await import('postgres');
+    const blocker = postgres(env.target.url, { max: 1, connection: { application_name: 'pgbs-test-blocker-su' } });
+    try {
+      const holding = blocker.begin(async (sql) => {
+        await sql`SELECT count(*) FROM app.orders`;
+        await new Promise((resolve) => setTimeout(resolve, 60_000));
+      });
+      holding.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const restored = await restore(superuserApp, backupId, env.target.name, { terminateBlockers: true });
+      expect(restored.state, restored.errorMessage ?? '').toBe('succeeded');
+      await expect(holding).rejects.toThrow(/terminat|CONNECTION_CLOSED/);
+      const granted = await withSql(
+        adminUrl,
+        (sql) => sql`SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+                     WHERE m.roleid = 'pg_signal_backend'::regrole AND r.rolname LIKE 'pgbs\_restore\_%'`,
+      );
+      expect(granted).toEqual([]);
+    } finally {
+      await blocker.end({ timeout: 1 }).catch(() => {});
+    }
+  });
+
+  it('a short-lived restore role that cannot be dropped can no longer log in', async () => {
+    const admin = parsePgUrl(env.target.adminUrl);
+    const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock });
+    const { tools: set } = await tools.prepare(admin);
+    const role = await createRestoreRole({
+      runner: nodeProcessRunner,
+      clock: systemClock,
+      psql: set.psql,
+      admin,
+      owner: env.target.owner,
+      jobId: randomUUID(),
+      validForSeconds: 600,
+    });
+    // A grant on a table of another database keeps DROP ROLE from succeeding (DROP OWNED, run in
+    // the target database, revokes only what is there or on shared objects).
+    await withSql(env.metadata.adminUrl, (sql) =>
+      sql.unsafe(`CREATE TABLE public.pgbs_probe (id int); GRANT SELECT ON public.pgbs_probe TO ${role.name}`),
+    );
+    try {
+      await expect(role.drop()).rejects.toThrow();
+      const [left] = await withSql(
+        adminUrl,
+        (sql) => sql`SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = ${role.name}`,
+      );
+      expect(left).toEqual({ rolcanlogin: false, rolpassword: null });
+    } finally {
+      await withSql(env.metadata.adminUrl, (sql) => sql.unsafe(`DROP TABLE public.pgbs_probe; DROP ROLE ${role.name}`));
+    }
+  });
+
   it('sweeps a short-lived restore role left by a killed process at the next start', async () => {
     const superuserEnv = { DATABASE_URL: env.target.adminUrl };
     const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock });
@@ -310,7 +415,6 @@ describe('restore pre-flight, lock waits and source mismatch (owner connection)'
       owner: env.target.owner,
       jobId: randomUUID(),
       validForSeconds: 600,
-      mayTerminate: false,
     });
     const exists = () =>
       withSql(adminUrl, async (sql) => (await sql`SELECT 1 FROM pg_roles WHERE rolname = ${left.name}`).length > 0);
