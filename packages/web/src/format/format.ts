@@ -32,3 +32,23 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
+
+const compactDateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/** For one-line table cells: "Jun 12, 2026, 14:05". */
+export function formatCompactDateTime(iso: string | null | undefined): string {
+  return iso ? compactDateTime.format(new Date(iso)) : '—';
+}
+
+/** The start of a local day (yyyy-mm-dd from a date input), or of a day after it; null for ''. */
+export function dayStart(day: string, offsetDays = 0): string | null {
+  if (!day) return null;
+  const [year, month, date] = day.split('-').map(Number);
+  return new Date(year!, month! - 1, date! + offsetDays).toISOString();
+}
