@@ -33,15 +33,9 @@ export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
 
-const compactDateTime = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+const compactDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
-/** For one-line table cells: "Jun 12, 2026, 14:05". */
+/** For one-line table cells: "6/12/26, 2:05 PM" (the full date is in the cell's title). */
 export function formatCompactDateTime(iso: string | null | undefined): string {
   return iso ? compactDateTime.format(new Date(iso)) : '—';
 }
