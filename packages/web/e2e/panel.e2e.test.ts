@@ -104,6 +104,7 @@ describe('admin panel', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('.notice, [role=alert]').first().waitFor();
     expect(page.url()).toContain('/login');
+    await page.getByText('Log in to continue where you were.').waitFor();
 
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Log in' }).click();
@@ -248,11 +249,77 @@ describe('admin panel', () => {
     await dialog.waitFor({ state: 'detached' });
     await page.getByText('Restoring from staging-export.sql.gz').waitFor({ timeout: 30_000 });
     await expectJobSucceeded('Restore');
+    // The job card told the outcome: the "follow it" notice is gone with the job.
+    await page.getByText('Restoring from staging-export.sql.gz').waitFor({ state: 'detached' });
 
     const projects = await world.query<{ name: string }>('SELECT name FROM projects ORDER BY id');
     expect(projects.map((project) => project.name)).toEqual(['Mercury', 'Voyager', 'Ünïcode ✓']);
     const people = await world.query<{ count: string }>('SELECT count(*)::text AS count FROM people');
     expect(people[0]?.count).toBe('2');
+  });
+
+  it('shows why a restore failed: the code in words, the failing entry and the server’s message', async () => {
+    const broken = path.join(world.workDir, 'broken-export.sql');
+    await writeFile(
+      broken,
+      [
+        '--',
+        '-- Name: broken; Type: TABLE; Schema: public; Owner: -',
+        '--',
+        'CREATE TABLE public.broken (id integer);',
+        '--',
+        '-- Data for Name: broken; Type: TABLE DATA; Schema: public; Owner: -',
+        '--',
+        "INSERT INTO public.broken VALUES ('not a number');",
+        '--',
+        '-- PostgreSQL database dump complete',
+        '--',
+        '',
+      ].join('\n'),
+    );
+    await page.locator('[data-test=file-input]').setInputFiles(broken);
+    await page.locator('[data-test=restore-upload]').click();
+    const dialog = confirmationDialog();
+    await dialog.waitFor();
+    await dialog.locator('[data-test=confirm-input]').fill(world.target.name);
+    await dialog.locator('[data-test=acknowledge]').check();
+    await dialog.locator('[data-test=confirm]').click();
+    await dialog.waitFor({ state: 'detached' });
+    const card = jobCard('Restore').first();
+    const failure = card.locator('[data-test=job-failure]');
+    await failure.waitFor(POLL);
+    expect(await failure.textContent()).toContain('rolled back');
+    expect(await failure.locator('[data-test=failed-entry]').textContent()).toContain(
+      'the data of table public.broken',
+    );
+    expect(await failure.locator('[data-test=server-message]').textContent()).toContain('not a number');
+    await card.scrollIntoViewIfNeeded();
+    await expectAccessible('failed restore');
+    await screenshot('restore-failed');
+    await card.getByRole('button', { name: 'Dismiss' }).click();
+    await card.waitFor({ state: 'detached' });
+    // Nothing changed: the data of the upload before is still there.
+    const projects = await world.query<{ name: string }>('SELECT name FROM projects ORDER BY id');
+    expect(projects.map((project) => project.name)).toEqual(['Mercury', 'Voyager', 'Ünïcode ✓']);
+  });
+
+  it('details a backup: versions, source database, checksum, the job that made it, tables with sizes and rows', async () => {
+    await page.locator('tr', { hasText: BACKUP_DESCRIPTION }).locator('[data-test=backup-details-link]').click();
+    await page.waitForURL(/\/settings\/backups\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: 'Backup details', level: 1 }).waitFor();
+    expect(await page.locator('[data-test=source-database]').textContent()).toBe(world.target.name);
+    expect(await page.locator('[data-test=server-version]').textContent()).toMatch(/^\d+/);
+    expect(await page.locator('[data-test=client-version]').textContent()).toMatch(/^\d+/);
+    expect(await page.locator('[data-test=sha256]').textContent()).toMatch(/SHA-256 [0-9a-f]{64}/);
+    const madeBy = await page.locator('[data-test=made-by-job]').textContent();
+    expect(madeBy).toContain('Backup job');
+    expect(madeBy).toContain(`run by ${ADMIN.email}`);
+    const tables = page.locator('tbody tr');
+    expect((await tables.allTextContents()).join('\n')).toMatch(/public\.people[\s\S]*public\.projects/);
+    await expectAccessible('backup details');
+    await screenshot('backup-details');
+    await page.getByRole('link', { name: '← Backups' }).click();
+    await page.waitForURL('**/settings/backups');
   });
 
   it('cancels an upload midway and leaves no temp file behind', async () => {
@@ -302,6 +369,7 @@ describe('admin panel', () => {
     const nav = page.getByRole('navigation', { name: 'Settings' });
     const sections = [
       { label: 'General', path: '/settings/general', heading: 'General' },
+      { label: 'Jobs', path: '/settings/jobs', heading: 'Jobs' },
       { label: 'Audit log', path: '/settings/audit', heading: 'Audit log' },
       { label: 'API tokens', path: '/settings/tokens', heading: 'API tokens' },
       { label: 'Backup & Restore', path: '/settings/backups', heading: 'Backup & Restore' },
@@ -328,12 +396,108 @@ describe('admin panel', () => {
         await expectAccessible('general');
         await screenshot('general');
       }
+      if (section.label === 'Jobs') {
+        // Finished jobs stay listed across reloads, with outcome, duration and who ran them.
+        await page.reload();
+        const history = page.locator('tbody tr');
+        await history.first().waitFor();
+        const texts = await history.allTextContents();
+        expect(texts.some((text) => /Restore\s*Failed.*rolled back/.test(text))).toBe(true);
+        expect(texts.some((text) => /Backup\s*Succeeded/.test(text) && text.includes(ADMIN.email))).toBe(true);
+        expect(texts.every((text) => /\d+ s|less than a second|min/.test(text))).toBe(true);
+        await expectAccessible('jobs history');
+        await screenshot('jobs-history');
+      }
+      if (section.label === 'Audit log') {
+        // A part of the action finds it; the cancelled and failed are told apart in words.
+        await page.locator('[data-test=audit-action]').fill('restore');
+        await page.locator('[data-test=audit-action]').press('Enter');
+        await expect
+          .poll(async () => new Set(await page.locator('tbody tr td:nth-child(2)').allTextContents()), POLL)
+          .toEqual(new Set(['backup.restore']));
+        expect(await page.locator('[data-test=audit-details]').first().textContent()).not.toContain('{');
+        await screenshot('audit-filtered');
+      }
     }
 
     await page.goto('/settings/general');
     await page.goto('/settings/backups');
     await page.getByRole('heading', { name: 'Backup & Restore', level: 1 }).waitFor();
     expect((await nav.locator('[aria-current=page]').textContent())?.trim()).toBe('Backup & Restore');
+  });
+
+  it('lists at least 12 backups on one 1280×800 screen, one line each, and finds them with the filters', async () => {
+    // Real backups of the target, made through the service (one job at a time, as the panel would).
+    for (let n = 1; n <= 12; n += 1) {
+      const description =
+        n % 3 === 0 ? `nightly ${n}: a long description that has to be cut to fit on one line` : `nightly ${n}`;
+      const started = await world.app.backups.createBackup({ description }, { name: ADMIN.email });
+      expect((await started.done).state).toBe('succeeded');
+    }
+    await page.goto('/settings/backups');
+    const table = page.locator('table', { has: page.locator('[data-test=backup-details-link]') });
+    const rows = table.locator('tbody tr');
+    await expect.poll(() => rows.count(), POLL).toBeGreaterThanOrEqual(14);
+    const unfiltered = await rows.count();
+    await table.evaluate((element) => element.scrollIntoView({ block: 'start' }));
+    const layout = await rows.evaluateAll((elements) =>
+      elements.map((row) => {
+        const box = row.getBoundingClientRect();
+        const lineHeight = parseFloat(getComputedStyle(row.querySelector('td')!).lineHeight);
+        // A wrapped cell has more than one line box in one of its text elements.
+        const wrapped = [...row.querySelectorAll('time, .description, .file-name, [data-test=checksum], button')].some(
+          (element) => element.getClientRects().length > 1 || element.getBoundingClientRect().height > lineHeight * 1.6,
+        );
+        return { top: box.top, bottom: box.bottom, height: box.height, wrapped };
+      }),
+    );
+    const visible = layout.filter((row) => row.top >= 0 && row.bottom <= 800);
+    expect(visible.length, JSON.stringify(layout.slice(0, 3))).toBeGreaterThanOrEqual(12);
+    expect(visible.filter((row) => row.wrapped)).toEqual([]);
+    expect(Math.max(...visible.map((row) => row.height))).toBeLessThan(44);
+    // Every action is on screen: the table does not scroll sideways to reach them.
+    const fits = await table.evaluate((element) => {
+      const wrap = element.parentElement!;
+      return { scrollWidth: wrap.scrollWidth, clientWidth: wrap.clientWidth };
+    });
+    expect(fits.scrollWidth).toBeLessThanOrEqual(fits.clientWidth);
+    const deleteBox = await rows
+      .first()
+      .getByRole('button', { name: /^Delete/ })
+      .boundingBox();
+    expect(deleteBox!.x + deleteBox!.width).toBeLessThanOrEqual(1280);
+    await screenshot('backups-compact');
+
+    // Text (any case), origin and dates narrow the list; the server counts the matches.
+    await page.locator('[data-test=backup-search]').fill('NIGHTLY 1');
+    await expect
+      .poll(() => rows.allTextContents(), POLL)
+      .toEqual([
+        expect.stringContaining('nightly 12'),
+        expect.stringContaining('nightly 11'),
+        expect.stringContaining('nightly 10'),
+        expect.stringContaining('nightly 1'),
+      ]);
+    await page.locator('[data-test=backup-origin]').selectOption('pre-restore-snapshot');
+    await page.locator('[data-test=backups-none-match]').waitFor();
+    await page.locator('[data-test=backup-search]').fill('');
+    // The restores above took safety snapshots; only they are listed.
+    await expect
+      .poll(async () => {
+        const texts = await rows.allTextContents();
+        return texts.length >= 2 && texts.every((text) => text.includes('Safety snapshot'));
+      }, POLL)
+      .toBe(true);
+    const today = await page.evaluate(() => new Date().toLocaleDateString('en-CA'));
+    await page.locator('[data-test=backup-to]').fill('2000-01-01');
+    await page.locator('[data-test=backups-none-match]').waitFor();
+    await page.locator('[data-test=backup-to]').fill(today);
+    await page.locator('[data-test=backup-from]').fill(today);
+    await expect.poll(() => rows.count(), POLL).toBeGreaterThanOrEqual(2);
+    await expectAccessible('backups (filtered)');
+    await screenshot('backups-filtered');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => rows.count(), POLL).toBe(unfiltered);
   });
 
   it('fits a phone: no horizontal page scroll on the backups screen at 375×740', async () => {
@@ -356,6 +520,7 @@ describe('admin panel', () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login/);
     await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await page.locator('[data-test=logged-out]').textContent()).toBe('You have logged out.');
     const refused = await api('{ backups { total } }');
     expect(refused.errors?.[0]?.extensions?.code).toBe('auth/unauthenticated');
     await page.goto('/settings/general');

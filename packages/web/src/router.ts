@@ -44,11 +44,19 @@ export function createAppRouter(session: Session, history: RouterHistory = creat
         path: '/settings',
         component: () => import('./features/settings/SettingsLayout.vue'),
         redirect: HOME,
-        children: SETTINGS_SECTIONS.map((section) => ({
-          path: section.path,
-          component: section.component,
-          meta: { title: section.label },
-        })),
+        children: [
+          ...SETTINGS_SECTIONS.map((section) => ({
+            path: section.path,
+            component: section.component,
+            meta: { title: section.label },
+          })),
+          {
+            path: 'backups/:id',
+            component: () => import('./features/backups/BackupDetailsPage.vue'),
+            props: true,
+            meta: { title: 'Backup details' },
+          },
+        ],
       },
       { path: '/:unknown(.*)*', redirect: HOME },
     ],

@@ -1,8 +1,9 @@
 import { flushPromises, mount } from '@vue/test-utils';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import BackupsPage from '@/features/backups/BackupsPage.vue';
 import { NETWORK_MESSAGE } from '@/errors/messages';
 import { type FakeAnswer, fakeClient, networkError } from './support/fake-client';
+import { testRouter } from './support/router';
 import { backupRow, serverInfo } from './fixtures';
 
 function mountPage(backups: (variables: Record<string, unknown>) => FakeAnswer) {
@@ -11,7 +12,7 @@ function mountPage(backups: (variables: Record<string, unknown>) => FakeAnswer) 
     Jobs: () => ({ data: { jobs: [] } }),
     Backups: backups,
   });
-  return { fake, wrapper: mount(BackupsPage, { global: fake.global }) };
+  return { fake, wrapper: mount(BackupsPage, { global: { ...fake.global, plugins: [testRouter()] } }) };
 }
 
 const page =
@@ -33,14 +34,18 @@ describe('Backups page', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]!.text()).toContain('newer.dump');
     expect(rows[0]!.text()).toContain('150 MiB');
-    expect(rows[0]!.text()).toContain('Custom');
-    expect(rows[0]!.text()).toContain('Verified');
+    expect(rows[0]!.find('[data-test="checksum"]').text()).toBe('✓ Verified');
     expect(rows[0]!.text()).toContain('before release');
-    expect(rows[0]!.text()).toContain('admin@localhost');
+    expect(rows[0]!.find('[data-test="backup-details-link"]').attributes('href')).toBe('/settings/backups/b2');
     expect(rows[1]!.text()).toContain('older.sql.gz');
-    expect(rows[1]!.text()).toContain('SQL (gzip)');
+    expect(rows[1]!.find('[data-test="backup-details-link"]').attributes('title')).toContain('SQL (gzip)');
     expect(rows[1]!.text()).toContain('Upload');
-    expect(rows[1]!.text()).toContain('Not verified');
+    // Its SHA-256 was computed while it was written: recorded, not "not verified".
+    expect(rows[1]!.find('[data-test="checksum"]').text()).toBe('Checksum recorded');
+    // The page names the database once: the host without the "/database" suffix.
+    expect(wrapper.text()).toContain('Database workload_tracker on localhost:54329 ·');
+    // Delete is a button of its own kind, not a red link.
+    expect(rows[0]!.findAll('button').at(-1)!.classes()).toContain('danger-outline');
     // Every cell names its column, for the stacked layout at phone width.
     expect(rows[0]!.find('td').attributes('data-label')).toBe('Date');
   });
@@ -62,6 +67,42 @@ describe('Backups page', () => {
     expect(error.text()).toContain(NETWORK_MESSAGE);
     expect(error.text()).not.toContain('Failed to fetch');
     expect(error.find('button').text()).toBe('Try again');
+  });
+
+  it('filters by text (after a pause in typing), origin and an inclusive date range', async () => {
+    vi.useFakeTimers();
+    try {
+      const { wrapper, fake } = mountPage(page([backupRow()]));
+      await flushPromises();
+      const last = () =>
+        fake.client.executeQuery.mock.calls.filter(([r]) => 'offset' in (r.variables as object)).at(-1)![0].variables;
+      await wrapper.find('[data-test="backup-search"]').setValue('nightly');
+      expect(last()).toMatchObject({ search: null });
+      vi.advanceTimersByTime(300);
+      await flushPromises();
+      expect(last()).toMatchObject({ search: 'nightly', origin: null, createdAfter: null, createdBefore: null });
+      await wrapper.find('[data-test="backup-origin"]').setValue('upload');
+      await wrapper.find('[data-test="backup-from"]').setValue('2025-11-20');
+      await wrapper.find('[data-test="backup-to"]').setValue('2025-11-21');
+      await flushPromises();
+      expect(last()).toMatchObject({
+        search: 'nightly',
+        origin: 'upload',
+        createdAfter: new Date(2025, 10, 20).toISOString(),
+        createdBefore: new Date(2025, 10, 22).toISOString(),
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('says when no backup matches the filters', async () => {
+    const { wrapper } = mountPage(page([]));
+    await flushPromises();
+    await wrapper.find('[data-test="backup-origin"]').setValue('upload');
+    await flushPromises();
+    expect(wrapper.find('[data-test="backups-none-match"]').exists()).toBe(true);
+    expect(wrapper.find('[data-test="backups-empty"]').exists()).toBe(false);
   });
 
   it('pages through the backups', async () => {

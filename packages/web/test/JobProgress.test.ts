@@ -41,11 +41,50 @@ describe('JobProgressView', () => {
     expect(wrapper.text()).toContain('Waiting to start');
   });
 
-  it('says what happened when the job failed, from its error code', () => {
-    const failed = job({ kind: 'restore', state: 'failed', errorCode: 'restore/missing-role' });
+  it('starts a backup with a whole-track indeterminate bar, not a part-filled one labelled 0 %', () => {
+    const first = job({ progress: { ...job().progress!, percent: 0, phase: 'starting', tablesDone: 0 } });
+    const wrapper = mount(JobProgressView, { props: { job: first } });
+    const bar = wrapper.find('[role="progressbar"]');
+    expect(bar.attributes('aria-valuenow')).toBeUndefined();
+    expect(bar.find('.fill').classes()).toContain('indeterminate');
+    expect(bar.find('.fill').attributes('style')).toBeUndefined();
+    expect(wrapper.find('[data-test="percent"]').exists()).toBe(false);
+    expect(wrapper.find('[data-test="waiting"]').text()).toBe('Starting…');
+  });
+
+  it('says what a running verification does instead of "Waiting to start"', () => {
+    const wrapper = mount(JobProgressView, { props: { job: job({ kind: 'verify', progress: null }) } });
+    expect(wrapper.find('[data-test="waiting"]').text()).toBe('Reading the file and checking its checksum…');
+    expect(wrapper.text()).not.toContain('Waiting to start');
+  });
+
+  it('says why a restore failed: the code in words, the entry it was running and the server’s message', () => {
+    const failed = job({
+      kind: 'restore',
+      state: 'failed',
+      errorCode: 'restore/failed',
+      errorEntry: 'Data for Name: people; Type: TABLE DATA; Schema: public',
+      errorMessage: 'psql failed: ERROR: invalid input syntax for type integer: "x"',
+    });
+    const wrapper = mount(JobProgressView, { props: { job: failed } });
+    const alert = wrapper.find('[role="alert"]');
+    expect(alert.text()).toContain('The restore failed and was rolled back');
+    expect(wrapper.find('[data-test="failed-entry"]').text()).toContain('the data of table public.people');
+    expect(wrapper.find('[data-test="server-message"]').text()).toBe(failed.errorMessage);
+    expect(wrapper.find('[role="progressbar"]').exists()).toBe(false);
+  });
+
+  it('names a failed entry that is not table data by its type', () => {
+    const failed = job({
+      kind: 'restore',
+      state: 'failed',
+      errorCode: 'restore/missing-role',
+      errorEntry: 'Name: people_pkey; Type: CONSTRAINT; Schema: public',
+    });
     const wrapper = mount(JobProgressView, { props: { job: failed } });
     expect(wrapper.find('[role="alert"]').text()).toContain('roles that do not exist');
-    expect(wrapper.find('[role="progressbar"]').exists()).toBe(false);
+    expect(wrapper.find('[data-test="failed-entry"]').text()).toContain('constraint public.people_pkey');
+    expect(wrapper.find('[data-test="server-message"]').exists()).toBe(false);
   });
 });
 

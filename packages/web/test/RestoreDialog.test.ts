@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { h } from 'vue';
 import BackupsPage from '@/features/backups/BackupsPage.vue';
 import { messageFor } from '@/errors/messages';
+import { formatDateTime } from '@/format/format';
 import ConfirmHost from '@/ui/ConfirmHost.vue';
 import { type FakeAnswer, fakeClient } from './support/fake-client';
+import { testRouter } from './support/router';
 import { backupRow, job, serverInfo } from './fixtures';
 
 type Item = { where: string; kind: string; name: string; reason: string; skippable: boolean };
@@ -64,7 +66,10 @@ async function openRestoreDialog(
     RestoreCheck: check,
     RestoreBackup: restoreAnswer,
   });
-  wrapper = mount({ render: () => [h(BackupsPage), h(ConfirmHost)] }, { global: fake.global, attachTo: document.body });
+  wrapper = mount(
+    { render: () => [h(BackupsPage), h(ConfirmHost)] },
+    { global: { ...fake.global, plugins: [testRouter()] }, attachTo: document.body },
+  );
   await flushPromises();
   await wrapper
     .findAll('tbody button')
@@ -102,6 +107,10 @@ describe('Restore dialog', () => {
     const restore = await openRestoreDialog(() => restoreCheck());
     expect(restore.dialog().find('[data-test="restore-mode"]').text()).toContain('workload_tracker_owner');
     expect(restore.dialog().text()).toContain('the application’s queries wait until it finishes');
+    // The backup is named as people tell backups apart: date, size, description, then the file.
+    expect(restore.dialog().text()).toContain(
+      `the backup of ${formatDateTime(backupRow().createdAt)} (150 MiB, “before release”; file ${backupRow().fileName})`,
+    );
     await restore.fillConfirmation();
     expect(restore.blockedReason().exists()).toBe(false);
     await restore.confirmButton().trigger('click');

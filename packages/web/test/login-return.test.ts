@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent } from 'vue';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import LoginPage from '@/features/auth/LoginPage.vue';
-import { SESSION, type Session } from '@/features/auth/session';
+import { LOGGED_OUT, SESSION, type Session } from '@/features/auth/session';
 import { HOME, safeRedirect } from '@/router';
 
 /** A session that accepts any password: what is under test is where the login page goes next. */
@@ -59,5 +59,31 @@ describe('returning after login', () => {
     }
     expect(assign).not.toHaveBeenCalled();
     expect(safeRedirect('/settings/general?x=1')).toBe('/settings/general?x=1');
+  });
+});
+
+describe('the login page', () => {
+  async function open(url: string) {
+    const router = createRouter({
+      history: createMemoryHistory(),
+      routes: [{ path: '/:any(.*)*', component: LoginPage }],
+    });
+    await router.push(url);
+    const session = { ...fakeSession(), login: () => Promise.resolve('The email or password is not correct.') };
+    const wrapper = mount(LoginPage, { global: { plugins: [router], provide: { [SESSION as symbol]: session } } });
+    await flushPromises();
+    return wrapper;
+  }
+
+  it('says the user logged out, and keeps its subtitle after a wrong password', async () => {
+    const out = await open(`/login?${LOGGED_OUT}=1`);
+    expect(out.find('[data-test="logged-out"]').text()).toBe('You have logged out.');
+    expect((await open('/login')).find('[data-test="logged-out"]').exists()).toBe(false);
+
+    const wrapper = await open('/login?redirect=%2Fsettings%2Faudit');
+    await wrapper.find('form').trigger('submit');
+    await flushPromises();
+    expect(wrapper.find('[role="alert"]').text()).toContain('not correct');
+    expect(wrapper.text()).toContain('Log in to continue where you were.');
   });
 });

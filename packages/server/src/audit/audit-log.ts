@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 export interface AuditEntry {
   actor: string | null;
   action: string;
-  outcome: 'succeeded' | 'failed';
+  outcome: 'succeeded' | 'failed' | 'cancelled';
   address?: string | null;
   subjectId?: string | null;
   details?: Record<string, unknown>;

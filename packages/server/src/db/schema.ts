@@ -43,6 +43,8 @@ export const jobs = pgTable(
     progress: jsonb('progress').$type<Record<string, unknown> | null>(),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /** The archive entry a failed restore was running ("Name: people; Type: TABLE DATA; ..."). */
+    errorEntry: text('error_entry'),
     /** Files this job is writing; removed if the process dies mid-way. */
     partialPath: text('partial_path'),
     /** Set by any process; the process running the job polls it (cancel across CLI and server). */
@@ -67,7 +69,7 @@ export const auditEvents = pgTable(
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
     actor: text('actor'),
     action: text('action').notNull(),
-    /** succeeded | failed */
+    /** succeeded | failed | cancelled (a job stopped by a user) */
     outcome: text('outcome').notNull(),
     address: text('address'),
     subjectId: text('subject_id'),

@@ -177,7 +177,15 @@ export class JobRunner {
     const reason: unknown = signal.aborted ? signal.reason : error;
     if (isEngineError(reason, 'job/cancelled'))
       return { state: 'cancelled', code: reason.code, message: reason.message };
-    if (isEngineError(reason)) return { state: 'failed', code: reason.code, message: reason.message };
+    if (isEngineError(reason)) {
+      const entry = reason.details['entry'];
+      return {
+        state: 'failed',
+        code: reason.code,
+        message: reason.message,
+        ...(typeof entry === 'string' ? { entry } : {}),
+      };
+    }
     this.deps.logger.error('job failed unexpectedly', { error });
     return {
       state: 'failed',
@@ -202,6 +210,7 @@ export class JobRunner {
       state: outcome.state,
       errorCode: outcome.code ?? null,
       errorMessage: outcome.message ?? null,
+      errorEntry: outcome.entry ?? null,
       finishedAt: new Date(this.deps.clock.now()),
       partialPath: null,
       ...(progress ? { progress } : {}),
@@ -224,6 +233,8 @@ interface Outcome {
   state: 'succeeded' | 'failed' | 'cancelled';
   code?: string;
   message?: string;
+  /** Where a restore failed, from the engine's error details. */
+  entry?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, sql as rawSql } from 'drizzle-orm';
+import { type SQL, and, desc, eq, gte, ilike, inArray, lt, or, sql as rawSql } from 'drizzle-orm';
 import {
   type ArchiveFormat,
   type BackupFormat,
@@ -74,6 +74,30 @@ export interface RestoreChoices extends RestoreOptions {
 
 export type ArchiveContents = Awaited<ReturnType<typeof readArchiveSummary>>;
 
+export interface BackupFilter {
+  /** Part of the file name or the description, any case. */
+  search?: string | null;
+  origin?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/** LIKE's wildcards and escape taken literally. */
+export const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function backupFilter(filter: BackupFilter): SQL | undefined {
+  const conditions: (SQL | undefined)[] = [];
+  const search = filter.search?.trim();
+  if (search) {
+    const pattern = `%${likeLiteral(search)}%`;
+    conditions.push(or(ilike(backups.fileName, pattern), ilike(backups.description, pattern)));
+  }
+  if (filter.origin) conditions.push(eq(backups.origin, filter.origin));
+  if (filter.createdAfter) conditions.push(gte(backups.createdAt, filter.createdAfter));
+  if (filter.createdBefore) conditions.push(lt(backups.createdAt, filter.createdBefore));
+  return and(...conditions);
+}
+
 const MAX_DESCRIPTION = 500;
 /** Share of a restore job's progress bar taken by its safety snapshot. */
 const SNAPSHOT_SHARE = 0.3;
@@ -87,18 +111,36 @@ export class BackupService {
     return this.deps.target.database;
   }
 
-  async list(options: { limit?: number; offset?: number } = {}): Promise<BackupRow[]> {
+  async list(options: { limit?: number; offset?: number } & BackupFilter = {}): Promise<BackupRow[]> {
     return this.deps.db
       .select()
       .from(backups)
+      .where(backupFilter(options))
       .orderBy(desc(backups.createdAt))
       .limit(Math.min(options.limit ?? 50, 500))
       .offset(options.offset ?? 0);
   }
 
-  async count(): Promise<number> {
-    const [row] = await this.deps.db.select({ n: rawSql<number>`count(*)::int` }).from(backups);
+  async count(filter: BackupFilter = {}): Promise<number> {
+    const [row] = await this.deps.db
+      .select({ n: rawSql<number>`count(*)::int` })
+      .from(backups)
+      .where(backupFilter(filter));
     return row?.n ?? 0;
+  }
+
+  /** The job that wrote the backup: its backup job, or the restore it is the safety snapshot of. */
+  async madeBy(backup: BackupRow): Promise<JobRow | null> {
+    const [job] = await this.deps.db
+      .select()
+      .from(jobs)
+      .where(
+        backup.origin === 'pre-restore-snapshot'
+          ? rawSql`${jobs.params}->>'snapshotBackupId' = ${backup.id}`
+          : and(eq(jobs.kind, 'backup'), eq(jobs.backupId, backup.id)),
+      )
+      .limit(1);
+    return job ?? null;
   }
 
   async get(id: string): Promise<BackupRow> {
@@ -455,7 +497,7 @@ export class BackupService {
       actor: actor.name,
       address: actor.address,
       action,
-      outcome: job.state === 'succeeded' ? 'succeeded' : 'failed',
+      outcome: job.state === 'succeeded' || job.state === 'cancelled' ? job.state : 'failed',
       subjectId,
       details: { ...details, jobId: job.id, state: job.state, errorCode: job.errorCode },
     });
@@ -514,9 +556,12 @@ export class BackupService {
       // metadata database, so the writes are idempotent and retried.
       const row = await context.record(async () => {
         await this.deps.db.insert(backups).values(rowFromManifest(manifest)).onConflictDoNothing();
-        if (input.origin !== 'pre-restore-snapshot') {
-          await this.deps.db.update(jobs).set({ backupId: id }).where(eq(jobs.id, context.jobId));
-        }
+        // A restore job's backupId is its source, so its snapshot is named in its params.
+        const link =
+          input.origin === 'pre-restore-snapshot'
+            ? { params: rawSql`${jobs.params} || ${JSON.stringify({ snapshotBackupId: id })}::jsonb` }
+            : { backupId: id };
+        await this.deps.db.update(jobs).set(link).where(eq(jobs.id, context.jobId));
         return (await this.deps.db.select().from(backups).where(eq(backups.id, id)))[0]!;
       });
       // The file is no longer partial. Best effort: the job's end clears it anyway, and the backup

@@ -54,6 +54,7 @@ function fakeJob(): JobRow {
     progress: null,
     errorCode: null,
     errorMessage: null,
+    errorEntry: null,
     partialPath: null,
     cancelRequested: false,
     requestedBy: null,

@@ -16,6 +16,7 @@ function job(state: string, percent: number | null): JobRow {
     progress: percent === null ? null : { percent },
     errorCode: null,
     errorMessage: null,
+    errorEntry: null,
     partialPath: null,
     cancelRequested: false,
     requestedBy: null,

@@ -32,3 +32,17 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
+
+const compactDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+
+/** For one-line table cells: "6/12/26, 2:05 PM" (the full date is in the cell's title). */
+export function formatCompactDateTime(iso: string | null | undefined): string {
+  return iso ? compactDateTime.format(new Date(iso)) : '—';
+}
+
+/** The start of a local day (yyyy-mm-dd from a date input), or of a day after it; null for ''. */
+export function dayStart(day: string, offsetDays = 0): string | null {
+  if (!day) return null;
+  const [year, month, date] = day.split('-').map(Number);
+  return new Date(year!, month! - 1, date! + offsetDays).toISOString();
+}

@@ -1,8 +1,22 @@
 import { graphql } from './graphql';
 
 export const AuditEventsQuery = graphql(`
-  query AuditEvents($limit: Int, $offset: Int, $action: String) {
-    auditEvents(limit: $limit, offset: $offset, action: $action) {
+  query AuditEvents(
+    $limit: Int
+    $offset: Int
+    $actionPrefix: String
+    $actorContains: String
+    $since: DateTime
+    $before: DateTime
+  ) {
+    auditEvents(
+      limit: $limit
+      offset: $offset
+      actionPrefix: $actionPrefix
+      actorContains: $actorContains
+      since: $since
+      before: $before
+    ) {
       id
       at
       action

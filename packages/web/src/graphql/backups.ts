@@ -2,8 +2,22 @@ import { graphql } from './graphql';
 import { JobFields } from './jobs';
 
 export const BackupsQuery = graphql(`
-  query Backups($limit: Int, $offset: Int) {
-    backups(limit: $limit, offset: $offset) {
+  query Backups(
+    $limit: Int
+    $offset: Int
+    $search: String
+    $origin: String
+    $createdAfter: DateTime
+    $createdBefore: DateTime
+  ) {
+    backups(
+      limit: $limit
+      offset: $offset
+      search: $search
+      origin: $origin
+      createdAfter: $createdAfter
+      createdBefore: $createdBefore
+    ) {
       total
       items {
         id
@@ -21,6 +35,47 @@ export const BackupsQuery = graphql(`
     }
   }
 `);
+
+export const BackupQuery = graphql(
+  `
+    query Backup($id: ID!) {
+      backup(id: $id) {
+        id
+        createdAt
+        fileName
+        description
+        sizeBytes
+        format
+        sha256
+        verifyStatus
+        verifiedAt
+        origin
+        createdBy
+        databaseName
+        serverVersion
+        clientVersion
+        durationMs
+        tableCount
+        tables {
+          schema
+          name
+          bytes
+          rows
+        }
+        contents {
+          schemas
+          tables
+          pgDumpVersion
+          sourceServerVersion
+        }
+        job {
+          ...JobFields
+        }
+      }
+    }
+  `,
+  [JobFields],
+);
 
 export const CreateBackupMutation = graphql(
   `

@@ -7,6 +7,9 @@ export const JobFields = graphql(`
     state
     backupId
     errorCode
+    errorMessage
+    errorEntry
+    requestedBy
     createdAt
     startedAt
     finishedAt
@@ -24,8 +27,8 @@ export const JobFields = graphql(`
 
 export const JobsQuery = graphql(
   `
-    query Jobs($limit: Int) {
-      jobs(limit: $limit) {
+    query Jobs($limit: Int, $offset: Int) {
+      jobs(limit: $limit, offset: $offset) {
         ...JobFields
       }
     }

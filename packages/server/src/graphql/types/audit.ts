@@ -1,8 +1,9 @@
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { type SQL, and, desc, eq, gte, ilike, like, lt, or } from 'drizzle-orm';
 import { type AuditEventRow, auditEvents } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
 import { page } from '../pagination.js';
+import { likeLiteral } from '../../services/backup-service.js';
 
 const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent').implement({
   fields: (t) => ({
@@ -20,18 +21,34 @@ const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent').implement({
 builder.queryFields((t) => ({
   auditEvents: t.field({
     type: [AuditEventRef],
-    description: 'Newest first; filter by action (e.g. "backup.restore") and by actor (an email).',
+    description: 'Newest first; the filters combine.',
     args: {
       limit: t.arg.int({ defaultValue: 50 }),
       offset: t.arg.int({ defaultValue: 0 }),
-      action: t.arg.string({ required: false }),
-      actor: t.arg.string({ required: false }),
+      action: t.arg.string({ required: false, description: 'Exactly this action, e.g. "backup.restore".' }),
+      actionPrefix: t.arg.string({
+        required: false,
+        description: 'The start of the action or of one of its dot-separated parts: "backup", "restore", "job.c".',
+      }),
+      actor: t.arg.string({ required: false, description: 'Exactly this actor (an email).' }),
+      actorContains: t.arg.string({ required: false, description: 'Part of the actor, any case.' }),
+      since: t.arg({ type: 'DateTime', required: false, description: 'At or after this instant.' }),
+      before: t.arg({ type: 'DateTime', required: false, description: 'Before this instant.' }),
     },
     resolve: (_root, args, context) => {
       requireAdmin(context);
-      const filters: SQL[] = [];
+      const filters: (SQL | undefined)[] = [];
       if (args.action) filters.push(eq(auditEvents.action, args.action));
+      const prefix = args.actionPrefix?.trim();
+      if (prefix) {
+        const start = likeLiteral(prefix);
+        filters.push(or(like(auditEvents.action, `${start}%`), like(auditEvents.action, `%.${start}%`)));
+      }
       if (args.actor) filters.push(eq(auditEvents.actor, args.actor));
+      const actor = args.actorContains?.trim();
+      if (actor) filters.push(ilike(auditEvents.actor, `%${likeLiteral(actor)}%`));
+      if (args.since) filters.push(gte(auditEvents.at, args.since));
+      if (args.before) filters.push(lt(auditEvents.at, args.before));
       return context.app.db
         .select()
         .from(auditEvents)

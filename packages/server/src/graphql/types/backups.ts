@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { EngineError, type TableSize } from '@pgbs/engine';
 import type { BackupRow } from '../../db/schema.js';
 import type { ArchiveContents } from '../../services/backup-service.js';
 import { builder } from '../builder.js';
@@ -17,6 +17,20 @@ const ArchiveContentsRef = builder.objectRef<ArchiveContents>('ArchiveContents')
     schemas: t.exposeStringList('schemas'),
     tables: t.exposeStringList('tables'),
     largeObjects: t.exposeInt('largeObjects'),
+  }),
+});
+
+const BackupTableRef = builder.objectRef<TableSize>('BackupTable').implement({
+  description: 'A table as it was when the backup was made (read from the catalog before pg_dump ran).',
+  fields: (t) => ({
+    schema: t.exposeString('schema'),
+    name: t.exposeString('name'),
+    bytes: t.expose('bytes', { type: 'Bytes', description: 'pg_table_size, TOAST included.' }),
+    rows: t.float({
+      nullable: true,
+      description: "The planner's estimate (pg_class.reltuples); null if the table was never analyzed.",
+      resolve: (table) => (table.rows === undefined || table.rows === null || table.rows < 0 ? null : table.rows),
+    }),
   }),
 });
 
@@ -40,6 +54,17 @@ export const BackupRef = builder.objectRef<BackupRow>('Backup').implement({
     verifyStatus: t.exposeString('verifyStatus', {
       nullable: true,
       description: 'ok, failed, or null if never verified',
+    }),
+    tables: t.field({
+      type: [BackupTableRef],
+      description: 'Empty for uploads, whose source database was not read.',
+      resolve: (backup) => backup.tableSizes,
+    }),
+    job: t.field({
+      type: JobRef,
+      nullable: true,
+      description: 'The job that wrote it (for a safety snapshot, the restore); null for uploads.',
+      resolve: (backup, _args, context) => context.app.backups.madeBy(backup),
     }),
     contents: t.field({
       type: ArchiveContentsRef,
@@ -110,11 +135,27 @@ export { RestoreOptionsInput };
 builder.queryFields((t) => ({
   backups: t.field({
     type: BackupPage,
-    description: 'Newest first.',
-    args: { limit: t.arg.int({ defaultValue: 50 }), offset: t.arg.int({ defaultValue: 0 }) },
+    description: 'Newest first; total counts the backups that match the filters.',
+    args: {
+      limit: t.arg.int({ defaultValue: 50 }),
+      offset: t.arg.int({ defaultValue: 0 }),
+      search: t.arg.string({ required: false, description: 'Part of the file name or description, any case.' }),
+      origin: t.arg.string({ required: false, description: 'manual, upload or pre-restore-snapshot' }),
+      createdAfter: t.arg({ type: 'DateTime', required: false, description: 'Made at or after this instant.' }),
+      createdBefore: t.arg({ type: 'DateTime', required: false, description: 'Made before this instant.' }),
+    },
     resolve: async (_root, args, context) => {
       requireAdmin(context);
-      const [items, total] = await Promise.all([context.app.backups.list(page(args)), context.app.backups.count()]);
+      const filter = {
+        search: args.search,
+        origin: args.origin,
+        createdAfter: args.createdAfter,
+        createdBefore: args.createdBefore,
+      };
+      const [items, total] = await Promise.all([
+        context.app.backups.list({ ...page(args), ...filter }),
+        context.app.backups.count(filter),
+      ]);
       return { items, total };
     },
   }),

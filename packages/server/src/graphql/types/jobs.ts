@@ -42,6 +42,11 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    errorEntry: t.exposeString('errorEntry', {
+      nullable: true,
+      description:
+        'The archive entry a failed restore was running, e.g. "Name: people; Type: TABLE DATA; Schema: public".',
+    }),
     requestedBy: t.exposeString('requestedBy', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
@@ -83,6 +88,7 @@ builder.mutationFields((t) => ({
         action: 'job.cancel',
         outcome: 'succeeded',
         subjectId: job.id,
+        details: { jobId: job.id, kind: job.kind, backupId: job.backupId, state: job.state },
       });
       return job;
     },

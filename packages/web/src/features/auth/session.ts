@@ -18,6 +18,9 @@ export interface Session {
   forget(): void;
 }
 
+/** The login page's query flag after a logout: it says so. */
+export const LOGGED_OUT = 'logged-out';
+
 export const SESSION: InjectionKey<Session> = Symbol('session');
 
 export function createSession(client: Client): Session {

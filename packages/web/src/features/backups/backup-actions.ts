@@ -3,6 +3,7 @@ import { ref } from 'vue';
 import { startDownload } from '@/api/navigation';
 import { useConfirm } from '@/composables/useConfirm';
 import { describeRefusal, describeRequestError } from '@/errors/messages';
+import { formatBytes, formatDateTime } from '@/format/format';
 import {
   type BackupsQuery,
   CreateDownloadUrlMutation,
@@ -19,6 +20,12 @@ export type BackupRow = ResultOf<typeof BackupsQuery>['backups']['items'][number
 export interface Notice {
   tone: 'success' | 'error';
   text: string;
+}
+
+/** A backup as people tell them apart: its date, size and description (the file name last). */
+export function backupName(backup: Pick<BackupRow, 'createdAt' | 'sizeBytes' | 'description' | 'fileName'>): string {
+  const described = backup.description ? `, “${backup.description}”` : '';
+  return `the backup of ${formatDateTime(backup.createdAt)} (${formatBytes(backup.sizeBytes)}${described}; file ${backup.fileName})`;
 }
 
 /** A mutation's outcome: its data, or a message (typed CodedError, top-level error, network). */
@@ -103,7 +110,7 @@ export function useBackupActions(options: {
       const targetDatabase = options.targetDatabase();
       if (!targetDatabase) return;
       const restoreOptions = await confirmRestore(confirm, {
-        source: `the backup ${backup.fileName}`,
+        source: backupName(backup),
         targetDatabase,
         backupId: backup.id,
       });

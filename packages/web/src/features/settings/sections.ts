@@ -17,6 +17,7 @@ export const SETTINGS_SECTIONS: SettingsSection[] = [
     icon: 'database',
     component: () => import('../backups/BackupsPage.vue'),
   },
+  { path: 'jobs', label: 'Jobs', icon: 'clock', component: () => import('../jobs/JobsPage.vue') },
   { path: 'audit', label: 'Audit log', icon: 'list', component: () => import('../audit/AuditPage.vue') },
   { path: 'tokens', label: 'API tokens', icon: 'key', component: () => import('../tokens/TokensPage.vue') },
 ];

@@ -1,0 +1,62 @@
+import { flushPromises, mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import BackupDetailsPage from '@/features/backups/BackupDetailsPage.vue';
+import { fakeClient } from './support/fake-client';
+import { testRouter } from './support/router';
+import { backupRow, job } from './fixtures';
+
+const details = {
+  ...backupRow(),
+  databaseName: 'workload_tracker',
+  serverVersion: '15.18',
+  clientVersion: '17.6',
+  durationMs: 4200,
+  tableCount: 2,
+  tables: [
+    { schema: 'public', name: 'people', bytes: 16_384, rows: 1200 },
+    { schema: 'app', name: 'time_entries', bytes: 5_242_880, rows: null },
+  ],
+  contents: { schemas: ['app', 'public'], tables: [], pgDumpVersion: '17.6', sourceServerVersion: '15.18' },
+  job: job({ state: 'succeeded', finishedAt: '2025-11-20T10:00:05.000Z' }),
+};
+
+function mountPage(backup: unknown) {
+  const fake = fakeClient({
+    Backup: (variables) => ({ data: { backup: { ...(backup as object), id: variables['id'] } } }),
+  });
+  const wrapper = mount(BackupDetailsPage, {
+    props: { id: 'b1' },
+    global: { ...fake.global, plugins: [testRouter()] },
+  });
+  return { fake, wrapper };
+}
+
+describe('Backup details', () => {
+  it('shows the versions, source database, checksum, origin, the job that made it, and every table', async () => {
+    const { wrapper, fake } = mountPage(details);
+    await flushPromises();
+    expect(fake.client.executeQuery.mock.calls[0]![0].variables).toEqual({ id: 'b1' });
+    expect(wrapper.find('[data-test="source-database"]').text()).toBe('workload_tracker');
+    expect(wrapper.find('[data-test="server-version"]').text()).toBe('15.18');
+    expect(wrapper.find('[data-test="client-version"]').text()).toBe('17.6');
+    expect(wrapper.find('[data-test="sha256"]').text()).toContain(details.sha256);
+    expect(wrapper.text()).toContain('Checksum recorded');
+    expect(wrapper.text()).toContain('Manual by admin@localhost');
+    const madeBy = wrapper.find('[data-test="made-by-job"]').text();
+    expect(madeBy).toContain('Backup job j1');
+    expect(madeBy).toContain('Succeeded after 4 s, run by admin@localhost');
+    expect(wrapper.find('[data-test="schemas"]').text()).toContain('app, public');
+    const rows = wrapper.findAll('tbody tr');
+    expect(rows.map((row) => row.text())).toEqual([
+      expect.stringMatching(/public\.people\s*16 KiB\s*1,?200/),
+      expect.stringMatching(/app\.time_entries\s*5 MiB\s*—/),
+    ]);
+  });
+
+  it('says an upload has no job and no recorded table sizes', async () => {
+    const { wrapper } = mountPage({ ...details, origin: 'upload', tables: [], contents: null, job: null });
+    await flushPromises();
+    expect(wrapper.find('[data-test="made-by-job"]').text()).toContain('uploaded');
+    expect(wrapper.text()).toContain('No table sizes were recorded');
+  });
+});

@@ -1,0 +1,40 @@
+import { flushPromises, mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import JobsPage from '@/features/jobs/JobsPage.vue';
+import { fakeClient } from './support/fake-client';
+import { testRouter } from './support/router';
+import { job } from './fixtures';
+
+describe('Jobs history', () => {
+  it('lists finished jobs with their outcome, duration and who ran them', async () => {
+    const fake = fakeClient({
+      Jobs: () => ({
+        data: {
+          jobs: [
+            job({
+              id: 'j2',
+              kind: 'restore',
+              state: 'failed',
+              errorCode: 'restore/failed',
+              errorMessage: 'psql failed',
+              finishedAt: '2025-11-20T10:02:06.000Z',
+              requestedBy: 'ops@example.com',
+            }),
+            job({ id: 'j1', state: 'cancelled', finishedAt: '2025-11-20T10:00:31.000Z', backupId: 'b1' }),
+          ],
+        },
+      }),
+    });
+    const wrapper = mount(JobsPage, { global: { ...fake.global, plugins: [testRouter()] } });
+    await flushPromises();
+    const rows = wrapper.findAll('tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.find('[data-test="history-state"]').text()).toBe('Failed');
+    expect(rows[0]!.find('[data-test="history-reason"]').text()).toContain('rolled back');
+    expect(rows[0]!.text()).toContain('2 min 05 s');
+    expect(rows[0]!.text()).toContain('ops@example.com');
+    expect(rows[1]!.find('[data-test="history-state"]').text()).toBe('Cancelled');
+    expect(rows[1]!.text()).toContain('30 s');
+    expect(rows[1]!.find('a').attributes('href')).toBe('/settings/backups/b1');
+  });
+});
