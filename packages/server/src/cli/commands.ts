@@ -64,7 +64,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
     args: '<id>',
     summary: 'Show a backup and what its archive holds. The id may be a unique prefix (8 characters at least).',
     run: async ({ app, json }, parsed) => {
-      const backup = await app.backups.get(await resolveId(app.db, 'backup', parsed.positionals[0]!, fullOnly(false)));
+      const backup = await app.backups.get(
+        await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }),
+      );
       const contents = await app.backups.contents(backup);
       print(json, { ...backup, contents }, () => describeBackup(backup, contents));
       return 0;
@@ -79,7 +81,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
       watch(
         app,
         json,
-        await app.backups.verify(await resolveId(app.db, 'backup', parsed.positionals[0]!, fullOnly(false)), actor),
+        await app.backups.verify(await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }), actor),
       ),
   },
   {
@@ -89,7 +91,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     summary: "Delete a backup's file and catalog entry (asks for its file name).",
     options: { yes },
     run: async ({ app, actor, json }, parsed) => {
-      const id = await resolveId(app.db, 'backup', parsed.positionals[0]!, fullOnly(flag(parsed, 'yes')));
+      const id = await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: flag(parsed, 'yes') });
       const backup = await app.backups.get(id);
       if (!flag(parsed, 'yes')) {
         await confirm(`Type the backup's file name (${backup.fileName}) to delete it: `, backup.fileName);
@@ -116,12 +118,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
       'terminate-blockers': { type: 'boolean', help: 'terminate sessions holding locks the restore needs' },
     },
     run: async ({ app, actor, json }, parsed) => {
-      const source = await resolveRestoreSource(
-        app.db,
-        parsed.positionals[0],
-        text(parsed, 'file'),
-        fullOnly(flag(parsed, 'yes')),
-      );
+      const source = await resolveRestoreSource(app.db, parsed.positionals[0], text(parsed, 'file'), {
+        fullOnly: flag(parsed, 'yes'),
+      });
       const database = app.backups.targetDatabase;
       let confirmation = database;
       if (!flag(parsed, 'yes')) {
@@ -188,7 +187,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     args: '<id>',
     summary: 'Cancel a running job, wherever it runs. The id may be a unique prefix (8 characters at least).',
     run: async ({ app, json }, parsed) => {
-      const job = await app.jobs.cancel(await resolveId(app.db, 'job', parsed.positionals[0]!, fullOnly(false)));
+      const job = await app.jobs.cancel(await resolveId(app.db, 'job', parsed.positionals[0]!, { fullOnly: false }));
       print(json, job, () => `Cancel requested for job ${job.id} (${job.kind}, ${paintState(job.state)}).`);
       return 0;
     },
@@ -286,10 +285,6 @@ function page(parsed: Parsed): { limit: number; offset: number } {
     limit: toInt(text(parsed, 'limit'), 50, 1, MAX_LIMIT, '--limit'),
     offset: toInt(text(parsed, 'offset'), 0, 0, Number.MAX_SAFE_INTEGER, '--offset'),
   };
-}
-
-function fullOnly(value: boolean) {
-  return { fullOnly: value };
 }
 
 function parseFormat(raw: string | undefined): 'custom' | 'plain' | undefined {

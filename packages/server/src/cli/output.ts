@@ -1,7 +1,6 @@
 import { styleText } from 'node:util';
 import type { BackupRow, JobRow } from '../db/schema.js';
-import type { Logger } from '../logger.js';
-import { consoleLogger } from '../logger.js';
+import { type Logger, consoleLogger } from '../logger.js';
 import { formatBytes, jobDuration } from './format.js';
 import { createProgressDisplay } from './progress-display.js';
 
