@@ -7,14 +7,40 @@ export const SNIFF_BYTES = 4096;
 /**
  * Identifies a file from its first bytes: pg_dump's custom format starts with
  * "PGDMP", tar has "ustar" at offset 257, gzip starts 1f 8b, and plain SQL is
- * text (no NUL bytes, valid UTF-8 apart from a character cut at the end).
+ * text (no NUL bytes, valid UTF-8 apart from a character cut at the end) that
+ * starts like SQL.
  */
 export function sniffFormat(head: Buffer): ArchiveFormat | null {
   if (head.length >= 5 && head.subarray(0, 5).toString('latin1') === 'PGDMP') return 'custom';
   if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'plain-gzip';
-  if (head.length > 0 && looksLikeText(head)) return 'plain';
+  if (head.length > 0 && looksLikeText(head) && startsLikeSql(head)) return 'plain';
   return null;
+}
+
+/** The first word of every PostgreSQL command ("SQL Commands" in its manual). */
+const COMMAND_WORDS = new Set(
+  (
+    'abort alter analyze begin call checkpoint close cluster comment commit copy create deallocate declare delete ' +
+    'discard do drop end execute explain fetch grant import insert listen load lock merge move notify prepare ' +
+    'reassign refresh reindex release reset revoke rollback savepoint security select set show start table ' +
+    'truncate unlisten update vacuum values with'
+  ).split(' '),
+);
+
+/**
+ * A README or a log is text too, and the SQL guard would then quote whatever it tripped on as
+ * "unsafe SQL". SQL text starts with a comment, a psql meta-command (which the guard judges), a
+ * parenthesis or a command word.
+ */
+function startsLikeSql(head: Buffer): boolean {
+  const text = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  if (/^(--|\/\*|\\|\(|;)/.test(text)) return true;
+  const word = /^[A-Za-z]+/.exec(text)?.[0].toLowerCase();
+  return word !== undefined && COMMAND_WORDS.has(word);
 }
 
 function looksLikeText(head: Buffer): boolean {

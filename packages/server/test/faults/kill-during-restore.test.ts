@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   diffFingerprints,
@@ -10,10 +8,10 @@ import {
   withSql,
 } from '@pgbs/test-support';
 import { jobs } from '../../src/db/schema.js';
+import { spawnCli } from '../integration/cli-process.js';
 import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
-const serverDir = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('kill -9 of the CLI process during a restore', () => {
   let env: TestEnv;
@@ -41,25 +39,17 @@ describe('kill -9 of the CLI process during a restore', () => {
     const oldPrint = await fingerprint(env.target.url);
     expect(diffFingerprints(oldPrint, newPrint)).not.toEqual([]);
 
-    const cli = spawn(
-      'node_modules/.bin/tsx',
-      ['src/cli/main.ts', 'backup', 'restore', backup.backupId!, '--yes', '--no-snapshot'],
-      { cwd: serverDir, env: { ...process.env, ...env.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
-    let output = '';
-    cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise((resolve) => cli.once('exit', resolve));
+    const cli = spawnCli(env.env, ['backup', 'restore', backup.backupId!, '--yes', '--no-snapshot']);
     // Kill once the CLI reports that the big table's data is streaming into the target (its plain
     // progress line names the current table).
     await waitFor('the restore to stream the big table', async () => {
-      if (cli.exitCode !== null) throw new Error(`the CLI ended early (${cli.exitCode}): ${output}`);
-      return /data .* public\.big/.test(output) ? true : undefined;
+      if (cli.child.exitCode !== null) throw new Error(`the CLI ended early (${cli.child.exitCode}): ${cli.stderr}`);
+      return /data .* public\.big/.test(cli.stderr) ? true : undefined;
     });
     const [running] = (await setup.db.select().from(jobs)).filter((j) => j.kind === 'restore');
     expect(running?.state).toBe('running');
-    process.kill(-cli.pid!, 'SIGKILL');
-    await exited;
+    cli.signal('SIGKILL');
+    await cli.done;
 
     // pg tools run in process groups of their own: psql sees its stdin close without a COMMIT and
     // the server rolls the transaction back. Wait until no session is left on the target.

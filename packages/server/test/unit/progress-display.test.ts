@@ -31,4 +31,25 @@ describe('CLI progress display', () => {
     display.update({ percent: 4, phase: 'post-data' });
     expect(written.map((l) => l.match(/(\d+\.\d)%/)![1])).toEqual(['1.0', '3.0', '4.0']);
   });
+
+  it('on a terminal, wipes a drawn bar for a log line and draws it again on the next update', () => {
+    const written: string[] = [];
+    const stream = {
+      isTTY: true,
+      columns: 100,
+      write: (s: string) => written.push(s),
+    } as unknown as NodeJS.WriteStream;
+    const display = createProgressDisplay(stream);
+    display.clear();
+    expect(written).toEqual([]);
+    display.update({ percent: 10, phase: 'data' });
+    display.clear();
+    expect(written.at(-1)).toBe('\r\x1b[K');
+    display.end();
+    expect(written.at(-1)).toBe('\r\x1b[K');
+    display.update({ percent: 20, phase: 'data' });
+    expect(written.at(-1)).toMatch(/^\r\[.* 20\.0% data/);
+    display.end();
+    expect(written.at(-1)).toBe('\n');
+  });
 });

@@ -20,4 +20,18 @@ describe('format sniffing', () => {
     expect(sniffFormat(Buffer.from([0xff, 0xfe, 0xfd, 0x41]))).toBeNull();
     expect(sniffFormat(Buffer.alloc(0))).toBeNull();
   });
+
+  it('takes text for SQL only when it starts like SQL', () => {
+    for (const sql of [
+      'SELECT 1;',
+      '  create table t (id int);',
+      '/* c */ SET x = 1;',
+      '\\! id\n',
+      '\uFEFF-- c\n',
+      '(VALUES (1));',
+    ])
+      expect(sniffFormat(Buffer.from(sql)), sql).toBe('plain');
+    for (const text of ['# pgbs\n\nA PostgreSQL backup service.\n', "Don't restore me.\n", '{"json": true}\n', '   \n'])
+      expect(sniffFormat(Buffer.from(text)), text).toBeNull();
+  });
 });

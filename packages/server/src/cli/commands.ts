@@ -1,0 +1,321 @@
+import { createInterface } from 'node:readline/promises';
+import { EngineError } from '@pgbs/engine';
+import type { App } from '../app.js';
+import type { JobRow } from '../db/schema.js';
+import type { StartedJob } from '../jobs/job-runner.js';
+import type { Actor } from '../services/backup-service.js';
+import type { CommandSpec, OptionSpec, Parsed } from './args.js';
+import { CliError } from './errors.js';
+import { formatBackupTable, formatJobTable } from './format.js';
+import { describeBackup, describeJob, paint, paintState, print, progress } from './output.js';
+import { resolveId, resolveRestoreSource } from './resolve.js';
+import { onInterrupt } from './signals.js';
+
+export interface Context {
+  app: App;
+  actor: Actor;
+  json: boolean;
+}
+
+const MAX_LIMIT = 500;
+
+const paging: Record<string, OptionSpec> = {
+  limit: { type: 'string', value: 'N', help: `how many, newest first (default 50, at most ${MAX_LIMIT})` },
+  offset: { type: 'string', value: 'N', help: 'skip this many first' },
+};
+const yes: OptionSpec = { type: 'boolean', help: 'no confirmation question (full ids only, no prefixes)' };
+
+const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
+const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
+
+export const COMMANDS: CommandSpec<Context>[] = [
+  {
+    group: 'backup',
+    name: 'create',
+    summary: 'Back up the target database now.',
+    options: {
+      description: { type: 'string', value: 'TEXT', help: 'what the backup is for' },
+      format: { type: 'string', value: 'custom|plain', help: 'pg_dump custom archive (default) or gzipped SQL' },
+    },
+    run: async ({ app, actor, json }, parsed) =>
+      watch(
+        app,
+        json,
+        await app.backups.createBackup(
+          { description: text(parsed, 'description'), format: parseFormat(text(parsed, 'format')) },
+          actor,
+        ),
+      ),
+  },
+  {
+    group: 'backup',
+    name: 'list',
+    summary: 'List the stored backups, newest first.',
+    options: paging,
+    run: async ({ app, json }, parsed) => {
+      const rows = await app.backups.list(page(parsed));
+      print(json, rows, () => formatBackupTable(rows));
+      return 0;
+    },
+  },
+  {
+    group: 'backup',
+    name: 'show',
+    args: '<id>',
+    summary: 'Show a backup and what its archive holds. The id may be a unique prefix (8 characters at least).',
+    run: async ({ app, json }, parsed) => {
+      const backup = await app.backups.get(
+        await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }),
+      );
+      const contents = await app.backups.contents(backup);
+      print(json, { ...backup, contents }, () => describeBackup(backup, contents));
+      return 0;
+    },
+  },
+  {
+    group: 'backup',
+    name: 'verify',
+    args: '<id>',
+    summary: "Re-read a backup's whole file: checksum, size and every archive block.",
+    run: async ({ app, actor, json }, parsed) =>
+      watch(
+        app,
+        json,
+        await app.backups.verify(await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }), actor),
+      ),
+  },
+  {
+    group: 'backup',
+    name: 'delete',
+    args: '<id>',
+    summary: "Delete a backup's file and catalog entry (asks for its file name).",
+    options: { yes },
+    run: async ({ app, actor, json }, parsed) => {
+      const id = await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: flag(parsed, 'yes') });
+      const backup = await app.backups.get(id);
+      if (!flag(parsed, 'yes')) {
+        await confirm(`Type the backup's file name (${backup.fileName}) to delete it: `, backup.fileName);
+      }
+      const deleted = await app.backups.delete(id, actor);
+      print(json, { deleted: deleted.id }, () => `Deleted backup ${deleted.id} (${deleted.fileName}).`);
+      return 0;
+    },
+  },
+  {
+    group: 'backup',
+    name: 'restore',
+    args: '[<id|file>]',
+    summary:
+      'Replace the target database with a stored backup (id or unique prefix) or a file (an argument with a "/", or --file).',
+    options: {
+      file: { type: 'string', value: 'PATH', help: 'restore this file (validated completely first)' },
+      yes,
+      'no-owner': { type: 'boolean', help: 'do not restore who owns the objects' },
+      'no-privileges': { type: 'boolean', help: 'do not restore grants' },
+      'no-snapshot': { type: 'boolean', help: 'skip the safety snapshot of the current content' },
+      'skip-unrestorable': { type: 'boolean', help: "leave out what the owner's rights cannot restore" },
+      'accept-source-mismatch': { type: 'boolean', help: 'restore a backup of another database' },
+      'terminate-blockers': { type: 'boolean', help: 'terminate sessions holding locks the restore needs' },
+    },
+    run: async ({ app, actor, json }, parsed) => {
+      const source = await resolveRestoreSource(app.db, parsed.positionals[0], text(parsed, 'file'), {
+        fullOnly: flag(parsed, 'yes'),
+      });
+      const database = app.backups.targetDatabase;
+      let confirmation = database;
+      if (!flag(parsed, 'yes')) {
+        process.stderr.write(
+          `This replaces ALL content of database "${database}" (${app.target.display}).${flag(parsed, 'no-snapshot') ? '' : ' A safety snapshot is taken first.'}\n` +
+            'Once the restore holds its locks, the application waits until it has finished.\n' +
+            (flag(parsed, 'terminate-blockers')
+              ? 'Sessions that hold locks the restore needs will be TERMINATED.\n'
+              : ''),
+        );
+        confirmation = await ask(`Type the database name (${database}) to confirm: `);
+      }
+      return watch(
+        app,
+        json,
+        await app.backups.restore(
+          {
+            source,
+            confirmation,
+            options: {
+              noOwner: flag(parsed, 'no-owner'),
+              noPrivileges: flag(parsed, 'no-privileges'),
+              safetySnapshot: !flag(parsed, 'no-snapshot'),
+              skipUnrestorable: flag(parsed, 'skip-unrestorable'),
+              acceptSourceMismatch: flag(parsed, 'accept-source-mismatch'),
+              terminateBlockers: flag(parsed, 'terminate-blockers'),
+            },
+          },
+          actor,
+        ),
+      );
+    },
+  },
+  {
+    group: 'backup',
+    name: 'rescan',
+    summary: 'Rebuild the catalog from the manifests in the backup directory.',
+    run: async ({ app, actor, json }) => {
+      const result = await app.backups.rescan(actor);
+      print(
+        json,
+        result,
+        () =>
+          `Rescanned ${app.storage.location}: ${result.added.length} added, ${result.removed.length} removed from the catalog` +
+          (result.unreadable.length ? `, unreadable: ${result.unreadable.join(', ')}` : ''),
+      );
+      return 0;
+    },
+  },
+  {
+    group: 'job',
+    name: 'list',
+    summary: 'List recent jobs (backups, restores, verifications), newest first.',
+    options: paging,
+    run: async ({ app, json }, parsed) => {
+      const rows = await app.jobs.list(page(parsed));
+      print(json, rows, () => formatJobTable(rows, Date.now(), (state) => paintState(state)));
+      return 0;
+    },
+  },
+  {
+    group: 'job',
+    name: 'cancel',
+    args: '<id>',
+    summary: 'Cancel a running job, wherever it runs. The id may be a unique prefix (8 characters at least).',
+    run: async ({ app, json }, parsed) => {
+      const job = await app.jobs.cancel(await resolveId(app.db, 'job', parsed.positionals[0]!, { fullOnly: false }));
+      print(json, job, () => `Cancel requested for job ${job.id} (${job.kind}, ${paintState(job.state)}).`);
+      return 0;
+    },
+  },
+  {
+    group: 'user',
+    name: 'create-admin',
+    args: '<email>',
+    summary: 'Create an admin (asks for the password, or reads PGBS_NEW_PASSWORD).',
+    run: async ({ app, actor, json }, parsed) => {
+      const email = parsed.positionals[0]!;
+      const password = process.env.PGBS_NEW_PASSWORD ?? (await ask('Password (at least 12 characters): '));
+      const user = await app.auth.createUser(email, password, 'admin');
+      await app.audit.record({ actor: actor.name, action: 'user.create', outcome: 'succeeded', subjectId: user.id });
+      print(json, { id: user.id, email: user.email, role: user.role }, () => `Created admin ${user.email}.`);
+      return 0;
+    },
+  },
+  {
+    group: 'user',
+    name: 'delete',
+    args: '<email>',
+    summary: "Delete a user; ends the user's sessions, API tokens and open connections.",
+    options: { yes: { type: 'boolean', help: 'no confirmation question' } },
+    run: async ({ app, actor, json }, parsed) => {
+      const email = parsed.positionals[0]!;
+      const user = await app.auth.findUserByEmail(email);
+      if (!user) throw new EngineError('auth/user-not-found', `No user ${email}.`);
+      if (!flag(parsed, 'yes')) await confirm(`Type the email (${user.email}) to delete the user: `, user.email);
+      await app.auth.deleteUser(user.id);
+      await app.audit.record({
+        actor: actor.name,
+        action: 'user.delete',
+        outcome: 'succeeded',
+        subjectId: user.id,
+        details: { email: user.email },
+      });
+      print(json, { id: user.id, email: user.email }, () => `Deleted user ${user.email}.`);
+      return 0;
+    },
+  },
+];
+
+/**
+ * Follows a job to its end with a progress display. Ctrl-C (or SIGTERM, SIGHUP) cancels it and
+ * waits until the job has stopped and cleaned up: exit code 130.
+ */
+async function watch(app: App, json: boolean, started: StartedJob): Promise<number> {
+  const unsubscribe = app.events.subscribe((event) => {
+    if (event.type === 'progress' && event.jobId === started.job.id && !json) progress.update(event.progress);
+  });
+  let cancelling = false;
+  const restore = onInterrupt(() => {
+    progress.clear();
+    process.stderr.write(
+      cancelling
+        ? `Still cancelling job ${started.job.id}: waiting for it to stop and clean up.\n`
+        : `Cancelling job ${started.job.id}…\n`,
+    );
+    if (!cancelling) void app.jobs.cancel(started.job.id);
+    cancelling = true;
+  });
+  let job: JobRow;
+  try {
+    job = await started.done;
+  } finally {
+    restore();
+    unsubscribe();
+    progress.end();
+  }
+  const backup = job.backupId && job.kind === 'backup' ? await app.backups.get(job.backupId) : null;
+  const snapshotId = typeof job.params.safetySnapshotId === 'string' ? job.params.safetySnapshotId : null;
+  const safetySnapshot = snapshotId ? await app.backups.get(snapshotId) : null;
+  if (json) {
+    print(true, { job, backup, safetySnapshot }, () => '');
+  } else {
+    if (job.state === 'succeeded') {
+      process.stdout.write(`${describeJob(job)}${backup ? `\n${describeBackup(backup, null)}` : ''}\n`);
+    } else {
+      process.stderr.write(
+        `${job.kind} ${paintState(job.state, process.stderr)} [${job.errorCode}]: ${job.errorMessage}\n`,
+      );
+    }
+    if (safetySnapshot) {
+      process.stdout.write(
+        `Safety snapshot of the content before the restore: backup ${safetySnapshot.id} (${safetySnapshot.fileName})\n`,
+      );
+    }
+  }
+  return job.state === 'succeeded' ? 0 : job.state === 'cancelled' ? 130 : 1;
+}
+
+function page(parsed: Parsed): { limit: number; offset: number } {
+  return {
+    limit: toInt(text(parsed, 'limit'), 50, 1, MAX_LIMIT, '--limit'),
+    offset: toInt(text(parsed, 'offset'), 0, 0, Number.MAX_SAFE_INTEGER, '--offset'),
+  };
+}
+
+function parseFormat(raw: string | undefined): 'custom' | 'plain' | undefined {
+  if (raw === undefined || raw === 'custom' || raw === 'plain') return raw;
+  throw new CliError('cli/usage', `--format must be "custom" or "plain" (got "${raw}").`);
+}
+
+function toInt(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new CliError('cli/usage', `${name} must be an integer from ${min} to ${max} (got "${raw}").`);
+  }
+  return value;
+}
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+  // On a terminal, readline reads Ctrl-C as a key, not as a signal.
+  const interrupted = new Promise<never>((_resolve, reject) =>
+    rl.once('SIGINT', () => reject(new CliError('cli/interrupted', 'Interrupted. Nothing was changed.'))),
+  );
+  try {
+    return (await Promise.race([rl.question(paint('bold', question, process.stderr)), interrupted])).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+async function confirm(question: string, expected: string): Promise<void> {
+  if ((await ask(question)) !== expected) {
+    throw new EngineError('input/invalid', 'The confirmation did not match. Nothing was changed.');
+  }
+}
