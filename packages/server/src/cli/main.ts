@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { EngineError } from '@pgbs/engine';
-import { type App, createApp } from '../app.js';
+import type { App } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import type { BackupRow, JobRow } from '../db/schema.js';
 import type { StartedJob } from '../jobs/job-runner.js';
@@ -63,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = consoleLogger({ quiet: true });
+  // Imported here, not at the top: it loads the whole service, which `--help` does not need.
+  const { createApp } = await import('../app.js');
   const app = await createApp(loadConfig(), logger);
   const actor: Actor = { name: `cli:${userInfo().username}` };
   try {
