@@ -55,14 +55,14 @@ const out = values.out
     : undefined;
 
 const startedAt = new Date();
-const producedBy = `Produced by \`${['pnpm bench', ...args].join(' ')}\` on ${startedAt.toISOString().slice(0, 10)}.`;
+const producedBy = `Produced by \`${['pnpm bench', ...args].join(' ')}\` on ${startedAt.toISOString().slice(0, 10)}`;
 const sections: BenchSection[] = [];
 for (const part of selected) {
   progress(`${part}`);
   sections.push(await (await parts[part]!())(options));
 }
 const report = [
-  producedBy,
+  `${producedBy}.`,
   '',
   ...(await machineFacts()).map((fact) => `- ${fact}`),
   '',
@@ -87,7 +87,7 @@ async function writeInto(file: string, report: string): Promise<void> {
   } else {
     const block = current.slice(start, end);
     const [heading, ...rest] = sections[0]!.markdown.split('\n');
-    const section = [heading, '', `${producedBy} (this section only; ${(await machineFacts())[1]})`, ...rest].join(
+    const section = [heading, '', `${producedBy} (this section only; ${(await machineFacts())[1]}).`, ...rest].join(
       '\n',
     );
     const from = block.indexOf(`${heading}\n`);
