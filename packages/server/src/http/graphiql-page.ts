@@ -34,7 +34,7 @@ subscription FollowJob($jobId: ID!) {
 };
 
 // Yoga hands options it does not know to the GraphiQL component: its dark theme, whatever the browser prefers.
-const GRAPHIQL_PROPS = { forcedTheme: 'dark' };
+const GRAPHIQL_PROPS = { forcedTheme: 'dark', defaultTheme: 'dark' };
 
 export const GRAPHIQL_OPTIONS: GraphiQLOptions = {
   title: 'pgbs — PostgreSQL backup &amp; restore',
