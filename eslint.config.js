@@ -16,6 +16,11 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   ...vue,
   {
+    // The launchers and the build script are plain JavaScript for Node (no tsc to know its globals).
+    files: ['packages/server/bin/**/*.js', 'packages/server/scripts/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-empty': ['error', { allowEmptyCatch: true }],

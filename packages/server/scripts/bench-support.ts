@@ -21,6 +21,8 @@ export interface BenchOptions {
   uploadMb: number;
   /** graphql-ws connections that follow one backup (backup-restore; 0 skips). */
   subscribers: number;
+  /** Runs of each command (startup): they take a fraction of a second, so more than `runs`. */
+  startupRuns: number;
 }
 
 /** One part of the report: markdown, and whether its targets were met. */

@@ -1,6 +1,7 @@
-// `pnpm bench [all|backup-restore|upload] [options]`: benchmarks that run the real service against
-// the raw tools (not tests: they print figures). `all` (the default) runs every part and writes the
-// report into docs/benchmarks.md, between its markers, unless --out names another file.
+// `pnpm bench [all|backup-restore|upload|startup] [options]`: benchmarks that run the real service
+// against the raw tools, and the CLI's start (not tests: they print figures). `all` (the default)
+// runs every part and writes the report into docs/benchmarks.md, between its markers, unless --out
+// names another file. One part with --out replaces only its own section there.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ type Part = (options: BenchOptions) => Promise<BenchSection>;
 const parts: Record<string, () => Promise<Part>> = {
   'backup-restore': async () => (await import('./bench-backup-restore.js')).run,
   upload: async () => (await import('./bench-upload.js')).run,
+  startup: async () => (await import('./bench-startup.js')).run,
 };
 
 const START = '<!-- pnpm bench: start -->';
@@ -26,6 +28,7 @@ const { values, positionals } = parseArgs({
     runs: { type: 'string', default: '3' },
     'upload-mb': { type: 'string', default: '2048' },
     subscribers: { type: 'string', default: '200' },
+    'startup-runs': { type: 'string', default: '20' },
     out: { type: 'string' },
   },
 });
@@ -33,7 +36,7 @@ const name = positionals[0] ?? 'all';
 const selected = name === 'all' ? Object.keys(parts) : [name];
 if (positionals.length > 1 || !selected.every((part) => part in parts)) {
   process.stderr.write(
-    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--out FILE]\n`,
+    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--startup-runs 20] [--out FILE]\n`,
   );
   process.exit(2);
 }
@@ -42,6 +45,7 @@ const options: BenchOptions = {
   runs: count('runs', 1),
   uploadMb: count('upload-mb', 1),
   subscribers: count('subscribers', 0),
+  startupRuns: count('startup-runs', 1),
 };
 // pnpm runs the script in packages/server; a relative --out means where the user typed it.
 const out = values.out
@@ -51,13 +55,14 @@ const out = values.out
     : undefined;
 
 const startedAt = new Date();
+const producedBy = `Produced by \`${['pnpm bench', ...args].join(' ')}\` on ${startedAt.toISOString().slice(0, 10)}`;
 const sections: BenchSection[] = [];
 for (const part of selected) {
   progress(`${part}`);
   sections.push(await (await parts[part]!())(options));
 }
 const report = [
-  `Produced by \`${['pnpm bench', ...args].join(' ')}\` on ${startedAt.toISOString().slice(0, 10)}.`,
+  `${producedBy}.`,
   '',
   ...(await machineFacts()).map((fact) => `- ${fact}`),
   '',
@@ -67,16 +72,30 @@ process.stdout.write(`${report}\n`);
 if (out) await writeInto(out, report);
 if (!sections.every((section) => section.ok)) process.exitCode = 1;
 
-/** Between the markers when the file has them, so hand-written analysis around them stays. */
+/**
+ * Between the markers when the file has them, so hand-written analysis around them stays. One
+ * part's run replaces only its section (from its "## " heading to the next), saying what produced it.
+ */
 async function writeInto(file: string, report: string): Promise<void> {
   const current = await readFile(file, 'utf8').catch(() => '');
   const start = current.indexOf(START);
   const end = current.indexOf(END);
-  const block = `${START}\n${report}\n${END}`;
-  await writeFile(
-    file,
-    start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + END.length) : `${block}\n`,
-  );
+  if (start < 0 || end < start) {
+    await writeFile(file, `${START}\n${report}\n${END}\n`);
+  } else if (name === 'all') {
+    await writeFile(file, current.slice(0, start) + `${START}\n${report}\n${END}` + current.slice(end + END.length));
+  } else {
+    const block = current.slice(start, end);
+    const [heading, ...rest] = sections[0]!.markdown.split('\n');
+    const section = [heading, '', `${producedBy} (this section only; ${(await machineFacts())[1]}).`, ...rest].join(
+      '\n',
+    );
+    const from = block.indexOf(`${heading}\n`);
+    const next = from < 0 ? -1 : block.indexOf('\n## ', from + 1);
+    const updated =
+      from < 0 ? `${block}${section}\n` : block.slice(0, from) + section + (next < 0 ? '\n' : block.slice(next));
+    await writeFile(file, current.slice(0, start) + updated + current.slice(end));
+  }
   progress(`report written to ${file}`);
 }
 

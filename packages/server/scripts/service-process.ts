@@ -1,4 +1,4 @@
-// The real service as a child process (`src/main.ts`), for the benchmarks and the fault tests
+// The real service as a child process (what `pnpm start` runs), for the benchmarks and the fault tests
 // that kill it: started with an admin account, its URL read from what it prints.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,11 +19,11 @@ export interface Server {
 }
 
 /**
- * `src/main.ts` itself (node --import tsx, so that the pid is the server's own), configured by `env`
+ * The built service (bin/server.js, rebuilt when stale; node itself, so that the pid is the server's own), configured by `env`
  * (merged over a random port and the ADMIN account). Resolves once it prints its GraphQL URL.
  */
 export async function startServer(env: Record<string, string>): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['bin/server.js'], {
     cwd: SERVER_DIR,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORT: '0', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, ...env },

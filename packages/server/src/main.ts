@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     `  metadata database: ${app.metadataDisplay}`,
     `  backups stored in: ${app.storage.location}`,
     app.embedded
-      ? `  embedded PostgreSQL (data in ${config.dataDir}) ${app.embedded.startedHere ? 'started by this process' : 'already running'}`
+      ? `  embedded PostgreSQL (data in ${app.embedded.databaseDir}) ${app.embedded.startedHere ? 'started by this process' : 'already running'}`
       : '  using the servers from DATABASE_URL and METADATA_DATABASE_URL',
   ];
   if (admin?.generatedPassword) {

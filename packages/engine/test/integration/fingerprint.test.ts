@@ -33,7 +33,9 @@ describe('feature-rich fixture fingerprint', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(databases.map((db) => db.drop()));
+    // One after another: they share an owner, and two last-database checks at once would both drop
+    // the role ("tuple concurrently deleted").
+    for (const db of databases) await db.drop();
     await rm(workDir, { recursive: true, force: true });
   });
 

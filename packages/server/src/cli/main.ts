@@ -1,6 +1,5 @@
 import { userInfo } from 'node:os';
 import { EngineError } from '@pgbs/engine';
-import { createApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { hasEmbeddedCluster } from '../embedded/embedded-postgres.js';
 import { type CommandSpec, commandUsage, groupUsage, parseCommand, programUsage } from './args.js';
@@ -34,13 +33,15 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // An operator who forgot the service's environment must not get a new, empty cluster that
   // says "No backups yet".
-  if (config.databases.mode === 'embedded' && !parsed.values.init && !hasEmbeddedCluster(config.dataDir)) {
+  if (config.databases.mode === 'embedded' && !parsed.values.init && !(await hasEmbeddedCluster(config.dataDir))) {
     throw new CliError(
       'cli/no-cluster',
       `No embedded PostgreSQL in ${config.dataDir} (DATA_DIR). Run the CLI with the service's environment ` +
         '(DATA_DIR, or DATABASE_URL and METADATA_DATABASE_URL), or add --init to create a new cluster there.',
     );
   }
+  // Imported here, not at the top: it loads the whole service, which `--help` does not need.
+  const { createApp } = await import('../app.js');
   const app = await createApp(config, cliLogger());
   const context: Context = { app, actor: { name: `cli:${userInfo().username}` }, json: parsed.values.json === true };
   try {

