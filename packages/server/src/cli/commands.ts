@@ -8,8 +8,10 @@ import type { CommandSpec, OptionSpec, Parsed } from './args.js';
 import { CliError } from './errors.js';
 import { formatBackupTable, formatJobTable } from './format.js';
 import { describeBackup, describeJob, paint, paintState, print, progress } from './output.js';
-import { resolveId, resolveRestoreSource } from './resolve.js';
 import { onInterrupt } from './signals.js';
+
+// Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
+const resolver = () => import('./resolve.js');
 
 export interface Context {
   app: App;
@@ -65,7 +67,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     summary: 'Show a backup and what its archive holds. The id may be a unique prefix (8 characters at least).',
     run: async ({ app, json }, parsed) => {
       const backup = await app.backups.get(
-        await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }),
+        await (await resolver()).resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }),
       );
       const contents = await app.backups.contents(backup);
       print(json, { ...backup, contents }, () => describeBackup(backup, contents));
@@ -81,7 +83,10 @@ export const COMMANDS: CommandSpec<Context>[] = [
       watch(
         app,
         json,
-        await app.backups.verify(await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }), actor),
+        await app.backups.verify(
+          await (await resolver()).resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }),
+          actor,
+        ),
       ),
   },
   {
@@ -91,7 +96,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
     summary: "Delete a backup's file and catalog entry (asks for its file name).",
     options: { yes },
     run: async ({ app, actor, json }, parsed) => {
-      const id = await resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: flag(parsed, 'yes') });
+      const id = await (
+        await resolver()
+      ).resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: flag(parsed, 'yes') });
       const backup = await app.backups.get(id);
       if (!flag(parsed, 'yes')) {
         await confirm(`Type the backup's file name (${backup.fileName}) to delete it: `, backup.fileName);
@@ -118,7 +125,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
       'terminate-blockers': { type: 'boolean', help: 'terminate sessions holding locks the restore needs' },
     },
     run: async ({ app, actor, json }, parsed) => {
-      const source = await resolveRestoreSource(app.db, parsed.positionals[0], text(parsed, 'file'), {
+      const source = await (
+        await resolver()
+      ).resolveRestoreSource(app.db, parsed.positionals[0], text(parsed, 'file'), {
         fullOnly: flag(parsed, 'yes'),
       });
       const database = app.backups.targetDatabase;
@@ -187,7 +196,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
     args: '<id>',
     summary: 'Cancel a running job, wherever it runs. The id may be a unique prefix (8 characters at least).',
     run: async ({ app, json }, parsed) => {
-      const job = await app.jobs.cancel(await resolveId(app.db, 'job', parsed.positionals[0]!, { fullOnly: false }));
+      const job = await app.jobs.cancel(
+        await (await resolver()).resolveId(app.db, 'job', parsed.positionals[0]!, { fullOnly: false }),
+      );
       print(json, job, () => `Cancel requested for job ${job.id} (${job.kind}, ${paintState(job.state)}).`);
       return 0;
     },

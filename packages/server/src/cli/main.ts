@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import { EngineError } from '@pgbs/engine';
 import { ConfigError, loadConfig } from '../config.js';
-import { hasEmbeddedCluster } from '../embedded/embedded-postgres.js';
 import { type CommandSpec, commandUsage, groupUsage, parseCommand, programUsage } from './args.js';
 import { COMMANDS, type Context } from './commands.js';
 import { CliError } from './errors.js';
@@ -33,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // An operator who forgot the service's environment must not get a new, empty cluster that
   // says "No backups yet".
+  const { hasEmbeddedCluster } = await import('../embedded/embedded-postgres.js');
   if (config.databases.mode === 'embedded' && !parsed.values.init && !(await hasEmbeddedCluster(config.dataDir))) {
     throw new CliError(
       'cli/no-cluster',
