@@ -47,6 +47,13 @@ export function describeJob(job: JobRow): string {
   return `${job.kind} ${paintState(job.state)} in ${jobDuration(job, Date.now())} (job ${job.id})`;
 }
 
+interface ArchiveSummary {
+  entryCount: number;
+  schemas: string[];
+  tables: string[];
+  archiveVersion: string | null;
+}
+
 export function describeBackup(backup: BackupRow, contents: unknown): string {
   const lines = [
     `id:          ${backup.id}`,
@@ -56,15 +63,30 @@ export function describeBackup(backup: BackupRow, contents: unknown): string {
     `size:        ${formatBytes(backup.sizeBytes)}`,
     `sha256:      ${backup.sha256}`,
     `created:     ${backup.createdAt.toISOString()} by ${backup.createdBy ?? '-'} (${backup.origin})`,
+    `source:      database ${backup.databaseName ?? '?'}`,
     `versions:    server ${backup.serverVersion ?? '?'}, pg_dump ${backup.clientVersion ?? '?'}`,
     `tables:      ${backup.tableCount ?? '?'}`,
     `verified:    ${backup.verifyStatus ? `${backup.verifyStatus} at ${backup.verifiedAt?.toISOString()}` : 'never'}`,
   ];
-  if (contents && typeof contents === 'object') {
-    const c = contents as { entryCount: number; schemas: string[]; archiveVersion: string | null };
+  const c = contents && typeof contents === 'object' ? (contents as ArchiveSummary) : null;
+  if (c) {
     lines.push(
       `archive:     ${c.entryCount} entries, format ${c.archiveVersion ?? '?'}, schemas ${c.schemas.join(', ') || '-'}`,
     );
+  }
+  // Sizes and row counts were read when the backup was made; a file from outside has only its TOC's names.
+  const sized = backup.tableSizes;
+  if (sized.length > 0) {
+    const width = Math.max(...sized.map((t) => `${t.schema}.${t.name}`.length));
+    lines.push('', 'table'.padEnd(width) + '  ' + 'size'.padStart(10) + '  ' + 'rows'.padStart(12));
+    for (const t of sized) {
+      const rows = typeof t.rows === 'number' && t.rows >= 0 ? `~${t.rows}` : '?';
+      lines.push(
+        `${`${t.schema}.${t.name}`.padEnd(width)}  ${formatBytes(t.bytes).padStart(10)}  ${rows.padStart(12)}`,
+      );
+    }
+  } else if (c && c.tables.length > 0) {
+    lines.push('', 'tables:', ...c.tables.map((name) => `  ${name}`));
   }
   return lines.join('\n');
 }

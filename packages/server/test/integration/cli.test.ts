@@ -32,6 +32,10 @@ describe('CLI', () => {
 
     const show = JSON.parse((await cli(env.env, ['backup', 'show', backup.id, '--json'])).stdout);
     expect(show.contents.tables).toContain('app.customers');
+    // Without --json too: the source database and every table with its size and row count.
+    const shown = (await cli(env.env, ['backup', 'show', backup.id])).stdout;
+    expect(shown).toContain(`source:      database ${env.target.name}`);
+    expect(shown).toMatch(/^app\.customers\s+\d[\d.]* [KMG]?i?B\s+(~\d+|\?)$/m);
 
     const verify = await cli(env.env, ['backup', 'verify', backup.id]);
     expect(verify.code, verify.stderr).toBe(0);
