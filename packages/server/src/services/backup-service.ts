@@ -136,7 +136,7 @@ export class BackupService {
       .from(jobs)
       .where(
         backup.origin === 'pre-restore-snapshot'
-          ? rawSql`${jobs.params}->>'snapshotBackupId' = ${backup.id}`
+          ? rawSql`${jobs.params}->>'safetySnapshotId' = ${backup.id}`
           : and(eq(jobs.kind, 'backup'), eq(jobs.backupId, backup.id)),
       )
       .limit(1);
@@ -255,19 +255,14 @@ export class BackupService {
         let share = 0;
         if (input.options.safetySnapshot) {
           share = SNAPSHOT_SHARE;
-          const snapshot = await this.dumpToStorage(
+          // Named in the job's params (dumpToStorage), whatever the restore's outcome: whoever
+          // started it is told where to go back to.
+          await this.dumpToStorage(
             context,
             prepared,
             { format: 'custom', description: `Before restoring ${source.label}`, origin: 'pre-restore-snapshot' },
             actor,
             (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
-          );
-          // Kept whatever the restore's outcome: whoever started it is told where to go back to.
-          await context.record(() =>
-            this.deps.db
-              .update(jobs)
-              .set({ params: { ...params, safetySnapshotId: snapshot.id } })
-              .where(eq(jobs.id, context.jobId)),
           );
         }
         const result = await restoreDatabase({
@@ -567,7 +562,7 @@ export class BackupService {
         // A restore job's backupId is its source, so its snapshot is named in its params.
         const link =
           input.origin === 'pre-restore-snapshot'
-            ? { params: rawSql`${jobs.params} || ${JSON.stringify({ snapshotBackupId: id })}::jsonb` }
+            ? { params: rawSql`${jobs.params} || ${JSON.stringify({ safetySnapshotId: id })}::jsonb` }
             : { backupId: id };
         await this.deps.db.update(jobs).set(link).where(eq(jobs.id, context.jobId));
         return (await this.deps.db.select().from(backups).where(eq(backups.id, id)))[0]!;
