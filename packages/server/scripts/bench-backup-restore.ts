@@ -4,6 +4,7 @@
 // `pg_restore --single-transaction --clean --if-exists` and the service's restoreBackup; the service
 // is timed from the mutation until the jobProgress subscription (graphql-ws) reports succeeded.
 // Then one more backup followed by many subscribers (bench-subscribers.ts).
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,8 @@ import { measureSubscribers } from './bench-subscribers.js';
 
 const TARGET_DB = 'bench_target';
 const METADATA_DB = 'bench_metadata';
+/** The target's owner, which the service and the raw tools connect as (docs/security.md). */
+const OWNER = { user: 'bench_owner', password: randomBytes(18).toString('hex') };
 const TARGETS = { backup: 1.05, restore: 1.1 };
 const SMALL_TABLES = 200;
 
@@ -44,16 +47,21 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
     progress('starting a throwaway embedded PostgreSQL');
     pg = await startThrowawayPostgres(path.join(work, 'pg'));
     const admin = postgres(pg.url('postgres'), { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${TARGET_DB}`);
+    await admin.unsafe(
+      `CREATE ROLE ${OWNER.user} LOGIN PASSWORD '${OWNER.password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
+    );
+    await admin.unsafe(`CREATE DATABASE ${TARGET_DB} OWNER ${OWNER.user}`);
     await admin.unsafe(`CREATE DATABASE ${METADATA_DB}`);
     const [row] = await admin`SELECT current_setting('server_version') AS version`;
     await admin.end();
     progress(`generating a target database of about ${options.sizeMb} MB`);
-    const dbBytes = await generateDatabase(pg.url(TARGET_DB), options.sizeMb);
+    const ownerUrl = new URL(pg.url(TARGET_DB));
+    [ownerUrl.username, ownerUrl.password] = [OWNER.user, OWNER.password];
+    const dbBytes = await generateDatabase(ownerUrl.toString(), options.sizeMb);
 
     progress('starting the service');
     server = await startServer({
-      DATABASE_URL: pg.url(TARGET_DB),
+      DATABASE_URL: ownerUrl.toString(),
       METADATA_DATABASE_URL: pg.url(METADATA_DB),
       DATA_DIR: path.join(work, 'data'),
       BACKUP_DIR: path.join(work, 'backups'),
@@ -144,8 +152,9 @@ class RawTools {
   ) {}
 
   private run(tool: string, args: string[]) {
-    return exec(tool, ['-h', '127.0.0.1', '-p', String(this.pg.port), '-U', 'postgres', ...args], {
-      env: { ...process.env, PGPASSWORD: this.pg.password },
+    // As the owner, like the service: a superuser's restore would skip every permission check.
+    return exec(tool, ['-h', '127.0.0.1', '-p', String(this.pg.port), '-U', OWNER.user, ...args], {
+      env: { ...process.env, PGPASSWORD: OWNER.password },
       maxBuffer: 64 * MB,
     });
   }

@@ -1,15 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  diffFingerprints,
-  fingerprint,
-  loadFeatureRichSchema,
-  mutateFeatureRichDatabase,
-  withSql,
-} from '@pgbs/test-support';
+import { diffFingerprints, fingerprint, mutateFeatureRichDatabase, withSql } from '@pgbs/test-support';
 import { jobs } from '../../src/db/schema.js';
 import { spawnCli } from '../integration/cli-process.js';
-import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
+import { type TestEnv, createBigTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 
@@ -17,14 +11,7 @@ describe('kill -9 of the CLI process during a restore', () => {
   let env: TestEnv;
 
   beforeAll(async () => {
-    env = await createTestEnv(adminUrl, 'fkill');
-    await loadFeatureRichSchema(env.target.url);
-    // Big enough that the restore takes a few seconds on two cores.
-    await withSql(env.target.url, (sql) =>
-      sql.unsafe(
-        `CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 6) AS v FROM generate_series(1, 1000000) g;`,
-      ),
-    );
+    env = await createBigTestEnv(adminUrl, 'fkill');
   });
   afterAll(async () => env?.cleanup());
 

@@ -1,16 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  diffFingerprints,
-  fingerprint,
-  loadFeatureRichSchema,
-  mutateFeatureRichDatabase,
-  withSql,
-} from '@pgbs/test-support';
+import { diffFingerprints, fingerprint, mutateFeatureRichDatabase, withSql } from '@pgbs/test-support';
 import { eq } from 'drizzle-orm';
 import { jobs } from '../../src/db/schema.js';
 import { spawnCli } from './cli-process.js';
-import { type TestEnv, createTestEnv, waitFor } from './harness.js';
+import { type TestEnv, createBigTestEnv, waitFor } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 
@@ -19,14 +13,7 @@ describe('Ctrl-C in the CLI', () => {
   let env: TestEnv;
 
   beforeAll(async () => {
-    env = await createTestEnv(adminUrl, 'cli_int');
-    await loadFeatureRichSchema(env.target.url);
-    // Big enough that backing it up and restoring it take a few seconds on two cores.
-    await withSql(env.target.url, (sql) =>
-      sql.unsafe(
-        `CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 6) AS v FROM generate_series(1, 1000000) g;`,
-      ),
-    );
+    env = await createBigTestEnv(adminUrl, 'cli_int');
   });
   afterAll(async () => env?.cleanup());
 

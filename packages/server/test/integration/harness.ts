@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EngineError } from '@pgbs/engine';
-import { type TestDatabase, createTestDatabase } from '@pgbs/test-support';
+import { type TestDatabase, createTestDatabase, loadFeatureRichSchema, withSql } from '@pgbs/test-support';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
@@ -35,6 +35,19 @@ export interface TestEnv {
   env: Record<string, string>;
   startApp(overrides?: Record<string, string>): Promise<App>;
   cleanup(): Promise<void>;
+}
+
+/**
+ * createTestEnv with the feature-rich target and one table big enough that backing it up and
+ * restoring it take a few seconds on two cores: time to interrupt a real job.
+ */
+export async function createBigTestEnv(adminUrl: string, prefix: string): Promise<TestEnv> {
+  const env = await createTestEnv(adminUrl, prefix);
+  await loadFeatureRichSchema(env.target.url);
+  await withSql(env.target.url, (sql) =>
+    sql.unsafe(`CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 6) AS v FROM generate_series(1, 1000000) g;`),
+  );
+  return env;
 }
 
 /** A target and a metadata database of their own, and a backup directory, for one test file. */

@@ -371,11 +371,12 @@ describe('restore pre-flight, lock waits and source mismatch (owner connection)'
     }
   });
 
-  it('a short-lived restore role that cannot be dropped can no longer log in', async () => {
+  /** A short-lived restore role as a restore creates it, for a job (a random id) running nowhere. */
+  async function restoreRoleOfNoJob() {
     const admin = parsePgUrl(env.target.adminUrl);
     const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock });
     const { tools: set } = await tools.prepare(admin);
-    const role = await createRestoreRole({
+    return createRestoreRole({
       runner: nodeProcessRunner,
       clock: systemClock,
       psql: set.psql,
@@ -384,6 +385,10 @@ describe('restore pre-flight, lock waits and source mismatch (owner connection)'
       jobId: randomUUID(),
       validForSeconds: 600,
     });
+  }
+
+  it('a short-lived restore role that cannot be dropped can no longer log in', async () => {
+    const role = await restoreRoleOfNoJob();
     // A grant on a table of another database keeps DROP ROLE from succeeding (DROP OWNED, run in
     // the target database, revokes only what is there or on shared objects).
     await withSql(env.metadata.adminUrl, (sql) =>
@@ -403,19 +408,7 @@ describe('restore pre-flight, lock waits and source mismatch (owner connection)'
 
   it('sweeps a short-lived restore role left by a killed process at the next start', async () => {
     const superuserEnv = { DATABASE_URL: env.target.adminUrl };
-    const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock });
-    const admin = parsePgUrl(env.target.adminUrl);
-    const { tools: set } = await tools.prepare(admin);
-    // As a restore creates it; its job (a random id) is not running anywhere.
-    const left = await createRestoreRole({
-      runner: nodeProcessRunner,
-      clock: systemClock,
-      psql: set.psql,
-      admin,
-      owner: env.target.owner,
-      jobId: randomUUID(),
-      validForSeconds: 600,
-    });
+    const left = await restoreRoleOfNoJob();
     const exists = () =>
       withSql(adminUrl, async (sql) => (await sql`SELECT 1 FROM pg_roles WHERE rolname = ${left.name}`).length > 0);
     expect(await exists()).toBe(true);
