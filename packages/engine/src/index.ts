@@ -5,6 +5,7 @@ export * from './pg/connection.js';
 export * from './pg/process.js';
 export * from './pg/tools.js';
 export type { TableSize } from './pg/catalog.js';
+export { quoteIdent, quoteLiteral } from './pg/catalog.js';
 export * from './archive/sniff.js';
 export * from './archive/inspect.js';
 export * from './backup/run-backup.js';

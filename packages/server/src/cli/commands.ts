@@ -13,6 +13,11 @@ import { onInterrupt } from './signals.js';
 // Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
 const resolver = () => import('./resolve.js');
 
+/** The id the command's argument names: a unique prefix will do, unless fullOnly (--yes). */
+async function idArg(app: App, kind: 'backup' | 'job', parsed: Parsed, fullOnly = false): Promise<string> {
+  return (await resolver()).resolveId(app.db, kind, parsed.positionals[0]!, { fullOnly });
+}
+
 export interface Context {
   app: App;
   actor: Actor;
@@ -66,9 +71,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     args: '<id>',
     summary: 'Show a backup and what its archive holds. The id may be a unique prefix (8 characters at least).',
     run: async ({ app, json }, parsed) => {
-      const backup = await app.backups.get(
-        await (await resolver()).resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }),
-      );
+      const backup = await app.backups.get(await idArg(app, 'backup', parsed));
       const contents = await app.backups.contents(backup);
       print(json, { ...backup, contents }, () => describeBackup(backup, contents));
       return 0;
@@ -80,14 +83,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     args: '<id>',
     summary: "Re-read a backup's whole file: checksum, size and every archive block.",
     run: async ({ app, actor, json }, parsed) =>
-      watch(
-        app,
-        json,
-        await app.backups.verify(
-          await (await resolver()).resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: false }),
-          actor,
-        ),
-      ),
+      watch(app, json, await app.backups.verify(await idArg(app, 'backup', parsed), actor)),
   },
   {
     group: 'backup',
@@ -96,9 +92,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     summary: "Delete a backup's file and catalog entry (asks for its file name).",
     options: { yes },
     run: async ({ app, actor, json }, parsed) => {
-      const id = await (
-        await resolver()
-      ).resolveId(app.db, 'backup', parsed.positionals[0]!, { fullOnly: flag(parsed, 'yes') });
+      const id = await idArg(app, 'backup', parsed, flag(parsed, 'yes'));
       const backup = await app.backups.get(id);
       if (!flag(parsed, 'yes')) {
         await confirm(`Type the backup's file name (${backup.fileName}) to delete it: `, backup.fileName);
@@ -196,9 +190,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     args: '<id>',
     summary: 'Cancel a running job, wherever it runs. The id may be a unique prefix (8 characters at least).',
     run: async ({ app, json }, parsed) => {
-      const job = await app.jobs.cancel(
-        await (await resolver()).resolveId(app.db, 'job', parsed.positionals[0]!, { fullOnly: false }),
-      );
+      const job = await app.jobs.cancel(await idArg(app, 'job', parsed));
       print(json, job, () => `Cancel requested for job ${job.id} (${job.kind}, ${paintState(job.state)}).`);
       return 0;
     },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { scramVerifier } from '@pgbs/engine';
+import { quoteIdent, quoteLiteral, scramVerifier } from '@pgbs/engine';
 import { clusterDir, reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
@@ -125,7 +125,7 @@ export async function ensureDatabase(adminUrl: string, name: string, owner?: str
   try {
     const [row] = await sql`SELECT 1 AS found FROM pg_database WHERE datname = ${name}`;
     if (row) return false;
-    await sql.unsafe(`CREATE DATABASE ${quote(name)}${owner ? ` OWNER ${quote(owner)}` : ''}`);
+    await sql.unsafe(`CREATE DATABASE ${quoteIdent(name)}${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`);
     return true;
   } finally {
     await sql.end({ timeout: 5 });
@@ -142,16 +142,16 @@ export async function ensureOwner(server: EmbeddedServer, database: string): Pro
   const sql = postgres(server.url('postgres'), { max: 1, onnotice: () => {} });
   try {
     await sql.unsafe(`DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${literal(owner.role)}) THEN
-    CREATE ROLE ${quote(owner.role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(owner.role)}) THEN
+    CREATE ROLE ${quoteIdent(owner.role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
   END IF;
 END $$;
-ALTER ROLE ${quote(owner.role)} PASSWORD ${literal(scramVerifier(owner.password))}`);
+ALTER ROLE ${quoteIdent(owner.role)} PASSWORD ${quoteLiteral(scramVerifier(owner.password))}`);
     const [row] = await sql`
       SELECT r.rolsuper FROM pg_catalog.pg_database d JOIN pg_catalog.pg_roles r ON r.oid = d.datdba
       WHERE d.datname = ${database}`;
     if (!row?.rolsuper) return;
-    await sql.unsafe(`ALTER DATABASE ${quote(database)} OWNER TO ${quote(owner.role)}`);
+    await sql.unsafe(`ALTER DATABASE ${quoteIdent(database)} OWNER TO ${quoteIdent(owner.role)}`);
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -177,7 +177,7 @@ BEGIN
   FOR r IN SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
            WHERE n.nspowner <> me AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'public')
              AND n.nspname NOT LIKE 'pg\\_%' LOOP
-    EXECUTE pg_catalog.format('ALTER SCHEMA %I OWNER TO %I', r.nspname, ${literal(owner)});
+    EXECUTE pg_catalog.format('ALTER SCHEMA %I OWNER TO %I', r.nspname, ${quoteLiteral(owner)});
   END LOOP;
   FOR r IN SELECT c.oid::pg_catalog.regclass AS rel,
                   CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
@@ -188,23 +188,20 @@ BEGIN
              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                                AND d.deptype IN ('a', 'i')) LOOP
-    EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I', r.kind, r.rel, ${literal(owner)});
+    EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I', r.kind, r.rel, ${quoteLiteral(owner)});
   END LOOP;
   FOR r IN SELECT p.oid::pg_catalog.regprocedure AS proc FROM pg_catalog.pg_proc p
            JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
            WHERE p.proowner <> me AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' LOOP
-    EXECUTE pg_catalog.format('ALTER ROUTINE %s OWNER TO %I', r.proc, ${literal(owner)});
+    EXECUTE pg_catalog.format('ALTER ROUTINE %s OWNER TO %I', r.proc, ${quoteLiteral(owner)});
   END LOOP;
   FOR r IN SELECT t.oid::pg_catalog.regtype AS typ FROM pg_catalog.pg_type t
            JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
            WHERE t.typowner <> me AND t.typtype IN ('e', 'd', 'r', 'm') AND t.typelem = 0
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' LOOP
-    EXECUTE pg_catalog.format('ALTER TYPE %s OWNER TO %I', r.typ, ${literal(owner)});
+    EXECUTE pg_catalog.format('ALTER TYPE %s OWNER TO %I', r.typ, ${quoteLiteral(owner)});
   END LOOP;
 END $$;`;
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /** Loads the demo content as the owner, so that the owner owns all of it. */
 export async function seedDemoDatabase(url: string): Promise<void> {
