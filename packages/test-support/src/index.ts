@@ -18,3 +18,4 @@ export { createOwnedDatabase, handOverExistingDatabase, ownerConnectionSql } fro
 export type { OwnedDatabase } from './owned-database.js';
 export { dumpInEveryFormat, libpqEnv, runPgTool, runPgToolOrThrow } from './pg-tools.js';
 export type { ToolResult } from './pg-tools.js';
+export { BROKEN_PLAIN_DUMP } from './broken-dump.js';

@@ -11,6 +11,7 @@ import type axe from 'axe-core';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BROKEN_PLAIN_DUMP } from '@pgbs/test-support';
 import { ADMIN, SCREENSHOT_DIR, type World, filesIn, startWorld } from './world.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -260,23 +261,7 @@ describe('admin panel', () => {
 
   it('shows why a restore failed: the code in words, the failing entry and the server’s message', async () => {
     const broken = path.join(world.workDir, 'broken-export.sql');
-    await writeFile(
-      broken,
-      [
-        '--',
-        '-- Name: broken; Type: TABLE; Schema: public; Owner: -',
-        '--',
-        'CREATE TABLE public.broken (id integer);',
-        '--',
-        '-- Data for Name: broken; Type: TABLE DATA; Schema: public; Owner: -',
-        '--',
-        "INSERT INTO public.broken VALUES ('not a number');",
-        '--',
-        '-- PostgreSQL database dump complete',
-        '--',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(broken, BROKEN_PLAIN_DUMP);
     await page.locator('[data-test=file-input]').setInputFiles(broken);
     await page.locator('[data-test=restore-upload]').click();
     const dialog = confirmationDialog();

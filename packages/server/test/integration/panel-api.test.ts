@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadFeatureRichSchema, withSql } from '@pgbs/test-support';
+import { BROKEN_PLAIN_DUMP, loadFeatureRichSchema, withSql } from '@pgbs/test-support';
 import { type ApiEnv, ADMIN, startApi } from './api-harness.js';
 import { waitFor } from './harness.js';
 
@@ -98,23 +98,7 @@ describe('GraphQL API for the panel', () => {
 
   it('reports why a restore failed: code, message and the entry it was running', async () => {
     const file = path.join(api.env.backupDir, '..', `broken-${process.pid}.sql`);
-    await writeFile(
-      file,
-      [
-        '--',
-        '-- Name: broken; Type: TABLE; Schema: public; Owner: -',
-        '--',
-        'CREATE TABLE public.broken (id integer);',
-        '--',
-        '-- Data for Name: broken; Type: TABLE DATA; Schema: public; Owner: -',
-        '--',
-        "INSERT INTO public.broken VALUES ('not a number');",
-        '--',
-        '-- PostgreSQL database dump complete',
-        '--',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(file, BROKEN_PLAIN_DUMP);
     const started = await api.app.backups.restore(
       {
         source: { filePath: file, label: 'broken.sql' },
