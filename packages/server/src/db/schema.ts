@@ -1,6 +1,121 @@
 import { sql } from 'drizzle-orm';
 import type { TableSize } from '@pgbs/engine';
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * A database the service protects ("database"), or a server whose databases each get a child
+ * target ("server"). Removed targets stay (deletedAt set) so their backups keep their name.
+ */
+export const targets = pgTable(
+  'targets',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    /** database | server */
+    kind: text('kind').notNull(),
+    /** The server target a child database target belongs to. */
+    parentId: uuid('parent_id'),
+    /** postgres:// URL without a password (a server target's names its maintenance database). */
+    url: text('url').notNull(),
+    /** AES-256-GCM sealed password (modules/targets/credential-box.ts); null: none stored. */
+    passwordSealed: text('password_sealed'),
+    enabled: boolean('enabled').notNull().default(true),
+    /** "env": DATABASE_URL's target, refreshed at each start and read-only through the API. */
+    managedBy: text('managed_by'),
+    /** Server targets: databases never backed up (templates and the metadata database always are not). */
+    excludeDatabases: text('exclude_databases').array().notNull().default([]),
+    /** Keep pg_dumpall --globals-only beside each run's backups; with role passwords only when asked. */
+    keepGlobals: boolean('keep_globals').notNull().default(false),
+    globalsWithPasswords: boolean('globals_with_passwords').notNull().default(false),
+    /** The last connection test: versions, role, superuser, size, or the error. */
+    lastTest: jsonb('last_test').$type<Record<string, unknown> | null>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('targets_name_live_idx')
+      .on(t.name)
+      .where(sql`deleted_at is null`),
+    index('targets_parent_idx').on(t.parentId),
+  ],
+);
+
+/** One cron schedule per target (a server target's runs every child). */
+export const schedules = pgTable('schedules', {
+  targetId: uuid('target_id')
+    .primaryKey()
+    .references(() => targets.id, { onDelete: 'cascade' }),
+  cron: text('cron').notNull(),
+  timeZone: text('time_zone').notNull().default('UTC'),
+  /** run-once | skip: what to do at start for slots missed while every instance was down. */
+  missedPolicy: text('missed_policy').notNull().default('run-once'),
+  paused: boolean('paused').notNull().default(false),
+  /** Retries of a failed scheduled backup (queue policy), 0: none. */
+  retryLimit: integer('retry_limit').notNull().default(1),
+  /** The last slot that has its record: slots after it are due. */
+  lastSlotAt: timestamp('last_slot_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Exactly one record per due slot and target: ran (with its job), skipped for overlap, or missed. */
+export const scheduleRuns = pgTable(
+  'schedule_runs',
+  {
+    id: uuid('id').primaryKey(),
+    /** The target whose schedule it is (a server target for its children's runs). */
+    scheduleTargetId: uuid('schedule_target_id').notNull(),
+    targetId: uuid('target_id').notNull(),
+    slotAt: timestamp('slot_at', { withTimezone: true }).notNull(),
+    /** ran | skipped-overlap | missed */
+    outcome: text('outcome').notNull(),
+    jobId: uuid('job_id'),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('schedule_runs_slot_idx').on(t.targetId, t.slotAt)],
+);
+
+/** Keep-last and GFS counts per target; null: that rule keeps nothing. */
+export const retentionPolicies = pgTable('retention_policies', {
+  targetId: uuid('target_id')
+    .primaryKey()
+    .references(() => targets.id, { onDelete: 'cascade' }),
+  keepLast: integer('keep_last'),
+  keepHourly: integer('keep_hourly'),
+  keepDaily: integer('keep_daily'),
+  keepWeekly: integer('keep_weekly'),
+  keepMonthly: integer('keep_monthly'),
+  keepYearly: integer('keep_yearly'),
+  /** Safety snapshots and uploads are pruned after this many days (their own rule); null: kept. */
+  snapshotKeepDays: integer('snapshot_keep_days').default(7),
+  uploadKeepDays: integer('upload_keep_days').default(7),
+  /** No pruning while this many last scheduled runs all failed. */
+  failedRunsGuard: integer('failed_runs_guard').notNull().default(3),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Running service processes (server or worker), for the dashboard and for who holds what. */
+export const instances = pgTable('instances', {
+  id: uuid('id').primaryKey(),
+  hostname: text('hostname').notNull(),
+  pid: integer('pid').notNull(),
+  /** server | worker | cli */
+  role: text('role').notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const backups = pgTable(
   'backups',
@@ -19,15 +134,21 @@ export const backups = pgTable(
     tableCount: integer('table_count'),
     /** Per-table sizes at dump time: they weight a later restore's progress. */
     tableSizes: jsonb('table_sizes').$type<TableSize[]>().notNull().default([]),
-    /** manual | upload | pre-restore-snapshot */
+    /** manual | scheduled | upload | pre-restore-snapshot */
     origin: text('origin').notNull(),
+    /** The target it was taken of (uploads: the one it was uploaded for). Removed targets keep theirs. */
+    targetId: uuid('target_id'),
+    /** Kept forever by retention. */
+    pinned: boolean('pinned').notNull().default(false),
+    /** pg_dumpall --globals-only stored beside it (a file in the same storage), when the target keeps roles. */
+    globalsFileName: text('globals_file_name'),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     verifiedAt: timestamp('verified_at', { withTimezone: true }),
     /** ok | failed | null (never verified) */
     verifyStatus: text('verify_status'),
   },
-  (t) => [index('backups_created_at_idx').on(t.createdAt)],
+  (t) => [index('backups_created_at_idx').on(t.createdAt), index('backups_target_idx').on(t.targetId, t.createdAt)],
 );
 
 export const jobs = pgTable(
@@ -39,6 +160,15 @@ export const jobs = pgTable(
     /** queued | running | succeeded | failed | cancelled */
     state: text('state').notNull(),
     backupId: uuid('backup_id').references(() => backups.id, { onDelete: 'set null' }),
+    /** The target it runs on (verify: the backup's). */
+    targetId: uuid('target_id'),
+    /** The schedule slot it runs for; null: asked by a person. */
+    scheduleRunId: uuid('schedule_run_id'),
+    /** The instance running it (instances.id), for recovery after a crash. */
+    instanceId: uuid('instance_id'),
+    /** Last time its bytes moved or the target showed activity for it (stall detection). */
+    activityAt: timestamp('activity_at', { withTimezone: true }),
+    attempt: integer('attempt').notNull().default(1),
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
     progress: jsonb('progress').$type<Record<string, unknown> | null>(),
     errorCode: text('error_code'),
@@ -56,6 +186,7 @@ export const jobs = pgTable(
   },
   (t) => [
     index('jobs_created_at_idx').on(t.createdAt),
+    index('jobs_target_idx').on(t.targetId, t.createdAt),
     index('jobs_active_idx')
       .on(t.state)
       .where(sql`state in ('queued', 'running')`),
@@ -73,6 +204,7 @@ export const auditEvents = pgTable(
     outcome: text('outcome').notNull(),
     address: text('address'),
     subjectId: text('subject_id'),
+    targetId: uuid('target_id'),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
   },
   (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_action_idx').on(t.action)],
@@ -81,6 +213,11 @@ export const auditEvents = pgTable(
 export type BackupRow = typeof backups.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type TargetRow = typeof targets.$inferSelect;
+export type ScheduleRow = typeof schedules.$inferSelect;
+export type ScheduleRunRow = typeof scheduleRuns.$inferSelect;
+export type RetentionPolicyRow = typeof retentionPolicies.$inferSelect;
+export type InstanceRow = typeof instances.$inferSelect;
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey(),
