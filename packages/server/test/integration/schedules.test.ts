@@ -7,7 +7,15 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { createMetadataDb } from '../../src/db/client.js';
-import { auditEvents, backups, jobs, retentionPolicies, scheduleRuns, schedules, targets } from '../../src/db/schema.js';
+import {
+  auditEvents,
+  backups,
+  jobs,
+  retentionPolicies,
+  scheduleRuns,
+  schedules,
+  targets,
+} from '../../src/db/schema.js';
 import { jobsTableQueue } from '../../src/modules/schedules/jobs-table-queue.js';
 import { createSchedules } from '../../src/modules/schedules/schedules.js';
 import { type TestEnv, codeOf, createTestEnv, silentLogger } from './harness.js';
@@ -85,15 +93,26 @@ describe('tick', () => {
       // The next minute: the backups queued at 10:10 are still going, so 10:11 is skipped for overlap.
       clock.set('2026-05-01T10:11:02Z');
       await Promise.all(tickers.map((ticker) => ticker.tick()));
-      const overlap = await app.db.select().from(scheduleRuns).where(eq(scheduleRuns.slotAt, new Date('2026-05-01T10:11:00Z')));
-      expect(overlap.map((run) => run.outcome)).toEqual(['skipped-overlap', 'skipped-overlap', 'skipped-overlap', 'skipped-overlap']);
+      const overlap = await app.db
+        .select()
+        .from(scheduleRuns)
+        .where(eq(scheduleRuns.slotAt, new Date('2026-05-01T10:11:00Z')));
+      expect(overlap.map((run) => run.outcome)).toEqual([
+        'skipped-overlap',
+        'skipped-overlap',
+        'skipped-overlap',
+        'skipped-overlap',
+      ]);
       expect(await app.db.select().from(jobs)).toHaveLength(4);
 
       // Once they finished, 10:12 runs again, once per target.
       await app.db.update(jobs).set({ state: 'succeeded' });
       clock.set('2026-05-01T10:12:01Z');
       await Promise.all(tickers.map((ticker) => ticker.tick()));
-      const next = await app.db.select().from(scheduleRuns).where(eq(scheduleRuns.slotAt, new Date('2026-05-01T10:12:00Z')));
+      const next = await app.db
+        .select()
+        .from(scheduleRuns)
+        .where(eq(scheduleRuns.slotAt, new Date('2026-05-01T10:12:00Z')));
       expect(next.map((run) => run.outcome)).toEqual(['ran', 'ran', 'ran', 'ran']);
       expect(await app.db.select().from(jobs)).toHaveLength(8);
     } finally {
@@ -105,7 +124,13 @@ describe('tick', () => {
     const a = await addTarget('alpha');
     await addSchedule(a, '0 * * * *', '2026-05-01T04:00:00Z', 'skip');
     const clock = testClock('2026-05-01T10:30:00Z');
-    const ticker = createSchedules({ db: app.db, queue: jobsTableQueue(app.db), clock, audit: app.audit, logger: silentLogger });
+    const ticker = createSchedules({
+      db: app.db,
+      queue: jobsTableQueue(app.db),
+      clock,
+      audit: app.audit,
+      logger: silentLogger,
+    });
     const report = await ticker.tick();
     expect(report).toMatchObject({ ran: [], skippedOverlap: [], missed: 6 });
     expect((await runsOf(a)).map((run) => run.outcome)).toEqual(Array(6).fill('missed'));
@@ -120,7 +145,13 @@ describe('tick', () => {
     await addSchedule(a, '* * * * *', '2026-05-01T10:00:00Z');
     await addSchedule(off, '* * * * *', '2026-05-01T10:00:00Z');
     const clock = testClock('2026-05-01T10:05:10Z');
-    const ticker = createSchedules({ db: app.db, queue: jobsTableQueue(app.db), clock, audit: app.audit, logger: silentLogger });
+    const ticker = createSchedules({
+      db: app.db,
+      queue: jobsTableQueue(app.db),
+      clock,
+      audit: app.audit,
+      logger: silentLogger,
+    });
     await ticker.pause('alpha', { name: 'tester' });
     expect(await ticker.tick()).toMatchObject({ ran: [], missed: 0 });
     clock.set('2026-05-01T11:00:10Z');
@@ -132,15 +163,27 @@ describe('tick', () => {
     expect(await runsOf(off)).toEqual([]);
   });
 
-  it("settles a claim whose instance died before the enqueue as missed, and one whose job was queued as ran", async () => {
+  it('settles a claim whose instance died before the enqueue as missed, and one whose job was queued as ran', async () => {
     const a = await addTarget('alpha');
     const b = await addTarget('beta');
     const recordedAt = new Date('2026-05-01T10:00:01Z');
-    const lost = { id: randomUUID(), scheduleTargetId: a, targetId: a, slotAt: new Date('2026-05-01T10:00:00Z'), outcome: 'pending', recordedAt };
+    const lost = {
+      id: randomUUID(),
+      scheduleTargetId: a,
+      targetId: a,
+      slotAt: new Date('2026-05-01T10:00:00Z'),
+      outcome: 'pending',
+      recordedAt,
+    };
     const queued = { ...lost, id: randomUUID(), scheduleTargetId: b, targetId: b };
     await app.db.insert(scheduleRuns).values([lost, queued]);
     const queue = jobsTableQueue(app.db);
-    const jobId = await queue.enqueueBackup({ targetId: b, scheduleRunId: queued.id, origin: 'scheduled', requestedBy: null });
+    const jobId = await queue.enqueueBackup({
+      targetId: b,
+      scheduleRunId: queued.id,
+      origin: 'scheduled',
+      requestedBy: null,
+    });
     const clock = testClock('2026-05-01T10:00:30Z');
     const ticker = createSchedules({ db: app.db, queue, clock, audit: app.audit, logger: silentLogger });
     await ticker.tick();
@@ -156,18 +199,29 @@ describe('schedule operations', () => {
   it('sets, lists with next runs, runs now, pauses and deletes, audited; bad input changes nothing', async () => {
     const a = await addTarget('alpha');
     const actor = { name: 'admin@example.com', address: '127.0.0.1' };
-    expect(await codeOf(app.schedules.set({ target: 'alpha', cron: '61 * * * *' }, actor))).toBe('schedule/invalid-cron');
-    expect(await codeOf(app.schedules.set({ target: 'alpha', cron: '0 3 * * *', timeZone: 'Nowhere/City' }, actor))).toBe(
-      'schedule/invalid-time-zone',
+    expect(await codeOf(app.schedules.set({ target: 'alpha', cron: '61 * * * *' }, actor))).toBe(
+      'schedule/invalid-cron',
     );
+    expect(
+      await codeOf(app.schedules.set({ target: 'alpha', cron: '0 3 * * *', timeZone: 'Nowhere/City' }, actor)),
+    ).toBe('schedule/invalid-time-zone');
     expect(await codeOf(app.schedules.set({ target: 'alpha', cron: '0 3 * * *', missedPolicy: 'twice' }, actor))).toBe(
       'schedule/invalid-missed-policy',
     );
     expect(await codeOf(app.schedules.set({ target: 'nope', cron: '0 3 * * *' }, actor))).toBe('target/not-found');
     expect(await app.db.select().from(schedules)).toEqual([]);
 
-    const set = await app.schedules.set({ target: 'alpha', cron: '30 2 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip' }, actor);
-    expect(set).toMatchObject({ targetId: a, targetName: 'alpha', cron: '30 2 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip' });
+    const set = await app.schedules.set(
+      { target: 'alpha', cron: '30 2 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip' },
+      actor,
+    );
+    expect(set).toMatchObject({
+      targetId: a,
+      targetName: 'alpha',
+      cron: '30 2 * * *',
+      timeZone: 'Europe/Berlin',
+      missedPolicy: 'skip',
+    });
     expect(set.nextRuns).toHaveLength(5);
     const [listed] = await app.schedules.list(3);
     expect(listed!.nextRuns).toHaveLength(3);
@@ -176,14 +230,28 @@ describe('schedule operations', () => {
     const started = await app.schedules.runNow('alpha', actor);
     expect(started).toHaveLength(1);
     const [job] = await app.db.select().from(jobs).where(eq(jobs.id, started[0]!.jobId));
-    expect(job).toMatchObject({ targetId: a, scheduleRunId: null, params: { origin: 'manual' }, requestedBy: actor.name });
+    expect(job).toMatchObject({
+      targetId: a,
+      scheduleRunId: null,
+      params: { origin: 'manual' },
+      requestedBy: actor.name,
+    });
 
     expect((await app.schedules.pause('alpha', actor)).nextRuns).toEqual([]);
     expect(await app.schedules.remove('alpha', actor)).toBe(a);
     expect(await codeOf(app.schedules.pause('alpha', actor))).toBe('schedule/not-found');
 
-    const audited = await app.db.select().from(auditEvents).where(eq(auditEvents.targetId, a)).orderBy(asc(auditEvents.id));
-    expect(audited.map((event) => event.action)).toEqual(['schedule.set', 'schedule.run-now', 'schedule.pause', 'schedule.delete']);
+    const audited = await app.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.targetId, a))
+      .orderBy(asc(auditEvents.id));
+    expect(audited.map((event) => event.action)).toEqual([
+      'schedule.set',
+      'schedule.run-now',
+      'schedule.pause',
+      'schedule.delete',
+    ]);
     expect(audited[0]).toMatchObject({ actor: actor.name, address: actor.address, details: { cron: '30 2 * * *' } });
   });
 });
@@ -219,8 +287,12 @@ describe('retention', () => {
 
   it('refuses a bad policy with a coded error and changes nothing', async () => {
     await addTarget('alpha');
-    expect(await codeOf(app.retention.setPolicy('alpha', { keepLast: -1 }, { name: 't' }))).toBe('retention/invalid-policy');
-    expect(await codeOf(app.retention.setPolicy('alpha', { keepDaily: 1.5 }, { name: 't' }))).toBe('retention/invalid-policy');
+    expect(await codeOf(app.retention.setPolicy('alpha', { keepLast: -1 }, { name: 't' }))).toBe(
+      'retention/invalid-policy',
+    );
+    expect(await codeOf(app.retention.setPolicy('alpha', { keepDaily: 1.5 }, { name: 't' }))).toBe(
+      'retention/invalid-policy',
+    );
     expect(await app.db.select().from(retentionPolicies)).toEqual([]);
   });
 
@@ -234,16 +306,29 @@ describe('retention', () => {
     // Preview before saving: nothing saved yet.
     const unsaved = await app.retention.preview('alpha', { keepLast: 2 });
     expect(await app.db.select().from(retentionPolicies)).toEqual([]);
-    const wouldDelete = unsaved.decisions.filter((d) => d.action === 'delete').map((d) => d.backup.id).sort();
+    const wouldDelete = unsaved.decisions
+      .filter((d) => d.action === 'delete')
+      .map((d) => d.backup.id)
+      .sort();
     expect(wouldDelete).toEqual([ids[2], ids[3], ids[4], oldSnapshot].sort());
-    expect(unsaved.decisions.find((d) => d.backup.id === pinned)).toMatchObject({ action: 'keep', reasons: ['pinned'] });
+    expect(unsaved.decisions.find((d) => d.backup.id === pinned)).toMatchObject({
+      action: 'keep',
+      reasons: ['pinned'],
+    });
 
     await app.retention.setPolicy('alpha', { keepLast: 2 }, { name: 'admin' });
     const preview = await app.retention.preview('alpha');
-    expect(preview.decisions.filter((d) => d.action === 'delete').map((d) => d.backup.id).sort()).toEqual(wouldDelete);
+    expect(
+      preview.decisions
+        .filter((d) => d.action === 'delete')
+        .map((d) => d.backup.id)
+        .sort(),
+    ).toEqual(wouldDelete);
 
     // A verification job reads one of them: it is left for the next prune.
-    await app.db.insert(jobs).values({ id: randomUUID(), kind: 'verify', state: 'running', backupId: ids[4]!, targetId: a });
+    await app.db
+      .insert(jobs)
+      .values({ id: randomUUID(), kind: 'verify', state: 'running', backupId: ids[4]!, targetId: a });
     const report = await app.retention.prune(a);
     expect(report.inUse.map((entry) => entry.id)).toEqual([ids[4]]);
     expect(report.deleted.map((entry) => entry.id).sort()).toEqual([ids[2], ids[3], oldSnapshot].sort());

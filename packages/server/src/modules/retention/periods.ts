@@ -20,7 +20,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 /** The wall-clock date and hour of an instant in a zone. */
 function wallClock(at: Date, timeZone: string) {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(at).map((part) => [part.type, part.value]));
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(at)
+      .map((part) => [part.type, part.value]),
+  );
   return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour) };
 }
 

@@ -11,7 +11,12 @@ export interface RetentionPlan {
 }
 
 /** The plan of one policy for a target's backups now: the preview shows it, a prune carries it out. */
-export async function planForTarget(db: MetadataDb, target: TargetRef, policy: PolicyValues, now: Date): Promise<RetentionPlan> {
+export async function planForTarget(
+  db: MetadataDb,
+  target: TargetRef,
+  policy: PolicyValues,
+  now: Date,
+): Promise<RetentionPlan> {
   const [timeZone, backups] = await Promise.all([
     retentionRepository.timeZoneOf(db, target),
     retentionRepository.backupsOf(db, target.id),

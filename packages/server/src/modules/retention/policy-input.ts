@@ -3,10 +3,11 @@ import { DEFAULT_FAILED_RUNS_GUARD } from './retention-guard.js';
 import type { PolicyValues } from './retention-repository.js';
 
 const COUNT_FIELDS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
-const OTHER_FIELDS = ['snapshotKeepDays', 'uploadKeepDays', 'failedRunsGuard'] as const;
 
 /** What a person sets: count rules not given are unset; the other fields keep their value when not given. */
-export type PolicyInput = Partial<Record<(typeof COUNT_FIELDS)[number] | (typeof OTHER_FIELDS)[number], number | null>>;
+export type PolicyInput = Partial<
+  Record<(typeof COUNT_FIELDS)[number] | 'snapshotKeepDays' | 'uploadKeepDays' | 'failedRunsGuard', number | null>
+>;
 
 /** The schema's defaults, for a target without a policy. */
 const DEFAULTS: PolicyValues = {

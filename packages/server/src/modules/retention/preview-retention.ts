@@ -19,7 +19,12 @@ export async function previewRetention(
   const now = new Date(deps.clock.now());
   const guard = await retentionGuard(deps.db, target);
   if (!input && !saved) {
-    const plan = await planForTarget(deps.db, target, policyFrom({ snapshotKeepDays: null, uploadKeepDays: null }, null), now);
+    const plan = await planForTarget(
+      deps.db,
+      target,
+      policyFrom({ snapshotKeepDays: null, uploadKeepDays: null }, null),
+      now,
+    );
     return { ...plan, guard, hasPolicy: false };
   }
   const policy = input ? policyFrom(input, saved) : saved!;

@@ -4,7 +4,10 @@ import { type ScheduleView, scheduleView } from './schedule-view.js';
 import { type RunOutcome, scheduleRunRepository } from './schedule-run-repository.js';
 
 /** Every schedule with its next slots, by target name. */
-export async function listSchedules(deps: Pick<ScheduleDeps, 'db' | 'clock'>, nextCount?: number): Promise<ScheduleView[]> {
+export async function listSchedules(
+  deps: Pick<ScheduleDeps, 'db' | 'clock'>,
+  nextCount?: number,
+): Promise<ScheduleView[]> {
   const now = new Date(deps.clock.now());
   const rows = await scheduleRepository.list(deps.db);
   return rows.map(({ targetName, targetEnabled: _enabled, ...schedule }) =>
@@ -23,7 +26,11 @@ export interface ScheduleRunView {
 }
 
 /** A schedule's newest slot records (a server target's: each database's), newest first. */
-export async function recentRuns(deps: Pick<ScheduleDeps, 'db'>, targetId: string, limit: number): Promise<ScheduleRunView[]> {
+export async function recentRuns(
+  deps: Pick<ScheduleDeps, 'db'>,
+  targetId: string,
+  limit: number,
+): Promise<ScheduleRunView[]> {
   const rows = await scheduleRunRepository.recent(deps.db, targetId, limit);
   return rows.map(({ run, jobState }) => ({
     id: run.id,

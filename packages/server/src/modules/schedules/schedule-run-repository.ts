@@ -13,10 +13,7 @@ const CHUNK = 1000;
 
 export const scheduleRunRepository = {
   /** Claims slots: only the rows this call inserted come back (another instance's claim wins). */
-  async claim(
-    db: Pick<MetadataDb, 'insert'>,
-    rows: (typeof scheduleRuns.$inferInsert)[],
-  ): Promise<ScheduleRunRow[]> {
+  async claim(db: Pick<MetadataDb, 'insert'>, rows: (typeof scheduleRuns.$inferInsert)[]): Promise<ScheduleRunRow[]> {
     const claimed: ScheduleRunRow[] = [];
     for (let i = 0; i < rows.length; i += CHUNK) {
       claimed.push(

@@ -22,13 +22,19 @@ const live = isNull(targets.deletedAt);
  */
 export const targetLookup = {
   async byName(db: Db, name: string): Promise<TargetRef> {
-    const [target] = await db.select(ref).from(targets).where(and(eq(targets.name, name), live));
+    const [target] = await db
+      .select(ref)
+      .from(targets)
+      .where(and(eq(targets.name, name), live));
     if (!target) throw new EngineError('target/not-found', `No target named "${name}".`);
     return target;
   },
 
   async byId(db: Db, id: string): Promise<TargetRef> {
-    const [target] = await db.select(ref).from(targets).where(and(eq(targets.id, id), live));
+    const [target] = await db
+      .select(ref)
+      .from(targets)
+      .where(and(eq(targets.id, id), live));
     if (!target) throw new EngineError('target/not-found', `No target ${id}.`);
     return target;
   },

@@ -112,6 +112,9 @@ async function settleStaleClaims(deps: ScheduleDeps): Promise<void> {
   for (const run of stale) {
     const jobId = await deps.queue.jobOfScheduleRun(run.id);
     await scheduleRunRepository.settle(deps.db, run.id, jobId ? 'ran' : 'missed', jobId);
-    deps.logger.warn('settled a slot claim left by a stopped instance', { runId: run.id, outcome: jobId ? 'ran' : 'missed' });
+    deps.logger.warn('settled a slot claim left by a stopped instance', {
+      runId: run.id,
+      outcome: jobId ? 'ran' : 'missed',
+    });
   }
 }

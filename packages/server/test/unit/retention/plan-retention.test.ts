@@ -32,7 +32,12 @@ function backup(createdAt: string, extra: Partial<RetentionBackup> = {}): Retent
   };
 }
 
-function plan(backups: RetentionBackup[], rules: Partial<RetentionRules>, timeZone = 'UTC', now = '2026-12-31T23:00:00Z') {
+function plan(
+  backups: RetentionBackup[],
+  rules: Partial<RetentionRules>,
+  timeZone = 'UTC',
+  now = '2026-12-31T23:00:00Z',
+) {
   return planRetention({ backups, rules: { ...NONE, ...rules }, timeZone, now: new Date(now) });
 }
 
@@ -153,11 +158,7 @@ describe('planRetention', () => {
       '2026-02-01T00:00:00.000Z', // monthly 2026-02, yearly 2026, newest
     ]);
     const newest = decisions.find((d) => d.backup.createdAt.toISOString() === '2026-02-01T00:00:00.000Z')!;
-    expect(newest.action === 'keep' && newest.reasons).toEqual([
-      'newest successful',
-      'monthly 2026-02',
-      'yearly 2026',
-    ]);
+    expect(newest.action === 'keep' && newest.reasons).toEqual(['newest successful', 'monthly 2026-02', 'yearly 2026']);
     const deleted = decisions.find((d) => d.action === 'delete');
     expect(deleted?.action === 'delete' && deleted.rule).toBe('keep-monthly 2, keep-yearly 3');
   });
@@ -204,7 +205,11 @@ describe('planRetention', () => {
     ];
     const decisions = plan(backups, { keepLast: 1, uploadKeepDays: 30 }, 'UTC', now);
     expect(
-      decisions.map((d) => [d.backup.origin, d.backup.createdAt.toISOString().slice(0, 10), d.action === 'delete' ? d.rule : 'keep']),
+      decisions.map((d) => [
+        d.backup.origin,
+        d.backup.createdAt.toISOString().slice(0, 10),
+        d.action === 'delete' ? d.rule : 'keep',
+      ]),
     ).toEqual([
       ['pre-restore-snapshot', '2026-06-09', 'keep'],
       ['scheduled', '2026-06-08', 'keep'],
@@ -215,7 +220,10 @@ describe('planRetention', () => {
   });
 
   it('keeps snapshots and uploads when their rule is unset, and counts none of them as the newest', () => {
-    const backups = [backup('2020-01-01T00:00:00Z', { origin: 'upload' }), backup('2026-01-01T00:00:00Z', { origin: 'pre-restore-snapshot' })];
+    const backups = [
+      backup('2020-01-01T00:00:00Z', { origin: 'upload' }),
+      backup('2026-01-01T00:00:00Z', { origin: 'pre-restore-snapshot' }),
+    ];
     const decisions = plan(backups, { keepLast: 1, snapshotKeepDays: null, uploadKeepDays: null });
     expect(decisions.every((d) => d.action === 'keep')).toBe(true);
     expect(decisions.flatMap((d) => (d.action === 'keep' ? d.reasons : []))).not.toContain('newest successful');

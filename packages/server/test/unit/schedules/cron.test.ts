@@ -143,7 +143,13 @@ describe('dueSlots', () => {
     expect(first.run).toBeNull();
     expect(first.missed).toHaveLength(500);
     expect(first.through).toEqual(first.missed.at(-1));
-    const second = dueSlots({ ...base, cron: '* * * * *', lastSlotAt: first.through!, now: at('10:00:30'), limit: 500 });
+    const second = dueSlots({
+      ...base,
+      cron: '* * * * *',
+      lastSlotAt: first.through!,
+      now: at('10:00:30'),
+      limit: 500,
+    });
     expect(second.run).toEqual(at('10:00:00'));
     expect(second.missed).toHaveLength(99);
   });
