@@ -229,6 +229,27 @@ describe('planRetention', () => {
     expect(decisions.flatMap((d) => (d.action === 'keep' ? d.reasons : []))).not.toContain('newest successful');
   });
 
+  it('gives the worked example of docs/operations.md', () => {
+    // Daily at 02:30 Europe/Berlin (01:30 UTC in winter) from 1 to 20 January 2027, and a manual one at 15:00 on the 20th.
+    const daily = Array.from({ length: 20 }, (_, i) => backup(`2027-01-${String(i + 1).padStart(2, '0')}T01:30:00Z`));
+    const manual = backup('2027-01-20T14:00:00Z', { origin: 'manual' });
+    const decisions = plan(
+      [...daily, manual],
+      { keepLast: 2, keepDaily: 3, keepWeekly: 2 },
+      'Europe/Berlin',
+      '2027-01-20T16:00:00Z',
+    );
+    expect(kept(decisions)).toEqual([
+      '2027-01-17T01:30:00.000Z',
+      '2027-01-18T01:30:00.000Z',
+      '2027-01-19T01:30:00.000Z',
+      '2027-01-20T01:30:00.000Z',
+      '2027-01-20T14:00:00.000Z',
+    ]);
+    const rules = new Set(decisions.flatMap((d) => (d.action === 'delete' ? [d.rule] : [])));
+    expect([...rules]).toEqual(['keep-last 2, keep-daily 3, keep-weekly 2']);
+  });
+
   it('describes its rules as the CLI spells them', () => {
     expect(describeRules({ ...NONE, keepLast: 3, keepDaily: 7, keepYearly: 0 })).toBe(
       'keep-last 3, keep-daily 7, keep-yearly 0',
