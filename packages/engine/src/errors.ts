@@ -48,7 +48,13 @@ export type ErrorCode =
   | 'download/link-invalid'
   | 'request/too-large'
   | 'query/too-complex'
-  | 'backup/confirmation-mismatch';
+  | 'backup/confirmation-mismatch'
+  | 'target/not-found'
+  | 'schedule/invalid-cron'
+  | 'schedule/invalid-time-zone'
+  | 'schedule/invalid-missed-policy'
+  | 'schedule/not-found'
+  | 'retention/invalid-policy';
 
 export class EngineError extends Error {
   override readonly name = 'EngineError';

@@ -29,6 +29,9 @@ import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
 import { ACTIVE_STATES, JobRunner } from './jobs/job-runner.js';
 import { lockTarget } from './jobs/target-lock.js';
 import type { Logger } from './logger.js';
+import { type Retention, createRetention } from './modules/retention/retention.js';
+import { jobsTableQueue } from './modules/schedules/jobs-table-queue.js';
+import { type Schedules, createSchedules } from './modules/schedules/schedules.js';
 import { BackupService } from './services/backup-service.js';
 import { type BackupStorage, localStorage } from './storage/local-storage.js';
 
@@ -45,6 +48,8 @@ export interface App {
   jobs: JobRunner;
   audit: AuditLog;
   backups: BackupService;
+  schedules: Schedules;
+  retention: Retention;
   auth: AuthService;
   /** The credentials of open WebSockets and SSE streams, cut when they end. */
   liveCredentials: LiveCredentials;
@@ -84,6 +89,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     compressionLevel: config.compressionLevel,
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
+  });
+  const schedules = createSchedules({
+    db: metadata.db,
+    queue: jobsTableQueue(metadata.db),
+    clock: systemClock,
+    audit,
+    logger,
+  });
+  const retention = createRetention({
+    db: metadata.db,
+    clock: systemClock,
+    audit,
+    logger,
+    deleteBackup: async (id, { actor }) => void (await backups.delete(id, actor)),
   });
 
   const credentialEvents = await createSharedCredentialEvents({ sql: metadata.sql, logger });
@@ -127,6 +146,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     jobs,
     audit,
     backups,
+    schedules,
+    retention,
     auth,
     liveCredentials: live,
     rateLimiter,

@@ -6,7 +6,14 @@ import type { StartedJob } from '../jobs/job-runner.js';
 import type { Actor } from '../services/backup-service.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
 import { CliError } from './errors.js';
-import { formatBackupTable, formatJobTable } from './format.js';
+import type { PolicyInput } from '../modules/retention/policy-input.js';
+import {
+  formatBackupTable,
+  formatJobTable,
+  formatPolicy,
+  formatRetentionPreview,
+  formatScheduleTable,
+} from './format.js';
 import { describeBackup, describeJob, paint, paintState, print, progress } from './output.js';
 import { onInterrupt } from './signals.js';
 
@@ -33,6 +40,31 @@ const paging: Record<string, OptionSpec> = {
 const yes: OptionSpec = { type: 'boolean', help: 'no confirmation question (full ids only, no prefixes)' };
 
 const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
+
+const count = (help: string): OptionSpec => ({ type: 'string', value: 'N', help });
+const retentionOptions: Record<string, OptionSpec> = {
+  'keep-last': count('keep the newest N backups'),
+  'keep-hourly': count('keep the newest backup of each of the last N hours'),
+  'keep-daily': count('… of each of the last N days'),
+  'keep-weekly': count('… of each of the last N weeks (Monday to Sunday)'),
+  'keep-monthly': count('… of each of the last N months'),
+  'keep-yearly': count('… of each of the last N years'),
+  'snapshot-keep-days': count('delete safety snapshots after N days'),
+  'upload-keep-days': count('delete uploads after N days'),
+  'failed-runs-guard': count('no pruning while the last N scheduled runs all failed (0: off)'),
+};
+
+/** --keep-daily 7 → { keepDaily: 7 }; the module checks the range (retention/invalid-policy). */
+function policyOptions(parsed: Parsed): PolicyInput {
+  const input: Record<string, number> = {};
+  for (const name of Object.keys(retentionOptions)) {
+    const raw = text(parsed, name);
+    if (raw === undefined) continue;
+    if (!/^\d+$/.test(raw)) throw new CliError('cli/usage', `--${name} must be a whole number (got "${raw}").`);
+    input[name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())] = Number(raw);
+  }
+  return input;
+}
 const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
 
 export const COMMANDS: CommandSpec<Context>[] = [
@@ -192,6 +224,91 @@ export const COMMANDS: CommandSpec<Context>[] = [
     run: async ({ app, json }, parsed) => {
       const job = await app.jobs.cancel(await idArg(app, 'job', parsed));
       print(json, job, () => `Cancel requested for job ${job.id} (${job.kind}, ${paintState(job.state)}).`);
+      return 0;
+    },
+  },
+  {
+    group: 'schedule',
+    name: 'set',
+    args: '<target>',
+    summary: "Create or replace a target's backup schedule (a server target's: each of its databases).",
+    options: {
+      cron: { type: 'string', value: '"<expr>"', help: 'five fields, or @hourly, @daily, @weekly, @monthly, @yearly' },
+      tz: { type: 'string', value: 'ZONE', help: 'IANA time zone the expression is read in (default UTC)' },
+      missed: { type: 'string', value: 'run-once|skip', help: 'slots missed while no instance ran (default run-once)' },
+    },
+    run: async ({ app, actor, json }, parsed) => {
+      const cron = text(parsed, 'cron');
+      if (cron === undefined) throw new CliError('cli/usage', 'Give the schedule with --cron "<expr>".');
+      const schedule = await app.schedules.set(
+        { target: parsed.positionals[0]!, cron, timeZone: text(parsed, 'tz'), missedPolicy: text(parsed, 'missed') },
+        actor,
+      );
+      print(json, schedule, () => formatScheduleTable([schedule]));
+      return 0;
+    },
+  },
+  ...(['pause', 'resume'] as const).map((name): CommandSpec<Context> => ({
+    group: 'schedule',
+    name,
+    args: '<target>',
+    summary:
+      name === 'pause'
+        ? "Pause a target's schedule (its slots are not due until resumed)."
+        : "Resume a target's schedule; slots passed while paused are neither run nor recorded.",
+    run: async ({ app, actor, json }, parsed) => {
+      const schedule = await app.schedules[name](parsed.positionals[0]!, actor);
+      print(json, schedule, () => formatScheduleTable([schedule]));
+      return 0;
+    },
+  })),
+  {
+    group: 'schedule',
+    name: 'run',
+    args: '<target>',
+    summary: "Queue the schedule's backup now (a manual backup; one per database of a server target).",
+    run: async ({ app, actor, json }, parsed) => {
+      const queued = await app.schedules.runNow(parsed.positionals[0]!, actor);
+      print(json, queued, () =>
+        queued.map((run) => `Queued backup job ${run.jobId} (target ${run.targetId}).`).join('\n'),
+      );
+      return 0;
+    },
+  },
+  {
+    group: 'schedule',
+    name: 'list',
+    summary: 'List the schedules with their next runs.',
+    options: { next: { type: 'string', value: 'N', help: 'how many next runs to show (default 3, at most 50)' } },
+    run: async ({ app, json }, parsed) => {
+      const rows = await app.schedules.list(toInt(text(parsed, 'next'), 3, 1, 50, '--next'));
+      print(json, rows, () => formatScheduleTable(rows));
+      return 0;
+    },
+  },
+  {
+    group: 'retention',
+    name: 'set',
+    args: '<target>',
+    summary:
+      "Set a target's retention policy. Count rules not given are unset; the day counts and the guard keep their value.",
+    options: retentionOptions,
+    run: async ({ app, actor, json }, parsed) => {
+      const policy = await app.retention.setPolicy(parsed.positionals[0]!, policyOptions(parsed), actor);
+      print(json, policy, () => formatPolicy(policy));
+      return 0;
+    },
+  },
+  {
+    group: 'retention',
+    name: 'preview',
+    args: '<target>',
+    summary: 'Show exactly what pruning would delete now (with the saved policy, or with the options given, unsaved).',
+    options: retentionOptions,
+    run: async ({ app, json }, parsed) => {
+      const given = Object.keys(retentionOptions).some((name) => text(parsed, name) !== undefined);
+      const preview = await app.retention.preview(parsed.positionals[0]!, given ? policyOptions(parsed) : undefined);
+      print(json, preview, () => formatRetentionPreview(preview));
       return 0;
     },
   },

@@ -1,4 +1,8 @@
 import type { BackupRow, JobRow } from '../db/schema.js';
+import type { RetentionPlan } from '../modules/retention/plan-for-target.js';
+import type { RetentionGuard } from '../modules/retention/retention-guard.js';
+import type { PolicyValues } from '../modules/retention/retention-repository.js';
+import type { ScheduleView } from '../modules/schedules/schedule-view.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -73,4 +77,67 @@ export function formatJobTable(rows: readonly JobRow[], now: number, paintState:
     ]),
     (cell, column) => (column === STATE ? cell.replace(cell.trimEnd(), paintState(cell.trimEnd())) : cell),
   );
+}
+
+export function formatScheduleTable(rows: readonly ScheduleView[]): string {
+  if (rows.length === 0) return 'No schedules yet. Set one with: pnpm cli schedule set <target> --cron "<expr>"';
+  return formatTable(
+    ['TARGET', 'CRON', 'TIME ZONE', 'MISSED', 'STATE', 'NEXT RUNS (UTC)'],
+    rows.map((row) => [
+      row.targetName,
+      row.cron,
+      row.timeZone,
+      row.missedPolicy,
+      row.paused ? 'paused' : 'active',
+      row.nextRuns.map(utc).join(', ') || '-',
+    ]),
+    (cell) => cell,
+  );
+}
+
+const RULE_LABELS: [keyof PolicyValues, string][] = [
+  ['keepLast', 'keep-last'],
+  ['keepHourly', 'keep-hourly'],
+  ['keepDaily', 'keep-daily'],
+  ['keepWeekly', 'keep-weekly'],
+  ['keepMonthly', 'keep-monthly'],
+  ['keepYearly', 'keep-yearly'],
+  ['snapshotKeepDays', 'snapshot-keep-days'],
+  ['uploadKeepDays', 'upload-keep-days'],
+  ['failedRunsGuard', 'failed-runs-guard'],
+];
+
+export function formatPolicy(policy: PolicyValues): string {
+  return RULE_LABELS.map(([field, label]) => `${`${label}:`.padEnd(20)}${policy[field] ?? '-'}`).join('\n');
+}
+
+export function formatRetentionPreview(preview: RetentionPlan & { guard: RetentionGuard; hasPolicy: boolean }): string {
+  const lines: string[] = [];
+  if (!preview.hasPolicy) lines.push('No retention policy: nothing is pruned.');
+  if (preview.guard.blocked) {
+    lines.push(
+      `Pruning is held back: the last ${preview.guard.failedRuns} scheduled runs failed (failed-runs guard ${preview.guard.threshold}).`,
+    );
+  }
+  const deleted = preview.decisions.filter((d) => d.action === 'delete');
+  lines.push(
+    `${deleted.length} of ${preview.decisions.length} backups would be deleted (${formatBytes(preview.freedBytes)}); periods in ${preview.timeZone}.`,
+  );
+  if (preview.decisions.length > 0) {
+    lines.push(
+      '',
+      formatTable(
+        ['ID', 'CREATED (UTC)', 'ORIGIN', 'ACTION', 'WHY'],
+        preview.decisions.map((d) => [
+          d.backup.id.slice(0, 8),
+          utc(d.backup.createdAt),
+          d.backup.origin,
+          d.action,
+          d.action === 'keep' ? d.reasons.join('; ') : d.rule,
+        ]),
+        (cell) => cell,
+      ),
+    );
+  }
+  return lines.join('\n');
 }

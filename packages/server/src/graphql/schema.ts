@@ -8,6 +8,8 @@ import './types/audit.js';
 import './types/restore-check.js';
 import './types/server-info.js';
 import './types/uploads.js';
+import './types/schedules.js';
+import './types/retention.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -72,6 +72,14 @@ const MESSAGES: Record<string, string> = {
 
   'config/invalid': 'The server is misconfigured. The server log has the details.',
   'input/invalid': 'Some of the values sent are not valid.',
+
+  'target/not-found': 'This target does not exist (it may have been removed).',
+  'schedule/invalid-cron':
+    'The cron expression is not valid: five fields (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly.',
+  'schedule/invalid-time-zone': 'The time zone is not valid: use an IANA name such as Europe/Berlin or UTC.',
+  'schedule/invalid-missed-policy': 'The missed-run policy must be “run-once” or “skip”.',
+  'schedule/not-found': 'This target has no schedule.',
+  'retention/invalid-policy': 'The retention policy is not valid: every count must be a whole number of 0 or more.',
 };
 
 export const GENERIC_MESSAGE = 'Something went wrong. Try again; if it keeps failing, the server log has the details.';

@@ -1,0 +1,132 @@
+import type { RetentionPlan } from '../../modules/retention/plan-for-target.js';
+import type { PolicyInput } from '../../modules/retention/policy-input.js';
+import type { RetentionGuard } from '../../modules/retention/retention-guard.js';
+import type { PolicyValues } from '../../modules/retention/retention-repository.js';
+import { builder } from '../builder.js';
+import { actorOf, requireAdmin } from '../context.js';
+import { BackupRef } from './backups.js';
+
+const RetentionPolicyRef = builder.objectRef<PolicyValues>('RetentionPolicy').implement({
+  description: 'Null counts: that rule keeps nothing. With no count rule every manual and scheduled backup is kept.',
+  fields: (t) => ({
+    keepLast: t.exposeInt('keepLast', { nullable: true }),
+    keepHourly: t.exposeInt('keepHourly', { nullable: true }),
+    keepDaily: t.exposeInt('keepDaily', { nullable: true }),
+    keepWeekly: t.exposeInt('keepWeekly', { nullable: true }),
+    keepMonthly: t.exposeInt('keepMonthly', { nullable: true }),
+    keepYearly: t.exposeInt('keepYearly', { nullable: true }),
+    snapshotKeepDays: t.exposeInt('snapshotKeepDays', { nullable: true, description: 'Safety snapshots; null: kept.' }),
+    uploadKeepDays: t.exposeInt('uploadKeepDays', { nullable: true, description: 'Uploads; null: kept.' }),
+    failedRunsGuard: t.exposeInt('failedRunsGuard', {
+      description: 'No pruning while this many last scheduled runs all failed (0: off).',
+    }),
+  }),
+});
+
+const RetentionGuardRef = builder.objectRef<RetentionGuard>('RetentionGuard').implement({
+  fields: (t) => ({
+    blocked: t.exposeBoolean('blocked', { description: 'Pruning is held back: the last scheduled runs all failed.' }),
+    failedRuns: t.exposeInt('failedRuns', { description: 'Failed scheduled runs in a row, newest first.' }),
+    threshold: t.exposeInt('threshold'),
+  }),
+});
+
+type Decision = RetentionPlan['decisions'][number];
+
+const RetentionDecisionRef = builder.objectRef<Decision>('RetentionDecision').implement({
+  fields: (t) => ({
+    backupId: t.id({ resolve: (decision) => decision.backup.id }),
+    backup: t.field({
+      type: BackupRef,
+      resolve: (decision, _args, context) => context.app.backups.get(decision.backup.id),
+    }),
+    action: t.string({ description: 'keep or delete', resolve: (decision) => decision.action }),
+    reasons: t.stringList({
+      description: 'What keeps it ("last", "daily 2026-03-29", "pinned", "newest successful", …).',
+      resolve: (decision) => (decision.action === 'keep' ? decision.reasons : []),
+    }),
+    rule: t.string({
+      nullable: true,
+      description: 'The rule that deletes it ("keep-last 3, keep-daily 7", "snapshot-keep-days 7").',
+      resolve: (decision) => (decision.action === 'delete' ? decision.rule : null),
+    }),
+  }),
+});
+
+const RetentionPreviewRef = builder
+  .objectRef<RetentionPlan & { guard: RetentionGuard; hasPolicy: boolean }>('RetentionPreview')
+  .implement({
+    fields: (t) => ({
+      timeZone: t.exposeString('timeZone', { description: 'Periods are calendar periods in this zone.' }),
+      hasPolicy: t.exposeBoolean('hasPolicy'),
+      guard: t.field({ type: RetentionGuardRef, resolve: (preview) => preview.guard }),
+      freedBytes: t.expose('freedBytes', { type: 'Bytes' }),
+      decisions: t.field({ type: [RetentionDecisionRef], description: 'Newest first.', resolve: (p) => p.decisions }),
+    }),
+  });
+
+const RetentionPolicyInput = builder.inputType('RetentionPolicyInput', {
+  description: 'Count rules left out are unset; the day counts and the guard keep their value when left out.',
+  fields: (t) => ({
+    keepLast: t.int({ required: false }),
+    keepHourly: t.int({ required: false }),
+    keepDaily: t.int({ required: false }),
+    keepWeekly: t.int({ required: false }),
+    keepMonthly: t.int({ required: false }),
+    keepYearly: t.int({ required: false }),
+    snapshotKeepDays: t.int({ required: false }),
+    uploadKeepDays: t.int({ required: false }),
+    failedRunsGuard: t.int({ required: false }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  retentionPolicy: t.field({
+    type: RetentionPolicyRef,
+    nullable: true,
+    description: "The policy that applies to a target (its own, else its server's); null: nothing is pruned.",
+    errors: {},
+    args: { target: t.arg.string({ required: true }) },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.retention.policy(args.target);
+    },
+  }),
+  retentionGuard: t.field({
+    type: RetentionGuardRef,
+    description: 'Whether pruning of a target is held back by failed scheduled runs (for the dashboard).',
+    args: { targetId: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.retention.guard(String(args.targetId));
+    },
+  }),
+  previewRetention: t.field({
+    type: RetentionPreviewRef,
+    description: 'Exactly what a prune would delete now: with `policy` (not saved), or with the saved policy.',
+    errors: {},
+    args: {
+      target: t.arg.string({ required: true }),
+      policy: t.arg({ type: RetentionPolicyInput, required: false }),
+    },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.retention.preview(args.target, args.policy ? (args.policy as PolicyInput) : undefined);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  setRetentionPolicy: t.field({
+    type: RetentionPolicyRef,
+    errors: {},
+    args: {
+      target: t.arg.string({ required: true }),
+      policy: t.arg({ type: RetentionPolicyInput, required: true }),
+    },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.retention.setPolicy(args.target, args.policy as PolicyInput, actorOf(context));
+    },
+  }),
+}));

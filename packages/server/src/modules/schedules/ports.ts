@@ -1,0 +1,36 @@
+import type { Clock } from '@pgbs/engine';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { MetadataDb } from '../../db/client.js';
+import type { Logger } from '../../logger.js';
+
+export interface EnqueueBackup {
+  targetId: string;
+  /** The slot's record; null for "run now", which is a person's request. */
+  scheduleRunId: string | null;
+  origin: 'scheduled' | 'manual';
+  requestedBy: string | null;
+}
+
+/** What schedules need from the job queue; the queue module implements it. */
+export interface BackupQueue {
+  /** Queues a backup of one database target; the job id. */
+  enqueueBackup(request: EnqueueBackup): Promise<string>;
+  /** A backup of the target is queued or running. */
+  hasActiveBackup(targetId: string): Promise<boolean>;
+  /** The job that was queued for a slot, if any (recovering a claim whose instance died before recording it). */
+  jobOfScheduleRun(scheduleRunId: string): Promise<string | null>;
+}
+
+export interface ScheduleDeps {
+  db: MetadataDb;
+  queue: BackupQueue;
+  clock: Clock;
+  audit: AuditLog;
+  logger: Logger;
+}
+
+/** Who asked (the audit log's actor and address). */
+export interface Actor {
+  name: string | null;
+  address?: string | null;
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import { type ScheduleRunRow, schedules, targets } from '../../db/schema.js';
+import { type MissedPolicy, dueSlots } from './due-slots.js';
+import type { ScheduleDeps } from './ports.js';
+import { scheduleRunRepository } from './schedule-run-repository.js';
+import { targetLookup } from './target-lookup.js';
+
+/** A claim still pending after this long lost its instance between the claim and the enqueue. */
+export const STALE_CLAIM_MS = 60_000;
+
+export interface TickReport {
+  ran: ScheduleRunRow[];
+  skippedOverlap: ScheduleRunRow[];
+  missed: number;
+}
+
+/**
+ * What a `schedule-tick` job (or each instance's timer) runs. Any number of instances may tick at
+ * once: each due slot gets exactly one record per target, because
+ * - the schedule row is locked (FOR UPDATE SKIP LOCKED) while its slots are claimed, and the
+ *   claim advances last_slot_at in the same transaction, so a later tick starts after them;
+ * - the records' unique (target_id, slot_at) makes a second claim of a slot insert nothing, and
+ *   only the instance whose insert went through enqueues.
+ * The enqueue happens after the commit (the queue is not in this transaction): a claim is
+ * `pending` until then, and a claim whose instance died there is settled by the next tick.
+ */
+export async function tickSchedules(deps: ScheduleDeps, options: { graceMs?: number } = {}): Promise<TickReport> {
+  const report: TickReport = { ran: [], skippedOverlap: [], missed: 0 };
+  await settleStaleClaims(deps);
+  const active = await deps.db
+    .select({ targetId: schedules.targetId })
+    .from(schedules)
+    .innerJoin(targets, eq(targets.id, schedules.targetId))
+    .where(and(eq(schedules.paused, false), eq(targets.enabled, true), isNull(targets.deletedAt)));
+  for (const { targetId } of active) {
+    try {
+      const claimed = await claimDueSlots(deps, targetId, options.graceMs);
+      report.missed += claimed.missed;
+      for (const run of claimed.toRun) {
+        const settled = await startRun(deps, run);
+        (settled.outcome === 'ran' ? report.ran : report.skippedOverlap).push(settled);
+      }
+    } catch (error) {
+      // One broken schedule (a target removed mid-tick) must not stop the others.
+      deps.logger.error('schedule tick failed', { targetId, error });
+    }
+  }
+  return report;
+}
+
+async function claimDueSlots(deps: ScheduleDeps, scheduleTargetId: string, graceMs: number | undefined) {
+  const now = new Date(deps.clock.now());
+  return deps.db.transaction(async (tx) => {
+    const [schedule] = await tx
+      .select()
+      .from(schedules)
+      .where(and(eq(schedules.targetId, scheduleTargetId), eq(schedules.paused, false)))
+      .for('update', { skipLocked: true });
+    // Locked: another instance is claiming these slots right now.
+    if (!schedule) return { toRun: [], missed: 0 };
+    const due = dueSlots({
+      cron: schedule.cron,
+      timeZone: schedule.timeZone,
+      lastSlotAt: schedule.lastSlotAt ?? schedule.createdAt,
+      now,
+      missedPolicy: schedule.missedPolicy as MissedPolicy,
+      graceMs,
+    });
+    if (!due.through) return { toRun: [], missed: 0 };
+    const children = await targetLookup.backedUpBy(tx, scheduleTargetId);
+    const record = (slotAt: Date, outcome: 'pending' | 'missed') =>
+      children.map((child) => ({
+        id: randomUUID(),
+        scheduleTargetId,
+        targetId: child.id,
+        slotAt,
+        outcome,
+        recordedAt: now,
+      }));
+    const claimed = await scheduleRunRepository.claim(tx, [
+      ...due.missed.flatMap((slot) => record(slot, 'missed')),
+      ...(due.run ? record(due.run, 'pending') : []),
+    ]);
+    await tx.update(schedules).set({ lastSlotAt: due.through }).where(eq(schedules.targetId, scheduleTargetId));
+    return {
+      toRun: claimed.filter((run) => run.outcome === 'pending'),
+      missed: claimed.filter((run) => run.outcome === 'missed').length,
+    };
+  });
+}
+
+/** A claimed slot: skipped while the target's previous backup is still queued or running, else queued. */
+async function startRun(deps: ScheduleDeps, run: ScheduleRunRow): Promise<ScheduleRunRow> {
+  if (await deps.queue.hasActiveBackup(run.targetId)) {
+    await scheduleRunRepository.settle(deps.db, run.id, 'skipped-overlap', null);
+    return { ...run, outcome: 'skipped-overlap' };
+  }
+  const jobId = await deps.queue.enqueueBackup({
+    targetId: run.targetId,
+    scheduleRunId: run.id,
+    origin: 'scheduled',
+    requestedBy: null,
+  });
+  await scheduleRunRepository.settle(deps.db, run.id, 'ran', jobId);
+  return { ...run, outcome: 'ran', jobId };
+}
+
+/** Claims left pending by a dead instance: ran if their job was queued after all, else missed. */
+async function settleStaleClaims(deps: ScheduleDeps): Promise<void> {
+  const stale = await scheduleRunRepository.stalePending(deps.db, new Date(deps.clock.now() - STALE_CLAIM_MS));
+  for (const run of stale) {
+    const jobId = await deps.queue.jobOfScheduleRun(run.id);
+    await scheduleRunRepository.settle(deps.db, run.id, jobId ? 'ran' : 'missed', jobId);
+    deps.logger.warn('settled a slot claim left by a stopped instance', {
+      runId: run.id,
+      outcome: jobId ? 'ran' : 'missed',
+    });
+  }
+}
