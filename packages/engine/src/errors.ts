@@ -48,7 +48,21 @@ export type ErrorCode =
   | 'download/link-invalid'
   | 'request/too-large'
   | 'query/too-complex'
-  | 'backup/confirmation-mismatch';
+  | 'backup/confirmation-mismatch'
+  | 'target/not-found'
+  | 'target/disabled'
+  | 'target/none'
+  | 'target/invalid-name'
+  | 'target/invalid-url'
+  | 'target/password-in-url'
+  | 'target/name-taken'
+  | 'target/managed-by-env'
+  | 'target/child-of-server'
+  | 'key/missing'
+  | 'key/unknown'
+  | 'key/invalid'
+  | 'credential/tampered'
+  | 'config/import-invalid';
 
 export class EngineError extends Error {
   override readonly name = 'EngineError';

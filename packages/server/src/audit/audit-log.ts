@@ -8,6 +8,8 @@ export interface AuditEntry {
   outcome: 'succeeded' | 'failed' | 'cancelled';
   address?: string | null;
   subjectId?: string | null;
+  /** The target it concerns, so the log can be filtered by target. */
+  targetId?: string | null;
   details?: Record<string, unknown>;
 }
 
@@ -46,6 +48,7 @@ export function databaseAuditLog(db: MetadataDb, logger: Logger): AuditLog {
           outcome: entry.outcome,
           address: entry.address ?? null,
           subjectId: entry.subjectId ?? null,
+          targetId: entry.targetId ?? null,
           details: entry.details ?? {},
         }) as typeof auditEvents.$inferInsert;
         await db.insert(auditEvents).values(row);
