@@ -7,8 +7,7 @@ export interface Config {
    * Neither set: run an embedded PostgreSQL under dataDir.
    */
   databases:
-    | { mode: 'external'; targetUrl: string | undefined; metadataUrl: string }
-    | { mode: 'embedded'; port: number };
+    { mode: 'external'; targetUrl: string | undefined; metadataUrl: string } | { mode: 'embedded'; port: number };
   /**
    * The key ring that seals stored target passwords (modules/targets/key-ring.ts): MASTER_KEY
    * (base64 keys, comma-separated, the first is current) or MASTER_KEY_FILE (one per line).

@@ -9,6 +9,7 @@ import { CliError } from './errors.js';
 import { formatBackupTable, formatJobTable } from './format.js';
 import { describeBackup, describeJob, paint, paintState, print, progress } from './output.js';
 import { onInterrupt } from './signals.js';
+import { TARGET_COMMANDS } from './target-commands.js';
 
 // Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
 const resolver = () => import('./resolve.js');
@@ -32,8 +33,8 @@ const paging: Record<string, OptionSpec> = {
 };
 const yes: OptionSpec = { type: 'boolean', help: 'no confirmation question (full ids only, no prefixes)' };
 
-const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
-const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
+export const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
+export const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
 
 export const COMMANDS: CommandSpec<Context>[] = [
   {
@@ -232,6 +233,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
       return 0;
     },
   },
+  ...TARGET_COMMANDS,
 ];
 
 /**
@@ -304,7 +306,7 @@ function toInt(raw: string | undefined, fallback: number, min: number, max: numb
   return value;
 }
 
-async function ask(question: string): Promise<string> {
+export async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
   // On a terminal, readline reads Ctrl-C as a key, not as a signal.
   const interrupted = new Promise<never>((_resolve, reject) =>
@@ -317,7 +319,7 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-async function confirm(question: string, expected: string): Promise<void> {
+export async function confirm(question: string, expected: string): Promise<void> {
   if ((await ask(question)) !== expected) {
     throw new EngineError('input/invalid', 'The confirmation did not match. Nothing was changed.');
   }

@@ -8,6 +8,8 @@ import './types/audit.js';
 import './types/restore-check.js';
 import './types/server-info.js';
 import './types/uploads.js';
+import './types/targets.js';
+import './types/config-transfer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -16,7 +16,12 @@ export async function dumpTargetGlobals(deps: TargetDeps, targetId: string, sink
   if (!settings.keepGlobals) return false;
   const connection = await connectionFor(deps, row);
   const { tools } = await deps.tools.prepare(connection);
-  const dump = dumpGlobals({ runner: deps.runner, tools, target: connection, withPasswords: settings.globalsWithPasswords });
+  const dump = dumpGlobals({
+    runner: deps.runner,
+    tools,
+    target: connection,
+    withPasswords: settings.globalsWithPasswords,
+  });
   try {
     await Promise.all([pipeline(dump.stdout, sink), dump.done]);
   } catch (error) {

@@ -52,5 +52,7 @@ async function attachOrphans(db: MetadataDb, targetId: string): Promise<void> {
   await db
     .update(auditEvents)
     .set({ targetId })
-    .where(and(isNull(auditEvents.targetId), or(like(auditEvents.action, 'backup.%'), like(auditEvents.action, 'job.%'))));
+    .where(
+      and(isNull(auditEvents.targetId), or(like(auditEvents.action, 'backup.%'), like(auditEvents.action, 'job.%'))),
+    );
 }

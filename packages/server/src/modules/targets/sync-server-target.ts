@@ -30,7 +30,8 @@ const childDatabase = (child: TargetRow) => decodeURIComponent(new URL(child.url
  */
 export async function syncServerTarget(deps: TargetDeps, serverId: string): Promise<SyncResult> {
   const server = await deps.repo.byId(serverId);
-  if (server.kind !== 'server') throw new EngineError('input/invalid', `"${server.name}" is not a whole-server target.`);
+  if (server.kind !== 'server')
+    throw new EngineError('input/invalid', `"${server.name}" is not a whole-server target.`);
   const connection = await connectionFor(deps, server);
   const { tools } = await deps.tools.prepare(connection);
   const [all, facts, metadata] = await Promise.all([

@@ -24,13 +24,21 @@ export class TargetRepository {
   }
 
   async byId(id: string): Promise<TargetRow> {
-    const [row] = isUuid(id) ? await this.db.select().from(targets).where(and(eq(targets.id, id), live)) : [];
+    const [row] = isUuid(id)
+      ? await this.db
+          .select()
+          .from(targets)
+          .where(and(eq(targets.id, id), live))
+      : [];
     if (!row) throw new EngineError('target/not-found', `No target ${id}.`);
     return row;
   }
 
   async byName(name: string): Promise<TargetRow> {
-    const [row] = await this.db.select().from(targets).where(and(eq(targets.name, name), live));
+    const [row] = await this.db
+      .select()
+      .from(targets)
+      .where(and(eq(targets.name, name), live));
     if (!row) throw new EngineError('target/not-found', `No target named "${name}".`);
     return row;
   }

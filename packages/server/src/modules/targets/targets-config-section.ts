@@ -79,7 +79,12 @@ export function targetsConfigSection(deps: TargetDeps): ConfigSection<ExportedTa
     },
     async apply(data, actor) {
       const existing = new Map((await deps.repo.list()).map((row) => [row.name, row]));
-      const report = { added: [] as string[], updated: [] as string[], skipped: [] as string[], needPassword: [] as string[] };
+      const report = {
+        added: [] as string[],
+        updated: [] as string[],
+        skipped: [] as string[],
+        needPassword: [] as string[],
+      };
       for (const target of data) {
         const { name, kind, hasPassword, ...settings } = target;
         const row = existing.get(name);
