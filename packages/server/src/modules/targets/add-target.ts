@@ -13,6 +13,8 @@ export interface AddTargetInput {
   kind?: 'database' | 'server';
   /** From PGPASSWORD, a prompt or a file: never part of the URL. */
   password?: string | null;
+  /** False: registered but disabled (a configuration import keeps what was exported). */
+  enabled?: boolean;
   excludeDatabases?: string[];
   keepGlobals?: boolean;
   globalsWithPasswords?: boolean;
@@ -37,6 +39,7 @@ export function addTarget(deps: TargetDeps, input: AddTargetInput, actor: Actor)
         kind,
         url: validTargetUrl(input.url),
         passwordSealed: input.password ? sealCredential(deps.keys, id, input.password) : null,
+        enabled: input.enabled ?? true,
         excludeDatabases: validExclusions(input.excludeDatabases ?? []),
         keepGlobals: input.keepGlobals ?? false,
         globalsWithPasswords: input.globalsWithPasswords ?? false,
