@@ -26,7 +26,7 @@ export function dumpGlobals(options: {
   target: PgTarget;
   withPasswords: boolean;
 }): GlobalsDump {
-  const args = ['--globals-only', `--dbname=${options.target.database}`];
+  const args = ['--globals-only', `--database=${options.target.database}`];
   if (!options.withPasswords) args.push('--no-role-passwords');
   const child = options.runner.spawn(path.join(options.tools.dir, 'pg_dumpall'), args, {
     env: safeSessionEnv({ ...options.target.env, PGCONNECT_TIMEOUT: options.target.env.PGCONNECT_TIMEOUT ?? '10' }),

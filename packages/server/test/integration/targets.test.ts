@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type TestDatabase, createTestDatabase, withSql } from '@pgbs/test-support';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { type TestDatabase, createTestDatabase } from '@pgbs/test-support';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -126,6 +128,22 @@ describe('targets', () => {
       expect(await onlyNew.targets.rotateKeys()).toMatchObject({ resealed: 0, failed: [] });
     } finally {
       await onlyNew.close();
+    }
+  });
+
+  it("keeps the server's roles without their passwords when asked (pg_dumpall --globals-only)", async () => {
+    const app = await start({ MASTER_KEY: keyB });
+    try {
+      const id = (await app.targets.get('second')).id;
+      expect(await app.targets.dumpGlobals(id, new PassThrough())).toBe(false);
+      await app.targets.update('second', { keepGlobals: true }, actor);
+      const sink = new PassThrough();
+      const [kept, sql] = await Promise.all([app.targets.dumpGlobals(id, sink), text(sink)]);
+      expect(kept).toBe(true);
+      expect(sql).toContain(`CREATE ROLE ${second.owner}`);
+      expect(sql).not.toMatch(/SCRAM-SHA-256\$|PASSWORD '/);
+    } finally {
+      await app.close();
     }
   });
 
