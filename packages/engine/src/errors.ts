@@ -54,7 +54,20 @@ export type ErrorCode =
   | 'schedule/invalid-time-zone'
   | 'schedule/invalid-missed-policy'
   | 'schedule/not-found'
-  | 'retention/invalid-policy';
+  | 'retention/invalid-policy'
+  | 'target/disabled'
+  | 'target/none'
+  | 'target/invalid-name'
+  | 'target/invalid-url'
+  | 'target/password-in-url'
+  | 'target/name-taken'
+  | 'target/managed-by-env'
+  | 'target/child-of-server'
+  | 'key/missing'
+  | 'key/unknown'
+  | 'key/invalid'
+  | 'credential/tampered'
+  | 'config/import-invalid';
 
 export class EngineError extends Error {
   override readonly name = 'EngineError';

@@ -17,3 +17,5 @@ export * from './restore/restore-role.js';
 export * from './restore/preflight.js';
 export type { BlockingSession, LockWait } from './restore/lock-target.js';
 export * from './restore/restore-database.js';
+export * from './pg/server-catalog.js';
+export * from './pg/dump-globals.js';

@@ -1,5 +1,7 @@
 import {
+  EngineError,
   type PgTarget,
+  type ToolResolver,
   createToolResolver,
   nodeProcessRunner,
   parsePgUrl,
@@ -9,6 +11,7 @@ import {
 } from '@pgbs/engine';
 import { and, eq, inArray, sql as rawSql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
 import { AuthService } from './auth/auth-service.js';
 import { createSharedCredentialEvents } from './auth/credential-events.js';
@@ -34,6 +37,12 @@ import { jobsTableQueue } from './modules/schedules/jobs-table-queue.js';
 import { type Schedules, createSchedules } from './modules/schedules/schedules.js';
 import { BackupService } from './services/backup-service.js';
 import { type BackupStorage, localStorage } from './storage/local-storage.js';
+import { ConfigTransfer } from './modules/config/config-transfer.js';
+import { readMetadataIdentity } from './modules/targets/metadata-identity.js';
+import { startTargets } from './modules/targets/start-targets.js';
+import { TargetRepository } from './modules/targets/target-repository.js';
+import { targetsConfigSection } from './modules/targets/targets-config-section.js';
+import { type TargetsModule, createTargetsModule } from './modules/targets/targets-module.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -50,6 +59,9 @@ export interface App {
   backups: BackupService;
   schedules: Schedules;
   retention: Retention;
+  targets: TargetsModule;
+  /** Configuration export and import; other domains register their sections (schedules, retention). */
+  configTransfer: ConfigTransfer;
   auth: AuthService;
   /** The credentials of open WebSockets and SSE streams, cut when they end. */
   liveCredentials: LiveCredentials;
@@ -64,7 +76,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
   const metadata = createMetadataDb(metadataUrl);
-  const target = parsePgUrl(targetUrl);
+  const target = targetUrl ? parsePgUrl(targetUrl) : NO_TARGET;
   const storage = localStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const jobs = new JobRunner({
@@ -77,6 +89,30 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   const audit = databaseAuditLog(metadata.db, logger);
   const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
+  const started = await startTargets({
+    db: metadata.db,
+    keySources: {
+      masterKey: config.masterKey,
+      masterKeyFile: config.masterKeyFile,
+      // Embedded mode works without any setup (docs/operations.md, "Keys"): a key of its own in DATA_DIR.
+      generatedKeyFile: embedded ? path.join(config.dataDir, 'master.key') : undefined,
+    },
+    envTargetUrl: targetUrl ?? null,
+    logger,
+  });
+  const targetDeps = {
+    repo: new TargetRepository(metadata.db),
+    keys: started.keys,
+    runner: nodeProcessRunner,
+    tools,
+    clock: systemClock,
+    audit,
+    envConnections: started.envConnections,
+    metadataIdentity: () => readMetadataIdentity(metadata.db),
+  };
+  const targets = createTargetsModule(targetDeps);
+  const configTransfer = new ConfigTransfer();
+  configTransfer.register(targetsConfigSection(targetDeps));
   const backups = new BackupService({
     db: metadata.db,
     storage,
@@ -84,7 +120,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     audit,
     runner: nodeProcessRunner,
     clock: systemClock,
-    tools,
+    tools: targetUrl ? tools : withoutTarget(tools),
     target,
     compressionLevel: config.compressionLevel,
     lockTimeoutSeconds: config.lockTimeoutSeconds,
@@ -134,7 +170,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }
   });
   for (const job of recovered) logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
-  await sweepLeftoverRestoreRoles(target, metadata.db, tools, logger);
+  if (targetUrl) await sweepLeftoverRestoreRoles(target, metadata.db, tools, logger);
 
   return {
     config,
@@ -148,6 +184,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     backups,
     schedules,
     retention,
+    targets,
+    configTransfer,
     auth,
     liveCredentials: live,
     rateLimiter,
@@ -159,6 +197,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await embedded?.stop();
     },
   };
+}
+
+// Until backups reach their target through TargetConnections (the integrator wires core's handlers
+// to app.targets.connections), a service started with METADATA_DATABASE_URL alone has no target
+// for them: they fail with target/none instead of trying a default server.
+const NO_TARGET: PgTarget = { database: '', display: '(no default target)', env: {} };
+function withoutTarget(tools: ToolResolver): ToolResolver {
+  const none = () =>
+    Promise.reject(new EngineError('target/none', 'No default target: DATABASE_URL is not set. Add a target first.'));
+  return { ...tools, prepare: none, tableSizes: none };
 }
 
 async function resolveDatabases(config: Config, logger: Logger) {

@@ -2,8 +2,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Config {
-  /** Both set: use these servers. Neither set: run an embedded PostgreSQL under dataDir. */
-  databases: { mode: 'external'; targetUrl: string; metadataUrl: string } | { mode: 'embedded'; port: number };
+  /**
+   * METADATA_DATABASE_URL set: use that server, with DATABASE_URL (if set) as an env-managed target.
+   * Neither set: run an embedded PostgreSQL under dataDir.
+   */
+  databases:
+    { mode: 'external'; targetUrl: string | undefined; metadataUrl: string } | { mode: 'embedded'; port: number };
+  /**
+   * The key ring that seals stored target passwords (modules/targets/key-ring.ts): MASTER_KEY
+   * (base64 keys, comma-separated, the first is current) or MASTER_KEY_FILE (one per line).
+   */
+  masterKey: string | undefined;
+  masterKeyFile: string | undefined;
   dataDir: string;
   backupDir: string;
   port: number;
@@ -94,11 +104,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   const targetUrl = url('DATABASE_URL');
   const metadataUrl = url('METADATA_DATABASE_URL');
-  if (Boolean(targetUrl) !== Boolean(metadataUrl)) {
+  // METADATA_DATABASE_URL alone is a service whose targets are all added through the API or CLI.
+  if (targetUrl && !metadataUrl) {
     problems.push(
-      'set both DATABASE_URL and METADATA_DATABASE_URL (to use existing servers) or neither (embedded PostgreSQL)',
+      'DATABASE_URL needs METADATA_DATABASE_URL (the service keeps its catalog in a database of its own); set neither for the embedded PostgreSQL',
     );
   }
+  if (env.MASTER_KEY && env.MASTER_KEY_FILE) problems.push('set MASTER_KEY or MASTER_KEY_FILE, not both');
   if (targetUrl && metadataUrl && sameDatabase(targetUrl, metadataUrl)) {
     problems.push('METADATA_DATABASE_URL must not be the target database: a restore would roll back the catalog');
   }
@@ -106,10 +118,11 @@ export function loadConfig(env: Env = process.env): Config {
   const backupDir = path.resolve(REPO_ROOT, env.BACKUP_DIR || path.join(dataDir, 'backups'));
   const compression = env.BACKUP_COMPRESSION ? int('BACKUP_COMPRESSION', 0, 0, 9) : undefined;
   const config: Config = {
-    databases:
-      targetUrl && metadataUrl
-        ? { mode: 'external', targetUrl, metadataUrl }
-        : { mode: 'embedded', port: int('EMBEDDED_PG_PORT', 54329, 1024, 65535) },
+    databases: metadataUrl
+      ? { mode: 'external', targetUrl, metadataUrl }
+      : { mode: 'embedded', port: int('EMBEDDED_PG_PORT', 54329, 1024, 65535) },
+    masterKey: env.MASTER_KEY || undefined,
+    masterKeyFile: env.MASTER_KEY_FILE ? path.resolve(REPO_ROOT, env.MASTER_KEY_FILE) : undefined,
     dataDir,
     backupDir,
     port: int('PORT', 4000, 0, 65535),

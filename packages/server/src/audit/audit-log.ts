@@ -8,7 +8,7 @@ export interface AuditEntry {
   outcome: 'succeeded' | 'failed' | 'cancelled';
   address?: string | null;
   subjectId?: string | null;
-  /** The target the action concerns (schedules, retention). */
+  /** The target it concerns, so the log can be filtered by target. */
   targetId?: string | null;
   details?: Record<string, unknown>;
 }

@@ -16,6 +16,7 @@ import {
 } from './format.js';
 import { describeBackup, describeJob, paint, paintState, print, progress } from './output.js';
 import { onInterrupt } from './signals.js';
+import { TARGET_COMMANDS } from './target-commands.js';
 
 // Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
 const resolver = () => import('./resolve.js');
@@ -39,9 +40,9 @@ const paging: Record<string, OptionSpec> = {
 };
 const yes: OptionSpec = { type: 'boolean', help: 'no confirmation question (full ids only, no prefixes)' };
 
-const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
-
-const count = (help: string): OptionSpec => ({ type: 'string', value: 'N', help });
+export const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
+export const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
+export const count = (help: string): OptionSpec => ({ type: 'string', value: 'N', help });
 const retentionOptions: Record<string, OptionSpec> = {
   'keep-last': count('keep the newest N backups'),
   'keep-hourly': count('keep the newest backup of each of the last N hours'),
@@ -65,7 +66,6 @@ function policyOptions(parsed: Parsed): PolicyInput {
   }
   return input;
 }
-const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
 
 export const COMMANDS: CommandSpec<Context>[] = [
   {
@@ -349,6 +349,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
       return 0;
     },
   },
+  ...TARGET_COMMANDS,
 ];
 
 /**
@@ -421,7 +422,7 @@ function toInt(raw: string | undefined, fallback: number, min: number, max: numb
   return value;
 }
 
-async function ask(question: string): Promise<string> {
+export async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
   // On a terminal, readline reads Ctrl-C as a key, not as a signal.
   const interrupted = new Promise<never>((_resolve, reject) =>
@@ -434,7 +435,7 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-async function confirm(question: string, expected: string): Promise<void> {
+export async function confirm(question: string, expected: string): Promise<void> {
   if ((await ask(question)) !== expected) {
     throw new EngineError('input/invalid', 'The confirmation did not match. Nothing was changed.');
   }

@@ -10,6 +10,8 @@ import './types/server-info.js';
 import './types/uploads.js';
 import './types/schedules.js';
 import './types/retention.js';
+import './types/targets.js';
+import './types/config-transfer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -21,6 +21,16 @@ describe('configuration', () => {
     });
   });
 
+  it('accepts METADATA_DATABASE_URL alone: no default target', () => {
+    const config = loadConfig({ METADATA_DATABASE_URL: 'postgres://a/meta' });
+    expect(config.databases).toEqual({ mode: 'external', targetUrl: undefined, metadataUrl: 'postgres://a/meta' });
+  });
+
+  it('refuses DATABASE_URL without METADATA_DATABASE_URL, and two key sources', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://a/app' })).toThrow(/needs METADATA_DATABASE_URL/);
+    expect(() => loadConfig({ MASTER_KEY: 'x', MASTER_KEY_FILE: '/k' })).toThrow(/MASTER_KEY or MASTER_KEY_FILE/);
+  });
+
   it('lists every bad variable at once', () => {
     const error = (() => {
       try {
