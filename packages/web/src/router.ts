@@ -10,7 +10,8 @@ declare module 'vue-router' {
   }
 }
 
-export const HOME = '/settings/backups';
+/** After login: every target at a glance (or, for a newcomer, what to do first). */
+export const HOME = '/settings/dashboard';
 
 const SAME_ORIGIN = 'http://pgbs.invalid';
 

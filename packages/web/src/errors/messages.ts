@@ -74,6 +74,23 @@ const MESSAGES: Record<string, string> = {
   'input/invalid': 'Some of the values sent are not valid.',
 
   'target/not-found': 'This target does not exist (it may have been removed).',
+  'target/disabled': 'This target is disabled. Enable it on the Targets page first.',
+  'target/none': 'No target database yet. Add one on the Targets page.',
+  'target/invalid-name':
+    'A target name is 1 to 63 characters: lower-case letters, digits, “_” and “-”, starting with a letter or digit.',
+  'target/invalid-url': 'The URL is not a valid postgres:// URL (postgres://user@host:5432/database).',
+  'target/password-in-url': 'Leave the password out of the URL and type it in the Password field instead.',
+  'target/name-taken': 'Another target already has this name. Choose another one.',
+  'target/managed-by-env':
+    'This target comes from the server’s configuration (DATABASE_URL) and cannot be changed here.',
+  'target/child-of-server':
+    'This database belongs to a whole-server target, which would add it back: exclude it there, or disable it.',
+  'key/missing':
+    'No master key is configured, so a password cannot be stored. Set MASTER_KEY or MASTER_KEY_FILE on the server (docs/operations.md, “Keys”).',
+  'key/unknown': 'A stored password was sealed with a key the server no longer has. Set the password again.',
+  'key/invalid': 'The server’s master key is not valid. The server log has the details.',
+  'credential/tampered': 'A stored password cannot be opened: it was changed or copied. Set the password again.',
+  'config/import-invalid': 'The configuration document is not valid. Nothing was imported.',
   'schedule/invalid-cron':
     'The cron expression is not valid: five fields (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly.',
   'schedule/invalid-time-zone': 'The time zone is not valid: use an IANA name such as Europe/Berlin or UTC.',

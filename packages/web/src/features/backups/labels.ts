@@ -9,6 +9,7 @@ const FORMATS: Record<string, string> = {
 
 const ORIGINS: Record<string, string> = {
   manual: 'Manual',
+  scheduled: 'Scheduled',
   upload: 'Upload',
   'pre-restore-snapshot': 'Safety snapshot',
 };

@@ -10,12 +10,31 @@ export interface SettingsSection {
 }
 
 export const SETTINGS_SECTIONS: SettingsSection[] = [
+  {
+    path: 'dashboard',
+    label: 'Dashboard',
+    icon: 'gauge',
+    component: () => import('../dashboard/DashboardPage.vue'),
+  },
   { path: 'general', label: 'General', icon: 'info', component: () => import('../general/GeneralPage.vue') },
   {
     path: 'backups',
     label: 'Backup & Restore',
     icon: 'database',
     component: () => import('../backups/BackupsPage.vue'),
+  },
+  { path: 'targets', label: 'Targets', icon: 'server', component: () => import('../targets/TargetsPage.vue') },
+  {
+    path: 'schedules',
+    label: 'Schedules',
+    icon: 'calendar',
+    component: () => import('../schedules/SchedulesPage.vue'),
+  },
+  {
+    path: 'retention',
+    label: 'Retention',
+    icon: 'archive',
+    component: () => import('../retention/RetentionPage.vue'),
   },
   { path: 'jobs', label: 'Jobs', icon: 'clock', component: () => import('../jobs/JobsPage.vue') },
   { path: 'audit', label: 'Audit log', icon: 'list', component: () => import('../audit/AuditPage.vue') },

@@ -1,0 +1,78 @@
+import type { ResultOf, VariablesOf } from '@/graphql/graphql';
+import type { RetentionPolicyFields, SetRetentionPolicyMutation } from '@/graphql/retention';
+
+export type Policy = ResultOf<typeof RetentionPolicyFields>;
+export type PolicyInput = VariablesOf<typeof SetRetentionPolicyMutation>['policy'];
+type Field = keyof Omit<Policy, '__typename'>;
+
+export interface PolicyFieldInfo {
+  key: Field;
+  label: string;
+  hint: string;
+}
+
+/** restic's keep rules: each keeps the newest backup of that many periods (or that many backups). */
+export const COUNT_FIELDS: PolicyFieldInfo[] = [
+  { key: 'keepLast', label: 'Keep last', hint: 'the newest backups' },
+  { key: 'keepHourly', label: 'Hourly', hint: 'hours with a backup' },
+  { key: 'keepDaily', label: 'Daily', hint: 'days' },
+  { key: 'keepWeekly', label: 'Weekly', hint: 'weeks' },
+  { key: 'keepMonthly', label: 'Monthly', hint: 'months' },
+  { key: 'keepYearly', label: 'Yearly', hint: 'years' },
+];
+
+export const OTHER_FIELDS: PolicyFieldInfo[] = [
+  { key: 'snapshotKeepDays', label: 'Safety snapshots', hint: 'days (empty: kept)' },
+  { key: 'uploadKeepDays', label: 'Uploads', hint: 'days (empty: kept)' },
+  { key: 'failedRunsGuard', label: 'Failed-runs guard', hint: 'failed runs in a row pause pruning (0: off)' },
+];
+
+/** The form holds what the inputs show: text, '' for unset. */
+export type PolicyForm = Record<Field, string>;
+
+/** The server's defaults for a target without a policy. */
+const NEW_POLICY: Policy = {
+  keepLast: null,
+  keepHourly: null,
+  keepDaily: null,
+  keepWeekly: null,
+  keepMonthly: null,
+  keepYearly: null,
+  snapshotKeepDays: 7,
+  uploadKeepDays: 7,
+  failedRunsGuard: 3,
+};
+
+const FIELDS = [...COUNT_FIELDS, ...OTHER_FIELDS].map((field) => field.key);
+const LIMIT = 100_000;
+
+export function formFromPolicy(policy: Policy | null | undefined): PolicyForm {
+  const source = policy ?? NEW_POLICY;
+  return Object.fromEntries(FIELDS.map((key) => [key, source[key] === null ? '' : String(source[key])])) as PolicyForm;
+}
+
+export type PolicyProblems = Partial<Record<Field, string>>;
+
+/**
+ * The form as the mutation's input: every field sent, so the saved policy is exactly what the
+ * form shows ('' is null: the rule is unset, or the days are "kept"). The guard cannot be unset.
+ */
+export function policyInput(form: PolicyForm): { input: PolicyInput; problems: PolicyProblems } {
+  const problems: PolicyProblems = {};
+  const input: Record<string, number | null> = {};
+  for (const key of FIELDS) {
+    const text = form[key].trim();
+    if (text === '') {
+      if (key === 'failedRunsGuard') problems[key] = 'Enter a number (0 turns the guard off).';
+      input[key] = null;
+      continue;
+    }
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value > LIMIT) problems[key] = `A whole number from 0 to ${LIMIT}.`;
+    input[key] = /^\d+$/.test(text) ? value : null;
+  }
+  return { input: input as PolicyInput, problems };
+}
+
+/** No count rule: nothing scheduled or manual is ever deleted. */
+export const keepsEverything = (form: PolicyForm) => COUNT_FIELDS.every((field) => form[field.key].trim() === '');

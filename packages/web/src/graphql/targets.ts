@@ -1,0 +1,124 @@
+import { graphql } from './graphql';
+
+export const TargetTestFields = graphql(`
+  fragment TargetTestFields on TargetTest @_unmask {
+    ok
+    at
+    serverVersion
+    clientVersion
+    role
+    superuser
+    owner
+    restore
+    sizeBytes
+    syncedDatabases
+    errorCode
+  }
+`);
+
+export const TargetFields = graphql(
+  `
+    fragment TargetFields on Target @_unmask {
+      id
+      name
+      kind
+      parentId
+      url
+      hasPassword
+      enabled
+      managedBy
+      lastTest {
+        ...TargetTestFields
+      }
+    }
+  `,
+  [TargetTestFields],
+);
+
+export const TargetsQuery = graphql(
+  `
+    query Targets {
+      targets {
+        ...TargetFields
+      }
+    }
+  `,
+  [TargetFields],
+);
+
+export const AddTargetMutation = graphql(
+  `
+    mutation AddTarget($input: AddTargetInput!) {
+      addTarget(input: $input) {
+        __typename
+        ... on MutationAddTargetSuccess {
+          data {
+            ...TargetFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [TargetFields],
+);
+
+export const UpdateTargetMutation = graphql(
+  `
+    mutation UpdateTarget($id: ID!, $input: UpdateTargetInput!) {
+      updateTarget(id: $id, input: $input) {
+        __typename
+        ... on MutationUpdateTargetSuccess {
+          data {
+            ...TargetFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [TargetFields],
+);
+
+export const TestTargetMutation = graphql(
+  `
+    mutation TestTarget($id: ID!) {
+      testTarget(id: $id) {
+        __typename
+        ... on MutationTestTargetSuccess {
+          data {
+            ...TargetTestFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [TargetTestFields],
+);
+
+export const RemoveTargetMutation = graphql(`
+  mutation RemoveTarget($id: ID!, $confirmation: String!) {
+    removeTarget(id: $id, confirmation: $confirmation) {
+      __typename
+      ... on MutationRemoveTargetSuccess {
+        data {
+          id
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);
