@@ -15,7 +15,16 @@ export function timeZoneChoices(current?: string): string[] {
 }
 
 const wallClock = (timeZone: string) =>
-  new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone, timeZoneName: 'short' });
+  // dateStyle cannot be combined with timeZoneName, hence the parts.
+  new Intl.DateTimeFormat(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  });
 
 /** A slot as the wall clock of the schedule's zone shows it ("12 Jun 2026, 02:30 CEST"). */
 export function formatInZone(iso: string, timeZone: string): string {

@@ -1,0 +1,174 @@
+import { flushPromises, mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import DashboardPage from '@/features/dashboard/DashboardPage.vue';
+import RetentionPage from '@/features/retention/RetentionPage.vue';
+import { fakeClient } from './support/fake-client';
+import { testRouter } from './support/router';
+
+const envTarget = {
+  targetId: 't0',
+  name: 'default',
+  kind: 'database',
+  enabled: true,
+  managedBy: 'env',
+  lastSuccessAt: null,
+  lastSuccessSizeBytes: null,
+  nextRunAt: null,
+  schedulePaused: false,
+  failures: { count: 0, lastAt: null, lastCode: null },
+  pruningPaused: false,
+  failedRunsInARow: 0,
+  failedRunsGuard: 3,
+  sizeTrend: [],
+};
+
+async function mountDashboard(entries: unknown[]) {
+  const fake = fakeClient({ Dashboard: () => ({ data: { dashboard: entries } }) });
+  const router = testRouter();
+  await router.push('/settings/dashboard');
+  const wrapper = mount(DashboardPage, { global: { ...fake.global, plugins: [router] } });
+  await flushPromises();
+  return wrapper;
+}
+
+describe('Dashboard', () => {
+  it('tells a newcomer to add a target', async () => {
+    const wrapper = await mountDashboard([envTarget]);
+    const start = wrapper.find('[data-test="dashboard-start"]');
+    expect(start.text()).toContain('add a target');
+    expect(start.find('a').attributes('href')).toBe('/settings/targets');
+    expect(wrapper.find('[data-test="last-success"]').text()).toBe('never');
+  });
+
+  it('shows the last success, next run, failures, the paused pruning and the size trend', async () => {
+    const wrapper = await mountDashboard([
+      envTarget,
+      {
+        ...envTarget,
+        targetId: 't1',
+        name: 'shop',
+        managedBy: null,
+        lastSuccessAt: '2026-01-01T03:00:00.000Z',
+        lastSuccessSizeBytes: 2048,
+        nextRunAt: '2026-01-02T03:00:00.000Z',
+        failures: { count: 3, lastAt: '2026-01-01T06:00:00.000Z', lastCode: 'pg/connection-failed' },
+        pruningPaused: true,
+        failedRunsInARow: 3,
+        sizeTrend: [1024, 2048],
+      },
+    ]);
+    expect(wrapper.find('[data-test="dashboard-start"]').exists()).toBe(false);
+    const card = wrapper.find('[data-test="dashboard-shop"]');
+    expect(card.find('[data-test="last-success"]').text()).toContain('2 KiB');
+    expect(card.find('[data-test="next-run"] time').attributes('datetime')).toBe('2026-01-02T03:00:00.000Z');
+    expect(card.find('[data-test="failures"]').text()).toContain('3 since the last success');
+    expect(card.find('[data-test="failures"]').text()).toContain('The server cannot connect to the database.');
+    expect(card.find('[data-test="pruning-paused"]').text()).toContain('the last 3 scheduled runs failed');
+    const trend = card.find('[data-test="size-trend"]');
+    expect(trend.attributes('aria-label')).toBe('Over the last 2 backups the size grew from 1 KiB to 2 KiB');
+    expect(trend.find('polyline').attributes('points')).toBeTruthy();
+  });
+});
+
+describe('Retention', () => {
+  it('saves only a previewed policy, and sends exactly the form', async () => {
+    const sent: unknown[] = [];
+    const previews: unknown[] = [];
+    const fake = fakeClient({
+      Targets: () => ({
+        data: {
+          targets: [
+            {
+              id: 't1',
+              name: 'shop',
+              kind: 'database',
+              parentId: null,
+              url: 'postgres://b@db/shop',
+              hasPassword: true,
+              enabled: true,
+              managedBy: null,
+              lastTest: null,
+            },
+          ],
+        },
+      }),
+      RetentionPolicy: () => ({ data: { retentionPolicy: null } }),
+      PreviewRetention: (variables) => {
+        previews.push(variables);
+        return {
+          data: {
+            previewRetention: {
+              __typename: 'QueryPreviewRetentionSuccess',
+              data: {
+                hasPolicy: true,
+                timeZone: 'UTC',
+                freedBytes: 10,
+                guard: { blocked: false, failedRuns: 0, threshold: 3 },
+                decisions: [
+                  {
+                    backupId: 'b2',
+                    action: 'keep',
+                    reasons: ['last'],
+                    rule: null,
+                    backup: {
+                      id: 'b2',
+                      fileName: 'new.dump',
+                      createdAt: '2026-01-02T00:00:00Z',
+                      sizeBytes: 10,
+                      origin: 'scheduled',
+                    },
+                  },
+                  {
+                    backupId: 'b1',
+                    action: 'delete',
+                    reasons: [],
+                    rule: 'keep-last 1',
+                    backup: {
+                      id: 'b1',
+                      fileName: 'old.dump',
+                      createdAt: '2026-01-01T00:00:00Z',
+                      sizeBytes: 10,
+                      origin: 'scheduled',
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        };
+      },
+      SetRetentionPolicy: (variables) => {
+        sent.push(variables);
+        return { data: { setRetentionPolicy: { __typename: 'MutationSetRetentionPolicySuccess', data: {} } } };
+      },
+    });
+    const router = testRouter();
+    await router.push('/settings/retention?target=shop');
+    const wrapper = mount(RetentionPage, { global: { ...fake.global, plugins: [router] }, attachTo: document.body });
+    await flushPromises();
+
+    const keepLast = wrapper.findAll('input').find((input) => input.element.id.endsWith('-keepLast'))!;
+    await keepLast.setValue('1');
+    const save = wrapper.findAll('button').find((button) => button.text() === 'Save policy')!;
+    expect(save.attributes('disabled')).toBeDefined();
+
+    await wrapper.find('[data-test="preview-policy"]').trigger('click');
+    await flushPromises();
+    expect(previews).toEqual([
+      { target: 'shop', policy: expect.objectContaining({ keepLast: 1, failedRunsGuard: 3 }) },
+    ]);
+    expect(wrapper.find('[data-test="preview-summary"]').text()).toMatch(/1\s*of 2 backups would be deleted/);
+    expect(wrapper.text()).toContain('keep-last 1');
+    expect(save.attributes('disabled')).toBeUndefined();
+
+    // A change after the preview needs a new one.
+    await keepLast.setValue('2');
+    expect(save.attributes('disabled')).toBeDefined();
+    await keepLast.setValue('1');
+    await wrapper.find('[data-test="policy-form"]').trigger('submit');
+    await flushPromises();
+    expect(sent).toEqual([{ target: 'shop', policy: expect.objectContaining({ keepLast: 1, keepDaily: null }) }]);
+    expect(wrapper.find('[data-test="policy-notice"]').text()).toContain('Policy of shop saved');
+    wrapper.unmount();
+  });
+});
