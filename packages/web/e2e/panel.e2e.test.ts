@@ -3,48 +3,21 @@
 // settings tabs, phone width, log out); axe checks the main screens, and screenshots land in
 // docs/screenshots/.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type axe from 'axe-core';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BROKEN_PLAIN_DUMP } from '@pgbs/test-support';
-import { ADMIN, SCREENSHOT_DIR, type World, filesIn, startWorld } from './world.js';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Condition-based waits: poll until `check` holds (no fixed sleeps). */
-const POLL = { timeout: 30_000, interval: 100 };
+import { POLL, expectAccessible as checkAccessible, screenshot as takeScreenshot } from './page-checks.js';
+import { ADMIN, type World, filesIn, startWorld } from './world.js';
 
 let world: World;
 let context: BrowserContext;
 let page: Page;
 
-async function screenshot(name: string): Promise<void> {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
-}
-
-/** axe-core on the current page: no serious or critical violations. */
-async function expectAccessible(screen: string): Promise<void> {
-  // Evaluated through the DevTools protocol: the panel's CSP forbids inline scripts, as it should.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const { axe: runner } = window as unknown as { axe: typeof axe };
-    const results = await runner.run(document, { resultTypes: ['violations'] });
-    return results.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact ?? null,
-      help: violation.help,
-      nodes: violation.nodes.slice(0, 5).map((node) => node.target.join(' ')),
-    }));
-  });
-  const blocking = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  expect(blocking, `${screen}: ${JSON.stringify(blocking, null, 2)}`).toEqual([]);
-}
+const screenshot = (name: string) => takeScreenshot(page, name);
+const expectAccessible = (screen: string) => checkAccessible(page, screen);
 
 /** A GraphQL request with the page's cookies (the session, if any). */
 async function api<T>(query: string): Promise<{ data?: T; errors?: { extensions?: { code?: string } }[] }> {

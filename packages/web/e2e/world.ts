@@ -82,7 +82,8 @@ async function makeUploadFile(adminUrl: string, workDir: string): Promise<string
   }
 }
 
-export async function startWorld(adminUrl: string): Promise<World> {
+/** `overrides`: more configuration (e.g. MASTER_KEY, so targets can store a password). */
+export async function startWorld(adminUrl: string, overrides: Record<string, string> = {}): Promise<World> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'pgbs-e2e-'));
   const backupDir = path.join(workDir, 'backups');
   const target = await createTestDatabase(adminUrl, 'e2e_target');
@@ -106,6 +107,7 @@ export async function startWorld(adminUrl: string): Promise<World> {
     PANEL_DIR: path.join(WEB_DIR, 'dist'),
     JOB_TIMEOUT_SECONDS: '300',
     LOCK_TIMEOUT_SECONDS: '60',
+    ...overrides,
   });
   const app = await createApp(config, logger);
   await app.auth.createUser(ADMIN.email, ADMIN.password, 'admin');
