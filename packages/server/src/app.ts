@@ -1,5 +1,6 @@
 import {
   type PgTarget,
+  type ToolResolver,
   createToolResolver,
   nodeProcessRunner,
   parsePgUrl,
@@ -7,7 +8,6 @@ import {
   sweepRestoreRoles,
   systemClock,
 } from '@pgbs/engine';
-import { and, eq, inArray, sql as rawSql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
 import { AuthService } from './auth/auth-service.js';
@@ -24,12 +24,22 @@ import {
   seedDemoDatabase,
   startEmbeddedPostgres,
 } from './embedded/embedded-postgres.js';
-import { jobs as jobsTable } from './db/schema.js';
+import { targetActivityProbe } from './jobs/activity-probe.js';
+import { HandlerRegistry } from './jobs/handler-registry.js';
+import { type InstanceRole, registerInstance } from './jobs/instances.js';
 import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
-import { ACTIVE_STATES, JobRunner } from './jobs/job-runner.js';
-import { lockTarget } from './jobs/target-lock.js';
+import { JobWorker } from './jobs/job-worker.js';
+import { SHARED_QUEUE, instanceQueue, startJobQueue } from './jobs/queue.js';
+import { recoverInterrupted, startRecovery } from './jobs/recovery.js';
 import type { Logger } from './logger.js';
-import { BackupService } from './services/backup-service.js';
+import { type BackupsModule, backupsModule, registerBackupHandlers } from './modules/backups/index.js';
+import { backupsRepository } from './modules/backups/backups-repository.js';
+import { type JobsModule, jobsModule } from './modules/jobs/index.js';
+import { type JobsRepository, jobsRepository } from './modules/jobs/jobs-repository.js';
+import { envTargetConnections } from './modules/targets/env-target-connections.js';
+import { ensureEnvTarget } from './modules/targets/ensure-env-target.js';
+import { readServerIdentity } from './modules/targets/server-identity.js';
+import type { ResolvedTarget, TargetConnections } from './modules/targets/target-connections.js';
 import { type BackupStorage, localStorage } from './storage/local-storage.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
@@ -37,14 +47,17 @@ export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
 
 export interface App {
   config: Config;
-  target: PgTarget;
+  /** server (HTTP and workers), worker (workers only), cli (runs only the jobs it asked for). */
+  role: InstanceRole;
+  instanceId: string;
+  targets: TargetConnections;
   metadataDisplay: string;
   db: MetadataDb;
   storage: BackupStorage;
   events: JobEvents;
-  jobs: JobRunner;
+  jobs: JobsModule;
   audit: AuditLog;
-  backups: BackupService;
+  backups: BackupsModule;
   auth: AuthService;
   /** The credentials of open WebSockets and SSE streams, cut when they end. */
   liveCredentials: LiveCredentials;
@@ -55,36 +68,99 @@ export interface App {
 }
 
 /** The composition root: every real side effect is chosen here and nowhere else. */
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+export async function createApp(config: Config, logger: Logger, options: { role?: InstanceRole } = {}): Promise<App> {
+  const role = options.role ?? 'server';
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
   const metadata = createMetadataDb(metadataUrl);
-  const target = parsePgUrl(targetUrl);
+  const connection = parsePgUrl(targetUrl);
   const storage = localStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
-  const jobs = new JobRunner({
+  const audit = databaseAuditLog(metadata.db, logger);
+  const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
+  const envTarget = await ensureEnvTarget(metadata.db, { name: connection.database, url: targetUrl });
+  const targets = envTargetConnections(envTarget, connection);
+  const backupRows = backupsRepository(metadata.db);
+  // First-stage backups (one target then) belong to the configured target.
+  await backupRows.attachOrphans(envTarget.id);
+  const jobRows = jobsRepository(metadata.db);
+
+  const instance = await registerInstance({
     db: metadata.db,
+    connect: metadata.connectSingle,
+    clock: systemClock,
+    logger,
+    role,
+  });
+  const queue = await startJobQueue({
+    url: metadataUrl,
+    logger,
+    jobTimeoutSeconds: config.jobTimeoutSeconds,
+    supervise: role !== 'cli',
+  });
+  const registry = new HandlerRegistry();
+  const worker = new JobWorker({
+    jobs: jobRows,
+    registry,
+    targets,
     connectForLock: metadata.connectSingle,
     clock: systemClock,
     events,
+    audit,
     logger,
-    timeoutSeconds: config.jobTimeoutSeconds,
+    instanceId: instance.id,
+    activityProbe: async (target) => {
+      const prepared = await tools.prepare(target.connection);
+      return targetActivityProbe(nodeProcessRunner, prepared.tools.psql, target.connection);
+    },
+    limits: {
+      timeoutSeconds: config.jobTimeoutSeconds,
+      stallSeconds: config.stallTimeoutSeconds,
+      maxConcurrentJobs: config.maxConcurrentJobs,
+      maxJobsPerServer: config.maxJobsPerServer,
+    },
+    stallCheckMs: Math.min(30_000, (config.stallTimeoutSeconds * 1000) / 4),
   });
-  const audit = databaseAuditLog(metadata.db, logger);
-  const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
-  const backups = new BackupService({
+  const jobs = jobsModule({
     db: metadata.db,
+    jobs: jobRows,
+    registry,
+    queue,
+    worker,
+    events,
+    clock: systemClock,
+    instanceId: instance.id,
+  });
+  const identities = new Map<string, Promise<string>>();
+  const backupDeps = {
+    backups: backupRows,
+    jobs: jobRows,
     storage,
-    jobs,
     audit,
     runner: nodeProcessRunner,
     clock: systemClock,
     tools,
-    target,
+    targets,
+    // The CLI runs the jobs it asks for itself: with no server running (the embedded default)
+    // nobody else would, and working the shared queue could make it wait for others' jobs.
+    startJob: (request) => jobs.start({ ...request, placement: role === 'cli' ? 'here' : (request.placement ?? 'any') }),
+    serverIdentity: (target: ResolvedTarget) => {
+      let identity = identities.get(target.id);
+      if (!identity) {
+        identity = tools
+          .prepare(target.connection)
+          .then((prepared) => readServerIdentity(nodeProcessRunner, prepared.tools.psql, target.connection));
+        identity.catch(() => identities.delete(target.id));
+        identities.set(target.id, identity);
+      }
+      return identity;
+    },
     compressionLevel: config.compressionLevel,
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
-  });
+  } satisfies Parameters<typeof backupsModule>[0];
+  registerBackupHandlers(registry, backupDeps);
+  const backups = backupsModule(backupDeps);
 
   const credentialEvents = await createSharedCredentialEvents({ sql: metadata.sql, logger });
   const auth = new AuthService({
@@ -104,22 +180,30 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   const urlSigner = new UrlSigner(config.signingSecret ? Buffer.from(config.signingSecret) : randomBytes(32));
 
-  const recovered = await jobs.recoverInterrupted(storage, async (job) => {
-    const lockName = job.kind === 'verify' ? `verify:${job.backupId}` : target.display;
-    try {
-      const lock = await lockTarget(metadata.connectSingle, lockName, 'exclusive');
-      await lock.release();
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  for (const job of recovered) logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
-  await sweepLeftoverRestoreRoles(target, metadata.db, tools, logger);
+  const recoveryDeps = {
+    db: metadata.db,
+    jobs: jobRows,
+    worker,
+    storage,
+    queue,
+    clock: systemClock,
+    logger,
+    instanceId: instance.id,
+  };
+  for (const job of await recoverInterrupted(recoveryDeps)) {
+    logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
+  }
+  const recovery = startRecovery(recoveryDeps);
+  await sweepLeftoverRestoreRoles(connection, jobRows, tools, logger);
+  const run = (jobId: string) => worker.run(jobId);
+  await queue.work(instanceQueue(instance.id), config.maxConcurrentJobs, run);
+  if (role !== 'cli') await queue.work(SHARED_QUEUE, config.maxConcurrentJobs, run);
 
   return {
     config,
-    target,
+    role,
+    instanceId: instance.id,
+    targets,
     metadataDisplay: parsePgUrl(metadataUrl).display,
     db: metadata.db,
     storage,
@@ -133,6 +217,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     urlSigner,
     embedded,
     async close() {
+      await recovery.stop();
+      await worker.stop();
+      await queue.stop().catch((error: unknown) => logger.warn('job queue stop', { error: String(error) }));
+      await instance.stop();
       live.close();
       await metadata.close();
       await embedded?.stop();
@@ -171,8 +259,8 @@ async function resolveDatabases(config: Config, logger: Logger) {
  */
 async function sweepLeftoverRestoreRoles(
   target: PgTarget,
-  db: MetadataDb,
-  tools: ReturnType<typeof createToolResolver>,
+  jobs: JobsRepository,
+  tools: ToolResolver,
   logger: Logger,
 ): Promise<void> {
   try {
@@ -181,15 +269,7 @@ async function sweepLeftoverRestoreRoles(
     if (!role.superuser) return;
     const dropped = await sweepRestoreRoles(
       { runner: nodeProcessRunner, psql: set.psql, admin: target, owner: role.owner },
-      async (jobIdHex) => {
-        const [running] = await db
-          .select({ id: jobsTable.id })
-          .from(jobsTable)
-          .where(
-            and(eq(rawSql`replace(${jobsTable.id}::text, '-', '')`, jobIdHex), inArray(jobsTable.state, ACTIVE_STATES)),
-          );
-        return running !== undefined;
-      },
+      (jobIdHex) => jobs.isActive(jobIdHex),
     );
     for (const name of dropped) logger.warn('dropped a restore role left by an interrupted restore', { role: name });
   } catch (error) {

@@ -15,6 +15,12 @@ export interface Config {
   compressionLevel: number | undefined;
   jobTimeoutSeconds: number;
   lockTimeoutSeconds: number;
+  /** Jobs running at once across every instance on this metadata database… */
+  maxConcurrentJobs: number;
+  /** …and per database server (a backup and a restore of two databases of one server count twice). */
+  maxJobsPerServer: number;
+  /** A job whose bytes did not move and whose server did no work for it this long fails job/stalled. */
+  stallTimeoutSeconds: number;
   maxUploadBytes: number;
   /** Where uploads are spooled while they stream in (deleted when the request or its restore job ends). */
   uploadTempDir: string;
@@ -119,6 +125,9 @@ export function loadConfig(env: Env = process.env): Config {
     compressionLevel: compression,
     jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
+    maxConcurrentJobs: int('MAX_CONCURRENT_JOBS', 4, 1, 1000),
+    maxJobsPerServer: int('MAX_JOBS_PER_SERVER', 2, 1, 1000),
+    stallTimeoutSeconds: int('STALL_TIMEOUT_SECONDS', 600, 1, 7 * 24 * 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     panelDir: path.resolve(REPO_ROOT, env.PANEL_DIR || 'packages/web/dist'),
     // Beside the backups by default: a validated upload is then renamed into place, not copied.

@@ -2,8 +2,8 @@ import { createInterface } from 'node:readline/promises';
 import { EngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
 import type { JobRow } from '../db/schema.js';
-import type { StartedJob } from '../jobs/job-runner.js';
-import type { Actor } from '../services/backup-service.js';
+import type { StartedJob } from '../modules/jobs/index.js';
+import type { Actor } from '../modules/backups/index.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
 import { CliError } from './errors.js';
 import { formatBackupTable, formatJobTable } from './format.js';
@@ -124,11 +124,12 @@ export const COMMANDS: CommandSpec<Context>[] = [
       ).resolveRestoreSource(app.db, parsed.positionals[0], text(parsed, 'file'), {
         fullOnly: flag(parsed, 'yes'),
       });
-      const database = app.backups.targetDatabase;
+      const target = (await app.targets.defaultTarget()).connection;
+      const database = target.database;
       let confirmation = database;
       if (!flag(parsed, 'yes')) {
         process.stderr.write(
-          `This replaces ALL content of database "${database}" (${app.target.display}).${flag(parsed, 'no-snapshot') ? '' : ' A safety snapshot is taken first.'}\n` +
+          `This replaces ALL content of database "${database}" (${target.display}).${flag(parsed, 'no-snapshot') ? '' : ' A safety snapshot is taken first.'}\n` +
             'Once the restore holds its locks, the application waits until it has finished.\n' +
             (flag(parsed, 'terminate-blockers')
               ? 'Sessions that hold locks the restore needs will be TERMINATED.\n'

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRestoreRole, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
 import { diffFingerprints, fingerprint, loadFeatureRichSchema, withSql } from '@pgbs/test-support';
 import type { App } from '../../src/app.js';
-import type { RestoreChoices } from '../../src/services/backup-service.js';
+import type { RestoreChoices } from '../../src/modules/backups/index.js';
 import { type TestEnv, codeOf, createTestEnv } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
