@@ -143,7 +143,8 @@ export async function createApp(config: Config, logger: Logger, options: { role?
     targets,
     // The CLI runs the jobs it asks for itself: with no server running (the embedded default)
     // nobody else would, and working the shared queue could make it wait for others' jobs.
-    startJob: (request) => jobs.start({ ...request, placement: role === 'cli' ? 'here' : (request.placement ?? 'any') }),
+    startJob: (request) =>
+      jobs.start({ ...request, placement: role === 'cli' ? 'here' : (request.placement ?? 'any') }),
     serverIdentity: (target: ResolvedTarget) => {
       let identity = identities.get(target.id);
       if (!identity) {

@@ -82,7 +82,9 @@ export async function registerInstance(deps: {
 export async function isInstanceGone(db: MetadataDb, instanceId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [row] = await tx
-      .select({ stale: rawSql<boolean>`${instances.seenAt} < now() - ${`${INSTANCE_GONE_AFTER_MS} milliseconds`}::interval` })
+      .select({
+        stale: rawSql<boolean>`${instances.seenAt} < now() - ${`${INSTANCE_GONE_AFTER_MS} milliseconds`}::interval`,
+      })
       .from(instances)
       .where(eq(instances.id, instanceId));
     if (!row || row.stale) return true;

@@ -7,8 +7,7 @@ import { type JobRow, jobs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { JobProgress } from './job-types.js';
 
-export type JobEvent =
-  { type: 'state'; job: JobRow } | { type: 'progress'; jobId: string; progress: JobProgress };
+export type JobEvent = { type: 'state'; job: JobRow } | { type: 'progress'; jobId: string; progress: JobProgress };
 
 /** Fan-out of job changes; the GraphQL layer and the CLI's display subscribe through this. */
 export interface JobEvents {

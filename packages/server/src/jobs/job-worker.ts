@@ -232,7 +232,8 @@ export class JobWorker {
 
   private outcomeOf(error: unknown, signal: AbortSignal | null): Outcome {
     const reason: unknown = signal?.aborted ? signal.reason : error;
-    if (isEngineError(reason, 'job/cancelled')) return { state: 'cancelled', code: reason.code, message: reason.message };
+    if (isEngineError(reason, 'job/cancelled'))
+      return { state: 'cancelled', code: reason.code, message: reason.message };
     if (isEngineError(reason)) {
       const entry = reason.details['entry'];
       return {

@@ -32,9 +32,7 @@ export class StallWatch {
   private bytes = -1;
   private lastActivity: number;
 
-  constructor(
-    private readonly deps: { clock: Clock; stallMs: number; probe: ActivityProbe; applicationName: string },
-  ) {
+  constructor(private readonly deps: { clock: Clock; stallMs: number; probe: ActivityProbe; applicationName: string }) {
     this.lastActivity = deps.clock.now();
   }
 

@@ -8,7 +8,16 @@ import type { JobProgress } from '../../src/jobs/job-types.js';
 const JOB_ID = '11111111-1111-4111-8111-111111111111';
 
 function snapshot(percent: number): JobProgress {
-  return { phase: 'data', percent, currentTable: null, tablesDone: 0, tablesTotal: 1, bytes: 0, etaSeconds: null, updatedAt: '' };
+  return {
+    phase: 'data',
+    percent,
+    currentTable: null,
+    tablesDone: 0,
+    tablesTotal: 1,
+    bytes: 0,
+    etaSeconds: null,
+    updatedAt: '',
+  };
 }
 
 function job(state: string, percent: number | null): JobRow {

@@ -1,4 +1,11 @@
-import type { ArchiveFormat, BackupFormat, PostDataItem, RestoreOptions, TableSize, readArchiveSummary } from '@pgbs/engine';
+import type {
+  ArchiveFormat,
+  BackupFormat,
+  PostDataItem,
+  RestoreOptions,
+  TableSize,
+  readArchiveSummary,
+} from '@pgbs/engine';
 import type { JobActor } from '../../jobs/job-types.js';
 
 export type Actor = JobActor;

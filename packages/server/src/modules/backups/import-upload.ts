@@ -52,7 +52,11 @@ export async function importUpload(
     };
     await deps.storage.importFile(path, manifest);
     await deps.backups.insert(rowFromManifest(manifest, target.id));
-    await audit('succeeded', id, { fileName: manifest.fileName, format: manifest.format, sizeBytes: manifest.sizeBytes });
+    await audit('succeeded', id, {
+      fileName: manifest.fileName,
+      format: manifest.format,
+      sizeBytes: manifest.sizeBytes,
+    });
     return deps.backups.get(id);
   } catch (error) {
     await audit('failed', null, { errorCode: isEngineError(error) ? error.code : 'internal' });

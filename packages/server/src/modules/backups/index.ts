@@ -14,12 +14,14 @@ export type * from './backup-types.js';
 
 /** The backup job kinds, in the registry. */
 export function registerBackupHandlers(registry: HandlerRegistry, deps: BackupsDeps): void {
-  registry.register('backup', backupHandler(deps)).register('restore', restoreHandler(deps)).register('verify', verifyHandler(deps));
+  registry
+    .register('backup', backupHandler(deps))
+    .register('restore', restoreHandler(deps))
+    .register('verify', verifyHandler(deps));
 }
 
 type Tail<F> = F extends (deps: BackupsDeps, ...args: infer A) => infer R ? (...args: A) => R : never;
-const bind =
-  <F extends (deps: BackupsDeps, ...args: never[]) => unknown>(deps: BackupsDeps, operation: F): Tail<F> =>
+const bind = <F extends (deps: BackupsDeps, ...args: never[]) => unknown>(deps: BackupsDeps, operation: F): Tail<F> =>
   ((...args: never[]) => operation(deps, ...args)) as Tail<F>;
 
 /** The backup operations with their dependencies, for resolvers, routes and CLI commands. */

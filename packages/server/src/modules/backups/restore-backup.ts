@@ -70,7 +70,12 @@ export async function restoreUpload(
   try {
     return await restoreBackup(
       deps,
-      { source: { filePath: path, label }, confirmation: input.confirmation, options: input.options, targetId: input.targetId },
+      {
+        source: { filePath: path, label },
+        confirmation: input.confirmation,
+        options: input.options,
+        targetId: input.targetId,
+      },
       actor,
     );
   } catch (error) {

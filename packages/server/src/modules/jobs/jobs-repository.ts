@@ -31,10 +31,12 @@ export function jobsRepository(db: MetadataDb) {
       db.select().from(jobs).orderBy(desc(jobs.createdAt)).limit(options.limit).offset(options.offset),
     /** In the caller's transaction (enqueue checks conflicts and inserts under one lock). */
     insertQueued: async (tx: Pick<MetadataDb, 'insert'>, job: NewJob): Promise<JobRow> =>
-      (await tx
-        .insert(jobs)
-        .values({ ...job, state: 'queued' })
-        .returning())[0]!,
+      (
+        await tx
+          .insert(jobs)
+          .values({ ...job, state: 'queued' })
+          .returning()
+      )[0]!,
     /** Queued → running for this instance; null if it is no longer queued (cancelled, or taken). */
     claim: (id: string, instanceId: string, now: Date) =>
       one(
@@ -64,7 +66,10 @@ export function jobsRepository(db: MetadataDb) {
       one(
         db
           .update(jobs)
-          .set({ progress: values.progress ?? sql`${jobs.progress}`, ...(values.activityAt ? { activityAt: values.activityAt } : {}) })
+          .set({
+            progress: values.progress ?? sql`${jobs.progress}`,
+            ...(values.activityAt ? { activityAt: values.activityAt } : {}),
+          })
           .where(eq(jobs.id, id))
           .returning(),
       ),
