@@ -197,8 +197,8 @@ export async function createApp(config: Config, logger: Logger, options: { role?
   const recovery = startRecovery(recoveryDeps);
   await sweepLeftoverRestoreRoles(connection, jobRows, tools, logger);
   const run = (jobId: string) => worker.run(jobId);
-  await queue.work(instanceQueue(instance.id), config.maxConcurrentJobs, run);
-  if (role !== 'cli') await queue.work(SHARED_QUEUE, config.maxConcurrentJobs, run);
+  await queue.work(instanceQueue(instance.id), config.workerConcurrency, run);
+  if (role !== 'cli') await queue.work(SHARED_QUEUE, config.workerConcurrency, run);
 
   return {
     config,

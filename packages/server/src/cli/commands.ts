@@ -197,6 +197,24 @@ export const COMMANDS: CommandSpec<Context>[] = [
     },
   },
   {
+    group: 'worker',
+    name: 'run',
+    summary: 'Run queued jobs without serving HTTP, beside the server or alone, until SIGTERM or Ctrl-C.',
+    role: 'worker',
+    run: async ({ app }) => {
+      process.stderr.write(`Worker ${app.instanceId} is running jobs. Stop with Ctrl-C or SIGTERM.\n`);
+      await new Promise<void>((resolve) => {
+        const restore = onInterrupt(() => {
+          restore();
+          resolve();
+        });
+      });
+      // Closing the app stops taking jobs and ends those running here as interrupted (partial files removed).
+      process.stderr.write('Stopping: jobs running here end as interrupted.\n');
+      return 0;
+    },
+  },
+  {
     group: 'user',
     name: 'create-admin',
     args: '<email>',

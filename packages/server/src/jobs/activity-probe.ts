@@ -3,8 +3,8 @@ import type { TargetSession } from './stall-detector.js';
 
 /**
  * The job's sessions on its target, read through psql (the engine's safe session: search_path
- * pg_catalog, pg_temp). Progress views are those of PostgreSQL 14+; pg_stat_activity shows only
- * the sessions of roles the connecting role may see, which includes its own.
+ * pg_catalog, pg_temp). pg_stat_activity shows the state of the connecting role's own sessions
+ * (the job's) to a role without pg_read_all_stats.
  */
 export function targetActivityProbe(runner: ProcessRunner, psql: string, target: PgTarget) {
   return (applicationName: string) =>
@@ -14,8 +14,7 @@ export function targetActivityProbe(runner: ProcessRunner, psql: string, target:
       target,
       `SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
                 'state', a.state, 'waitEventType', a.wait_event_type,
-                'inProgressView', EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_copy p WHERE p.pid = a.pid)
-                               OR EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p WHERE p.pid = a.pid))), '[]')
+                'buildingIndex', EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p WHERE p.pid = a.pid))), '[]')
          FROM pg_catalog.pg_stat_activity a
         WHERE a.application_name = ${quoteLiteral(applicationName)};`,
     );

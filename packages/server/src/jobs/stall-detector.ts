@@ -4,8 +4,8 @@ import { type Clock, EngineError } from '@pgbs/engine';
 export interface TargetSession {
   state: string | null;
   waitEventType: string | null;
-  /** A row in pg_stat_progress_copy / _create_index (or another progress view) for it. */
-  inProgressView: boolean;
+  /** A row in pg_stat_progress_create_index for it. */
+  buildingIndex: boolean;
 }
 
 /** Reads the job's sessions on its target (by application_name). */
@@ -15,11 +15,12 @@ export type ActivityProbe = (applicationName: string) => Promise<TargetSession[]
  * Whether the server is working for the job. A session running a statement counts (a long index
  * build shows no bytes but is work), unless it waits on a heavyweight lock (another session's
  * work, which LOCK_TIMEOUT bounds) or on the client (our side is not reading: a stall of ours).
- * A row in a progress view counts whatever the wait.
+ * An index build counts whatever it waits for (its phases wait for other transactions). A COPY
+ * counts only as a running statement: its progress row stays while it waits for the client.
  */
 export function showsActivity(sessions: readonly TargetSession[]): boolean {
   return sessions.some(
-    (s) => s.inProgressView || (s.state === 'active' && s.waitEventType !== 'Lock' && s.waitEventType !== 'Client'),
+    (s) => s.buildingIndex || (s.state === 'active' && s.waitEventType !== 'Lock' && s.waitEventType !== 'Client'),
   );
 }
 
