@@ -78,20 +78,27 @@ export async function registerInstance(deps: {
   };
 }
 
-/** Whether the instance's process is gone: its lock is free, or it was not seen for a while. */
+/**
+ * Whether the instance's process is gone: not seen for a while, or its lock is free although it
+ * held it on this run of the metadata database (seen since the server started: it takes its lock
+ * before it writes seen_at). Right after a restart every lock is free until its instance beats
+ * again: then only silence counts.
+ */
 export async function isInstanceGone(db: MetadataDb, instanceId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .select({
         stale: rawSql<boolean>`${instances.seenAt} < now() - ${`${INSTANCE_GONE_AFTER_MS} milliseconds`}::interval`,
+        sinceStart: rawSql<boolean>`${instances.seenAt} > pg_postmaster_start_time()`,
       })
       .from(instances)
       .where(eq(instances.id, instanceId));
     if (!row || row.stale) return true;
+    if (!row.sinceStart) return false;
     // A transaction-level try: released at commit, it never keeps the lock it finds free.
-    const [free] = await tx.execute<{ free: boolean }>(
+    const [probe] = await tx.execute<{ free: boolean }>(
       rawSql`SELECT pg_try_advisory_xact_lock(${LOCK_NAMESPACE.instance}, ${lockKeyOf(instanceId)}) AS free`,
     );
-    return free?.free === true;
+    return probe?.free === true;
   });
 }
