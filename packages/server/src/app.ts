@@ -1,5 +1,4 @@
 import {
-  EngineError,
   type PgTarget,
   type ToolResolver,
   createToolResolver,
@@ -9,7 +8,6 @@ import {
   sweepRestoreRoles,
   systemClock,
 } from '@pgbs/engine';
-import { and, eq, inArray, sql as rawSql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
@@ -27,15 +25,26 @@ import {
   seedDemoDatabase,
   startEmbeddedPostgres,
 } from './embedded/embedded-postgres.js';
-import { jobs as jobsTable } from './db/schema.js';
+import { targetActivityProbe } from './jobs/activity-probe.js';
+import { HandlerRegistry } from './jobs/handler-registry.js';
+import { type InstanceRole, registerInstance } from './jobs/instances.js';
 import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
-import { ACTIVE_STATES, JobRunner } from './jobs/job-runner.js';
-import { lockTarget } from './jobs/target-lock.js';
+import { JobWorker } from './jobs/job-worker.js';
+import { SHARED_QUEUE, instanceQueue, startJobQueue } from './jobs/queue.js';
+import { recoverInterrupted, startRecovery } from './jobs/recovery.js';
 import type { Logger } from './logger.js';
+import type { BackupsDeps } from './modules/backups/backups-deps.js';
+import { type BackupsModule, backupsModule, registerBackupHandlers } from './modules/backups/index.js';
+import { backupsRepository } from './modules/backups/backups-repository.js';
+import { type JobsModule, jobsModule } from './modules/jobs/index.js';
+import { type JobsRepository, jobsRepository } from './modules/jobs/jobs-repository.js';
+import { pruneRequest, registerPruneHandler } from './modules/retention/prune-job.js';
 import { type Retention, createRetention } from './modules/retention/retention.js';
-import { jobsTableQueue } from './modules/schedules/jobs-table-queue.js';
+import { queueBackups } from './modules/schedules/queue-backups.js';
 import { type Schedules, createSchedules } from './modules/schedules/schedules.js';
-import { BackupService } from './services/backup-service.js';
+import { startScheduleTicker } from './modules/schedules/schedule-ticker.js';
+import { readServerIdentity } from './modules/targets/server-identity.js';
+import type { ResolvedTarget } from './modules/targets/target-connections.js';
 import { type BackupStorage, localStorage } from './storage/local-storage.js';
 import { ConfigTransfer } from './modules/config/config-transfer.js';
 import { readMetadataIdentity } from './modules/targets/metadata-identity.js';
@@ -49,14 +58,16 @@ export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
 
 export interface App {
   config: Config;
-  target: PgTarget;
+  /** server (HTTP and workers), worker (workers only), cli (runs only the jobs it asked for). */
+  role: InstanceRole;
+  instanceId: string;
   metadataDisplay: string;
   db: MetadataDb;
   storage: BackupStorage;
   events: JobEvents;
-  jobs: JobRunner;
+  jobs: JobsModule;
   audit: AuditLog;
-  backups: BackupService;
+  backups: BackupsModule;
   schedules: Schedules;
   retention: Retention;
   targets: TargetsModule;
@@ -72,23 +83,17 @@ export interface App {
 }
 
 /** The composition root: every real side effect is chosen here and nowhere else. */
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+export async function createApp(config: Config, logger: Logger, options: { role?: InstanceRole } = {}): Promise<App> {
+  const role = options.role ?? 'server';
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
   const metadata = createMetadataDb(metadataUrl);
-  const target = targetUrl ? parsePgUrl(targetUrl) : NO_TARGET;
   const storage = localStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
-  const jobs = new JobRunner({
-    db: metadata.db,
-    connectForLock: metadata.connectSingle,
-    clock: systemClock,
-    events,
-    logger,
-    timeoutSeconds: config.jobTimeoutSeconds,
-  });
   const audit = databaseAuditLog(metadata.db, logger);
   const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
+  // Before anything reaches a target: the key ring, rotation, and the env-managed target (to which
+  // first-stage backups and jobs are attached).
   const started = await startTargets({
     db: metadata.db,
     keySources: {
@@ -113,22 +118,90 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const targets = createTargetsModule(targetDeps);
   const configTransfer = new ConfigTransfer();
   configTransfer.register(targetsConfigSection(targetDeps));
-  const backups = new BackupService({
+  const backupRows = backupsRepository(metadata.db);
+  const jobRows = jobsRepository(metadata.db);
+
+  const instance = await registerInstance({
     db: metadata.db,
+    connect: metadata.connectSingle,
+    clock: systemClock,
+    logger,
+    role,
+  });
+  const queue = await startJobQueue({
+    url: metadataUrl,
+    logger,
+    jobTimeoutSeconds: config.jobTimeoutSeconds,
+    supervise: role !== 'cli',
+  });
+  const registry = new HandlerRegistry();
+  const worker = new JobWorker({
+    jobs: jobRows,
+    registry,
+    targets: targets.connections,
+    connectForLock: metadata.connectSingle,
+    clock: systemClock,
+    events,
+    audit,
+    logger,
+    instanceId: instance.id,
+    activityProbe: async (target) => {
+      const prepared = await tools.prepare(target.connection);
+      return targetActivityProbe(nodeProcessRunner, prepared.tools.psql, target.connection);
+    },
+    limits: {
+      timeoutSeconds: config.jobTimeoutSeconds,
+      stallSeconds: config.stallTimeoutSeconds,
+      maxConcurrentJobs: config.maxConcurrentJobs,
+      maxJobsPerServer: config.maxJobsPerServer,
+    },
+    stallCheckMs: Math.min(30_000, (config.stallTimeoutSeconds * 1000) / 4),
+  });
+  const jobs = jobsModule({
+    db: metadata.db,
+    jobs: jobRows,
+    registry,
+    queue,
+    worker,
+    events,
+    clock: systemClock,
+    instanceId: instance.id,
+  });
+  const identities = new Map<string, Promise<string>>();
+  const backupDeps: BackupsDeps = {
+    backups: backupRows,
+    jobs: jobRows,
     storage,
-    jobs,
     audit,
     runner: nodeProcessRunner,
     clock: systemClock,
-    tools: targetUrl ? tools : withoutTarget(tools),
-    target,
+    tools,
+    targets: targets.connections,
+    // The CLI runs the jobs it asks for itself: with no server running (the embedded default)
+    // nobody else would, and working the shared queue could make it wait for others' jobs.
+    // Scheduled backups say where they run ("any").
+    startJob: (request) =>
+      jobs.start({ ...request, placement: request.placement ?? (role === 'cli' ? 'here' : 'any') }),
+    serverIdentity: (target: ResolvedTarget) => {
+      let identity = identities.get(target.id);
+      if (!identity) {
+        identity = tools
+          .prepare(target.connection)
+          .then((prepared) => readServerIdentity(nodeProcessRunner, prepared.tools.psql, target.connection));
+        identity.catch(() => identities.delete(target.id));
+        identities.set(target.id, identity);
+      }
+      return identity;
+    },
     compressionLevel: config.compressionLevel,
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
-  });
+  };
+  registerBackupHandlers(registry, backupDeps);
+  const backups = backupsModule(backupDeps);
   const schedules = createSchedules({
     db: metadata.db,
-    queue: jobsTableQueue(metadata.db),
+    queue: queueBackups(metadata.db, backups),
     clock: systemClock,
     audit,
     logger,
@@ -140,6 +213,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     logger,
     deleteBackup: async (id, { actor }) => void (await backups.delete(id, actor)),
   });
+  registerPruneHandler(registry, retention);
+  backupDeps.afterBackup = async (targetId) => {
+    if (await retention.hasPolicy(targetId)) await jobs.start(pruneRequest(targetId));
+  };
 
   const credentialEvents = await createSharedCredentialEvents({ sql: metadata.sql, logger });
   const auth = new AuthService({
@@ -159,22 +236,35 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   const urlSigner = new UrlSigner(config.signingSecret ? Buffer.from(config.signingSecret) : randomBytes(32));
 
-  const recovered = await jobs.recoverInterrupted(storage, async (job) => {
-    const lockName = job.kind === 'verify' ? `verify:${job.backupId}` : target.display;
-    try {
-      const lock = await lockTarget(metadata.connectSingle, lockName, 'exclusive');
-      await lock.release();
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  for (const job of recovered) logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
-  if (targetUrl) await sweepLeftoverRestoreRoles(target, metadata.db, tools, logger);
+  const recoveryDeps = {
+    db: metadata.db,
+    jobs: jobRows,
+    worker,
+    storage,
+    queue,
+    clock: systemClock,
+    logger,
+    instanceId: instance.id,
+  };
+  for (const job of await recoverInterrupted(recoveryDeps)) {
+    logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
+  }
+  const recovery = startRecovery(recoveryDeps);
+  if (started.envTargetId) {
+    const env = await targets.connections.resolve(started.envTargetId, { allowDisabled: true });
+    await sweepLeftoverRestoreRoles(env.connection, jobRows, tools, logger);
+  }
+  const run = (jobId: string) => worker.run(jobId);
+  await queue.work(instanceQueue(instance.id), config.workerConcurrency, run);
+  if (role !== 'cli') await queue.work(SHARED_QUEUE, config.workerConcurrency, run);
+  // Every server and worker ticks: a slot is claimed once in the database, whoever ticks first.
+  const ticker =
+    role === 'cli' ? null : startScheduleTicker({ db: metadata.db, schedules, targets, clock: systemClock, logger });
 
   return {
     config,
-    target,
+    role,
+    instanceId: instance.id,
     metadataDisplay: parsePgUrl(metadataUrl).display,
     db: metadata.db,
     storage,
@@ -192,21 +282,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     urlSigner,
     embedded,
     async close() {
+      await ticker?.stop();
+      await recovery.stop();
+      await worker.stop();
+      await queue.stop().catch((error: unknown) => logger.warn('job queue stop', { error: String(error) }));
+      await instance.stop();
       live.close();
       await metadata.close();
       await embedded?.stop();
     },
   };
-}
-
-// Until backups reach their target through TargetConnections (the integrator wires core's handlers
-// to app.targets.connections), a service started with METADATA_DATABASE_URL alone has no target
-// for them: they fail with target/none instead of trying a default server.
-const NO_TARGET: PgTarget = { database: '', display: '(no default target)', env: {} };
-function withoutTarget(tools: ToolResolver): ToolResolver {
-  const none = () =>
-    Promise.reject(new EngineError('target/none', 'No default target: DATABASE_URL is not set. Add a target first.'));
-  return { ...tools, prepare: none, tableSizes: none };
 }
 
 async function resolveDatabases(config: Config, logger: Logger) {
@@ -240,8 +325,8 @@ async function resolveDatabases(config: Config, logger: Logger) {
  */
 async function sweepLeftoverRestoreRoles(
   target: PgTarget,
-  db: MetadataDb,
-  tools: ReturnType<typeof createToolResolver>,
+  jobs: JobsRepository,
+  tools: ToolResolver,
   logger: Logger,
 ): Promise<void> {
   try {
@@ -250,15 +335,7 @@ async function sweepLeftoverRestoreRoles(
     if (!role.superuser) return;
     const dropped = await sweepRestoreRoles(
       { runner: nodeProcessRunner, psql: set.psql, admin: target, owner: role.owner },
-      async (jobIdHex) => {
-        const [running] = await db
-          .select({ id: jobsTable.id })
-          .from(jobsTable)
-          .where(
-            and(eq(rawSql`replace(${jobsTable.id}::text, '-', '')`, jobIdHex), inArray(jobsTable.state, ACTIVE_STATES)),
-          );
-        return running !== undefined;
-      },
+      (jobIdHex) => jobs.isActive(jobIdHex),
     );
     for (const name of dropped) logger.warn('dropped a restore role left by an interrupted restore', { role: name });
   } catch (error) {

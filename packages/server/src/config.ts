@@ -25,6 +25,14 @@ export interface Config {
   compressionLevel: number | undefined;
   jobTimeoutSeconds: number;
   lockTimeoutSeconds: number;
+  /** Jobs running at once across every instance on this metadata database… */
+  maxConcurrentJobs: number;
+  /** …and per database server (a backup and a restore of two databases of one server count twice). */
+  maxJobsPerServer: number;
+  /** Jobs this instance runs at once (at most maxConcurrentJobs). */
+  workerConcurrency: number;
+  /** A job whose bytes did not move and whose server did no work for it this long fails job/stalled. */
+  stallTimeoutSeconds: number;
   maxUploadBytes: number;
   /** Where uploads are spooled while they stream in (deleted when the request or its restore job ends). */
   uploadTempDir: string;
@@ -132,6 +140,10 @@ export function loadConfig(env: Env = process.env): Config {
     compressionLevel: compression,
     jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
+    maxConcurrentJobs: int('MAX_CONCURRENT_JOBS', 4, 1, 1000),
+    maxJobsPerServer: int('MAX_JOBS_PER_SERVER', 2, 1, 1000),
+    workerConcurrency: int('WORKER_CONCURRENCY', 0, 0, 1000),
+    stallTimeoutSeconds: int('STALL_TIMEOUT_SECONDS', 600, 1, 7 * 24 * 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     panelDir: path.resolve(REPO_ROOT, env.PANEL_DIR || 'packages/web/dist'),
     // Beside the backups by default: a validated upload is then renamed into place, not copied.
@@ -166,6 +178,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('SIGNING_SECRET must be at least 32 characters');
   if (env.ADMIN_PASSWORD && env.ADMIN_PASSWORD.length < 12)
     problems.push('ADMIN_PASSWORD must be at least 12 characters');
+  // 0 (unset): as many as may run at all.
+  config.workerConcurrency = Math.min(config.workerConcurrency || config.maxConcurrentJobs, config.maxConcurrentJobs);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

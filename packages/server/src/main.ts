@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     'PostgreSQL backup service is running.',
     `  admin panel:                ${http.url}/`,
     `  GraphQL API and playground: ${http.url}/graphql`,
-    `  target database:   ${app.target.display}`,
+    `  target database:   ${(await app.targets.connections.defaultTarget()).connection.display}`,
     `  metadata database: ${app.metadataDisplay}`,
     `  backups stored in: ${app.storage.location}`,
     app.embedded

@@ -68,6 +68,8 @@ export interface RestoreRequest {
   lockWait: LockWait;
   /** Archive entries the pre-flight left out (skipUnrestorable). */
   skipDumpIds?: readonly number[];
+  /** The psql session's application_name, so the service can find it on the server (stall detection). */
+  applicationName?: string;
 }
 
 export interface RestoreResult {
@@ -105,7 +107,7 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     clock: request.clock,
     onSnapshot: request.onProgress,
   });
-  const applicationName = `pgbs-restore-${process.pid}`;
+  const applicationName = request.applicationName ?? `pgbs-restore-${process.pid}`;
   // --echo-all: psql echoes each statement just before running it, so the script's
   // "-- Name: ...; Type: ..." headers time the work as the server does it (pg_restore's own
   // stderr runs ahead by the whole post-data section). COPY data is never echoed. The last

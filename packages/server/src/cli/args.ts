@@ -21,6 +21,8 @@ export interface CommandSpec<Context> {
   args?: string;
   summary: string;
   options?: Record<string, OptionSpec>;
+  /** The instance the command runs as: a worker takes jobs from the shared queue; the default, cli, only its own. */
+  role?: 'worker';
   run(context: Context, parsed: Parsed): Promise<number>;
 }
 

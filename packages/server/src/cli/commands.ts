@@ -2,8 +2,8 @@ import { createInterface } from 'node:readline/promises';
 import { EngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
 import type { JobRow } from '../db/schema.js';
-import type { StartedJob } from '../jobs/job-runner.js';
-import type { Actor } from '../services/backup-service.js';
+import type { StartedJob } from '../modules/jobs/index.js';
+import type { Actor } from '../modules/backups/index.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
 import { CliError } from './errors.js';
 import type { PolicyInput } from '../modules/retention/policy-input.js';
@@ -156,11 +156,12 @@ export const COMMANDS: CommandSpec<Context>[] = [
       ).resolveRestoreSource(app.db, parsed.positionals[0], text(parsed, 'file'), {
         fullOnly: flag(parsed, 'yes'),
       });
-      const database = app.backups.targetDatabase;
+      const target = (await app.targets.connections.defaultTarget()).connection;
+      const database = target.database;
       let confirmation = database;
       if (!flag(parsed, 'yes')) {
         process.stderr.write(
-          `This replaces ALL content of database "${database}" (${app.target.display}).${flag(parsed, 'no-snapshot') ? '' : ' A safety snapshot is taken first.'}\n` +
+          `This replaces ALL content of database "${database}" (${target.display}).${flag(parsed, 'no-snapshot') ? '' : ' A safety snapshot is taken first.'}\n` +
             'Once the restore holds its locks, the application waits until it has finished.\n' +
             (flag(parsed, 'terminate-blockers')
               ? 'Sessions that hold locks the restore needs will be TERMINATED.\n'
@@ -309,6 +310,24 @@ export const COMMANDS: CommandSpec<Context>[] = [
       const given = Object.keys(retentionOptions).some((name) => text(parsed, name) !== undefined);
       const preview = await app.retention.preview(parsed.positionals[0]!, given ? policyOptions(parsed) : undefined);
       print(json, preview, () => formatRetentionPreview(preview));
+      return 0;
+    },
+  },
+  {
+    group: 'worker',
+    name: 'run',
+    summary: 'Run queued jobs without serving HTTP, beside the server or alone, until SIGTERM or Ctrl-C.',
+    role: 'worker',
+    run: async ({ app }) => {
+      process.stderr.write(`Worker ${app.instanceId} is running jobs. Stop with Ctrl-C or SIGTERM.\n`);
+      await new Promise<void>((resolve) => {
+        const restore = onInterrupt(() => {
+          restore();
+          resolve();
+        });
+      });
+      // Closing the app stops taking jobs and ends those running here as interrupted (partial files removed).
+      process.stderr.write('Stopping: jobs running here end as interrupted.\n');
       return 0;
     },
   },

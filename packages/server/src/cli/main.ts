@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Imported here, not at the top: it loads the whole service, which `--help` does not need.
   const { createApp } = await import('../app.js');
-  const app = await createApp(config, cliLogger());
+  const app = await createApp(config, cliLogger(), { role: spec.role ?? 'cli' });
   const context: Context = { app, actor: { name: `cli:${userInfo().username}` }, json: parsed.values.json === true };
   try {
     return await spec.run(context, parsed);

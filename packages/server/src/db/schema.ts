@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { TableSize } from '@pgbs/engine';
+import type { JobProgress } from '../jobs/job-types.js';
 import {
   bigint,
   boolean,
@@ -169,8 +170,13 @@ export const jobs = pgTable(
     /** Last time its bytes moved or the target showed activity for it (stall detection). */
     activityAt: timestamp('activity_at', { withTimezone: true }),
     attempt: integer('attempt').notNull().default(1),
+    /**
+     * What the job holds while it runs: "<server identity>/<database>" (the server's
+     * system_identifier, so two targets naming one database share it); null: nothing.
+     */
+    lockKey: text('lock_key'),
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
-    progress: jsonb('progress').$type<Record<string, unknown> | null>(),
+    progress: jsonb('progress').$type<JobProgress | null>(),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     /** The archive entry a failed restore was running ("Name: people; Type: TABLE DATA; ..."). */

@@ -1,6 +1,6 @@
 import type { App } from '../app.js';
 import type { Viewer } from '../auth/auth-service.js';
-import type { Actor } from '../services/backup-service.js';
+import type { Actor } from '../modules/backups/index.js';
 
 /** Per request (HTTP) or per connection (WebSocket). */
 export interface GraphQLContext {

@@ -1,7 +1,8 @@
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import type { JobRow } from '../db/schema.js';
 import type { JobEvents } from '../jobs/job-events.js';
-import { ACTIVE_STATES, type JobRunner, type JobState } from '../jobs/job-runner.js';
+import { ACTIVE_STATES, type JobProgress, type JobState } from '../jobs/job-types.js';
+import type { JobsModule } from '../modules/jobs/index.js';
 
 // The streams behind the job subscriptions. None of them polls: all listen to app.events, the one
 // in-process emitter the job runner publishes to, so a subscriber costs one or two primary-key reads
@@ -18,7 +19,7 @@ const STATE_BUFFER = 1000;
 /** The part of the app the streams use. */
 export interface JobSource {
   events: JobEvents;
-  jobs: Pick<JobRunner, 'get'>;
+  jobs: Pick<JobsModule, 'get'>;
 }
 
 const isActive = (job: JobRow) => ACTIVE_STATES.includes(job.state as JobState);
@@ -73,7 +74,7 @@ async function* finished(job: JobRow): AsyncIterable<JobRow> {
 /** What the events said while the row was being read: never older than the row. */
 interface Held {
   state?: JobRow;
-  progress?: Record<string, unknown>;
+  progress?: JobProgress;
 }
 
 /**

@@ -5,9 +5,9 @@ import type { MetadataDb } from '../db/client.js';
 import { notifyChannel } from '../db/notify-channel.js';
 import { type JobRow, jobs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { JobProgress } from './job-types.js';
 
-export type JobEvent =
-  { type: 'state'; job: JobRow } | { type: 'progress'; jobId: string; progress: Record<string, unknown> };
+export type JobEvent = { type: 'state'; job: JobRow } | { type: 'progress'; jobId: string; progress: JobProgress };
 
 /** Fan-out of job changes; the GraphQL layer and the CLI's display subscribe through this. */
 export interface JobEvents {
@@ -32,7 +32,7 @@ export function createJobEvents(): JobEvents {
 const CHANNEL = 'pgbs_job_events';
 
 /** A state change travels as the job's id and is read back from its row, which can outgrow a NOTIFY. */
-type Notice = { jobId: string; progress?: Record<string, unknown> };
+type Notice = { jobId: string; progress?: JobProgress };
 
 /**
  * Job changes from this process's jobs and, through the metadata database, from other processes'

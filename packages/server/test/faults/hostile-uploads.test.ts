@@ -214,7 +214,7 @@ describe('hostile uploads through the real HTTP endpoint', () => {
         // Valid after all (for instance a dump under the wrong extension): let the job end.
         const job = await api.app.jobs.get(payload!.data!.id);
         let finished = job;
-        while (finished.state === 'running') {
+        while (finished.state === 'queued' || finished.state === 'running') {
           await new Promise((r) => setTimeout(r, 50));
           finished = await api.app.jobs.get(job.id);
         }

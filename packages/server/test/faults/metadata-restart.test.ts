@@ -10,10 +10,9 @@ import {
   startThrowawayPostgres,
   withSql,
 } from '@pgbs/test-support';
-import { isEngineError } from '@pgbs/engine';
 import postgres from 'postgres';
 import { jobs } from '../../src/db/schema.js';
-import { type HeldLock, lockTarget } from '../../src/jobs/target-lock.js';
+import { takeJobLocks } from '../../src/jobs/target-lock.js';
 import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -70,6 +69,7 @@ describe('the metadata database restarted during a job', () => {
     const backupPrint = await fingerprint(env.target.url);
     await withSql(env.target.url, (sql) => sql`DELETE FROM big WHERE id % 2 = 0`);
     const options = { noOwner: false, noPrivileges: false, safetySnapshot: false };
+    const lockKey = await app.backups.lockKey();
     const { job, done } = await app.backups.restore(
       { source: { backupId: backup.backupId! }, confirmation: env.target.name, options },
       actor,
@@ -87,13 +87,12 @@ describe('the metadata database restarted during a job', () => {
     await waitFor(
       'the restore to hold the target lock again',
       async () => {
-        const probe = await lockTarget(
-          () => postgres(metadataServer.url('postgres'), { max: 1 }),
-          app.target.display,
-          'exclusive',
-        ).catch((error: unknown) => error);
-        if (isEngineError(probe, 'job/busy')) return true;
-        if (probe && typeof probe === 'object' && 'release' in probe) await (probe as HeldLock).release();
+        const probe = await takeJobLocks(() => postgres(metadataServer.url('postgres'), { max: 1 }), {
+          database: { key: lockKey, mode: 'exclusive' },
+          slots: { global: 0, perServer: 0 },
+        }).catch(() => undefined);
+        if (probe === null) return true;
+        await probe?.release();
         return undefined;
       },
       15_000,

@@ -130,7 +130,7 @@ describe('GraphQL API', () => {
     const done = await api.app.jobs.get(jobId).then(async () => {
       for (;;) {
         const job = await api.app.jobs.get(jobId);
-        if (job.state !== 'running') return job;
+        if (job.state !== 'queued' && job.state !== 'running') return job;
         await new Promise((r) => setTimeout(r, 50));
       }
     });

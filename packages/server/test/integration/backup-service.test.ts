@@ -12,7 +12,7 @@ import {
 } from '@pgbs/test-support';
 import type { App } from '../../src/app.js';
 import { jobs } from '../../src/db/schema.js';
-import { lockTarget } from '../../src/jobs/target-lock.js';
+import { takeJobLocks } from '../../src/jobs/target-lock.js';
 import { type TestEnv, codeOf, createTestEnv } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -31,7 +31,7 @@ describe('backup service', () => {
 
   it('creates a backup: file, manifest, checksum and catalog row agree', async () => {
     const { job, done } = await app.backups.createBackup({ description: '  nightly  ' }, actor);
-    expect(job.state).toBe('running');
+    expect(job.state).toBe('queued'); // a real state now: the queue starts it
     const finished = await done;
     expect(finished.state, finished.errorMessage ?? '').toBe('succeeded');
     expect((finished.progress as { percent: number }).percent).toBe(100);
@@ -120,7 +120,12 @@ describe('backup service', () => {
 
   it('refuses a second restore while one holds the target (across connections)', async () => {
     const [latest] = await app.backups.list();
-    const held = await lockTarget(() => postgres(env.metadata.url, { max: 1 }), app.target.display, 'exclusive');
+    // As another process (a first-stage CLI, a job's locks) holding the database would.
+    const held = (await takeJobLocks(() => postgres(env.metadata.url, { max: 1 }), {
+      database: { key: await app.backups.lockKey(), mode: 'exclusive' },
+      slots: { global: 0, perServer: 0 },
+    }))!;
+    expect(held).not.toBeNull();
     try {
       const options = { noOwner: false, noPrivileges: false, safetySnapshot: false };
       expect(

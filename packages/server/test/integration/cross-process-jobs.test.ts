@@ -41,5 +41,5 @@ it("follows a job another process runs (the CLI's, in the server's panel) live, 
   const percents = seen.map((row) => (row.progress as { percent?: number } | null)?.percent ?? 0);
   expect(percents.filter((p) => p > 0 && p < 100).length, percents.join(', ')).toBeGreaterThan(2);
   expect(percents.every((p, i) => i === 0 || p >= percents[i - 1]!)).toBe(true);
-  expect(states.filter((s) => s.id === job.id).map((s) => s.state)).toEqual(['running', 'succeeded']);
+  expect(states.filter((s) => s.id === job.id).map((s) => s.state)).toEqual(['queued', 'running', 'succeeded']);
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRestoreRole, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
 import { diffFingerprints, fingerprint, loadFeatureRichSchema, withSql } from '@pgbs/test-support';
 import type { App } from '../../src/app.js';
-import type { RestoreChoices } from '../../src/services/backup-service.js';
+import type { RestoreChoices } from '../../src/modules/backups/index.js';
 import { type TestEnv, codeOf, createTestEnv } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -126,6 +126,8 @@ describe.each(['owner', 'superuser'] as const)('with the %s connection', (connec
     const role = await app.backups.connectionRole(prepared);
     expect(role.superuser).toBe(connection === 'superuser');
     expect(role.owner).toBe(env.target.owner);
+    // The job locks name the server by its system_identifier, readable by the owner role too.
+    expect(await app.backups.lockKey()).toMatch(new RegExp(`^sysid:\\d+/${env.target.name}$`));
     await app.backups.list();
     const backupId = await backupOf(app);
     expect((await (await app.backups.verify(backupId, actor)).done).state).toBe('succeeded');

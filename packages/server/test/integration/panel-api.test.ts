@@ -148,7 +148,7 @@ describe('GraphQL API for the panel', () => {
     }
     const ended = await waitFor('the cancelled job', async () => {
       const job = await api.app.jobs.get(jobId);
-      return job.state === 'running' ? undefined : job;
+      return job.state === 'queued' || job.state === 'running' ? undefined : job;
     });
     expect(ended.state).toBe('cancelled');
 

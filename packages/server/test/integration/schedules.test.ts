@@ -16,7 +16,8 @@ import {
   schedules,
   targets,
 } from '../../src/db/schema.js';
-import { jobsTableQueue } from '../../src/modules/schedules/jobs-table-queue.js';
+import type { BackupQueue } from '../../src/modules/schedules/ports.js';
+import { scheduleJobReads } from '../../src/modules/schedules/queue-backups.js';
 import { createSchedules } from '../../src/modules/schedules/schedules.js';
 import { type TestEnv, codeOf, createTestEnv, silentLogger } from './harness.js';
 
@@ -28,6 +29,29 @@ let app: App;
 function testClock(start: string): Clock & { set(iso: string): void } {
   let now = new Date(start).getTime();
   return { now: () => now, setTimeout: () => ({ cancel() {} }), set: (iso) => (now = new Date(iso).getTime()) };
+}
+
+/**
+ * The queue as the tick sees it, writing the queued job rows and nothing more: these targets'
+ * URLs lead nowhere, and what is tested is the claiming of slots, not the backups.
+ */
+function queuedRowsOnly(db: App['db']): BackupQueue {
+  return {
+    ...scheduleJobReads(db),
+    async enqueueBackup(request) {
+      const id = randomUUID();
+      await db.insert(jobs).values({
+        id,
+        kind: 'backup',
+        state: 'queued',
+        targetId: request.targetId,
+        scheduleRunId: request.scheduleRunId,
+        params: { origin: request.origin },
+        requestedBy: request.requestedBy,
+      });
+      return id;
+    },
+  };
 }
 
 async function addTarget(name: string, extra: Partial<typeof targets.$inferInsert> = {}): Promise<string> {
@@ -69,7 +93,7 @@ describe('tick', () => {
     const pools = Array.from({ length: 4 }, () => createMetadataDb(env.metadata.url));
     try {
       const tickers = pools.map(({ db }) =>
-        createSchedules({ db, queue: jobsTableQueue(db), clock, audit: app.audit, logger: silentLogger }),
+        createSchedules({ db, queue: queuedRowsOnly(db), clock, audit: app.audit, logger: silentLogger }),
       );
       const reports = await Promise.all(tickers.map((ticker) => ticker.tick()));
       // Ten slots each (10:01 … 10:10): nine missed, the newest ran (run-once).
@@ -126,7 +150,7 @@ describe('tick', () => {
     const clock = testClock('2026-05-01T10:30:00Z');
     const ticker = createSchedules({
       db: app.db,
-      queue: jobsTableQueue(app.db),
+      queue: queuedRowsOnly(app.db),
       clock,
       audit: app.audit,
       logger: silentLogger,
@@ -147,7 +171,7 @@ describe('tick', () => {
     const clock = testClock('2026-05-01T10:05:10Z');
     const ticker = createSchedules({
       db: app.db,
-      queue: jobsTableQueue(app.db),
+      queue: queuedRowsOnly(app.db),
       clock,
       audit: app.audit,
       logger: silentLogger,
@@ -177,7 +201,7 @@ describe('tick', () => {
     };
     const queued = { ...lost, id: randomUUID(), scheduleTargetId: b, targetId: b };
     await app.db.insert(scheduleRuns).values([lost, queued]);
-    const queue = jobsTableQueue(app.db);
+    const queue = queuedRowsOnly(app.db);
     const jobId = await queue.enqueueBackup({
       targetId: b,
       scheduleRunId: queued.id,

@@ -53,6 +53,7 @@ function fakeJob(): JobRow {
     targetId: null,
     scheduleRunId: null,
     instanceId: null,
+    lockKey: null,
     activityAt: null,
     attempt: 1,
     params: {},

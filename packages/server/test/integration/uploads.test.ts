@@ -134,7 +134,7 @@ describe('uploads (GraphQL multipart requests spooled to disk)', () => {
   async function finishedJob(jobId: string) {
     for (;;) {
       const job = await api.app.jobs.get(jobId);
-      if (job.state !== 'running') return job;
+      if (job.state !== 'queued' && job.state !== 'running') return job;
       await sleep(50);
     }
   }

@@ -3,8 +3,22 @@ import { describe, expect, it, vi } from 'vitest';
 import type { JobRow } from '../../src/db/schema.js';
 import { followJob, jobStateChanges } from '../../src/graphql/job-streams.js';
 import { type JobEvents, createJobEvents } from '../../src/jobs/job-events.js';
+import type { JobProgress } from '../../src/jobs/job-types.js';
 
 const JOB_ID = '11111111-1111-4111-8111-111111111111';
+
+function snapshot(percent: number): JobProgress {
+  return {
+    phase: 'data',
+    percent,
+    currentTable: null,
+    tablesDone: 0,
+    tablesTotal: 1,
+    bytes: 0,
+    etaSeconds: null,
+    updatedAt: '',
+  };
+}
 
 function job(state: string, percent: number | null): JobRow {
   return {
@@ -15,10 +29,11 @@ function job(state: string, percent: number | null): JobRow {
     targetId: null,
     scheduleRunId: null,
     instanceId: null,
+    lockKey: null,
     activityAt: null,
     attempt: 1,
     params: {},
-    progress: percent === null ? null : { percent },
+    progress: percent === null ? null : snapshot(percent),
     errorCode: null,
     errorMessage: null,
     errorEntry: null,
@@ -49,7 +64,7 @@ function countedEvents(): JobEvents & { listeners: number } {
   return counted;
 }
 
-const progress = (percent: number) => ({ type: 'progress' as const, jobId: JOB_ID, progress: { percent } });
+const progress = (percent: number) => ({ type: 'progress' as const, jobId: JOB_ID, progress: snapshot(percent) });
 
 async function rest(stream: AsyncIterator<JobRow>): Promise<JobRow[]> {
   const values: JobRow[] = [];
@@ -69,11 +84,11 @@ describe('followJob', () => {
       });
     const stream = (await followJob({ events, jobs: { get } }, JOB_ID))[Symbol.asyncIterator]();
 
-    expect((await stream.next()).value).toMatchObject({ state: 'running', progress: { percent: 40 } });
+    expect((await stream.next()).value).toMatchObject({ state: 'running', progress: snapshot(40) });
     events.publish(progress(50));
-    expect((await stream.next()).value).toMatchObject({ state: 'running', progress: { percent: 50 } });
+    expect((await stream.next()).value).toMatchObject({ state: 'running', progress: snapshot(50) });
     events.publish({ type: 'state', job: job('succeeded', 100) });
-    expect(await rest(stream)).toMatchObject([{ state: 'succeeded', progress: { percent: 100 } }]);
+    expect(await rest(stream)).toMatchObject([{ state: 'succeeded', progress: snapshot(100) }]);
     expect(events.listeners).toBe(0);
   });
 

@@ -56,6 +56,10 @@ const MESSAGES: Record<string, string> = {
   'job/busy': 'Another backup or restore is running. Wait for it to finish, then try again.',
   'job/not-found': 'This job no longer exists.',
   'job/interrupted': 'The job was interrupted because the server stopped while it ran.',
+  'job/stalled':
+    'The job made no progress for too long (no data moved and the database did no work for it) and was stopped. Nothing was kept.',
+  'job/not-queued': 'The job could not be queued. Check that the service’s metadata database is reachable, then retry.',
+  'job/unknown-kind': 'No instance of the service knows how to run this kind of job. Update the service.',
 
   'upload/too-large': 'The file is larger than the server accepts.',
   'request/too-large': 'The request is larger than the server accepts.',

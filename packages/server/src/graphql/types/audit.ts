@@ -3,7 +3,7 @@ import { type AuditEventRow, auditEvents } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
 import { page } from '../pagination.js';
-import { likeLiteral } from '../../services/backup-service.js';
+import { likeLiteral } from '../../db/like.js';
 
 const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent').implement({
   fields: (t) => ({

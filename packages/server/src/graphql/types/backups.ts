@@ -1,6 +1,6 @@
 import { EngineError, type TableSize } from '@pgbs/engine';
 import type { BackupRow } from '../../db/schema.js';
-import type { ArchiveContents } from '../../services/backup-service.js';
+import type { ArchiveContents } from '../../modules/backups/index.js';
 import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
 import { page } from '../pagination.js';

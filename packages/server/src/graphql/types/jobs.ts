@@ -1,15 +1,11 @@
-import type { ProgressSnapshot } from '@pgbs/engine';
 import type { JobRow } from '../../db/schema.js';
-import type { JobState } from '../../jobs/job-runner.js';
+import type { JobProgress, JobState } from '../../jobs/job-types.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
 import { followJob, jobStateChanges } from '../job-streams.js';
 import { page } from '../pagination.js';
 
-/** The engine's snapshot; a restore job adds its own phase, "snapshot", for the safety backup. */
-type Progress = Omit<ProgressSnapshot, 'phase'> & { phase: string };
-
-export const JobProgressRef = builder.objectRef<Progress>('JobProgress').implement({
+export const JobProgressRef = builder.objectRef<JobProgress>('JobProgress').implement({
   description: 'The latest progress snapshot of a job.',
   fields: (t) => ({
     phase: t.exposeString('phase', { description: 'starting, snapshot, schema, data, post-data, finishing or done' }),
@@ -38,7 +34,7 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     progress: t.field({
       type: JobProgressRef,
       nullable: true,
-      resolve: (job) => (job.progress as Progress | null) ?? null,
+      resolve: (job) => job.progress ?? null,
     }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),

@@ -49,6 +49,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, _args, context) => {
       requireAdmin(context);
       const { app } = context;
+      const target = (await app.targets.connections.defaultTarget()).connection;
       const versions = await app.backups.versions().then(
         (prepared) => ({ prepared, problem: null }),
         (error: unknown) => {
@@ -57,8 +58,8 @@ builder.queryFields((t) => ({
         },
       );
       return {
-        targetDatabase: app.target.database,
-        target: app.target.display,
+        targetDatabase: target.database,
+        target: target.display,
         serverVersion: versions.prepared?.serverVersion.text ?? null,
         clientVersion: versions.prepared?.tools.version.text ?? null,
         clientDirectory: versions.prepared?.tools.dir ?? null,

@@ -14,6 +14,9 @@ export function createRetention(deps: RetentionDeps) {
     policy: async (target: string) => retentionRepository.policyOf(deps.db, await targetLookup.byName(deps.db, target)),
     setPolicy: (target: string, input: PolicyInput, actor: Actor) => setRetentionPolicy(deps, target, input, actor),
     preview: (target: string, input?: PolicyInput) => previewRetention(deps, target, input),
+    /** Whether a prune of the target could delete anything (its own policy or its server's). */
+    hasPolicy: async (targetId: string) =>
+      (await retentionRepository.policyOf(deps.db, await targetLookup.byId(deps.db, targetId))) !== null,
     /** For the dashboard: is pruning of this target held back by failed runs? */
     guard: async (targetId: string) => retentionGuard(deps.db, await targetLookup.byId(deps.db, targetId)),
     /**

@@ -1,0 +1,2 @@
+/** LIKE's wildcards and escape taken literally. */
+export const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);

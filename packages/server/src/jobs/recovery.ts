@@ -1,0 +1,79 @@
+import type { Clock } from '@pgbs/engine';
+import type { MetadataDb } from '../db/client.js';
+import type { JobRow } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { JobsRepository } from '../modules/jobs/jobs-repository.js';
+import type { BackupStorage } from '../storage/local-storage.js';
+import { isInstanceGone } from './instances.js';
+import { INTERRUPTED, type JobWorker } from './job-worker.js';
+import { type JobQueue, instanceQueue } from './queue.js';
+
+/** How often each instance looks for jobs of instances that are gone: with 45 s of silence, within 60 s. */
+const RECOVERY_INTERVAL_MS = 10_000;
+
+interface RecoveryDeps {
+  db: MetadataDb;
+  jobs: JobsRepository;
+  worker: JobWorker;
+  storage: BackupStorage;
+  queue: JobQueue;
+  clock: Clock;
+  logger: Logger;
+  instanceId: string;
+}
+
+/**
+ * Fails, as job/interrupted, the active jobs whose instance is gone (killed, or a first-stage
+ * process), removing their partial files. A queued job bound to a gone instance (a CLI's, an
+ * upload's restore) goes too: nobody else can run it.
+ */
+export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> {
+  const recovered: JobRow[] = [];
+  const gone = new Map<string, boolean>();
+  const candidates = [
+    ...(await deps.jobs.activeWithoutInstance()),
+    ...(await deps.jobs.activeOnInstances(deps.instanceId)),
+  ];
+  for (const job of candidates) {
+    const instanceId = job.instanceId;
+    if (instanceId) {
+      if (!gone.has(instanceId)) gone.set(instanceId, await isInstanceGone(deps.db, instanceId));
+      if (!gone.get(instanceId)) continue;
+    }
+    if (job.partialPath) await deps.storage.removePath(job.partialPath);
+    recovered.push(await deps.worker.finish(job, INTERRUPTED));
+  }
+  for (const [instanceId, isGone] of gone) if (isGone) await deps.queue.drop(instanceQueue(instanceId));
+  return recovered;
+}
+
+/** recoverInterrupted now and then every few seconds, until stopped. */
+export function startRecovery(deps: RecoveryDeps): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: { cancel(): void } | null = null;
+  let running: Promise<void> = Promise.resolve();
+  const pass = async () => {
+    try {
+      for (const job of await recoverInterrupted(deps)) {
+        deps.logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
+      }
+    } catch (error) {
+      deps.logger.warn('could not check for interrupted jobs', { error: String(error) });
+    }
+  };
+  const schedule = () => {
+    timer = deps.clock.setTimeout(() => {
+      running = pass().finally(() => {
+        if (!stopped) schedule();
+      });
+    }, RECOVERY_INTERVAL_MS);
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      timer?.cancel();
+      await running;
+    },
+  };
+}

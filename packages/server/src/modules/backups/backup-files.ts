@@ -1,0 +1,61 @@
+import { type ArchiveFormat, EngineError, type InspectRequest, type PgTools, extensionFor } from '@pgbs/engine';
+import type { BackupRow, backups } from '../../db/schema.js';
+import type { BackupManifest } from '../../storage/manifest.js';
+import type { BackupsDeps } from './backups-deps.js';
+
+const MAX_DESCRIPTION = 500;
+
+export function validDescription(raw: string | undefined): string {
+  const description = (raw ?? '').trim();
+  if (description.length > MAX_DESCRIPTION) {
+    throw new EngineError('input/invalid', `The description is longer than ${MAX_DESCRIPTION} characters.`);
+  }
+  return description;
+}
+
+/** Generated from time, database and id: user text never becomes a path. */
+export function backupFileName(now: number, database: string, id: string, format: ArchiveFormat): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+  const safeDb = database.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'db';
+  return `${stamp}-${safeDb}-${id.slice(0, 8)}${extensionFor(format)}`;
+}
+
+export function rowFromManifest(manifest: BackupManifest, targetId: string | null): typeof backups.$inferInsert {
+  return {
+    id: manifest.id,
+    fileName: manifest.fileName,
+    description: manifest.description,
+    format: manifest.format,
+    sizeBytes: manifest.sizeBytes,
+    sha256: manifest.sha256,
+    serverVersion: manifest.serverVersion,
+    clientVersion: manifest.clientVersion,
+    databaseName: manifest.databaseName,
+    durationMs: manifest.durationMs,
+    tableCount: manifest.tableCount,
+    tableSizes: manifest.tableSizes,
+    origin: manifest.origin,
+    targetId,
+    createdBy: manifest.createdBy,
+    createdAt: new Date(manifest.createdAt),
+  };
+}
+
+export async function requireFile(deps: Pick<BackupsDeps, 'storage'>, backup: BackupRow): Promise<void> {
+  if (!(await deps.storage.exists(backup.fileName))) {
+    throw new EngineError(
+      'backup/file-missing',
+      `The file of backup ${backup.id} (${backup.fileName}) is missing from ${deps.storage.location}.`,
+    );
+  }
+}
+
+/** For reading a file before anything is stored or restored (outside a job, so with its own bound). */
+export function inspectRequest(
+  deps: Pick<BackupsDeps, 'runner'>,
+  path: string,
+  tools: PgTools,
+  signal = AbortSignal.timeout(10 * 60_000),
+): InspectRequest {
+  return { runner: deps.runner, tools, path, signal };
+}

@@ -1,0 +1,88 @@
+import type {
+  ArchiveFormat,
+  BackupFormat,
+  PostDataItem,
+  RestoreOptions,
+  TableSize,
+  readArchiveSummary,
+} from '@pgbs/engine';
+import type { JobActor } from '../../jobs/job-types.js';
+
+export type Actor = JobActor;
+
+export type BackupOrigin = 'manual' | 'scheduled' | 'upload' | 'pre-restore-snapshot';
+
+export interface RestoreChoices extends RestoreOptions {
+  safetySnapshot: boolean;
+  /** Leave out what the owner's rights cannot create, and leave in place what they cannot drop. */
+  skipUnrestorable?: boolean;
+  /** The backup is of another database: restore it here all the same. */
+  acceptSourceMismatch?: boolean;
+  /** Terminate the sessions that hold locks the restore needs, instead of failing target-busy. */
+  terminateBlockers?: boolean;
+}
+
+export interface RestoreRequestInput {
+  /** A stored backup, or a file on this machine (validated first); `label` names it in descriptions and the audit log. */
+  source: { backupId: string } | { filePath: string; label?: string };
+  /** Must equal the target database's name. */
+  confirmation: string;
+  options: RestoreChoices;
+}
+
+/** What a restore reads, validated when it was asked for: the restore checks the bytes against it. */
+export interface RestoreSource {
+  backupId: string | null;
+  label: string;
+  path: string;
+  format: ArchiveFormat;
+  sha256: string;
+  databaseName: string | null;
+  sizeBytes: number;
+  tables: TableSize[];
+  postDataItems: number | PostDataItem[];
+}
+
+export type ArchiveContents = Awaited<ReturnType<typeof readArchiveSummary>>;
+
+export interface BackupFilter {
+  /** Part of the file name or the description, any case. */
+  search?: string | null;
+  origin?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+export interface BackupJobParams {
+  format: BackupFormat;
+  description: string;
+  /** The target's name when it was asked for (display). */
+  target: string;
+  /** scheduled: for a schedule's slot (counts as such for the failed-runs guard); absent: manual. */
+  origin?: 'manual' | 'scheduled';
+  actor?: JobActor;
+}
+
+export interface RestoreJobParams {
+  target: string;
+  options: RestoreChoices;
+  source: RestoreSource;
+  /** A file from outside (an upload), by its path on the instance that runs the job. */
+  file?: string;
+  /** The backup taken before the restore, once it exists. */
+  safetySnapshotId?: string;
+  actor?: JobActor;
+}
+
+export interface VerifyJobParams {
+  target: string;
+  actor?: JobActor;
+}
+
+declare module '../../jobs/job-types.js' {
+  interface JobParamsByKind {
+    backup: BackupJobParams;
+    restore: RestoreJobParams;
+    verify: VerifyJobParams;
+  }
+}

@@ -1,0 +1,31 @@
+import type { Clock, ProcessRunner, ToolResolver } from '@pgbs/engine';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { JobKind } from '../../jobs/job-types.js';
+import type { BackupStorage } from '../../storage/local-storage.js';
+import type { JobRequest, StartedJob } from '../jobs/enqueue-job.js';
+import type { JobsRepository } from '../jobs/jobs-repository.js';
+import type { ResolvedTarget, TargetConnections } from '../targets/target-connections.js';
+import type { BackupsRepository } from './backups-repository.js';
+
+/** What the backup operations and handlers use; chosen in app.ts. */
+export interface BackupsDeps {
+  backups: BackupsRepository;
+  jobs: JobsRepository;
+  storage: BackupStorage;
+  audit: AuditLog;
+  runner: ProcessRunner;
+  clock: Clock;
+  tools: ToolResolver;
+  targets: TargetConnections;
+  /** Queues a job and follows it to its end. */
+  startJob<K extends JobKind>(
+    request: Omit<JobRequest<K>, 'placement'> & { placement?: 'here' | 'any' },
+  ): Promise<StartedJob>;
+  /** The server a target is on (its system_identifier), for the job's lock key. */
+  serverIdentity(target: ResolvedTarget): Promise<string>;
+  compressionLevel?: number;
+  /** After each successful backup of a target (retention queues its prune). */
+  afterBackup?: (targetId: string) => Promise<void>;
+  lockTimeoutSeconds: number;
+  jobTimeoutSeconds: number;
+}

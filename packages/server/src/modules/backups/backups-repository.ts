@@ -1,0 +1,60 @@
+import { type SQL, and, desc, eq, gte, ilike, lt, or, sql } from 'drizzle-orm';
+import { EngineError } from '@pgbs/engine';
+import type { MetadataDb } from '../../db/client.js';
+import { likeLiteral } from '../../db/like.js';
+import { type BackupRow, backups } from '../../db/schema.js';
+import { isUuid } from '../../ids.js';
+import type { BackupFilter } from './backup-types.js';
+
+function backupFilter(filter: BackupFilter): SQL | undefined {
+  const conditions: (SQL | undefined)[] = [];
+  const search = filter.search?.trim();
+  if (search) {
+    const pattern = `%${likeLiteral(search)}%`;
+    conditions.push(or(ilike(backups.fileName, pattern), ilike(backups.description, pattern)));
+  }
+  if (filter.origin) conditions.push(eq(backups.origin, filter.origin));
+  if (filter.createdAfter) conditions.push(gte(backups.createdAt, filter.createdAfter));
+  if (filter.createdBefore) conditions.push(lt(backups.createdAt, filter.createdBefore));
+  return and(...conditions);
+}
+
+/** The backups catalog. */
+export function backupsRepository(db: MetadataDb) {
+  return {
+    list: (options: { limit?: number; offset?: number } & BackupFilter = {}): Promise<BackupRow[]> =>
+      db
+        .select()
+        .from(backups)
+        .where(backupFilter(options))
+        .orderBy(desc(backups.createdAt))
+        .limit(Math.min(options.limit ?? 50, 500))
+        .offset(options.offset ?? 0),
+    async count(filter: BackupFilter = {}): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(backups)
+        .where(backupFilter(filter));
+      return row?.n ?? 0;
+    },
+    find: async (id: string): Promise<BackupRow | null> =>
+      (await db.select().from(backups).where(eq(backups.id, id)))[0] ?? null,
+    async get(id: string): Promise<BackupRow> {
+      const row = isUuid(id) ? (await db.select().from(backups).where(eq(backups.id, id)))[0] : undefined;
+      if (!row) throw new EngineError('backup/not-found', `No backup with id ${id}.`);
+      return row;
+    },
+    all: () => db.select().from(backups),
+    /** Idempotent: recording a backup is retried while the metadata database restarts. */
+    insert: async (row: typeof backups.$inferInsert): Promise<boolean> =>
+      (await db.insert(backups).values(row).onConflictDoNothing().returning({ id: backups.id })).length > 0,
+    delete: async (id: string) => {
+      await db.delete(backups).where(eq(backups.id, id));
+    },
+    setVerified: async (id: string, status: 'ok' | 'failed', at: Date) => {
+      await db.update(backups).set({ verifyStatus: status, verifiedAt: at }).where(eq(backups.id, id));
+    },
+  };
+}
+
+export type BackupsRepository = ReturnType<typeof backupsRepository>;

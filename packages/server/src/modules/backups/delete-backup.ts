@@ -1,0 +1,24 @@
+import { EngineError } from '@pgbs/engine';
+import type { BackupRow } from '../../db/schema.js';
+import type { Actor } from './backup-types.js';
+import type { BackupsDeps } from './backups-deps.js';
+
+/** Deletes the file and its catalog row, unless an active job uses the backup. */
+export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor): Promise<BackupRow> {
+  const backup = await deps.backups.get(id);
+  const active = await deps.jobs.activeUsingBackup(id);
+  if (active) {
+    throw new EngineError('backup/in-use', `The backup is in use by a running ${active.kind} job (${active.id}).`);
+  }
+  await deps.backups.delete(id);
+  await deps.storage.remove(backup.fileName);
+  await deps.audit.record({
+    actor: actor.name,
+    address: actor.address,
+    action: 'backup.delete',
+    outcome: 'succeeded',
+    subjectId: id,
+    details: { fileName: backup.fileName },
+  });
+  return backup;
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { type ArchiveFormat, type BackupFormat, type Prepared, type ProgressSnapshot, runBackup } from '@pgbs/engine';
+import type { BackupRow } from '../../db/schema.js';
+import type { JobContext, JobKind } from '../../jobs/job-types.js';
+import type { BackupManifest } from '../../storage/manifest.js';
+import type { ResolvedTarget } from '../targets/target-connections.js';
+import type { Actor, BackupOrigin } from './backup-types.js';
+import type { BackupsDeps } from './backups-deps.js';
+import { backupFileName, rowFromManifest } from './backup-files.js';
+
+/**
+ * pg_dump into a partial file, then manifest + catalog row; nothing is kept on failure. The job
+ * that made it is linked: a backup job by its backupId, a restore by its params' safetySnapshotId
+ * (its backupId is its source).
+ */
+export async function dumpToStorage(
+  deps: BackupsDeps,
+  context: JobContext<JobKind>,
+  target: ResolvedTarget,
+  prepared: Prepared,
+  input: { format: BackupFormat; description: string; origin: BackupOrigin },
+  actor: Actor | undefined,
+  onProgress: (snapshot: ProgressSnapshot) => void,
+): Promise<BackupRow> {
+  const connection = target.connection;
+  const tables = await deps.tools.tableSizes(connection, prepared.tools);
+  const id = randomUUID();
+  const format: ArchiveFormat = input.format === 'custom' ? 'custom' : 'plain-gzip';
+  const fileName = backupFileName(deps.clock.now(), connection.database, id, format);
+  const partial = await deps.storage.createPartial(fileName);
+  await context.setPartialPath(partial.path);
+  try {
+    const result = await runBackup({
+      runner: deps.runner,
+      clock: deps.clock,
+      tools: prepared.tools,
+      target: connection,
+      format: input.format,
+      compressionLevel: deps.compressionLevel,
+      tables,
+      sink: partial.stream,
+      signal: context.signal,
+      onProgress,
+      lockWaitTimeoutSeconds: deps.lockTimeoutSeconds,
+      applicationName: context.applicationName,
+    });
+    const manifest: BackupManifest = {
+      manifestVersion: 1,
+      id,
+      fileName,
+      description: input.description,
+      format,
+      sizeBytes: result.bytes,
+      sha256: result.sha256,
+      serverVersion: prepared.serverVersion.text,
+      clientVersion: prepared.tools.version.text,
+      databaseName: connection.database,
+      durationMs: result.durationMs,
+      tableCount: result.tableCount,
+      tableSizes: tables,
+      origin: input.origin,
+      createdBy: actor?.name ?? null,
+      createdAt: new Date(deps.clock.now()).toISOString(),
+      omitted: result.omitted,
+    };
+    await partial.commit(manifest);
+    // From here the backup exists (file and manifest): recording it must survive a restart of the
+    // metadata database, so the writes are idempotent and retried.
+    const row = await context.record(async () => {
+      await deps.backups.insert(rowFromManifest(manifest, target.id));
+      if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
+      else await deps.jobs.setBackupId(context.jobId, id);
+      return deps.backups.get(id);
+    });
+    // The file is no longer partial. Best effort: the job's end clears it anyway, and the backup
+    // is recorded already.
+    await context.setPartialPath(null).catch(() => {});
+    return row;
+  } catch (error) {
+    await partial.abort();
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+import type { BackupRow } from '../../db/schema.js';
+import type { HandlerRegistry } from '../../jobs/handler-registry.js';
+import type { BackupsDeps } from './backups-deps.js';
+import { backupHandler, createBackup } from './create-backup.js';
+import { deleteBackup } from './delete-backup.js';
+import { importUpload } from './import-upload.js';
+import { backupContents, connectionRole, restoreCheck, toolVersions } from './inspect-target.js';
+import { rescanBackups } from './rescan-backups.js';
+import { restoreBackup, restoreHandler, restoreUpload } from './restore-backup.js';
+import { verifyBackup, verifyHandler } from './verify-backup.js';
+import { jobTarget } from './job-target.js';
+
+export type * from './backup-types.js';
+
+/** The backup job kinds, in the registry. */
+export function registerBackupHandlers(registry: HandlerRegistry, deps: BackupsDeps): void {
+  registry
+    .register('backup', backupHandler(deps))
+    .register('restore', restoreHandler(deps))
+    .register('verify', verifyHandler(deps));
+}
+
+type Tail<F> = F extends (deps: BackupsDeps, ...args: infer A) => infer R ? (...args: A) => R : never;
+const bind = <F extends (deps: BackupsDeps, ...args: never[]) => unknown>(deps: BackupsDeps, operation: F): Tail<F> =>
+  ((...args: never[]) => operation(deps, ...args)) as Tail<F>;
+
+/** The backup operations with their dependencies, for resolvers, routes and CLI commands. */
+export function backupsModule(deps: BackupsDeps) {
+  return {
+    list: deps.backups.list,
+    count: deps.backups.count,
+    get: deps.backups.get,
+    madeBy: (backup: BackupRow) => deps.jobs.madeBy(backup),
+    createBackup: bind(deps, createBackup),
+    restore: bind(deps, restoreBackup),
+    restoreUpload: bind(deps, restoreUpload),
+    importUpload: bind(deps, importUpload),
+    verify: bind(deps, verifyBackup),
+    delete: bind(deps, deleteBackup),
+    rescan: bind(deps, rescanBackups),
+    contents: bind(deps, backupContents),
+    versions: bind(deps, toolVersions),
+    connectionRole: bind(deps, connectionRole),
+    restoreCheck: bind(deps, restoreCheck),
+    /** What a backup or restore of the target holds while it runs (the default target when none). */
+    lockKey: async (targetId?: string | null) => (await jobTarget(deps, targetId)).lockKey,
+  };
+}
+
+export type BackupsModule = ReturnType<typeof backupsModule>;

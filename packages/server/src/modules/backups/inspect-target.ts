@@ -1,0 +1,63 @@
+import {
+  type ArchiveFormat,
+  type Prepared,
+  type TargetRole,
+  inspectRestore,
+  isArchive,
+  readArchiveSummary,
+  readTargetRole,
+} from '@pgbs/engine';
+import type { BackupRow } from '../../db/schema.js';
+import type { ArchiveContents, RestoreChoices } from './backup-types.js';
+import type { BackupsDeps } from './backups-deps.js';
+import { inspectRequest, requireFile } from './backup-files.js';
+import { checkRequest, restoreSource } from './restore-source.js';
+
+const targetOf = (deps: BackupsDeps, targetId?: string | null) =>
+  targetId ? deps.targets.resolve(targetId) : deps.targets.defaultTarget();
+
+/** The target's server version and the client tools that would be used (a coded error if none fits). */
+export async function toolVersions(deps: BackupsDeps, targetId?: string | null): Promise<Prepared> {
+  return deps.tools.prepare((await targetOf(deps, targetId)).connection);
+}
+
+/** Who the service connects to the target as. */
+export async function connectionRole(
+  deps: BackupsDeps,
+  prepared: Prepared,
+  targetId?: string | null,
+): Promise<TargetRole> {
+  return readTargetRole(deps.runner, prepared.tools.psql, (await targetOf(deps, targetId)).connection);
+}
+
+/** What an archive holds (from its TOC); null for plain SQL, which has no TOC. */
+export async function backupContents(deps: BackupsDeps, backup: BackupRow): Promise<ArchiveContents | null> {
+  if (!isArchive(backup.format as ArchiveFormat)) return null;
+  await requireFile(deps, backup);
+  const prepared = await toolVersions(deps, backup.targetId);
+  return readArchiveSummary(
+    inspectRequest(deps, deps.storage.pathOf(backup.fileName), prepared.tools, AbortSignal.timeout(60_000)),
+  );
+}
+
+/** What a restore of this backup would do on a target, for showing before the confirmation. */
+export async function restoreCheck(
+  deps: BackupsDeps,
+  backupId: string,
+  options: Pick<RestoreChoices, 'noOwner'>,
+  targetId?: string | null,
+) {
+  const target = await targetOf(deps, targetId);
+  const prepared = await deps.tools.prepare(target.connection);
+  const source = await restoreSource(deps, { backupId }, prepared);
+  const check = await inspectRestore(
+    checkRequest(deps, target, prepared, source, { ...options, skipUnrestorable: false, terminateBlockers: false }),
+  );
+  return {
+    mode: check.mode,
+    role: check.role,
+    sourceDatabase: source.databaseName,
+    targetDatabase: target.connection.database,
+    unrestorable: check.plan.unrestorable,
+  };
+}

@@ -1,0 +1,39 @@
+import type { Actor } from './backup-types.js';
+import type { BackupsDeps } from './backups-deps.js';
+import { rowFromManifest } from './backup-files.js';
+
+/**
+ * Rebuilds the catalog from the manifests in storage (after losing the metadata database). The
+ * manifests name no target: rows come back without one and join the default target at the next
+ * start, as first-stage backups do.
+ */
+export async function rescanBackups(
+  deps: BackupsDeps,
+  actor: Actor,
+): Promise<{ added: string[]; removed: string[]; unreadable: string[] }> {
+  const { manifests, unreadable } = await deps.storage.listManifests();
+  const added: string[] = [];
+  const target = await deps.targets.defaultTarget().catch(() => null);
+  for (const manifest of manifests) {
+    if (!(await deps.storage.exists(manifest.fileName))) {
+      unreadable.push(manifest.fileName);
+      continue;
+    }
+    if (await deps.backups.insert(rowFromManifest(manifest, target?.id ?? null))) added.push(manifest.id);
+  }
+  const removed: string[] = [];
+  for (const row of await deps.backups.all()) {
+    if (!(await deps.storage.exists(row.fileName))) {
+      await deps.backups.delete(row.id);
+      removed.push(row.id);
+    }
+  }
+  await deps.audit.record({
+    actor: actor.name,
+    address: actor.address,
+    action: 'backup.rescan',
+    outcome: 'succeeded',
+    details: { added: added.length, removed: removed.length, unreadable },
+  });
+  return { added, removed, unreadable };
+}

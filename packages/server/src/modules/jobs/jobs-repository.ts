@@ -1,0 +1,141 @@
+import { and, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { EngineError } from '@pgbs/engine';
+import type { MetadataDb } from '../../db/client.js';
+import { type BackupRow, type JobRow, jobs } from '../../db/schema.js';
+import { isUuid } from '../../ids.js';
+import { ACTIVE_STATES, type JobProgress, type JobState } from '../../jobs/job-types.js';
+
+export type NewJob = Pick<typeof jobs.$inferInsert, 'id' | 'kind' | 'targetId' | 'lockKey' | 'backupId' | 'params'> &
+  Pick<typeof jobs.$inferInsert, 'requestedBy' | 'instanceId' | 'scheduleRunId' | 'attempt'>;
+
+export interface JobEnd {
+  state: 'succeeded' | 'failed' | 'cancelled';
+  errorCode: string | null;
+  errorMessage: string | null;
+  errorEntry: string | null;
+  finishedAt: Date;
+  progress?: JobProgress | null;
+}
+
+/** The jobs table: the record of every job that the API shows. */
+export function jobsRepository(db: MetadataDb) {
+  const one = async (rows: Promise<JobRow[]>) => (await rows)[0] ?? null;
+  return {
+    async get(id: string): Promise<JobRow> {
+      const row = isUuid(id) ? await one(db.select().from(jobs).where(eq(jobs.id, id))) : null;
+      if (!row) throw new EngineError('job/not-found', `No job ${id}.`);
+      return row;
+    },
+    find: (id: string) => one(db.select().from(jobs).where(eq(jobs.id, id))),
+    list: (options: { limit: number; offset: number }) =>
+      db.select().from(jobs).orderBy(desc(jobs.createdAt)).limit(options.limit).offset(options.offset),
+    /** In the caller's transaction (enqueue checks conflicts and inserts under one lock). */
+    insertQueued: async (tx: Pick<MetadataDb, 'insert'>, job: NewJob): Promise<JobRow> =>
+      (
+        await tx
+          .insert(jobs)
+          .values({ ...job, state: 'queued' })
+          .returning()
+      )[0]!,
+    /** Queued → running for this instance; null if it is no longer queued (cancelled, or taken). */
+    claim: (id: string, instanceId: string, now: Date) =>
+      one(
+        db
+          .update(jobs)
+          .set({ state: 'running', instanceId, startedAt: now, activityAt: now })
+          .where(and(eq(jobs.id, id), eq(jobs.state, 'queued')))
+          .returning(),
+      ),
+    setPartialPath: async (id: string, path: string | null) => {
+      await db.update(jobs).set({ partialPath: path }).where(eq(jobs.id, id));
+    },
+    addParams: async (id: string, values: Record<string, unknown>) => {
+      await db
+        .update(jobs)
+        .set({ params: sql`${jobs.params} || ${JSON.stringify(values)}::jsonb` })
+        .where(eq(jobs.id, id));
+    },
+    setBackupId: async (id: string, backupId: string) => {
+      await db.update(jobs).set({ backupId }).where(eq(jobs.id, id));
+    },
+    /**
+     * Persists the latest progress (if any) and the last activity; answers what other processes
+     * asked meanwhile: cancel, or another instance's verdict (the state is no longer running).
+     */
+    heartbeat: (id: string, values: { progress?: JobProgress; activityAt?: Date }) =>
+      one(
+        db
+          .update(jobs)
+          .set({
+            progress: values.progress ?? sql`${jobs.progress}`,
+            ...(values.activityAt ? { activityAt: values.activityAt } : {}),
+          })
+          .where(eq(jobs.id, id))
+          .returning(),
+      ),
+    /** The one terminal write; only an active job ends (a job another instance ended stays so). */
+    finish: (id: string, end: JobEnd, from: JobState[] = ACTIVE_STATES) =>
+      one(
+        db
+          .update(jobs)
+          .set({ ...end, partialPath: null, progress: end.progress ?? sql`${jobs.progress}` })
+          .where(and(eq(jobs.id, id), inArray(jobs.state, from)))
+          .returning(),
+      ),
+    requestCancel: async (id: string) => {
+      await db
+        .update(jobs)
+        .set({ cancelRequested: true })
+        .where(and(eq(jobs.id, id), inArray(jobs.state, ACTIVE_STATES)));
+    },
+    /** Active jobs that hold (or will hold) a database, in the enqueue transaction. */
+    activeOnLock: (tx: Pick<MetadataDb, 'select'>, lockKey: string) =>
+      tx
+        .select({ id: jobs.id, kind: jobs.kind, state: jobs.state })
+        .from(jobs)
+        .where(and(eq(jobs.lockKey, lockKey), inArray(jobs.state, ACTIVE_STATES))),
+    activeUsingBackup: (backupId: string) =>
+      one(
+        db
+          .select()
+          .from(jobs)
+          .where(and(eq(jobs.backupId, backupId), inArray(jobs.state, ACTIVE_STATES))),
+      ),
+    /** Active jobs bound to an instance: those it runs, and those only it can run (queued there). */
+    activeOnInstances: (exceptInstanceId: string) =>
+      db
+        .select()
+        .from(jobs)
+        .where(
+          and(inArray(jobs.state, ACTIVE_STATES), isNotNull(jobs.instanceId), ne(jobs.instanceId, exceptInstanceId)),
+        ),
+    /** The first stage's rows: their processes are gone, and no queue knows them. */
+    activeWithoutInstance: () =>
+      db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.state, 'running'), sql`${jobs.instanceId} IS NULL`)),
+    isActive: async (jobIdHex: string) =>
+      (await one(
+        db
+          .select()
+          .from(jobs)
+          .where(and(eq(sql`replace(${jobs.id}::text, '-', '')`, jobIdHex), inArray(jobs.state, ACTIVE_STATES))),
+      )) !== null,
+    /** The job that wrote a backup: its backup job, or the restore it is the safety snapshot of. */
+    madeBy: (backup: BackupRow) =>
+      one(
+        db
+          .select()
+          .from(jobs)
+          .where(
+            backup.origin === 'pre-restore-snapshot'
+              ? sql`${jobs.params}->>'safetySnapshotId' = ${backup.id}`
+              : and(eq(jobs.kind, 'backup'), eq(jobs.backupId, backup.id)),
+          )
+          .limit(1),
+      ),
+  };
+}
+
+export type JobsRepository = ReturnType<typeof jobsRepository>;

@@ -1,0 +1,72 @@
+import type { Clock } from '@pgbs/engine';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { MetadataDb } from '../../db/client.js';
+import { schedules, targets } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import type { TargetsModule } from '../targets/targets-module.js';
+import type { Schedules } from './schedules.js';
+
+/** Slots are minutes: a tick every 15 s runs a slot at most that late, on whichever instance ticks first. */
+export const TICK_MS = 15_000;
+/** A whole-server target's databases are listed again at most this often (new ones join its runs). */
+const SYNC_MS = 5 * 60_000;
+
+/**
+ * Each server and worker ticks on a timer of its own: the claims are exactly-once in the database
+ * (tick-schedules.ts), so a queue round-trip per tick would add latency and nothing else.
+ */
+export function startScheduleTicker(deps: {
+  db: MetadataDb;
+  schedules: Schedules;
+  targets: Pick<TargetsModule, 'sync'>;
+  clock: Clock;
+  logger: Logger;
+  intervalMs?: number;
+}): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: { cancel(): void } | null = null;
+  let running: Promise<void> = Promise.resolve();
+  let lastSync = -Infinity;
+
+  const syncServers = async () => {
+    if (deps.clock.now() - lastSync < SYNC_MS) return;
+    lastSync = deps.clock.now();
+    const servers = await deps.db
+      .select({ id: targets.id, name: targets.name })
+      .from(schedules)
+      .innerJoin(targets, eq(targets.id, schedules.targetId))
+      .where(and(eq(targets.kind, 'server'), eq(targets.enabled, true), isNull(targets.deletedAt)));
+    for (const server of servers) {
+      // An unreachable server keeps its known databases; its runs fail and are recorded.
+      await deps.targets.sync(server.id).catch((error: unknown) => {
+        deps.logger.warn('could not list the databases of a server target', {
+          target: server.name,
+          error: String(error),
+        });
+      });
+    }
+  };
+  const pass = async () => {
+    try {
+      await syncServers();
+      await deps.schedules.tick();
+    } catch (error) {
+      deps.logger.warn('schedule tick failed; retrying at the next', { error: String(error) });
+    }
+  };
+  const schedule = (delay: number) => {
+    timer = deps.clock.setTimeout(() => {
+      running = pass().finally(() => {
+        if (!stopped) schedule(deps.intervalMs ?? TICK_MS);
+      });
+    }, delay);
+  };
+  schedule(0);
+  return {
+    async stop() {
+      stopped = true;
+      timer?.cancel();
+      await running;
+    },
+  };
+}
