@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { auditEvents, backups, retentionPolicies, schedules, targets } from '../../src/db/schema.js';
+import { auditEvents, backups, jobs, retentionPolicies, schedules, targets } from '../../src/db/schema.js';
 import { type ApiEnv, startApi } from './api-harness.js';
 import { cli } from './cli-process.js';
 
@@ -126,8 +126,11 @@ describe('CLI', () => {
 
     expect(JSON.parse((await run(['schedule', 'pause', 'shop', '--json'])).stdout)).toMatchObject({ paused: true });
     expect(JSON.parse((await run(['schedule', 'resume', 'shop', '--json'])).stdout)).toMatchObject({ paused: false });
-    const queued = JSON.parse((await run(['schedule', 'run', 'shop', '--json'])).stdout);
-    expect(queued).toEqual([{ targetId, jobId: expect.any(String) }]);
+    // "shop" leads nowhere: run now reaches the target before queueing, so nothing is queued.
+    const unreachable = await run(['schedule', 'run', 'shop', '--json']);
+    expect(unreachable.code).not.toBe(0);
+    expect(JSON.parse(unreachable.stdout).error.code).toBe('pg/connection-failed');
+    expect(await api.app.db.select().from(jobs).where(eq(jobs.targetId, targetId))).toEqual([]);
 
     const list = await run(['schedule', 'list']);
     expect(list.code, list.stderr).toBe(0);
