@@ -27,7 +27,8 @@ import {
 } from './embedded/embedded-postgres.js';
 import { targetActivityProbe } from './jobs/activity-probe.js';
 import { HandlerRegistry } from './jobs/handler-registry.js';
-import { type InstanceRole, registerInstance } from './jobs/instances.js';
+import { type InstanceRole, isInstanceGone, registerInstance } from './jobs/instances.js';
+import { sweepUploadSpools, uploadSpoolDir } from './http/upload-spool-dirs.js';
 import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
 import { JobWorker } from './jobs/job-worker.js';
 import { SHARED_QUEUE, instanceQueue, startJobQueue } from './jobs/queue.js';
@@ -79,6 +80,8 @@ export interface App {
   rateLimiter: RateLimiter;
   urlSigner: UrlSigner;
   embedded: EmbeddedServer | null;
+  /** Where this instance spools uploads (UPLOAD_TEMP_DIR/<instance id>). */
+  uploadSpoolDir: string;
   close(): Promise<void>;
 }
 
@@ -250,6 +253,8 @@ export async function createApp(config: Config, logger: Logger, options: { role?
     logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
   }
   const recovery = startRecovery(recoveryDeps);
+  // Uploads spooled by instances that died: no request or job can own them any more.
+  await sweepUploadSpools(config.uploadTempDir, (id) => isInstanceGone(metadata.db, id));
   if (started.envTargetId) {
     const env = await targets.connections.resolve(started.envTargetId, { allowDisabled: true });
     await sweepLeftoverRestoreRoles(env.connection, jobRows, tools, logger);
@@ -281,6 +286,7 @@ export async function createApp(config: Config, logger: Logger, options: { role?
     rateLimiter,
     urlSigner,
     embedded,
+    uploadSpoolDir: uploadSpoolDir(config.uploadTempDir, instance.id),
     async close() {
       await ticker?.stop();
       await recovery.stop();

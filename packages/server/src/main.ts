@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { createApp } from './app.js';
 import { bootstrapAdmin } from './auth/bootstrap-admin.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -10,8 +9,6 @@ async function main(): Promise<void> {
   const logger = consoleLogger();
   const config = loadConfig();
   const app = await createApp(config, logger);
-  // Uploads spooled by a previous process that died: no request or job can own them any more.
-  await rm(config.uploadTempDir, { recursive: true, force: true });
   const admin = await bootstrapAdmin(app);
   const http = await startHttpServer(app, logger, config.port);
   const lines = [

@@ -48,7 +48,7 @@ export function useUploadSpooling(app: App, logger: Logger): Plugin<Record<strin
       }
       // An admin's upload may take hours while its bytes keep coming.
       limitBodyIdle(req, app.config.http.uploadIdleTimeoutMs);
-      const spool = new UploadSpool(app.config.uploadTempDir);
+      const spool = new UploadSpool(app.uploadSpoolDir);
       spools.set(request, spool);
       setRequestParser(async () => {
         try {

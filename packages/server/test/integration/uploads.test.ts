@@ -97,8 +97,11 @@ describe('uploads (GraphQL multipart requests spooled to disk)', () => {
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'pgbs-upload-files-'));
-    uploadDir = path.join(workDir, 'spool');
-    api = await startApi(adminUrl, 'upl', { UPLOAD_TEMP_DIR: uploadDir, RATE_LIMIT_UPLOADS_PER_HOUR: '1000' });
+    api = await startApi(adminUrl, 'upl', {
+      UPLOAD_TEMP_DIR: path.join(workDir, 'spool'),
+      RATE_LIMIT_UPLOADS_PER_HOUR: '1000',
+    });
+    uploadDir = api.app.uploadSpoolDir;
     await withSql(api.env.target.url, async (sql) => {
       await sql`CREATE TABLE items (id integer PRIMARY KEY, note text NOT NULL)`;
       await sql`INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g`;
@@ -361,18 +364,20 @@ describe('uploads (GraphQL multipart requests spooled to disk)', () => {
 describe('upload size limit', () => {
   const LIMIT = 1024 * 1024;
   let api: ApiEnv;
+  let uploadTempDir: string;
   let uploadDir: string;
 
   beforeAll(async () => {
-    uploadDir = await mkdtemp(path.join(tmpdir(), 'pgbs-upload-limit-'));
-    api = await startApi(adminUrl, 'uplim', { UPLOAD_TEMP_DIR: uploadDir, MAX_UPLOAD_BYTES: String(LIMIT) });
+    uploadTempDir = await mkdtemp(path.join(tmpdir(), 'pgbs-upload-limit-'));
+    api = await startApi(adminUrl, 'uplim', { UPLOAD_TEMP_DIR: uploadTempDir, MAX_UPLOAD_BYTES: String(LIMIT) });
+    uploadDir = api.app.uploadSpoolDir;
   });
   afterEach(async () => {
     expect(await drained(uploadDir), 'files left in the upload temp dir').toEqual([]);
   });
   afterAll(async () => {
     await api?.close();
-    if (uploadDir) await rm(uploadDir, { recursive: true, force: true });
+    if (uploadTempDir) await rm(uploadTempDir, { recursive: true, force: true });
   });
 
   const post = (body: BodyInit, headers: Record<string, string> = {}) =>
