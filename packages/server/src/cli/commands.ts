@@ -320,12 +320,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
     role: 'worker',
     run: async ({ app }) => {
       process.stderr.write(`Worker ${app.instanceId} is running jobs. Stop with Ctrl-C or SIGTERM.\n`);
-      await new Promise<void>((resolve) => {
-        const restore = onInterrupt(() => {
-          restore();
-          resolve();
-        });
-      });
+      // The handler stays until the process exits: a signal sent to the process group reaches it
+      // twice (tsx or a shell relays it), and the second must not cut the graceful stop short.
+      await new Promise<void>((resolve) => onInterrupt(resolve));
       // Closing the app stops taking jobs and ends those running here as interrupted (partial files removed).
       process.stderr.write('Stopping: jobs running here end as interrupted.\n');
       return 0;
