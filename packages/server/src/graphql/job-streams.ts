@@ -39,7 +39,8 @@ export async function followJob(app: JobSource, jobId: string): Promise<AsyncIte
     };
     const unsubscribe = app.events.subscribe((event) => {
       if (event.type === 'state' && event.job.id === jobId) {
-        if (current) send(event.job);
+        // A state row carries the persisted progress, up to a second behind the published one.
+        if (current) send(isActive(event.job) ? { ...event.job, progress: current.progress } : event.job);
         else held.state = event.job;
       } else if (event.type === 'progress' && event.jobId === jobId) {
         if (current) send({ ...current, progress: event.progress });
