@@ -281,7 +281,7 @@ describe('admin panel', () => {
   });
 
   it('cancels an upload midway and leaves no temp file behind', async () => {
-    const tempDir = world.app.config.uploadTempDir;
+    const tempDir = world.app.uploadSpoolDir;
     const bigFile = path.join(world.workDir, 'huge-export.sql.gz');
     await writeFile(bigFile, Buffer.alloc(24 * 1024 * 1024, 7));
     const totalBefore = (await api<{ backups: { total: number } }>('{ backups { total } }')).data?.backups.total;
