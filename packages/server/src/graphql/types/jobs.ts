@@ -1,5 +1,5 @@
 import type { JobRow } from '../../db/schema.js';
-import type { JobProgress, JobState } from '../../jobs/job-types.js';
+import type { JobKind, JobProgress, JobState } from '../../jobs/job-types.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
 import { followJob, jobStateChanges } from '../job-streams.js';
@@ -23,12 +23,13 @@ const JobStateEnum = builder.enumType('JobState', {
   values: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const,
 });
 
-const JobKindEnum = builder.enumType('JobKind', { values: ['backup', 'restore', 'verify'] as const });
+const JOB_KINDS = ['backup', 'restore', 'verify', 'prune'] as const satisfies readonly JobKind[];
+const JobKindEnum = builder.enumType('JobKind', { values: JOB_KINDS });
 
 export const JobRef = builder.objectRef<JobRow>('Job').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    kind: t.field({ type: JobKindEnum, resolve: (job) => job.kind as 'backup' }),
+    kind: t.field({ type: JobKindEnum, resolve: (job) => job.kind as (typeof JOB_KINDS)[number] }),
     state: t.field({ type: JobStateEnum, resolve: (job) => job.state as JobState }),
     backupId: t.exposeID('backupId', { nullable: true }),
     progress: t.field({

@@ -28,6 +28,7 @@ const KINDS: Record<string, string> = {
   backup: 'Backup',
   restore: 'Restore',
   verify: 'Verification',
+  prune: 'Retention prune',
 };
 
 export const ORIGIN_CHOICES = Object.entries(ORIGINS).map(([value, label]) => ({ value, label }));
