@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { isUuid } from '../../ids.js';
 import { type AddTargetInput, addTarget } from './add-target.js';
 import { dumpTargetGlobals } from './dump-target-globals.js';
 import { removeTarget } from './remove-target.js';
@@ -25,6 +26,8 @@ export interface TargetsModule {
   sync(idOrName: string): Promise<SyncResult>;
   rotateKeys(): Promise<RotationResult>;
   dumpGlobals(targetId: string, sink: Writable): Promise<boolean>;
+  /** Names by id, removed targets included (for labelling backups, jobs and audit entries). */
+  names(ids: readonly string[]): Promise<Map<string, { name: string; removed: boolean }>>;
 }
 
 export function createTargetsModule(deps: TargetDeps): TargetsModule {
@@ -43,5 +46,6 @@ export function createTargetsModule(deps: TargetDeps): TargetsModule {
     sync: async (idOrName) => syncServerTarget(deps, (await deps.repo.find(idOrName)).id),
     rotateKeys: () => rotateCredentials(deps),
     dumpGlobals: (targetId, sink) => dumpTargetGlobals(deps, targetId, sink),
+    names: (ids) => deps.repo.names(ids.filter(isUuid)),
   };
 }
