@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../context.js';
 export interface TargetLabel {
   id: string;
   name: string;
+  database: string;
   removed: boolean;
 }
 
@@ -12,12 +13,20 @@ export const TargetLabelRef = builder.objectRef<TargetLabel>('TargetLabel').impl
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
+    database: t.exposeString('database', {
+      description:
+        'Its database: the name that confirms a restore into it (a whole-server target: its maintenance database).',
+    }),
     removed: t.exposeBoolean('removed', { description: 'The target was removed (its backups are kept).' }),
   }),
 });
 
 type Load = (id: string) => Promise<TargetLabel | null>;
-type Waiting = Map<string, PromiseWithResolvers<TargetLabel | null>>;
+interface Pending {
+  resolve(label: TargetLabel | null): void;
+  reject(error: unknown): void;
+}
+type Waiting = Map<string, Pending>;
 const loaders = new WeakMap<GraphQLContext, Load>();
 
 /**
@@ -50,10 +59,10 @@ function batchLoader(context: GraphQLContext): Load {
       batch = waiting;
       setImmediate(() => void flush(waiting));
     }
-    const label = Promise.withResolvers<TargetLabel | null>();
-    batch.set(id, label);
-    cache.set(id, label.promise);
-    return label.promise;
+    const waiting = batch;
+    const label = new Promise<TargetLabel | null>((resolve, reject) => waiting.set(id, { resolve, reject }));
+    cache.set(id, label);
+    return label;
   };
 }
 

@@ -49,13 +49,13 @@ export class TargetRepository {
   }
 
   /** Names by id, removed targets included: backups and jobs keep naming the target they were of. */
-  async names(ids: readonly string[]): Promise<Map<string, { name: string; removed: boolean }>> {
+  async names(ids: readonly string[]): Promise<Map<string, Pick<TargetRow, 'name' | 'url' | 'deletedAt'>>> {
     if (ids.length === 0) return new Map();
     const rows = await this.db
-      .select({ id: targets.id, name: targets.name, deletedAt: targets.deletedAt })
+      .select({ id: targets.id, name: targets.name, url: targets.url, deletedAt: targets.deletedAt })
       .from(targets)
       .where(inArray(targets.id, [...ids]));
-    return new Map(rows.map((row) => [row.id, { name: row.name, removed: row.deletedAt !== null }]));
+    return new Map(rows.map(({ id, ...row }) => [id, row]));
   }
 
   async envManaged(): Promise<TargetRow | undefined> {
