@@ -52,6 +52,9 @@ import { readMetadataIdentity } from './modules/targets/metadata-identity.js';
 import { startTargets } from './modules/targets/start-targets.js';
 import { TargetRepository } from './modules/targets/target-repository.js';
 import { targetsConfigSection } from './modules/targets/targets-config-section.js';
+import { schedulesConfigSection } from './modules/schedules/schedules-config-section.js';
+import { retentionConfigSection } from './modules/retention/retention-config-section.js';
+import type { Actor } from './modules/schedules/ports.js';
 import { type TargetsModule, createTargetsModule } from './modules/targets/targets-module.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
@@ -196,26 +199,32 @@ export async function createApp(config: Config, logger: Logger, options: { role?
       }
       return identity;
     },
+    dumpGlobals: (targetId, sink) => targets.dumpGlobals(targetId, sink),
     compressionLevel: config.compressionLevel,
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
   };
   registerBackupHandlers(registry, backupDeps);
   const backups = backupsModule(backupDeps);
-  const schedules = createSchedules({
+  const scheduleDeps = {
     db: metadata.db,
     queue: queueBackups(metadata.db, backups),
     clock: systemClock,
     audit,
     logger,
-  });
-  const retention = createRetention({
+  };
+  const schedules = createSchedules(scheduleDeps);
+  const retentionDeps = {
     db: metadata.db,
     clock: systemClock,
     audit,
     logger,
-    deleteBackup: async (id, { actor }) => void (await backups.delete(id, actor)),
-  });
+    deleteBackup: async (id: string, { actor }: { actor: Actor }) => void (await backups.delete(id, actor)),
+  };
+  const retention = createRetention(retentionDeps);
+  // After the targets section: schedules and policies name their targets.
+  configTransfer.register(schedulesConfigSection(scheduleDeps));
+  configTransfer.register(retentionConfigSection(retentionDeps));
   registerPruneHandler(registry, retention);
   backupDeps.afterBackup = async (targetId) => {
     if (await retention.hasPolicy(targetId)) await jobs.start(pruneRequest(targetId));

@@ -172,7 +172,7 @@ describe('automation: a second database on a schedule with retention', () => {
 
     // The backup list, filtered to the target, shows the kept ones and not the pruned one.
     await openSection('Backup & Restore');
-    await page.locator('[data-test=backup-target]').selectOption({ label: 'shop' });
+    await page.locator('[data-test=target-filter]').selectOption({ label: 'shop' });
     const names = page.locator('[data-test=backup-details-link] .file-name');
     await expect.poll(() => names.count(), POLL).toBeLessThanOrEqual(2);
     expect(await names.allTextContents()).not.toContain(oldest.fileName);

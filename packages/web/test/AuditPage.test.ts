@@ -2,6 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import AuditPage from '@/features/audit/AuditPage.vue';
 import { auditDetails } from '@/features/audit/audit-details';
+import { TARGETS } from './fixtures';
 import { fakeClient } from './support/fake-client';
 
 const event = (overrides: Record<string, unknown>) => ({
@@ -60,8 +61,27 @@ describe('Audit log', () => {
       actorContains: 'ops',
       since: new Date(2025, 10, 20).toISOString(),
       before: new Date(2025, 10, 21).toISOString(),
+      targetId: null,
     });
     expect(wrapper.text()).toContain('No events match these filters.');
+  });
+
+  it("filters by target and names each event's target", async () => {
+    const fake = fakeClient({
+      Targets: () => ({ data: { targets: TARGETS } }),
+      AuditEvents: (variables) => ({
+        data: {
+          auditEvents: variables['targetId'] ? [event({ target: { name: 'shop' } })] : [event({ target: null })],
+        },
+      }),
+    });
+    const wrapper = mount(AuditPage, { global: fake.global });
+    await flushPromises();
+    expect(wrapper.find('tbody tr').text()).toContain('—');
+    await wrapper.find('[data-test="target-filter"]').setValue('t2');
+    await flushPromises();
+    expect(fake.client.executeQuery.mock.calls.at(-1)![0].variables).toMatchObject({ targetId: 't2', offset: 0 });
+    expect(wrapper.find('tbody tr').text()).toContain('shop');
   });
 
   it('words the details: error codes, switched-on options, nested values', () => {

@@ -4,12 +4,13 @@ import BackupsPage from '@/features/backups/BackupsPage.vue';
 import { NETWORK_MESSAGE } from '@/errors/messages';
 import { type FakeAnswer, fakeClient, networkError } from './support/fake-client';
 import { testRouter } from './support/router';
-import { backupRow, serverInfo } from './fixtures';
+import { TARGETS, backupRow, serverInfo } from './fixtures';
 
 function mountPage(backups: (variables: Record<string, unknown>) => FakeAnswer) {
   const fake = fakeClient({
     ServerInfo: () => ({ data: { serverInfo } }),
     Jobs: () => ({ data: { jobs: [] } }),
+    Targets: () => ({ data: { targets: TARGETS } }),
     Backups: backups,
   });
   return { fake, wrapper: mount(BackupsPage, { global: { ...fake.global, plugins: [testRouter()] } }) };
@@ -94,6 +95,23 @@ describe('Backups page', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("asks for one target's backups and names each backup's target", async () => {
+    const { wrapper, fake } = mountPage((variables) =>
+      page([
+        backupRow(variables['targetId'] === 't2' ? { target: { ...backupRow().target!, id: 't2', name: 'shop' } } : {}),
+      ])(),
+    );
+    await flushPromises();
+    const last = () =>
+      fake.client.executeQuery.mock.calls.filter(([r]) => 'offset' in (r.variables as object)).at(-1)![0].variables;
+    expect(last()).toMatchObject({ targetId: null });
+    expect(wrapper.find('[data-test="backup-target-name"]').text()).toBe('workload');
+    await wrapper.find('[data-test="target-filter"]').setValue('t2');
+    await flushPromises();
+    expect(last()).toMatchObject({ targetId: 't2', offset: 0 });
+    expect(wrapper.find('[data-test="backup-target-name"]').text()).toBe('shop');
   });
 
   it('says when no backup matches the filters', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import JobsPage from '@/features/jobs/JobsPage.vue';
 import { fakeClient } from './support/fake-client';
 import { testRouter } from './support/router';
-import { job } from './fixtures';
+import { TARGETS, job } from './fixtures';
 
 describe('Jobs history', () => {
   it('lists finished jobs with their outcome, duration and who ran them', async () => {
@@ -36,5 +36,22 @@ describe('Jobs history', () => {
     expect(rows[1]!.find('[data-test="history-state"]').text()).toBe('Cancelled');
     expect(rows[1]!.text()).toContain('30 s');
     expect(rows[1]!.find('a').attributes('href')).toBe('/settings/backups/b1');
+    expect(rows[0]!.text()).toContain('workload');
+  });
+
+  it("shows one target's jobs when one is picked", async () => {
+    const fake = fakeClient({
+      Targets: () => ({ data: { targets: TARGETS } }),
+      Jobs: (variables) => ({
+        data: { jobs: variables['targetId'] === 't2' ? [job({ id: 'j3', target: { id: 't2', name: 'shop' } })] : [] },
+      }),
+    });
+    const wrapper = mount(JobsPage, { global: { ...fake.global, plugins: [testRouter()] } });
+    await flushPromises();
+    expect(wrapper.findAll('tbody tr [data-test="history-state"]')).toHaveLength(0);
+    await wrapper.find('[data-test="target-filter"]').setValue('t2');
+    await flushPromises();
+    expect(fake.client.executeQuery.mock.calls.at(-1)![0].variables).toMatchObject({ targetId: 't2', offset: 0 });
+    expect(wrapper.find('tbody tr').text()).toContain('shop');
   });
 });

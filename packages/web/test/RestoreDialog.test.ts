@@ -58,11 +58,12 @@ async function openRestoreDialog(
   restoreAnswer: () => FakeAnswer = () => ({
     data: { restoreBackup: { __typename: 'MutationRestoreBackupSuccess', data: job({ kind: 'restore' }) } },
   }),
+  backup = backupRow(),
 ) {
   const fake = fakeClient({
     ServerInfo: () => ({ data: { serverInfo } }),
     Jobs: () => ({ data: { jobs: [] } }),
-    Backups: () => ({ data: { backups: { total: 1, items: [backupRow()] } } }),
+    Backups: () => ({ data: { backups: { total: 1, items: [backup] } } }),
     RestoreCheck: check,
     RestoreBackup: restoreAnswer,
   });
@@ -103,6 +104,50 @@ async function openRestoreDialog(
 }
 
 describe('Restore dialog', () => {
+  it("names the backup's own target and is confirmed by that target's database, not the default one", async () => {
+    const shop = backupRow({ target: { id: 't2', name: 'shop', database: 'shop_db', removed: false } });
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, shop);
+    expect(restore.dialog().text()).toContain('All current data in target shop (database “shop_db”) will be replaced');
+    const checked = restore.fake.client.executeQuery.mock.calls
+      .map(([request]) => request.variables as Record<string, unknown>)
+      .find((variables) => 'noOwner' in variables);
+    expect(checked).toMatchObject({ id: shop.id, targetId: 't2' });
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    await restore.dialog().find('[data-test="confirm-input"]').setValue('shop_db');
+    expect(restore.confirmButton().element.disabled).toBe(false);
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({
+      id: shop.id,
+      targetId: 't2',
+      confirmation: 'shop_db',
+    });
+  });
+
+  it('does not restore a backup of a removed target, and says how to', async () => {
+    const removed = backupRow({ target: { id: 't9', name: 'old', database: 'old_db', removed: true } });
+    const fake = fakeClient({
+      ServerInfo: () => ({ data: { serverInfo } }),
+      Jobs: () => ({ data: { jobs: [] } }),
+      Backups: () => ({ data: { backups: { total: 1, items: [removed] } } }),
+    });
+    wrapper = mount(
+      { render: () => [h(BackupsPage), h(ConfirmHost)] },
+      { global: { ...fake.global, plugins: [testRouter()] }, attachTo: document.body },
+    );
+    await flushPromises();
+    expect(wrapper.find('[data-test="backup-target-name"]').text()).toBe('old (removed)');
+    await wrapper
+      .findAll('tbody button')
+      .find((button) => button.text().startsWith('Restore…'))!
+      .trigger('click');
+    await flushPromises();
+    expect(wrapper.find('[role="dialog"]').exists()).toBe(false);
+    expect(wrapper.text()).toContain('--target');
+    expect(fake.client.executeMutation).not.toHaveBeenCalled();
+  });
+
   it('checks the backup first, then restores with the defaults when nothing stands in the way', async () => {
     const restore = await openRestoreDialog(() => restoreCheck());
     expect(restore.dialog().find('[data-test="restore-mode"]').text()).toContain('workload_tracker_owner');

@@ -16,6 +16,7 @@ export function backupRow(overrides: Partial<BackupRow> = {}): BackupRow {
     verifiedAt: null,
     origin: 'manual',
     createdBy: 'admin@localhost',
+    target: { id: 't1', name: 'workload', database: 'workload_tracker', removed: false },
     ...overrides,
   };
 }
@@ -26,6 +27,8 @@ export function job(overrides: Partial<Job> = {}): Job {
     kind: 'backup',
     state: 'running',
     backupId: null,
+    target: { id: 't1', name: 'workload' },
+    warnings: [],
     errorCode: null,
     errorMessage: null,
     errorEntry: null,
@@ -69,3 +72,9 @@ export const serverInfo = {
   versionProblem: null,
   connectionRole: ownerConnection as ConnectionRole | null,
 };
+
+/** Two live targets, as the Targets query lists them (the fields the panel asks for). */
+export const TARGETS = [
+  { id: 't1', name: 'workload' },
+  { id: 't2', name: 'shop' },
+];

@@ -39,6 +39,21 @@ const paging: Record<string, OptionSpec> = {
   offset: { type: 'string', value: 'N', help: 'skip this many first' },
 };
 const yes: OptionSpec = { type: 'boolean', help: 'no confirmation question (full ids only, no prefixes)' };
+const targetOption = (help: string): Record<string, OptionSpec> => ({
+  target: { type: 'string', value: 'NAME', help },
+});
+
+/** The id of the target --target names (disabled ones too: the operation decides); undefined when not given. */
+async function targetOf(app: App, parsed: Parsed): Promise<string | undefined> {
+  const name = text(parsed, 'target');
+  return name === undefined
+    ? undefined
+    : (await app.targets.connections.resolveByName(name, { allowDisabled: true })).id;
+}
+
+/** The names of the rows' targets, removed ones too. */
+const targetNames = (app: App, rows: readonly { targetId: string | null }[]) =>
+  app.targets.names([...new Set(rows.flatMap((row) => (row.targetId ? [row.targetId] : [])))]);
 
 export const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
 export const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
@@ -71,17 +86,22 @@ export const COMMANDS: CommandSpec<Context>[] = [
   {
     group: 'backup',
     name: 'create',
-    summary: 'Back up the target database now.',
+    summary: 'Back up a target database now (the default target unless --target).',
     options: {
       description: { type: 'string', value: 'TEXT', help: 'what the backup is for' },
       format: { type: 'string', value: 'custom|plain', help: 'pg_dump custom archive (default) or gzipped SQL' },
+      ...targetOption('the target to back up (default: the default target)'),
     },
     run: async ({ app, actor, json }, parsed) =>
       watch(
         app,
         json,
         await app.backups.createBackup(
-          { description: text(parsed, 'description'), format: parseFormat(text(parsed, 'format')) },
+          {
+            description: text(parsed, 'description'),
+            format: parseFormat(text(parsed, 'format')),
+            targetId: await targetOf(app, parsed),
+          },
           actor,
         ),
       ),
@@ -90,10 +110,11 @@ export const COMMANDS: CommandSpec<Context>[] = [
     group: 'backup',
     name: 'list',
     summary: 'List the stored backups, newest first.',
-    options: paging,
+    options: { ...paging, ...targetOption("only this target's backups") },
     run: async ({ app, json }, parsed) => {
-      const rows = await app.backups.list(page(parsed));
-      print(json, rows, () => formatBackupTable(rows));
+      const rows = await app.backups.list({ ...page(parsed), targetId: await targetOf(app, parsed) });
+      const names = await targetNames(app, rows);
+      print(json, rows, () => formatBackupTable(rows, names));
       return 0;
     },
   },
@@ -105,7 +126,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
     run: async ({ app, json }, parsed) => {
       const backup = await app.backups.get(await idArg(app, 'backup', parsed));
       const contents = await app.backups.contents(backup);
-      print(json, { ...backup, contents }, () => describeBackup(backup, contents));
+      const target = (await targetNames(app, [backup])).get(backup.targetId ?? '') ?? null;
+      const targetLabel = target && { id: backup.targetId, ...target };
+      print(json, { ...backup, target: targetLabel, contents }, () => describeBackup(backup, contents, target));
       return 0;
     },
   },
@@ -139,9 +162,10 @@ export const COMMANDS: CommandSpec<Context>[] = [
     name: 'restore',
     args: '[<id|file>]',
     summary:
-      'Replace the target database with a stored backup (id or unique prefix) or a file (an argument with a "/", or --file).',
+      'Replace a target database with a stored backup (id or unique prefix) or a file (an argument with a "/", or --file).',
     options: {
       file: { type: 'string', value: 'PATH', help: 'restore this file (validated completely first)' },
+      ...targetOption("restore into this target (default: the backup's own; a file's: the default target)"),
       yes,
       'no-owner': { type: 'boolean', help: 'do not restore who owns the objects' },
       'no-privileges': { type: 'boolean', help: 'do not restore grants' },
@@ -156,18 +180,19 @@ export const COMMANDS: CommandSpec<Context>[] = [
       ).resolveRestoreSource(app.db, parsed.positionals[0], text(parsed, 'file'), {
         fullOnly: flag(parsed, 'yes'),
       });
-      const target = (await app.targets.connections.defaultTarget()).connection;
-      const database = target.database;
+      const targetId = await targetOf(app, parsed);
+      const target = await app.backups.restoreTarget(source, targetId);
+      const database = target.connection.database;
       let confirmation = database;
       if (!flag(parsed, 'yes')) {
         process.stderr.write(
-          `This replaces ALL content of database "${database}" (${target.display}).${flag(parsed, 'no-snapshot') ? '' : ' A safety snapshot is taken first.'}\n` +
+          `This replaces ALL content of target ${target.name}'s database "${database}" (${target.connection.display}).${flag(parsed, 'no-snapshot') ? '' : ' A safety snapshot is taken first.'}\n` +
             'Once the restore holds its locks, the application waits until it has finished.\n' +
             (flag(parsed, 'terminate-blockers')
               ? 'Sessions that hold locks the restore needs will be TERMINATED.\n'
               : ''),
         );
-        confirmation = await ask(`Type the database name (${database}) to confirm: `);
+        confirmation = await ask(`Type the name of target ${target.name}'s database (${database}) to confirm: `);
       }
       return watch(
         app,
@@ -184,6 +209,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
               acceptSourceMismatch: flag(parsed, 'accept-source-mismatch'),
               terminateBlockers: flag(parsed, 'terminate-blockers'),
             },
+            targetId: target.id,
           },
           actor,
         ),
@@ -210,10 +236,11 @@ export const COMMANDS: CommandSpec<Context>[] = [
     group: 'job',
     name: 'list',
     summary: 'List recent jobs (backups, restores, verifications), newest first.',
-    options: paging,
+    options: { ...paging, ...targetOption("only this target's jobs") },
     run: async ({ app, json }, parsed) => {
-      const rows = await app.jobs.list(page(parsed));
-      print(json, rows, () => formatJobTable(rows, Date.now(), (state) => paintState(state)));
+      const rows = await app.jobs.list({ ...page(parsed), targetId: await targetOf(app, parsed) });
+      const names = await targetNames(app, rows);
+      print(json, rows, () => formatJobTable(rows, Date.now(), (state) => paintState(state), names));
       return 0;
     },
   },
@@ -402,7 +429,8 @@ async function watch(app: App, json: boolean, started: StartedJob): Promise<numb
     print(true, { job, backup, safetySnapshot }, () => '');
   } else {
     if (job.state === 'succeeded') {
-      process.stdout.write(`${describeJob(job)}${backup ? `\n${describeBackup(backup, null)}` : ''}\n`);
+      const target = backup ? ((await targetNames(app, [backup])).get(backup.targetId ?? '') ?? null) : null;
+      process.stdout.write(`${describeJob(job)}${backup ? `\n${describeBackup(backup, null, target)}` : ''}\n`);
     } else {
       process.stderr.write(
         `${job.kind} ${paintState(job.state, process.stderr)} [${job.errorCode}]: ${job.errorMessage}\n`,

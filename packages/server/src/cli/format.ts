@@ -38,13 +38,22 @@ function formatTable(header: string[], rows: string[][], style: (cell: string, c
   return [line(header, (cell) => cell), ...rows.map((row) => line(row, style))].join('\n');
 }
 
-export function formatBackupTable(rows: readonly BackupRow[]): string {
+/** Target names by id (removed targets too), for the tables' TARGET column. */
+export type TargetNames = ReadonlyMap<string, { name: string; removed: boolean }>;
+
+const targetCell = (names: TargetNames, targetId: string | null) => {
+  const target = targetId ? names.get(targetId) : undefined;
+  return target ? `${target.name}${target.removed ? ' (removed)' : ''}` : '-';
+};
+
+export function formatBackupTable(rows: readonly BackupRow[], names: TargetNames = new Map()): string {
   if (rows.length === 0) return 'No backups yet. Create one with: pnpm cli backup create';
   return formatTable(
-    ['ID', 'CREATED (UTC)', 'FORMAT', 'SIZE', 'ORIGIN', 'VERIFIED', 'DESCRIPTION'],
+    ['ID', 'CREATED (UTC)', 'TARGET', 'FORMAT', 'SIZE', 'ORIGIN', 'VERIFIED', 'DESCRIPTION'],
     rows.map((row) => [
       row.id,
       utc(row.createdAt),
+      targetCell(names, row.targetId),
       row.format,
       formatBytes(row.sizeBytes),
       row.origin,
@@ -61,7 +70,12 @@ export function jobDuration(job: JobRow, now: number): string {
   return formatDuration((job.finishedAt?.getTime() ?? now) - job.startedAt.getTime());
 }
 
-export function formatJobTable(rows: readonly JobRow[], now: number, paintState: (state: string) => string): string {
+export function formatJobTable(
+  rows: readonly JobRow[],
+  now: number,
+  paintState: (state: string) => string,
+  names: TargetNames = new Map(),
+): string {
   if (rows.length === 0) return 'No jobs yet.';
   const STATE = 2;
   return formatTable(
@@ -70,7 +84,11 @@ export function formatJobTable(rows: readonly JobRow[], now: number, paintState:
       job.id,
       job.kind,
       job.state,
-      typeof job.params.target === 'string' ? job.params.target : '-',
+      job.targetId && names.has(job.targetId)
+        ? targetCell(names, job.targetId)
+        : typeof job.params.target === 'string'
+          ? job.params.target
+          : '-',
       job.startedAt ? utc(job.startedAt) : '-',
       jobDuration(job, now),
       job.requestedBy ?? '-',

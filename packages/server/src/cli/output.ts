@@ -54,9 +54,14 @@ interface ArchiveSummary {
   archiveVersion: string | null;
 }
 
-export function describeBackup(backup: BackupRow, contents: unknown): string {
+export function describeBackup(
+  backup: BackupRow,
+  contents: unknown,
+  target?: { name: string; removed: boolean } | null,
+): string {
   const lines = [
     `id:          ${backup.id}`,
+    `target:      ${target ? `${target.name}${target.removed ? ' (removed)' : ''}` : '-'}`,
     `file:        ${backup.fileName}`,
     `description: ${backup.description || '-'}`,
     `format:      ${backup.format}`,
@@ -67,6 +72,7 @@ export function describeBackup(backup: BackupRow, contents: unknown): string {
     `versions:    server ${backup.serverVersion ?? '?'}, pg_dump ${backup.clientVersion ?? '?'}`,
     `tables:      ${backup.tableCount ?? '?'}`,
     `verified:    ${backup.verifyStatus ? `${backup.verifyStatus} at ${backup.verifiedAt?.toISOString()}` : 'never'}`,
+    `globals:     ${backup.globalsFileName ?? '-'}`,
   ];
   const c = contents && typeof contents === 'object' ? (contents as ArchiveSummary) : null;
   if (c) {

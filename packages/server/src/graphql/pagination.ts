@@ -5,3 +5,7 @@ export function page(args: { limit?: number | null; offset?: number | null }): {
     offset: Math.max(0, args.offset ?? 0),
   };
 }
+
+/** An optional ID argument as the modules take it. */
+export const idOrNull = (id: string | number | null | undefined): string | null =>
+  id === null || id === undefined ? null : String(id);

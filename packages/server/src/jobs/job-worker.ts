@@ -226,6 +226,7 @@ export class JobWorker {
       action: entry.action,
       outcome: job.state === 'succeeded' || job.state === 'cancelled' ? job.state : 'failed',
       subjectId: entry.subjectId,
+      targetId: job.targetId,
       details: { ...entry.details, jobId: job.id, state: job.state, errorCode: job.errorCode },
     });
   }

@@ -10,8 +10,8 @@ import { PRIVATE_FILE_MODE, ensurePrivateDirectory } from './private-files.js';
 export interface PartialFile {
   readonly path: string;
   readonly stream: Writable;
-  /** Flushes the data to disk, renames it into place and writes its manifest. */
-  commit(manifest: BackupManifest): Promise<void>;
+  /** Flushes the data to disk, renames it into place and writes its manifest (a file kept beside a backup has none). */
+  commit(manifest?: BackupManifest): Promise<void>;
   /** Removes whatever was written. Safe to call more than once. */
   abort(): Promise<void>;
 }
@@ -89,7 +89,7 @@ export function localStorage(directory: string): BackupStorage {
             await handle.close();
           }
           await rename(partialPath, finalPath);
-          await writeManifest(manifest);
+          if (manifest) await writeManifest(manifest);
         },
         abort,
       };

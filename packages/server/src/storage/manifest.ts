@@ -20,6 +20,8 @@ export interface BackupManifest {
   createdAt: string;
   /** What pg_dump left out, for example subscriptions when the role is no superuser (absent before). */
   omitted?: string[];
+  /** The server's roles and grants (pg_dumpall --globals-only), a file beside this one (absent: none kept). */
+  globalsFileName?: string;
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';

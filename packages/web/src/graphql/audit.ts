@@ -8,6 +8,7 @@ export const AuditEventsQuery = graphql(`
     $actorContains: String
     $since: DateTime
     $before: DateTime
+    $targetId: ID
   ) {
     auditEvents(
       limit: $limit
@@ -16,6 +17,7 @@ export const AuditEventsQuery = graphql(`
       actorContains: $actorContains
       since: $since
       before: $before
+      targetId: $targetId
     ) {
       id
       at
@@ -24,6 +26,9 @@ export const AuditEventsQuery = graphql(`
       actor
       address
       subjectId
+      target {
+        name
+      }
       details
     }
   }

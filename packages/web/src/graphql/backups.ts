@@ -9,6 +9,7 @@ export const BackupsQuery = graphql(`
     $origin: String
     $createdAfter: DateTime
     $createdBefore: DateTime
+    $targetId: ID
   ) {
     backups(
       limit: $limit
@@ -17,6 +18,7 @@ export const BackupsQuery = graphql(`
       origin: $origin
       createdAfter: $createdAfter
       createdBefore: $createdBefore
+      targetId: $targetId
     ) {
       total
       items {
@@ -31,6 +33,12 @@ export const BackupsQuery = graphql(`
         verifiedAt
         origin
         createdBy
+        target {
+          id
+          name
+          database
+          removed
+        }
       }
     }
   }
@@ -52,6 +60,13 @@ export const BackupQuery = graphql(
         origin
         createdBy
         databaseName
+        globalsFileName
+        target {
+          id
+          name
+          database
+          removed
+        }
         serverVersion
         clientVersion
         durationMs
@@ -136,8 +151,8 @@ export const DeleteBackupMutation = graphql(`
 
 export const RestoreBackupMutation = graphql(
   `
-    mutation RestoreBackup($id: ID!, $confirmation: String!, $options: RestoreOptions) {
-      restoreBackup(id: $id, confirmation: $confirmation, options: $options) {
+    mutation RestoreBackup($id: ID!, $targetId: ID, $confirmation: String!, $options: RestoreOptions) {
+      restoreBackup(id: $id, targetId: $targetId, confirmation: $confirmation, options: $options) {
         __typename
         ... on MutationRestoreBackupSuccess {
           data {
@@ -155,9 +170,10 @@ export const RestoreBackupMutation = graphql(
 );
 
 export const RestoreCheckQuery = graphql(`
-  query RestoreCheck($id: ID!, $noOwner: Boolean) {
-    restoreCheck(id: $id, noOwner: $noOwner) {
+  query RestoreCheck($id: ID!, $targetId: ID, $noOwner: Boolean) {
+    restoreCheck(id: $id, targetId: $targetId, noOwner: $noOwner) {
       mode
+      targetName
       role {
         owner
       }

@@ -6,6 +6,11 @@ export const JobFields = graphql(`
     kind
     state
     backupId
+    target {
+      id
+      name
+    }
+    warnings
     errorCode
     errorMessage
     errorEntry
@@ -27,8 +32,8 @@ export const JobFields = graphql(`
 
 export const JobsQuery = graphql(
   `
-    query Jobs($limit: Int, $offset: Int) {
-      jobs(limit: $limit, offset: $offset) {
+    query Jobs($limit: Int, $offset: Int, $targetId: ID) {
+      jobs(limit: $limit, offset: $offset, targetId: $targetId) {
         ...JobFields
       }
     }

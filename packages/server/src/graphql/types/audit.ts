@@ -1,9 +1,9 @@
-import { type SQL, and, desc, eq, gte, ilike, like, lt, or } from 'drizzle-orm';
-import { type AuditEventRow, auditEvents } from '../../db/schema.js';
+import type { AuditEventRow } from '../../db/schema.js';
+import { listAuditEvents } from '../../audit/audit-query.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
-import { page } from '../pagination.js';
-import { likeLiteral } from '../../db/like.js';
+import { idOrNull, page } from '../pagination.js';
+import { TargetLabelRef, targetLabel } from './target-label.js';
 
 const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent').implement({
   fields: (t) => ({
@@ -15,6 +15,12 @@ const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent').implement({
     address: t.exposeString('address', { nullable: true }),
     subjectId: t.exposeString('subjectId', { nullable: true }),
     details: t.string({ description: 'JSON', resolve: (event) => JSON.stringify(event.details) }),
+    target: t.field({
+      type: TargetLabelRef,
+      nullable: true,
+      description: 'The target it concerns, if any.',
+      resolve: (event, _args, context) => targetLabel(context, event.targetId),
+    }),
   }),
 });
 
@@ -34,28 +40,15 @@ builder.queryFields((t) => ({
       actorContains: t.arg.string({ required: false, description: 'Part of the actor, any case.' }),
       since: t.arg({ type: 'DateTime', required: false, description: 'At or after this instant.' }),
       before: t.arg({ type: 'DateTime', required: false, description: 'Before this instant.' }),
+      targetId: t.arg.id({ required: false, description: 'Only the entries about this target.' }),
     },
     resolve: (_root, args, context) => {
       requireAdmin(context);
-      const filters: (SQL | undefined)[] = [];
-      if (args.action) filters.push(eq(auditEvents.action, args.action));
-      const prefix = args.actionPrefix?.trim();
-      if (prefix) {
-        const start = likeLiteral(prefix);
-        filters.push(or(like(auditEvents.action, `${start}%`), like(auditEvents.action, `%.${start}%`)));
-      }
-      if (args.actor) filters.push(eq(auditEvents.actor, args.actor));
-      const actor = args.actorContains?.trim();
-      if (actor) filters.push(ilike(auditEvents.actor, `%${likeLiteral(actor)}%`));
-      if (args.since) filters.push(gte(auditEvents.at, args.since));
-      if (args.before) filters.push(lt(auditEvents.at, args.before));
-      return context.app.db
-        .select()
-        .from(auditEvents)
-        .where(and(...filters))
-        .orderBy(desc(auditEvents.at), desc(auditEvents.id))
-        .limit(page(args).limit)
-        .offset(page(args).offset);
+      return listAuditEvents(context.app.db, {
+        ...args,
+        targetId: idOrNull(args.targetId),
+        ...page(args),
+      });
     },
   }),
 }));

@@ -3,8 +3,9 @@ import type { BackupRow } from '../../db/schema.js';
 import type { ArchiveContents } from '../../modules/backups/index.js';
 import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
-import { page } from '../pagination.js';
+import { idOrNull, page } from '../pagination.js';
 import { JobRef } from './jobs.js';
+import { TargetLabelRef, targetLabel } from './target-label.js';
 
 const ArchiveContentsRef = builder.objectRef<ArchiveContents>('ArchiveContents').implement({
   description: 'What an archive holds, read from its table of contents (pg_restore --list).',
@@ -54,6 +55,18 @@ export const BackupRef = builder.objectRef<BackupRow>('Backup').implement({
     verifyStatus: t.exposeString('verifyStatus', {
       nullable: true,
       description: 'ok, failed, or null if never verified',
+    }),
+    target: t.field({
+      type: TargetLabelRef,
+      nullable: true,
+      description:
+        'The target it was taken of (uploads: the one it was uploaded for); removed targets keep their name.',
+      resolve: (backup, _args, context) => targetLabel(context, backup.targetId),
+    }),
+    globalsFileName: t.exposeString('globalsFileName', {
+      nullable: true,
+      description:
+        "The server's roles and grants (pg_dumpall --globals-only) stored beside it when the target keeps them; never restored by the service.",
     }),
     tables: t.field({
       type: [BackupTableRef],
@@ -143,6 +156,7 @@ builder.queryFields((t) => ({
       origin: t.arg.string({ required: false, description: 'manual, upload or pre-restore-snapshot' }),
       createdAfter: t.arg({ type: 'DateTime', required: false, description: 'Made at or after this instant.' }),
       createdBefore: t.arg({ type: 'DateTime', required: false, description: 'Made before this instant.' }),
+      targetId: t.arg.id({ required: false, description: 'Only the backups of this target.' }),
     },
     resolve: async (_root, args, context) => {
       requireAdmin(context);
@@ -151,6 +165,7 @@ builder.queryFields((t) => ({
         origin: args.origin,
         createdAfter: args.createdAfter,
         createdBefore: args.createdBefore,
+        targetId: idOrNull(args.targetId),
       };
       const [items, total] = await Promise.all([
         context.app.backups.list({ ...page(args), ...filter }),
@@ -177,12 +192,17 @@ builder.mutationFields((t) => ({
     args: {
       description: t.arg.string({ required: false }),
       format: t.arg({ type: FormatEnum, required: false }),
+      targetId: t.arg.id({ required: false, description: 'The target to back up; the default target when omitted.' }),
     },
     resolve: async (_root, args, context) => {
       requireAdmin(context);
       context.app.rateLimiter.hit('backup', context.viewer!.userId);
       const started = await context.app.backups.createBackup(
-        { description: args.description ?? undefined, format: args.format ?? undefined },
+        {
+          description: args.description ?? undefined,
+          format: args.format ?? undefined,
+          targetId: idOrNull(args.targetId),
+        },
         actorOf(context),
       );
       return started.job;
@@ -191,10 +211,14 @@ builder.mutationFields((t) => ({
   restoreBackup: t.field({
     type: JobRef,
     description:
-      "Replaces the target database's whole content with the backup, atomically. Confirm with the target database's name.",
+      "Replaces a target database's whole content with the backup, atomically. Confirm with the name of that target's database.",
     errors: {},
     args: {
       id: t.arg.id({ required: true }),
+      targetId: t.arg.id({
+        required: false,
+        description: "The target to restore into; the backup's own target when omitted.",
+      }),
       confirmation: t.arg.string({ required: true }),
       options: t.arg({ type: RestoreOptionsInput, required: false }),
     },
@@ -206,6 +230,7 @@ builder.mutationFields((t) => ({
           source: { backupId: String(args.id) },
           confirmation: args.confirmation,
           options: restoreOptions(args.options),
+          targetId: idOrNull(args.targetId),
         },
         actorOf(context),
       );

@@ -3,7 +3,8 @@ import type { JobKind, JobProgress, JobState } from '../../jobs/job-types.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
 import { followJob, jobStateChanges } from '../job-streams.js';
-import { page } from '../pagination.js';
+import { idOrNull, page } from '../pagination.js';
+import { TargetLabelRef, targetLabel } from './target-label.js';
 
 export const JobProgressRef = builder.objectRef<JobProgress>('JobProgress').implement({
   description: 'The latest progress snapshot of a job.',
@@ -32,6 +33,19 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     kind: t.field({ type: JobKindEnum, resolve: (job) => job.kind as (typeof JOB_KINDS)[number] }),
     state: t.field({ type: JobStateEnum, resolve: (job) => job.state as JobState }),
     backupId: t.exposeID('backupId', { nullable: true }),
+    target: t.field({
+      type: TargetLabelRef,
+      nullable: true,
+      description: "The target it runs on (verify: the backup's).",
+      resolve: (job, _args, context) => targetLabel(context, job.targetId),
+    }),
+    warnings: t.stringList({
+      description: 'What went wrong without failing the job, e.g. the roles (globals) that could not be kept.',
+      resolve: (job) => {
+        const warnings = (job.params as { warnings?: unknown }).warnings;
+        return Array.isArray(warnings) ? warnings.filter((w): w is string => typeof w === 'string') : [];
+      },
+    }),
     progress: t.field({
       type: JobProgressRef,
       nullable: true,
@@ -55,10 +69,14 @@ builder.queryFields((t) => ({
   jobs: t.field({
     type: [JobRef],
     description: 'Newest first.',
-    args: { limit: t.arg.int({ defaultValue: 50 }), offset: t.arg.int({ defaultValue: 0 }) },
+    args: {
+      limit: t.arg.int({ defaultValue: 50 }),
+      offset: t.arg.int({ defaultValue: 0 }),
+      targetId: t.arg.id({ required: false, description: "Only this target's jobs." }),
+    },
     resolve: (_root, args, context) => {
       requireAdmin(context);
-      return context.app.jobs.list(page(args));
+      return context.app.jobs.list({ ...page(args), targetId: idOrNull(args.targetId) });
     },
   }),
   job: t.field({

@@ -1,6 +1,7 @@
 import type { TargetRole, UnrestorableItem } from '@pgbs/engine';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
+import { idOrNull } from '../pagination.js';
 
 export const RestoreModeEnum = builder.enumType('RestoreMode', {
   description:
@@ -34,6 +35,8 @@ interface RestoreCheck {
   mode: 'owner' | 'superuser';
   role: TargetRole;
   sourceDatabase: string | null;
+  targetId: string;
+  targetName: string;
   targetDatabase: string;
   unrestorable: UnrestorableItem[];
 }
@@ -44,7 +47,11 @@ const RestoreCheckRef = builder.objectRef<RestoreCheck>('RestoreCheck').implemen
     mode: t.field({ type: RestoreModeEnum, resolve: (check) => check.mode }),
     role: t.field({ type: TargetRoleRef, resolve: (check) => check.role }),
     sourceDatabase: t.exposeString('sourceDatabase', { nullable: true }),
-    targetDatabase: t.exposeString('targetDatabase'),
+    targetId: t.exposeID('targetId', { description: 'The target the restore would go to.' }),
+    targetName: t.exposeString('targetName'),
+    targetDatabase: t.exposeString('targetDatabase', {
+      description: "The target's database: its name is what confirms the restore.",
+    }),
     sourceMismatch: t.boolean({
       description: 'The backup is of another database: the restore needs acceptSourceMismatch.',
       resolve: (check) => check.sourceDatabase !== null && check.sourceDatabase !== check.targetDatabase,
@@ -57,10 +64,21 @@ builder.queryFields((t) => ({
   restoreCheck: t.field({
     type: RestoreCheckRef,
     description: 'The pre-flight of restoring a stored backup: source mismatch and what the owner cannot do.',
-    args: { id: t.arg.id({ required: true }), noOwner: t.arg.boolean({ defaultValue: false }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      noOwner: t.arg.boolean({ defaultValue: false }),
+      targetId: t.arg.id({
+        required: false,
+        description: "The target to restore into; the backup's own when omitted.",
+      }),
+    },
     resolve: (_root, args, context) => {
       requireAdmin(context);
-      return context.app.backups.restoreCheck(String(args.id), { noOwner: args.noOwner ?? false });
+      return context.app.backups.restoreCheck(
+        String(args.id),
+        { noOwner: args.noOwner ?? false },
+        idOrNull(args.targetId),
+      );
     },
   }),
 }));

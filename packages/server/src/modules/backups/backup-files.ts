@@ -20,6 +20,9 @@ export function backupFileName(now: number, database: string, id: string, format
   return `${stamp}-${safeDb}-${id.slice(0, 8)}${extensionFor(format)}`;
 }
 
+/** The roles and grants kept beside a backup: its name says which backup it belongs to. */
+export const globalsFileNameOf = (backupFileName: string) => `${backupFileName}.globals.sql`;
+
 export function rowFromManifest(manifest: BackupManifest, targetId: string | null): typeof backups.$inferInsert {
   return {
     id: manifest.id,
@@ -36,6 +39,7 @@ export function rowFromManifest(manifest: BackupManifest, targetId: string | nul
     tableSizes: manifest.tableSizes,
     origin: manifest.origin,
     targetId,
+    globalsFileName: manifest.globalsFileName ?? null,
     createdBy: manifest.createdBy,
     createdAt: new Date(manifest.createdAt),
   };

@@ -51,6 +51,8 @@ export interface BackupFilter {
   origin?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
+  /** Only the backups of this target (removed targets too). */
+  targetId?: string | null;
 }
 
 export interface BackupJobParams {

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { Clock, ProcessRunner, ToolResolver } from '@pgbs/engine';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { JobKind } from '../../jobs/job-types.js';
@@ -23,6 +24,11 @@ export interface BackupsDeps {
   ): Promise<StartedJob>;
   /** The server a target is on (its system_identifier), for the job's lock key. */
   serverIdentity(target: ResolvedTarget): Promise<string>;
+  /**
+   * Writes the target's roles and grants (pg_dumpall --globals-only) into sink; false, having
+   * written nothing, when the target does not keep them. The targets module implements it.
+   */
+  dumpGlobals?: (targetId: string, sink: Writable) => Promise<boolean>;
   compressionLevel?: number;
   /** After each successful backup of a target (retention queues its prune). */
   afterBackup?: (targetId: string) => Promise<void>;

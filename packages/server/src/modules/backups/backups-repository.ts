@@ -16,6 +16,8 @@ function backupFilter(filter: BackupFilter): SQL | undefined {
   if (filter.origin) conditions.push(eq(backups.origin, filter.origin));
   if (filter.createdAfter) conditions.push(gte(backups.createdAt, filter.createdAfter));
   if (filter.createdBefore) conditions.push(lt(backups.createdAt, filter.createdBefore));
+  // Not an id matches nothing (the column is a uuid: comparing it with any text would fail).
+  if (filter.targetId) conditions.push(isUuid(filter.targetId) ? eq(backups.targetId, filter.targetId) : sql`false`);
   return and(...conditions);
 }
 

@@ -45,7 +45,7 @@ export function backupHandler(deps: BackupsDeps): JobHandler<'backup', void> {
       const target = context.target!;
       const prepared = await deps.tools.prepare(target.connection);
       const { format, description, actor, origin = 'manual' } = context.params;
-      await dumpToStorage(deps, context, target, prepared, { format, description, origin }, actor, (s) =>
+      await dumpToStorage(deps, context, target, prepared, { format, description, origin, globals: true }, actor, (s) =>
         context.progress({ ...s }),
       );
       // Each backup of a target with a policy may make an older one due: pruned as a job of its own.

@@ -12,13 +12,15 @@ export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor):
   }
   await deps.backups.delete(id);
   await deps.storage.remove(backup.fileName);
+  if (backup.globalsFileName) await deps.storage.remove(backup.globalsFileName);
   await deps.audit.record({
     actor: actor.name,
     address: actor.address,
     action: 'backup.delete',
     outcome: 'succeeded',
     subjectId: id,
-    details: { fileName: backup.fileName },
+    targetId: backup.targetId,
+    details: { fileName: backup.fileName, globalsFileName: backup.globalsFileName },
   });
   return backup;
 }

@@ -7,6 +7,7 @@ import type { ResolvedTarget } from '../targets/target-connections.js';
 import type { Actor, BackupOrigin } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupFileName, rowFromManifest } from './backup-files.js';
+import { storeGlobals } from './store-globals.js';
 
 /**
  * pg_dump into a partial file, then manifest + catalog row; nothing is kept on failure. The job
@@ -18,7 +19,13 @@ export async function dumpToStorage(
   context: JobContext<JobKind>,
   target: ResolvedTarget,
   prepared: Prepared,
-  input: { format: BackupFormat; description: string; origin: BackupOrigin },
+  input: {
+    format: BackupFormat;
+    description: string;
+    origin: BackupOrigin;
+    /** Store the server's roles beside it when the target keeps them (backup jobs, not snapshots). */
+    globals?: boolean;
+  },
   actor: Actor | undefined,
   onProgress: (snapshot: ProgressSnapshot) => void,
 ): Promise<BackupRow> {
@@ -29,6 +36,8 @@ export async function dumpToStorage(
   const fileName = backupFileName(deps.clock.now(), connection.database, id, format);
   const partial = await deps.storage.createPartial(fileName);
   await context.setPartialPath(partial.path);
+  let globalsFileName: string | null = null;
+  let committed = false;
   try {
     const result = await runBackup({
       runner: deps.runner,
@@ -44,6 +53,7 @@ export async function dumpToStorage(
       lockWaitTimeoutSeconds: deps.lockTimeoutSeconds,
       applicationName: context.applicationName,
     });
+    if (input.globals) globalsFileName = await storeGlobals(deps, context, target.id, fileName);
     const manifest: BackupManifest = {
       manifestVersion: 1,
       id,
@@ -62,8 +72,10 @@ export async function dumpToStorage(
       createdBy: actor?.name ?? null,
       createdAt: new Date(deps.clock.now()).toISOString(),
       omitted: result.omitted,
+      ...(globalsFileName ? { globalsFileName } : {}),
     };
     await partial.commit(manifest);
+    committed = true;
     // From here the backup exists (file and manifest): recording it must survive a restart of the
     // metadata database, so the writes are idempotent and retried.
     const row = await context.record(async () => {
@@ -78,6 +90,8 @@ export async function dumpToStorage(
     return row;
   } catch (error) {
     await partial.abort();
+    // Before the manifest names it, the roles' file belongs to no backup.
+    if (globalsFileName && !committed) await deps.storage.remove(globalsFileName).catch(() => {});
     throw error;
   }
 }

@@ -8,7 +8,7 @@ import { backupContents, connectionRole, restoreCheck, toolVersions } from './in
 import { rescanBackups } from './rescan-backups.js';
 import { restoreBackup, restoreHandler, restoreUpload } from './restore-backup.js';
 import { verifyBackup, verifyHandler } from './verify-backup.js';
-import { jobTarget } from './job-target.js';
+import { jobTarget, restoreTarget } from './job-target.js';
 
 export type * from './backup-types.js';
 
@@ -42,6 +42,9 @@ export function backupsModule(deps: BackupsDeps) {
     versions: bind(deps, toolVersions),
     connectionRole: bind(deps, connectionRole),
     restoreCheck: bind(deps, restoreCheck),
+    /** Where a restore would go (the target whose database name confirms it). */
+    restoreTarget: async (source: { backupId: string } | { filePath: string }, targetId?: string | null) =>
+      (await restoreTarget(deps, source, targetId)).target,
     /** What a backup or restore of the target holds while it runs (the default target when none). */
     lockKey: async (targetId?: string | null) => (await jobTarget(deps, targetId)).lockKey,
   };

@@ -12,6 +12,7 @@ import type { ArchiveContents, RestoreChoices } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { inspectRequest, requireFile } from './backup-files.js';
 import { checkRequest, restoreSource } from './restore-source.js';
+import { restoreTarget } from './job-target.js';
 
 const targetOf = (deps: BackupsDeps, targetId?: string | null) =>
   targetId ? deps.targets.resolve(targetId) : deps.targets.defaultTarget();
@@ -47,8 +48,7 @@ export async function restoreCheck(
   options: Pick<RestoreChoices, 'noOwner'>,
   targetId?: string | null,
 ) {
-  const target = await targetOf(deps, targetId);
-  const prepared = await deps.tools.prepare(target.connection);
+  const { target, prepared } = await restoreTarget(deps, { backupId }, targetId);
   const source = await restoreSource(deps, { backupId }, prepared);
   const check = await inspectRestore(
     checkRequest(deps, target, prepared, source, { ...options, skipUnrestorable: false, terminateBlockers: false }),
@@ -57,6 +57,8 @@ export async function restoreCheck(
     mode: check.mode,
     role: check.role,
     sourceDatabase: source.databaseName,
+    targetId: target.id,
+    targetName: target.name,
     targetDatabase: target.connection.database,
     unrestorable: check.plan.unrestorable,
   };

@@ -4,7 +4,7 @@ import type { StartedJob } from '../jobs/enqueue-job.js';
 import type { Actor, RestoreRequestInput } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { dumpToStorage } from './dump-to-storage.js';
-import { jobTarget } from './job-target.js';
+import { restoreTarget } from './job-target.js';
 import { checkRequest, restoreSource } from './restore-source.js';
 
 /** Share of a restore job's progress bar taken by its safety snapshot. */
@@ -24,12 +24,13 @@ export async function restoreBackup(
   input: RestoreRequestInput & { targetId?: string | null },
   actor: Actor,
 ): Promise<StartedJob> {
-  const { target, prepared, lockKey } = await jobTarget(deps, input.targetId);
+  const { target, prepared, lockKey } = await restoreTarget(deps, input.source, input.targetId);
   const database = target.connection.database;
   if (input.confirmation !== database) {
     throw new EngineError(
       'restore/confirmation-mismatch',
-      `Type the target database's name ("${database}") to confirm the restore. Nothing was changed.`,
+      `Type the name of target ${target.name}'s database ("${database}") to confirm the restore. Nothing was changed.`,
+      { targetId: target.id, targetDatabase: database },
     );
   }
   const source = await restoreSource(deps, input.source, prepared);

@@ -13,7 +13,7 @@ export type { StartedJob } from './enqueue-job.js';
 export function jobsModule(deps: EnqueueDeps & { clock: Clock; events: JobEvents; jobs: JobsRepository }) {
   return {
     get: (id: string) => deps.jobs.get(id),
-    list: (options: { limit: number; offset: number }) => deps.jobs.list(options),
+    list: (options: { limit: number; offset: number; targetId?: string | null }) => deps.jobs.list(options),
     cancel: (id: string) => cancelJob(deps, id),
     waitFor: (id: string) => waitForJob(deps, id),
     async start<K extends JobKind>(request: JobRequest<K>): Promise<StartedJob> {

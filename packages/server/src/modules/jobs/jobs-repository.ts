@@ -27,8 +27,17 @@ export function jobsRepository(db: MetadataDb) {
       return row;
     },
     find: (id: string) => one(db.select().from(jobs).where(eq(jobs.id, id))),
-    list: (options: { limit: number; offset: number }) =>
-      db.select().from(jobs).orderBy(desc(jobs.createdAt)).limit(options.limit).offset(options.offset),
+    /** Newest first; with targetId, only that target's jobs. */
+    list: (options: { limit: number; offset: number; targetId?: string | null }) =>
+      db
+        .select()
+        .from(jobs)
+        .where(
+          options.targetId ? (isUuid(options.targetId) ? eq(jobs.targetId, options.targetId) : sql`false`) : undefined,
+        )
+        .orderBy(desc(jobs.createdAt))
+        .limit(options.limit)
+        .offset(options.offset),
     /** In the caller's transaction (enqueue checks conflicts and inserts under one lock). */
     insertQueued: async (tx: Pick<MetadataDb, 'insert'>, job: NewJob): Promise<JobRow> =>
       (
@@ -53,6 +62,15 @@ export function jobsRepository(db: MetadataDb) {
       await db
         .update(jobs)
         .set({ params: sql`${jobs.params} || ${JSON.stringify(values)}::jsonb` })
+        .where(eq(jobs.id, id));
+    },
+    /** Appends to params.warnings: what went wrong without failing the job. */
+    addWarning: async (id: string, warning: string) => {
+      await db
+        .update(jobs)
+        .set({
+          params: sql`jsonb_set(${jobs.params}, '{warnings}', coalesce(${jobs.params}->'warnings', '[]'::jsonb) || to_jsonb(${warning}::text))`,
+        })
         .where(eq(jobs.id, id));
     },
     setBackupId: async (id: string, backupId: string) => {

@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
-import { type RetentionPolicyRow, backups, retentionPolicies, schedules } from '../../db/schema.js';
+import { type RetentionPolicyRow, backups, retentionPolicies, schedules, targets } from '../../db/schema.js';
 import type { TargetRef } from '../schedules/target-lookup.js';
 import type { RetentionBackup } from './plan-retention.js';
 
@@ -29,6 +29,15 @@ export const retentionRepository = {
       if (row) return row.timeZone;
     }
     return 'UTC';
+  },
+
+  /** Every live target's own policy, by target name (for the configuration export). */
+  async ownPolicies(db: MetadataDb): Promise<{ policy: RetentionPolicyRow; target: string }[]> {
+    return db
+      .select({ policy: retentionPolicies, target: targets.name })
+      .from(retentionPolicies)
+      .innerJoin(targets, and(eq(targets.id, retentionPolicies.targetId), isNull(targets.deletedAt)))
+      .orderBy(asc(targets.name));
   },
 
   async upsert(db: MetadataDb, targetId: string, values: PolicyValues, now: Date): Promise<RetentionPolicyRow> {

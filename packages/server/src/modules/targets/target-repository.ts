@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { EngineError } from '@pgbs/engine';
 import type { MetadataDb } from '../../db/client.js';
 import { type TargetRow, targets } from '../../db/schema.js';
@@ -46,6 +46,16 @@ export class TargetRepository {
   /** By id, or by name when it is no id: what the CLI and the API's arguments give. */
   find(idOrName: string): Promise<TargetRow> {
     return isUuid(idOrName) ? this.byId(idOrName) : this.byName(idOrName);
+  }
+
+  /** Names by id, removed targets included: backups and jobs keep naming the target they were of. */
+  async names(ids: readonly string[]): Promise<Map<string, Pick<TargetRow, 'name' | 'url' | 'deletedAt'>>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: targets.id, name: targets.name, url: targets.url, deletedAt: targets.deletedAt })
+      .from(targets)
+      .where(inArray(targets.id, [...ids]));
+    return new Map(rows.map(({ id, ...row }) => [id, row]));
   }
 
   async envManaged(): Promise<TargetRow | undefined> {

@@ -1,4 +1,6 @@
 import type { Writable } from 'node:stream';
+import { parsePgUrl } from '@pgbs/engine';
+import { isUuid } from '../../ids.js';
 import { type AddTargetInput, addTarget } from './add-target.js';
 import { dumpTargetGlobals } from './dump-target-globals.js';
 import { removeTarget } from './remove-target.js';
@@ -10,6 +12,13 @@ import { targetDirectory } from './target-directory.js';
 import { type TargetView, targetView } from './target-view.js';
 import { type TargetTestResult, testTarget } from './test-target.js';
 import { type UpdateTargetInput, updateTarget } from './update-target.js';
+
+export interface TargetName {
+  name: string;
+  /** The database it backs up and restores (a server target's: its maintenance database). */
+  database: string;
+  removed: boolean;
+}
 
 /** The targets domain as the transports (GraphQL, CLI) and the other modules use it. */
 export interface TargetsModule {
@@ -25,6 +34,8 @@ export interface TargetsModule {
   sync(idOrName: string): Promise<SyncResult>;
   rotateKeys(): Promise<RotationResult>;
   dumpGlobals(targetId: string, sink: Writable): Promise<boolean>;
+  /** Names (and databases) by id, removed targets included, for labelling backups, jobs and audit entries. */
+  names(ids: readonly string[]): Promise<Map<string, TargetName>>;
 }
 
 export function createTargetsModule(deps: TargetDeps): TargetsModule {
@@ -43,5 +54,14 @@ export function createTargetsModule(deps: TargetDeps): TargetsModule {
     sync: async (idOrName) => syncServerTarget(deps, (await deps.repo.find(idOrName)).id),
     rotateKeys: () => rotateCredentials(deps),
     dumpGlobals: (targetId, sink) => dumpTargetGlobals(deps, targetId, sink),
+    async names(ids) {
+      const rows = await deps.repo.names(ids.filter(isUuid));
+      return new Map(
+        [...rows].map(([id, row]) => [
+          id,
+          { name: row.name, database: parsePgUrl(row.url).database, removed: row.deletedAt !== null },
+        ]),
+      );
+    },
   };
 }

@@ -107,17 +107,29 @@ export function useBackupActions(options: {
       }
     },
     async restore(backup: BackupRow) {
-      const targetDatabase = options.targetDatabase();
+      // A backup goes back to its own target, whose database's name confirms it.
+      const target = backup.target;
+      if (target?.removed) {
+        notice.value = {
+          tone: 'error',
+          text: `The target ${target.name} of this backup was removed: restore it into another target with the CLI (pnpm cli backup restore <id> --target <name>).`,
+        };
+        return;
+      }
+      const targetDatabase = target?.database ?? options.targetDatabase();
       if (!targetDatabase) return;
       const restoreOptions = await confirmRestore(confirm, {
         source: backupName(backup),
         targetDatabase,
+        targetName: target?.name,
+        targetId: target?.id,
         backupId: backup.id,
       });
       if (!restoreOptions) return;
       const job = await run(backup, 'restore', async () => {
         const result = await restore.executeMutation({
           id: backup.id,
+          targetId: target?.id ?? null,
           confirmation: targetDatabase,
           options: restoreOptions,
         });

@@ -12,14 +12,9 @@ export interface BackupFilter {
 
 export const NO_FILTER: BackupFilter = { search: '', origin: '', from: '', to: '', target: '' };
 
-/**
- * INTEGRATOR: the server's `backups` query has no `targetId` argument yet, so this sends nothing.
- * Once `backups(targetId: ID)` exists: declare `$targetId: ID` in BackupsQuery
- * (graphql/backups.ts), pass `targetId: $targetId` to `backups`, and return
- * `{ targetId: target || null }` here.
- */
-export function targetVariables(_target: string): Record<string, never> {
-  return {};
+/** The target part of a list's arguments: its id, or null for every target. */
+export function targetVariables(target: string): { targetId: string | null } {
+  return { targetId: target || null };
 }
 
 /** The filter as the backups query's arguments. */

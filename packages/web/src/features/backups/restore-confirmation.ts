@@ -9,6 +9,11 @@ export type RestoreOptions = NonNullable<VariablesOf<typeof RestoreBackupMutatio
 /** What a retry after a refusal has already agreed to (uploads have no pre-flight to ask first). */
 export type RestoreAgreements = Pick<RestoreOptions, 'acceptSourceMismatch' | 'skipUnrestorable'>;
 
+/** Where a restore goes, as the dialog names it: "target shop (database “shop_db”)". */
+export function restoreDestination(database: string, targetName?: string): string {
+  return targetName ? `target ${targetName} (database “${database}”)` : `the database “${database}”`;
+}
+
 /**
  * The one restore question, for stored backups and uploaded files alike: a warning, a checkbox,
  * the database name typed, and the restore options. A stored backup (backupId) is checked by the
@@ -19,9 +24,19 @@ export async function confirmRestore(
   {
     source,
     targetDatabase,
+    targetName,
+    targetId,
     backupId,
     agreed = {},
-  }: { source: string; targetDatabase: string; backupId?: string; agreed?: RestoreAgreements },
+  }: {
+    source: string;
+    targetDatabase: string;
+    /** The target restored into, when the restore names one (a stored backup: its own). */
+    targetName?: string;
+    targetId?: string;
+    backupId?: string;
+    agreed?: RestoreAgreements;
+  },
 ): Promise<RestoreOptions | null> {
   const safetySnapshot = ref(true);
   const noOwner = ref(false);
@@ -55,13 +70,14 @@ export async function confirmRestore(
 
   const confirmed = await confirm({
     title: 'Restore the database?',
-    warning: `All current data in the database “${targetDatabase}” will be replaced by the content of ${source}.`,
+    warning: `All current data in ${restoreDestination(targetDatabase, targetName)} will be replaced by the content of ${source}.`,
     message:
       'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
     details: backupId
       ? () =>
           h(RestorePreflight, {
             backupId,
+            targetId,
             noOwner: noOwner.value,
             acceptSourceMismatch: acceptSourceMismatch.value,
             'onUpdate:acceptSourceMismatch': (value: boolean) => (acceptSourceMismatch.value = value),

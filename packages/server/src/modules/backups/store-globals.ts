@@ -1,0 +1,37 @@
+import { isEngineError } from '@pgbs/engine';
+import type { JobContext, JobKind } from '../../jobs/job-types.js';
+import type { BackupsDeps } from './backups-deps.js';
+import { globalsFileNameOf } from './backup-files.js';
+
+/**
+ * Stores the target's roles and grants beside a backup (private, like the backup) when the target
+ * keeps them; the file's name, or null. A failure loses no backup: it becomes a warning on the
+ * job, and the backup is kept without them. Only a cancel stops the backup.
+ */
+export async function storeGlobals(
+  deps: Pick<BackupsDeps, 'dumpGlobals' | 'storage' | 'jobs'>,
+  context: Pick<JobContext<JobKind>, 'jobId' | 'signal'>,
+  targetId: string,
+  backupFileName: string,
+): Promise<string | null> {
+  if (!deps.dumpGlobals) return null;
+  const fileName = globalsFileNameOf(backupFileName);
+  const partial = await deps.storage.createPartial(fileName);
+  try {
+    if (!(await deps.dumpGlobals(targetId, partial.stream))) {
+      await partial.abort();
+      return null;
+    }
+    await partial.commit();
+    return fileName;
+  } catch (error) {
+    await partial.abort();
+    if (context.signal.aborted) throw error;
+    const reason = isEngineError(error) ? `${error.message} [${error.code}]` : String(error);
+    await deps.jobs.addWarning(
+      context.jobId,
+      `The backup was kept without the server's roles and grants (globals): ${reason}`,
+    );
+    return null;
+  }
+}
