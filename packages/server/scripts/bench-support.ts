@@ -23,6 +23,8 @@ export interface BenchOptions {
   subscribers: number;
   /** Runs of each command (startup): they take a fraction of a second, so more than `runs`. */
   startupRuns: number;
+  /** Targets all due in the same minute (scheduling). */
+  targets: number;
 }
 
 /** One part of the report: markdown, and whether its targets were met. */

@@ -1,4 +1,4 @@
-// `pnpm bench [all|backup-restore|upload|startup] [options]`: benchmarks that run the real service
+// `pnpm bench [all|backup-restore|upload|startup|scheduling] [options]`: benchmarks that run the real service
 // against the raw tools, and the CLI's start (not tests: they print figures). `all` (the default)
 // runs every part and writes the report into docs/benchmarks.md, between its markers, unless --out
 // names another file. One part with --out replaces only its own section there.
@@ -13,6 +13,7 @@ const parts: Record<string, () => Promise<Part>> = {
   'backup-restore': async () => (await import('./bench-backup-restore.js')).run,
   upload: async () => (await import('./bench-upload.js')).run,
   startup: async () => (await import('./bench-startup.js')).run,
+  scheduling: async () => (await import('./bench-scheduling.js')).run,
 };
 
 const START = '<!-- pnpm bench: start -->';
@@ -29,6 +30,7 @@ const { values, positionals } = parseArgs({
     'upload-mb': { type: 'string', default: '2048' },
     subscribers: { type: 'string', default: '200' },
     'startup-runs': { type: 'string', default: '20' },
+    targets: { type: 'string', default: '100' },
     out: { type: 'string' },
   },
 });
@@ -36,7 +38,7 @@ const name = positionals[0] ?? 'all';
 const selected = name === 'all' ? Object.keys(parts) : [name];
 if (positionals.length > 1 || !selected.every((part) => part in parts)) {
   process.stderr.write(
-    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--startup-runs 20] [--out FILE]\n`,
+    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--startup-runs 20] [--targets 100] [--out FILE]\n`,
   );
   process.exit(2);
 }
@@ -46,6 +48,7 @@ const options: BenchOptions = {
   uploadMb: count('upload-mb', 1),
   subscribers: count('subscribers', 0),
   startupRuns: count('startup-runs', 1),
+  targets: count('targets', 1),
 };
 // pnpm runs the script in packages/server; a relative --out means where the user typed it.
 const out = values.out

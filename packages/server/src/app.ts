@@ -89,7 +89,12 @@ export interface App {
 }
 
 /** The composition root: every real side effect is chosen here and nowhere else. */
-export async function createApp(config: Config, logger: Logger, options: { role?: InstanceRole } = {}): Promise<App> {
+export async function createApp(
+  config: Config,
+  logger: Logger,
+  // scheduleTicker false: for tests that tick with a clock of their own, which the real one would race.
+  options: { role?: InstanceRole; scheduleTicker?: boolean } = {},
+): Promise<App> {
   const role = options.role ?? 'server';
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
@@ -273,7 +278,9 @@ export async function createApp(config: Config, logger: Logger, options: { role?
   if (role !== 'cli') await queue.work(SHARED_QUEUE, config.workerConcurrency, run);
   // Every server and worker ticks: a slot is claimed once in the database, whoever ticks first.
   const ticker =
-    role === 'cli' ? null : startScheduleTicker({ db: metadata.db, schedules, targets, clock: systemClock, logger });
+    role === 'cli' || options.scheduleTicker === false
+      ? null
+      : startScheduleTicker({ db: metadata.db, schedules, targets, clock: systemClock, logger });
 
   return {
     config,

@@ -134,10 +134,14 @@ export class AuthService {
       throw new EngineError('input/invalid', 'The role must be admin or viewer.');
     const [existing] = await this.deps.db.select({ id: users.id }).from(users).where(eq(users.email, normalized));
     if (existing) throw new EngineError('auth/user-exists', `A user ${normalized} already exists.`);
-    const [user] = (await this.deps.db
+    // onConflictDoNothing: a second process creating the same user at the same moment (two
+    // instances bootstrapping one admin) gets the coded error, not a unique violation.
+    const [user] = await this.deps.db
       .insert(users)
       .values({ id: randomUUID(), email: normalized, passwordHash: await hashPassword(password), role })
-      .returning()) as [UserRow];
+      .onConflictDoNothing({ target: users.email })
+      .returning();
+    if (!user) throw new EngineError('auth/user-exists', `A user ${normalized} already exists.`);
     return user;
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isEngineError } from '@pgbs/engine';
 import type { App } from '../app.js';
 
 /**
@@ -9,7 +10,13 @@ export async function bootstrapAdmin(app: App): Promise<{ email: string; generat
   if (await app.auth.hasAdmin()) return null;
   const { adminEmail, adminPassword } = app.config;
   if (adminEmail && adminPassword) {
-    await app.auth.createUser(adminEmail, adminPassword, 'admin');
+    try {
+      await app.auth.createUser(adminEmail, adminPassword, 'admin');
+    } catch (error) {
+      // Instances started together on a new metadata database: another one created it just now.
+      if (isEngineError(error, 'auth/user-exists') && (await app.auth.hasAdmin())) return null;
+      throw error;
+    }
     return { email: adminEmail, generatedPassword: null };
   }
   if (app.config.databases.mode !== 'embedded') return null;

@@ -33,7 +33,7 @@ export interface TestEnv {
   metadata: TestDatabase;
   backupDir: string;
   env: Record<string, string>;
-  startApp(overrides?: Record<string, string>): Promise<App>;
+  startApp(overrides?: Record<string, string>, options?: Parameters<typeof createApp>[2]): Promise<App>;
   cleanup(): Promise<void>;
 }
 
@@ -68,8 +68,8 @@ export async function createTestEnv(adminUrl: string, prefix: string): Promise<T
     metadata,
     backupDir,
     env,
-    async startApp(overrides = {}) {
-      const app = await createApp(loadConfig({ ...env, ...overrides }), silentLogger);
+    async startApp(overrides = {}, options = {}) {
+      const app = await createApp(loadConfig({ ...env, ...overrides }), silentLogger, options);
       apps.push(app);
       return app;
     },

@@ -69,7 +69,8 @@ const runsOf = (targetId: string) =>
 
 beforeAll(async () => {
   env = await createTestEnv(adminUrl, 'sched');
-  app = await env.startApp();
+  // The tests tick with clocks of their own; the app's real-time ticker would claim their slots too.
+  app = await env.startApp({}, { scheduleTicker: false });
 });
 afterAll(async () => env?.cleanup());
 beforeEach(async () => {
