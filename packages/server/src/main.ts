@@ -15,7 +15,10 @@ async function main(): Promise<void> {
     'PostgreSQL backup service is running.',
     `  admin panel:                ${http.url}/`,
     `  GraphQL API and playground: ${http.url}/graphql`,
-    `  target database:   ${(await app.targets.connections.defaultTarget()).connection.display}`,
+    `  default target:    ${await app.targets.connections.defaultTarget().then(
+      (target) => target.connection.display,
+      () => 'none (add targets: pnpm cli target add)',
+    )}`,
     `  metadata database: ${app.metadataDisplay}`,
     `  backups stored in: ${app.storage.location}`,
     app.embedded

@@ -80,7 +80,7 @@ export const scheduleRuns = pgTable(
     scheduleTargetId: uuid('schedule_target_id').notNull(),
     targetId: uuid('target_id').notNull(),
     slotAt: timestamp('slot_at', { withTimezone: true }).notNull(),
-    /** ran | skipped-overlap | missed */
+    /** ran | skipped-overlap | missed | failed (could not be queued) */
     outcome: text('outcome').notNull(),
     jobId: uuid('job_id'),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),

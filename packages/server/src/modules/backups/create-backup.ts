@@ -5,7 +5,7 @@ import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { validDescription } from './backup-files.js';
 import { dumpToStorage } from './dump-to-storage.js';
-import { jobTarget } from './job-target.js';
+import { jobLock, jobTarget } from './job-target.js';
 
 /** Queues a backup of a target (the default one when none is named). */
 export async function createBackup(
@@ -23,7 +23,9 @@ export async function createBackup(
   const description = validDescription(input.description);
   const format = input.format ?? 'custom';
   const origin = input.origin ?? 'manual';
-  const { target, lockKey } = await jobTarget(deps, input.targetId);
+  // A person's request checks the tools now, for a clear error; a schedule's leaves it to the job.
+  const { target, lockKey } =
+    origin === 'scheduled' ? await jobLock(deps, input.targetId) : await jobTarget(deps, input.targetId);
   return deps.startJob({
     kind: 'backup',
     params: { format, description, target: target.connection.display, origin },

@@ -16,10 +16,22 @@ export async function jobTarget(
   deps: Pick<BackupsDeps, 'targets' | 'tools' | 'serverIdentity'>,
   targetId?: string | null,
 ): Promise<JobTarget> {
+  const { target, lockKey } = await jobLock(deps, targetId);
+  return { target, prepared: await deps.tools.prepare(target.connection), lockKey };
+}
+
+/**
+ * The target and lock key alone, without checking the client tools against the server (a psql
+ * run): for a schedule's backup, whose job checks them when it runs, and whose queueing must stay
+ * cheap when a hundred targets are due at once.
+ */
+export async function jobLock(
+  deps: Pick<BackupsDeps, 'targets' | 'serverIdentity'>,
+  targetId?: string | null,
+): Promise<Omit<JobTarget, 'prepared'>> {
   const target = targetId ? await deps.targets.resolve(targetId) : await deps.targets.defaultTarget();
-  const prepared = await deps.tools.prepare(target.connection);
   const server = await deps.serverIdentity(target);
-  return { target, prepared, lockKey: databaseLockKey(server, target.connection.database) };
+  return { target, lockKey: databaseLockKey(server, target.connection.database) };
 }
 
 /**

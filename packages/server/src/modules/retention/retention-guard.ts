@@ -23,7 +23,8 @@ export async function retentionGuard(db: MetadataDb, target: TargetRef): Promise
   const policy = await retentionRepository.policyOf(db, target);
   const threshold = policy?.failedRunsGuard ?? DEFAULT_FAILED_RUNS_GUARD;
   const runs = await scheduleRunRepository.lastRan(db, target.id, Math.max(threshold, 1));
-  const failedInARow = runs.findIndex((run) => run.jobState !== 'failed');
+  // A run that could not even be queued (outcome failed, no job) failed too.
+  const failedInARow = runs.findIndex((run) => run.jobId !== null && run.jobState !== 'failed');
   const failedRuns = failedInARow === -1 ? runs.length : failedInARow;
   return { blocked: threshold > 0 && failedRuns >= threshold, failedRuns, threshold };
 }

@@ -1,12 +1,12 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
 import { type ScheduleRunRow, jobs, scheduleRuns } from '../../db/schema.js';
 
 /**
- * ran | skipped-overlap | missed; `pending` only between the claim and the enqueue (seconds), or
+ * ran | skipped-overlap | missed | failed (could not be queued); `pending` only between the claim and the enqueue (seconds), or
  * after an instance died there, until the next tick settles it.
  */
-export type RunOutcome = 'pending' | 'ran' | 'skipped-overlap' | 'missed';
+export type RunOutcome = 'pending' | 'ran' | 'skipped-overlap' | 'missed' | 'failed';
 
 /** Inserts per statement: PostgreSQL takes at most 65535 parameters. */
 const CHUNK = 1000;
@@ -55,7 +55,7 @@ export const scheduleRunRepository = {
       .select({ slotAt: scheduleRuns.slotAt, jobId: scheduleRuns.jobId, jobState: jobs.state })
       .from(scheduleRuns)
       .leftJoin(jobs, eq(jobs.id, scheduleRuns.jobId))
-      .where(and(eq(scheduleRuns.targetId, targetId), eq(scheduleRuns.outcome, 'ran')))
+      .where(and(eq(scheduleRuns.targetId, targetId), inArray(scheduleRuns.outcome, ['ran', 'failed'])))
       .orderBy(desc(scheduleRuns.slotAt))
       .limit(count);
   },

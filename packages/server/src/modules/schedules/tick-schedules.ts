@@ -12,8 +12,13 @@ export const STALE_CLAIM_MS = 60_000;
 export interface TickReport {
   ran: ScheduleRunRow[];
   skippedOverlap: ScheduleRunRow[];
+  /** The backup could not be queued (its target refused it): counts as a failed run. */
+  failed: ScheduleRunRow[];
   missed: number;
 }
+
+/** Schedules claimed and queued at once within one tick. */
+const TICK_CONCURRENCY = 4;
 
 /**
  * What a `schedule-tick` job (or each instance's timer) runs. Any number of instances may tick at
@@ -26,7 +31,7 @@ export interface TickReport {
  * `pending` until then, and a claim whose instance died there is settled by the next tick.
  */
 export async function tickSchedules(deps: ScheduleDeps, options: { graceMs?: number } = {}): Promise<TickReport> {
-  const report: TickReport = { ran: [], skippedOverlap: [], missed: 0 };
+  const report: TickReport = { ran: [], skippedOverlap: [], failed: [], missed: 0 };
   await settleStaleClaims(deps);
   const active = await deps.db
     .select({ schedule: schedules })
@@ -37,20 +42,27 @@ export async function tickSchedules(deps: ScheduleDeps, options: { graceMs?: num
   // every instance ticks four times a minute over every schedule. The claim reads the row again.
   const now = new Date(deps.clock.now());
   const due = active.filter(({ schedule }) => dueOf(schedule, now, options.graceMs).through !== null);
-  for (const { schedule } of due) {
-    const targetId = schedule.targetId;
-    try {
-      const claimed = await claimDueSlots(deps, targetId, options.graceMs);
-      report.missed += claimed.missed;
-      for (const run of claimed.toRun) {
-        const settled = await startRun(deps, run);
-        (settled.outcome === 'ran' ? report.ran : report.skippedOverlap).push(settled);
+  // A burst of due schedules (100 targets at 02:00) is queued a few at a time, not one by one: each
+  // queueing is a few metadata round trips, and the last slot must not wait behind all the others.
+  const pending = due.map(({ schedule }) => schedule.targetId);
+  const claimNext = async (): Promise<void> => {
+    for (let targetId = pending.shift(); targetId !== undefined; targetId = pending.shift()) {
+      try {
+        const claimed = await claimDueSlots(deps, targetId, options.graceMs);
+        report.missed += claimed.missed;
+        for (const run of claimed.toRun) {
+          const settled = await startRun(deps, run);
+          if (settled.outcome === 'ran') report.ran.push(settled);
+          else if (settled.outcome === 'skipped-overlap') report.skippedOverlap.push(settled);
+          else report.failed.push(settled);
+        }
+      } catch (error) {
+        // One broken schedule (a target removed mid-tick) must not stop the others.
+        deps.logger.error('schedule tick failed', { targetId, error });
       }
-    } catch (error) {
-      // One broken schedule (a target removed mid-tick) must not stop the others.
-      deps.logger.error('schedule tick failed', { targetId, error });
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(TICK_CONCURRENCY, pending.length) }, claimNext));
   return report;
 }
 
@@ -105,12 +117,20 @@ async function startRun(deps: ScheduleDeps, run: ScheduleRunRow): Promise<Schedu
     await scheduleRunRepository.settle(deps.db, run.id, 'skipped-overlap', null);
     return { ...run, outcome: 'skipped-overlap' };
   }
-  const jobId = await deps.queue.enqueueBackup({
-    targetId: run.targetId,
-    scheduleRunId: run.id,
-    origin: 'scheduled',
-    requestedBy: null,
-  });
+  let jobId: string;
+  try {
+    jobId = await deps.queue.enqueueBackup({
+      targetId: run.targetId,
+      scheduleRunId: run.id,
+      origin: 'scheduled',
+      requestedBy: null,
+    });
+  } catch (error) {
+    // Recorded as a failed run (the failed-runs guard counts it), not left to become "missed".
+    deps.logger.warn('a scheduled backup could not be queued', { runId: run.id, targetId: run.targetId, error });
+    await scheduleRunRepository.settle(deps.db, run.id, 'failed', null);
+    return { ...run, outcome: 'failed' };
+  }
   await scheduleRunRepository.settle(deps.db, run.id, 'ran', jobId);
   return { ...run, outcome: 'ran', jobId };
 }

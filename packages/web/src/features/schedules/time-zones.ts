@@ -39,6 +39,7 @@ const OUTCOMES: Record<string, string> = {
   ran: 'Ran',
   'skipped-overlap': 'Skipped: the previous backup was still running',
   missed: 'Missed: no instance was running',
+  failed: 'Failed: the backup could not be queued (see the service log)',
   pending: 'Being queued',
 };
 
