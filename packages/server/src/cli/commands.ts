@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import type { App } from '../app.js';
 import type { JobRow } from '../db/schema.js';
 import type { StartedJob } from '../modules/jobs/index.js';
@@ -354,7 +354,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     run: async ({ app, actor, json }, parsed) => {
       const email = parsed.positionals[0]!;
       const user = await app.auth.findUserByEmail(email);
-      if (!user) throw new EngineError('auth/user-not-found', `No user ${email}.`);
+      if (!user) throw new ServiceError('auth/user-not-found', `No user ${email}.`);
       if (!flag(parsed, 'yes')) await confirm(`Type the email (${user.email}) to delete the user: `, user.email);
       await app.auth.deleteUser(user.id);
       await app.audit.record({
@@ -456,6 +456,6 @@ export async function ask(question: string): Promise<string> {
 
 export async function confirm(question: string, expected: string): Promise<void> {
   if ((await ask(question)) !== expected) {
-    throw new EngineError('input/invalid', 'The confirmation did not match. Nothing was changed.');
+    throw new ServiceError('input/invalid', 'The confirmation did not match. Nothing was changed.');
   }
 }

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { EngineError } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { type CommandSpec, commandUsage, groupUsage, parseCommand, programUsage } from './args.js';
 import { COMMANDS, type Context } from './commands.js';
@@ -71,7 +71,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const code =
-      error instanceof EngineError || error instanceof CliError
+      isCodedError(error) || error instanceof CliError
         ? error.code
         : error instanceof ConfigError
           ? 'config/invalid'

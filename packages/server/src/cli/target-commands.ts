@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import type { TargetTestResult } from '../modules/targets/test-target.js';
 import type { TargetView } from '../modules/targets/target-view.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
@@ -229,7 +229,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       try {
         document = JSON.parse(raw);
       } catch {
-        throw new EngineError('config/import-invalid', `${file} is not JSON. Nothing was imported.`);
+        throw new ServiceError('config/import-invalid', `${file} is not JSON. Nothing was imported.`);
       }
       const report = await app.configTransfer.import(document, actor);
       await app.audit.record({ actor: actor.name, action: 'config.import', outcome: 'succeeded', details: report });

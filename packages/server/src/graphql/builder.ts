@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import { EngineError } from '@pgbs/engine';
+import { CodedError } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import type { SpooledFile } from '../http/spooled-file.js';
 import type { GraphQLContext } from './context.js';
 
@@ -17,14 +18,14 @@ export const builder = new SchemaBuilder<{
 }>({
   plugins: [ErrorsPlugin],
   defaultFieldNullability: false,
-  errors: { defaultTypes: [EngineError] },
+  errors: { defaultTypes: [CodedError] },
 });
 
 builder.scalarType('DateTime', {
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw new EngineError('input/invalid', 'Not a date.');
+    if (Number.isNaN(date.getTime())) throw new ServiceError('input/invalid', 'Not a date.');
     return date;
   },
 });
@@ -36,7 +37,7 @@ builder.scalarType('Bytes', {
 });
 
 /** Errors a user can act on: a stable code and a message for humans. */
-builder.objectType(EngineError, {
+builder.objectType(CodedError, {
   name: 'CodedError',
   fields: (t) => ({
     code: t.exposeString('code'),

@@ -14,7 +14,7 @@ export interface GraphQLContext {
 }
 
 /**
- * A refusal for lack of rights. Not an EngineError on purpose: the errors plugin would turn it
+ * A refusal for lack of rights. Not a CodedError on purpose: the errors plugin would turn it
  * into a typed result of the mutation; clients want it as a top-level error on every operation
  * (extensions.code), so one handler can send them to the login page.
  */

@@ -1,4 +1,4 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
 import { type Plugin, createGraphQLError } from 'graphql-yoga';
 import type { App } from '../app.js';
 import { AccessDenied, requireAdminViewer } from '../graphql/context.js';
@@ -81,7 +81,7 @@ function refusal(error: unknown): unknown {
   if (error instanceof AccessDenied) {
     return httpError(error.code === 'auth/unauthenticated' ? 401 : 403, error.code, error.message);
   }
-  if (isEngineError(error, 'auth/rate-limited')) {
+  if (isCodedError(error, 'auth/rate-limited')) {
     return httpError(429, error.code, error.message, { 'retry-after': String(error.details.retryAfterSeconds) });
   }
   return error;

@@ -4,7 +4,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { BREAK, type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
 import { type Plugin, createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import { isConnectionLoss } from '../db/connection-loss.js';
-import { EngineError } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
 import type { App } from '../app.js';
 import { AccessDenied, type GraphQLContext, requireAdminViewer } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
@@ -96,7 +96,7 @@ export function createYogaApp(app: App, logger: Logger) {
         if (error instanceof GraphQLError && !error.originalError) return error;
         const original = error instanceof GraphQLError ? error.originalError : error;
         // Coded errors are meant for the client (auth refusals, not-found in queries).
-        if (original instanceof EngineError || original instanceof AccessDenied) {
+        if (isCodedError(original) || original instanceof AccessDenied) {
           return new GraphQLError(original.message, { extensions: { code: original.code } });
         }
         if (isConnectionLoss(original)) {

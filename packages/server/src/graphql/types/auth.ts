@@ -1,4 +1,4 @@
-import { type EngineError, isEngineError } from '@pgbs/engine';
+import { type ServiceError, isCodedError } from '../../errors/service-error.js';
 import { type Viewer, normalizeEmail } from '../../auth/auth-service.js';
 import { hashSecret } from '../../auth/tokens.js';
 import type { ApiTokenRow, UserRow } from '../../db/schema.js';
@@ -92,8 +92,8 @@ builder.mutationFields((t) => ({
         await audit(context, 'auth.login', 'succeeded', {}, user.email);
         return viewer;
       } catch (error) {
-        if (isEngineError(error, 'auth/invalid-credentials')) context.app.rateLimiter.count('login', limitKey);
-        await audit(context, 'auth.login', 'failed', { code: (error as EngineError).code }, args.email);
+        if (isCodedError(error, 'auth/invalid-credentials')) context.app.rateLimiter.count('login', limitKey);
+        await audit(context, 'auth.login', 'failed', { code: (error as ServiceError).code }, args.email);
         throw error;
       }
     },
