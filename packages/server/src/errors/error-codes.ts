@@ -57,3 +57,12 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * The GraphQL enum value of a code: enum values cannot hold "/" or "-", so restore/unsafe-sql is
+ * RESTORE_UNSAFE_SQL. Every code is domain/words-with-dashes, so the panel maps a value back to
+ * its code by type alone (the first "_" was the "/").
+ */
+export function errorCodeEnumValue(code: ErrorCode): string {
+  return code.toUpperCase().replace(/[/-]/g, '_');
+}
