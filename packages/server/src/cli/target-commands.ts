@@ -3,7 +3,7 @@ import { ServiceError } from '../errors/service-error.js';
 import type { TargetTestResult } from '../modules/targets/test-target.js';
 import type { TargetView } from '../modules/targets/target-view.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
-import { type Context, confirm, flag, text } from './commands.js';
+import { type Context, confirm, flag, text } from './command-kit.js';
 import { CliError } from './errors.js';
 import { formatBytes } from './format.js';
 import { print } from './output.js';

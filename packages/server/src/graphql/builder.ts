@@ -3,7 +3,7 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import { CodedError } from '@pgbs/engine';
 import { ERROR_CODES, type ErrorCode, errorCodeEnumValue } from '../errors/error-codes.js';
 import { ServiceError } from '../errors/service-error.js';
-import type { SpooledFile } from '../http/spooled-file.js';
+import type { SpooledFile } from '../storage/spooled-file.js';
 import type { GraphQLContext } from './context.js';
 
 export const builder = new SchemaBuilder<{

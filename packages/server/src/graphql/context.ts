@@ -7,8 +7,11 @@ export interface GraphQLContext {
   app: App;
   viewer: Viewer | null;
   address: string | null;
-  /** Set-Cookie values the HTTP layer adds to the response (login, logout). */
-  responseCookies: string[];
+  /**
+   * Sets the session cookie on the HTTP response (login), or clears it with null (logout). The
+   * transport provides it: GraphQL knows nothing of HTTP headers.
+   */
+  setSessionCookie(session: { token: string; expiresAt: Date } | null): void;
   /** The raw session cookie of this request, for logout. */
   sessionToken: string | null;
 }

@@ -5,9 +5,9 @@ import { AccessDenied, requireAdminViewer } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { UploadRefusal, largestBody, parseMultipartUpload, tooLarge } from './multipart-upload.js';
 import { authenticate, countFailedAuth } from './request-auth.js';
-import { UploadSpool } from './spooled-file.js';
+import { UploadSpool } from '../storage/spooled-file.js';
 import { limitBodyIdle } from './timeouts.js';
-import type { ServerContext } from './yoga.js';
+import type { ServerContext } from './server-context.js';
 
 const isUpload = (request: Request) =>
   request.method === 'POST' && /^multipart\/form-data\b/i.test(request.headers.get('content-type') ?? '');

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { BREAK, type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
@@ -10,18 +9,12 @@ import { AccessDenied, type GraphQLContext, requireAdminViewer } from '../graphq
 import { schema } from '../graphql/schema.js';
 import type { Logger } from '../logger.js';
 import { GRAPHIQL_HTML, GRAPHIQL_OPTIONS } from './graphiql-page.js';
+import { sessionCookie } from './cookies.js';
 import { isTrustedOrigin } from './origin.js';
-import { type RequestCredentials, authenticate } from './request-auth.js';
+import { authenticate } from './request-auth.js';
+import type { ServerContext } from './server-context.js';
 import { useCredentialLifetime } from './credential-lifetime.js';
 import { useUploadSpooling } from './upload-spooling.js';
-
-/** From Node's HTTP handler (req, res), or from the graphql-ws layer for each WebSocket operation. */
-export interface ServerContext {
-  req: IncomingMessage;
-  res?: ServerResponse;
-  /** WebSocket operations only: authenticated once per connection, in connection_init (graphql-ws.ts). */
-  connectionCredentials?: RequestCredentials;
-}
 
 /** The header urql and the panel send; Yoga refuses "simple" requests without it (CSRF). */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
@@ -82,7 +75,12 @@ export function createYogaApp(app: App, logger: Logger) {
         viewer: credentials.viewer,
         sessionToken: credentials.sessionToken,
         address: req?.socket.remoteAddress ?? null,
-        responseCookies,
+        setSessionCookie: (session) => {
+          const secure = app.config.secureCookies;
+          responseCookies.push(
+            session ? sessionCookie(session.token, session.expiresAt, secure) : sessionCookie('', new Date(0), secure),
+          );
+        },
       };
     },
     maskedErrors: {

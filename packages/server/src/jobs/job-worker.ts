@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { retryWhileUnreachable } from '../db/connection-loss.js';
 import type { JobRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import type { JobsRepository } from '../modules/jobs/jobs-repository.js';
+import type { JobsRepository } from './jobs-repository.js';
 import type { TargetConnections } from '../modules/targets/target-connections.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { JobEvents } from './job-events.js';

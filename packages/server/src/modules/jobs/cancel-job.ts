@@ -2,7 +2,7 @@ import { ServiceError } from '../../errors/service-error.js';
 import type { JobRow } from '../../db/schema.js';
 import { ACTIVE_STATES, type JobState } from '../../jobs/job-types.js';
 import type { JobWorker } from '../../jobs/job-worker.js';
-import type { JobsRepository } from './jobs-repository.js';
+import type { JobsRepository } from '../../jobs/jobs-repository.js';
 
 /**
  * Cancels a job from any instance: here at once if it runs here; a queued one is ended now (its

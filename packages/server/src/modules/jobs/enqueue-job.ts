@@ -9,7 +9,7 @@ import type { JobActor, JobKind, JobParamsByKind } from '../../jobs/job-types.js
 import type { JobWorker } from '../../jobs/job-worker.js';
 import { type JobQueue, SHARED_QUEUE, instanceQueue } from '../../jobs/queue.js';
 import { LOCK_NAMESPACE, lockKeyOf } from '../../jobs/target-lock.js';
-import type { JobsRepository } from './jobs-repository.js';
+import type { JobsRepository } from '../../jobs/jobs-repository.js';
 
 export interface EnqueueDeps {
   db: MetadataDb;

@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
-import { ServiceError } from '../../errors/service-error.js';
-import type { MetadataDb } from '../../db/client.js';
-import { type BackupRow, type JobRow, jobs } from '../../db/schema.js';
-import { isUuid } from '../../ids.js';
-import { ACTIVE_STATES, type JobProgress, type JobState } from '../../jobs/job-types.js';
+import { ServiceError } from '../errors/service-error.js';
+import type { MetadataDb } from '../db/client.js';
+import { type BackupRow, type JobRow, jobs } from '../db/schema.js';
+import { isUuid } from '../ids.js';
+import { ACTIVE_STATES, type JobProgress, type JobState } from './job-types.js';
 
 export type NewJob = Pick<typeof jobs.$inferInsert, 'id' | 'kind' | 'targetId' | 'lockKey' | 'backupId' | 'params'> &
   Pick<typeof jobs.$inferInsert, 'requestedBy' | 'instanceId' | 'scheduleRunId' | 'attempt'>;
