@@ -38,7 +38,7 @@ import type { BackupsDeps } from './modules/backups/backups-deps.js';
 import { type BackupsModule, backupsModule, registerBackupHandlers } from './modules/backups/index.js';
 import { backupsRepository } from './modules/backups/backups-repository.js';
 import { type JobsModule, jobsModule } from './modules/jobs/index.js';
-import { type JobsRepository, jobsRepository } from './modules/jobs/jobs-repository.js';
+import { type JobsRepository, jobsRepository } from './jobs/jobs-repository.js';
 import { pruneRequest, registerPruneHandler } from './modules/retention/prune-job.js';
 import { type Retention, createRetention } from './modules/retention/retention.js';
 import { queueBackups } from './modules/schedules/queue-backups.js';

@@ -2,37 +2,17 @@ import { CombinedError } from '@urql/vue';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { RequestTimeoutError } from '@/api/timeout-fetch';
-import {
-  GENERIC_MESSAGE,
-  NETWORK_MESSAGE,
-  TIMEOUT_MESSAGE,
-  describeRequestError,
-  knownCodes,
-  messageFor,
-} from '@/errors/messages';
-import engineErrors from '../../engine/src/errors.ts?raw';
+import { GENERIC_MESSAGE, NETWORK_MESSAGE, TIMEOUT_MESSAGE, describeRequestError, messageFor } from '@/errors/messages';
 
-/** The server's list: the ErrorCode union in packages/engine/src/errors.ts. */
-const serverCodes = [...(/export type ErrorCode =([^;]+);/.exec(engineErrors)?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
-  (match) => match[1]!,
-);
-
+// That every code of the schema's ErrorCode enum has words is checked by the compiler (pnpm typecheck).
 describe('error messages', () => {
-  it('reads the server’s codes', () => {
-    expect(serverCodes.length).toBeGreaterThan(30);
-    expect(serverCodes).toContain('restore/missing-role');
-  });
-
-  it.each(serverCodes)('has a message for %s', (code) => {
-    expect(messageFor(code)).not.toBe(GENERIC_MESSAGE);
-  });
-
-  it('knows no code the server does not have', () => {
-    expect(knownCodes().filter((code) => !serverCodes.includes(code))).toEqual([]);
+  it('words a code as the server sends it', () => {
+    expect(messageFor('restore/missing-role')).toMatch(/roles that do not exist/);
   });
 
   it('falls back to a generic text for unknown or missing codes', () => {
     expect(messageFor('backup/something-new')).toBe(GENERIC_MESSAGE);
+    expect(messageFor('toString')).toBe(GENERIC_MESSAGE);
     expect(messageFor(null)).toBe(GENERIC_MESSAGE);
     expect(messageFor(undefined)).toBe(GENERIC_MESSAGE);
   });

@@ -1,10 +1,13 @@
-import { EngineError } from '../errors.js';
+import { CodedError, EngineError } from '../errors.js';
 import type { RunningProcess } from './process.js';
 
-/** The error to report for an aborted operation: the job runner aborts with a coded reason. */
-export function abortReason(signal: AbortSignal): EngineError {
+/**
+ * The error to report for an aborted operation: the job runner aborts with a coded reason (its own
+ * codes too, such as a time limit), which is reported as it is.
+ */
+export function abortReason(signal: AbortSignal): CodedError {
   const reason: unknown = signal.reason;
-  if (reason instanceof EngineError) return reason;
+  if (reason instanceof CodedError) return reason;
   return new EngineError('job/cancelled', 'The operation was cancelled.');
 }
 

@@ -1,5 +1,4 @@
 import { EngineError } from '../errors.js';
-import type { TableSize } from '../progress/weights.js';
 import type { PgTarget } from './connection.js';
 import type { ProcessRunner } from './process.js';
 import { ToolFailure, runTool } from './run-tool.js';
@@ -12,7 +11,24 @@ export interface CatalogReader {
   tableSizes(target: PgTarget): Promise<TableSize[]>;
 }
 
-export type { TableSize };
+/** A table's size as the catalog reports it: what progress weighs a job's steps by. */
+export interface TableSize {
+  schema: string;
+  name: string;
+  /** pg_table_size, read before the job: what its data costs to copy (TOAST included). */
+  bytes: number;
+  /**
+   * pg_relation_size: the main fork alone, what an index build or a constraint check reads (a
+   * primary key on a table of TOASTed documents reads none of the documents). Absent in manifests
+   * written before it was recorded; `bytes` stands in then.
+   */
+  heapBytes?: number;
+  /**
+   * pg_class.reltuples: the planner's row count (kept current by autovacuum and ANALYZE); absent
+   * when the table was never analyzed, or in older manifests.
+   */
+  rows?: number | null;
+}
 
 const CONNECTION_FAILURE =
   /could not connect|connection to server|no pg_hba\.conf|password authentication failed|does not exist|could not translate host name|timeout expired/i;

@@ -1,8 +1,8 @@
-import { EngineError, type ErrorCode } from '../errors.js';
+import { EngineError, type EngineErrorCode } from '../errors.js';
 
 interface Rule {
   pattern: RegExp;
-  code: ErrorCode;
+  code: EngineErrorCode;
   explain: (match: RegExpExecArray) => string;
 }
 
@@ -66,7 +66,7 @@ export function firstErrorLine(stderr: readonly string[]): string | undefined {
 export function classifyToolFailure(
   tool: string,
   stderr: readonly string[],
-  fallback: ErrorCode,
+  fallback: EngineErrorCode,
   extra: Record<string, unknown> = {},
 ): EngineError {
   const text = stderr.join('\n');

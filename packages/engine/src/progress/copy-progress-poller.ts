@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner } from '../pg/process.js';
 import { openPsqlSession } from '../pg/psql-session.js';
-import type { TableSize } from './weights.js';
+import type { TableSize } from '../pg/catalog.js';
 
 export interface CopyProgressPollerOptions {
   runner: ProcessRunner;

@@ -4,6 +4,7 @@
  * (see weights.ts). The percentage never goes back and reaches 100 only in finish().
  */
 import type { Clock } from '../clock.js';
+import type { TableSize } from '../pg/catalog.js';
 import { sectionOfDescription } from './toc-descriptions.js';
 import type { VerboseEvent } from './verbose-lines.js';
 import {
@@ -14,7 +15,6 @@ import {
   schemaWeight,
   tableWeight,
   type PostDataItem,
-  type TableSize,
 } from './weights.js';
 
 export type ProgressPhase = 'starting' | 'schema' | 'data' | 'post-data' | 'finishing' | 'done';

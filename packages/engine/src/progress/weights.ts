@@ -3,25 +3,8 @@
  * measured on this machine (PostgreSQL 15, 2 cores): pg_restore loads table data at ~100 MB/s, and
  * building an index or validating a foreign key costs 0.3-0.55 s per 100 MB of the tables involved.
  */
+import type { TableSize } from '../pg/catalog.js';
 import type { TocEntry } from './toc-list.js';
-
-export interface TableSize {
-  schema: string;
-  name: string;
-  /** pg_table_size, read before the job: what its data costs to copy (TOAST included). */
-  bytes: number;
-  /**
-   * pg_relation_size: the main fork alone, what an index build or a constraint check reads (a
-   * primary key on a table of TOASTed documents reads none of the documents). Absent in manifests
-   * written before it was recorded; `bytes` stands in then.
-   */
-  heapBytes?: number;
-  /**
-   * pg_class.reltuples: the planner's row count (kept current by autovacuum and ANALYZE); absent
-   * when the table was never analyzed, or in older manifests.
-   */
-  rows?: number | null;
-}
 
 /** A post-data step as the verbose / echo lines name it ("app.orders orders_pkey"). */
 export interface PostDataItem {

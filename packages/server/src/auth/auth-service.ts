@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
-import { type Clock, EngineError } from '@pgbs/engine';
+import type { Clock } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import type { MetadataDb } from '../db/client.js';
 import { isUuid } from '../ids.js';
 import { type ApiTokenRow, type UserRow, apiTokens, sessions, users } from '../db/schema.js';
@@ -47,7 +48,7 @@ export class AuthService {
       .from(users)
       .where(eq(users.email, normalizeEmail(email)));
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) throw new EngineError('auth/invalid-credentials', 'The email or password is wrong.');
+    if (!user || !ok) throw new ServiceError('auth/invalid-credentials', 'The email or password is wrong.');
     const sessionToken = newSecret('s_');
     const now = this.deps.clock.now();
     const tokenHash = hashSecret(sessionToken);
@@ -126,14 +127,14 @@ export class AuthService {
 
   async createUser(email: string, password: string, role: Role): Promise<UserRow> {
     const normalized = normalizeEmail(email);
-    if (!/^[^@\s]+@[^@\s]+$/.test(normalized)) throw new EngineError('input/invalid', 'Enter a valid email address.');
+    if (!/^[^@\s]+@[^@\s]+$/.test(normalized)) throw new ServiceError('input/invalid', 'Enter a valid email address.');
     if (password.length < MIN_PASSWORD) {
-      throw new EngineError('input/invalid', `The password must be at least ${MIN_PASSWORD} characters.`);
+      throw new ServiceError('input/invalid', `The password must be at least ${MIN_PASSWORD} characters.`);
     }
     if (role !== 'admin' && role !== 'viewer')
-      throw new EngineError('input/invalid', 'The role must be admin or viewer.');
+      throw new ServiceError('input/invalid', 'The role must be admin or viewer.');
     const [existing] = await this.deps.db.select({ id: users.id }).from(users).where(eq(users.email, normalized));
-    if (existing) throw new EngineError('auth/user-exists', `A user ${normalized} already exists.`);
+    if (existing) throw new ServiceError('auth/user-exists', `A user ${normalized} already exists.`);
     // onConflictDoNothing: a second process creating the same user at the same moment (two
     // instances bootstrapping one admin) gets the coded error, not a unique violation.
     const [user] = await this.deps.db
@@ -141,7 +142,7 @@ export class AuthService {
       .values({ id: randomUUID(), email: normalized, passwordHash: await hashPassword(password), role })
       .onConflictDoNothing({ target: users.email })
       .returning();
-    if (!user) throw new EngineError('auth/user-exists', `A user ${normalized} already exists.`);
+    if (!user) throw new ServiceError('auth/user-exists', `A user ${normalized} already exists.`);
     return user;
   }
 
@@ -153,7 +154,7 @@ export class AuthService {
   async createApiToken(userId: string, name: string): Promise<{ token: string; row: ApiTokenRow }> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100)
-      throw new EngineError('input/invalid', 'Give the token a name of 1 to 100 characters.');
+      throw new ServiceError('input/invalid', 'Give the token a name of 1 to 100 characters.');
     const token = newSecret('pgbs_');
     const [row] = (await this.deps.db
       .insert(apiTokens)
@@ -168,7 +169,7 @@ export class AuthService {
       .set({ revokedAt: new Date(this.deps.clock.now()) })
       .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
       .returning();
-    if (!row) throw new EngineError('auth/token-not-found', 'No active API token with that id.');
+    if (!row) throw new ServiceError('auth/token-not-found', 'No active API token with that id.');
     this.deps.credentialEvents.ended({ kind: 'token', id: row.id });
     return row;
   }
@@ -176,14 +177,14 @@ export class AuthService {
   /** Removes a user with their sessions and API tokens (cascade); the last admin stays, or nobody could log in. */
   async deleteUser(id: string): Promise<UserRow> {
     const [user] = isUuid(id) ? await this.deps.db.select().from(users).where(eq(users.id, id)) : [];
-    if (!user) throw new EngineError('auth/user-not-found', 'No user with that id.');
+    if (!user) throw new ServiceError('auth/user-not-found', 'No user with that id.');
     const [otherAdmin] = await this.deps.db
       .select({ id: users.id })
       .from(users)
       .where(and(eq(users.role, 'admin'), ne(users.id, id)))
       .limit(1);
     if (user.role === 'admin' && !otherAdmin) {
-      throw new EngineError('auth/last-admin', 'This is the last administrator: create another one first.');
+      throw new ServiceError('auth/last-admin', 'This is the last administrator: create another one first.');
     }
     await this.deps.db.delete(users).where(eq(users.id, id));
     this.deps.credentialEvents.ended({ kind: 'user', id });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
 import type { App } from '../app.js';
 
 /**
@@ -14,7 +14,7 @@ export async function bootstrapAdmin(app: App): Promise<{ email: string; generat
       await app.auth.createUser(adminEmail, adminPassword, 'admin');
     } catch (error) {
       // Instances started together on a new metadata database: another one created it just now.
-      if (isEngineError(error, 'auth/user-exists') && (await app.auth.hasAdmin())) return null;
+      if (isCodedError(error, 'auth/user-exists') && (await app.auth.hasAdmin())) return null;
       throw error;
     }
     return { email: adminEmail, generatedPassword: null };

@@ -1,4 +1,5 @@
-import { type Clock, EngineError } from '@pgbs/engine';
+import type { Clock } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 
 /**
  * Fixed-window counters per key (action + account and address, or user), in memory: enough for one
@@ -24,7 +25,7 @@ export class RateLimiter {
     const window = this.current(action, key);
     if (!limit || !window || window.count < limit.max) return;
     const retry = Math.ceil((window.start + limit.windowSeconds * 1000 - this.clock.now()) / 1000);
-    throw new EngineError('auth/rate-limited', `Too many ${action} attempts. Try again in ${retry} s.`, {
+    throw new ServiceError('auth/rate-limited', `Too many ${action} attempts. Try again in ${retry} s.`, {
       retryAfterSeconds: retry,
     });
   }

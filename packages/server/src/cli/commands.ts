@@ -1,10 +1,9 @@
-import { createInterface } from 'node:readline/promises';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import type { App } from '../app.js';
 import type { JobRow } from '../db/schema.js';
 import type { StartedJob } from '../modules/jobs/index.js';
-import type { Actor } from '../modules/backups/index.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
+import { type Context, ask, confirm, flag, text } from './command-kit.js';
 import { CliError } from './errors.js';
 import type { PolicyInput } from '../modules/retention/policy-input.js';
 import {
@@ -14,7 +13,7 @@ import {
   formatRetentionPreview,
   formatScheduleTable,
 } from './format.js';
-import { describeBackup, describeJob, paint, paintState, print, progress } from './output.js';
+import { describeBackup, describeJob, paintState, print, progress } from './output.js';
 import { onInterrupt } from './signals.js';
 import { TARGET_COMMANDS } from './target-commands.js';
 
@@ -24,12 +23,6 @@ const resolver = () => import('./resolve.js');
 /** The id the command's argument names: a unique prefix will do, unless fullOnly (--yes). */
 async function idArg(app: App, kind: 'backup' | 'job', parsed: Parsed, fullOnly = false): Promise<string> {
   return (await resolver()).resolveId(app.db, kind, parsed.positionals[0]!, { fullOnly });
-}
-
-export interface Context {
-  app: App;
-  actor: Actor;
-  json: boolean;
 }
 
 const MAX_LIMIT = 500;
@@ -55,8 +48,6 @@ async function targetOf(app: App, parsed: Parsed): Promise<string | undefined> {
 const targetNames = (app: App, rows: readonly { targetId: string | null }[]) =>
   app.targets.names([...new Set(rows.flatMap((row) => (row.targetId ? [row.targetId] : [])))]);
 
-export const text = (parsed: Parsed, name: string) => parsed.values[name] as string | undefined;
-export const flag = (parsed: Parsed, name: string) => parsed.values[name] === true;
 export const count = (help: string): OptionSpec => ({ type: 'string', value: 'N', help });
 const retentionOptions: Record<string, OptionSpec> = {
   'keep-last': count('keep the newest N backups'),
@@ -378,7 +369,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     run: async ({ app, actor, json }, parsed) => {
       const email = parsed.positionals[0]!;
       const user = await app.auth.findUserByEmail(email);
-      if (!user) throw new EngineError('auth/user-not-found', `No user ${email}.`);
+      if (!user) throw new ServiceError('auth/user-not-found', `No user ${email}.`);
       if (!flag(parsed, 'yes')) await confirm(`Type the email (${user.email}) to delete the user: `, user.email);
       await app.auth.deleteUser(user.id);
       await app.audit.record({
@@ -464,23 +455,4 @@ function toInt(raw: string | undefined, fallback: number, min: number, max: numb
     throw new CliError('cli/usage', `${name} must be an integer from ${min} to ${max} (got "${raw}").`);
   }
   return value;
-}
-
-export async function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
-  // On a terminal, readline reads Ctrl-C as a key, not as a signal.
-  const interrupted = new Promise<never>((_resolve, reject) =>
-    rl.once('SIGINT', () => reject(new CliError('cli/interrupted', 'Interrupted. Nothing was changed.'))),
-  );
-  try {
-    return (await Promise.race([rl.question(paint('bold', question, process.stderr)), interrupted])).trim();
-  } finally {
-    rl.close();
-  }
-}
-
-export async function confirm(question: string, expected: string): Promise<void> {
-  if ((await ask(question)) !== expected) {
-    throw new EngineError('input/invalid', 'The confirmation did not match. Nothing was changed.');
-  }
 }

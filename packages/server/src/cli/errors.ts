@@ -1,6 +1,6 @@
 /**
  * Errors only the CLI raises: the API and the panel never see them, so they are not among the
- * engine's codes (whose every entry the panel must word).
+ * service's codes (errors/error-codes.ts, whose every entry the panel must word).
  */
 export type CliErrorCode =
   /** A command, option or argument the CLI does not take (exit code 2). */

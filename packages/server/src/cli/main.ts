@@ -1,8 +1,9 @@
 import { userInfo } from 'node:os';
-import { EngineError } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { type CommandSpec, commandUsage, groupUsage, parseCommand, programUsage } from './args.js';
-import { COMMANDS, type Context } from './commands.js';
+import type { Context } from './command-kit.js';
+import { COMMANDS } from './commands.js';
 import { CliError } from './errors.js';
 import { cliLogger, paint } from './output.js';
 import { installSignalHandlers } from './signals.js';
@@ -71,7 +72,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const code =
-      error instanceof EngineError || error instanceof CliError
+      isCodedError(error) || error instanceof CliError
         ? error.code
         : error instanceof ConfigError
           ? 'config/invalid'

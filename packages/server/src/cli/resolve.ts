@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError, isCodedError } from '../errors/service-error.js';
 import { sql } from 'drizzle-orm';
 import type { MetadataDb } from '../db/client.js';
 import { backups, jobs } from '../db/schema.js';
@@ -32,7 +32,7 @@ export async function resolveId(
     throw new CliError('cli/full-id-required', `With --yes, give the ${kind}'s full id, not "${ref}".`);
   }
   if (ref.length < MIN_PREFIX || !/^[0-9a-f-]+$/i.test(ref)) {
-    throw new EngineError(
+    throw new ServiceError(
       notFound,
       `No ${kind} with id ${ref} (an id, or a prefix of at least ${MIN_PREFIX} characters of one).`,
     );
@@ -44,7 +44,7 @@ export async function resolveId(
     .where(sql`${table.id}::text LIKE ${`${ref.toLowerCase()}%`}`)
     .orderBy(table.id)
     .limit(SHOWN_CANDIDATES + 1);
-  if (rows.length === 0) throw new EngineError(notFound, `No ${kind} with an id starting ${ref}.`);
+  if (rows.length === 0) throw new ServiceError(notFound, `No ${kind} with an id starting ${ref}.`);
   if (rows.length > 1) {
     const shown = rows.slice(0, SHOWN_CANDIDATES).map((row) => `  ${row.id}`);
     throw new CliError(
@@ -78,8 +78,8 @@ export async function resolveRestoreSource(
   try {
     return { backupId: await resolveId(db, 'backup', given, options) };
   } catch (error) {
-    if (error instanceof EngineError && existsSync(operatorPath(given))) {
-      throw new EngineError(
+    if (isCodedError(error) && existsSync(operatorPath(given))) {
+      throw new ServiceError(
         error.code,
         `${error.message} To restore the file ${given}, give it as ./${given} or with --file.`,
       );

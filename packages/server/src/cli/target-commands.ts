@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import type { TargetTestResult } from '../modules/targets/test-target.js';
 import type { TargetView } from '../modules/targets/target-view.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
-import { type Context, confirm, flag, text } from './commands.js';
+import { type Context, confirm, flag, text } from './command-kit.js';
 import { CliError } from './errors.js';
 import { formatBytes } from './format.js';
 import { print } from './output.js';
@@ -229,7 +229,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       try {
         document = JSON.parse(raw);
       } catch {
-        throw new EngineError('config/import-invalid', `${file} is not JSON. Nothing was imported.`);
+        throw new ServiceError('config/import-invalid', `${file} is not JSON. Nothing was imported.`);
       }
       const report = await app.configTransfer.import(document, actor);
       await app.audit.record({ actor: actor.name, action: 'config.import', outcome: 'succeeded', details: report });

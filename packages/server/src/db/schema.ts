@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { TableSize } from '@pgbs/engine';
-import type { JobProgress } from '../jobs/job-types.js';
+import type { ProgressPhase, ProgressSnapshot, TableSize } from '@pgbs/engine';
 import {
   bigint,
   boolean,
@@ -13,6 +12,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/** The engine's snapshot as it travels to the API; a restore adds "snapshot" for its safety backup. */
+export type JobProgress = Omit<ProgressSnapshot, 'phase'> & { phase: ProgressPhase | 'snapshot' };
 
 /**
  * A database the service protects ("database"), or a server whose databases each get a child

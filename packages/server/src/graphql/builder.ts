@@ -1,7 +1,9 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import { EngineError } from '@pgbs/engine';
-import type { SpooledFile } from '../http/spooled-file.js';
+import { CodedError } from '@pgbs/engine';
+import { ERROR_CODES, type ErrorCode, errorCodeEnumValue } from '../errors/error-codes.js';
+import { ServiceError } from '../errors/service-error.js';
+import type { SpooledFile } from '../storage/spooled-file.js';
 import type { GraphQLContext } from './context.js';
 
 export const builder = new SchemaBuilder<{
@@ -17,14 +19,14 @@ export const builder = new SchemaBuilder<{
 }>({
   plugins: [ErrorsPlugin],
   defaultFieldNullability: false,
-  errors: { defaultTypes: [EngineError] },
+  errors: { defaultTypes: [CodedError] },
 });
 
 builder.scalarType('DateTime', {
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw new EngineError('input/invalid', 'Not a date.');
+    if (Number.isNaN(date.getTime())) throw new ServiceError('input/invalid', 'Not a date.');
     return date;
   },
 });
@@ -35,11 +37,23 @@ builder.scalarType('Bytes', {
   parseValue: (value) => Number(value),
 });
 
+const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description:
+    'Every stable error code. CodedError.code and extensions.code carry it as text: RESTORE_UNSAFE_SQL is restore/unsafe-sql.',
+  values: Object.fromEntries(ERROR_CODES.map((code) => [errorCodeEnumValue(code), { value: code }])),
+});
+
 /** Errors a user can act on: a stable code and a message for humans. */
-builder.objectType(EngineError, {
+builder.objectType(CodedError, {
   name: 'CodedError',
   fields: (t) => ({
-    code: t.exposeString('code'),
+    code: t.exposeString('code', { description: 'The code as text (restore/unsafe-sql), as in extensions.code.' }),
+    errorCode: t.field({
+      type: ErrorCodeEnum,
+      description: 'The same code as an enum value, for typed clients.',
+      // Every CodedError is an EngineError or a ServiceError, whose codes are all in ERROR_CODES.
+      resolve: (error) => error.code as ErrorCode,
+    }),
     message: t.exposeString('message'),
   }),
 });

@@ -7,14 +7,17 @@ export interface GraphQLContext {
   app: App;
   viewer: Viewer | null;
   address: string | null;
-  /** Set-Cookie values the HTTP layer adds to the response (login, logout). */
-  responseCookies: string[];
+  /**
+   * Sets the session cookie on the HTTP response (login), or clears it with null (logout). The
+   * transport provides it: GraphQL knows nothing of HTTP headers.
+   */
+  setSessionCookie(session: { token: string; expiresAt: Date } | null): void;
   /** The raw session cookie of this request, for logout. */
   sessionToken: string | null;
 }
 
 /**
- * A refusal for lack of rights. Not an EngineError on purpose: the errors plugin would turn it
+ * A refusal for lack of rights. Not a CodedError on purpose: the errors plugin would turn it
  * into a typed result of the mutation; clients want it as a top-level error on every operation
  * (extensions.code), so one handler can send them to the login page.
  */

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { type ErrorCode, isEngineError, systemClock } from '@pgbs/engine';
+import { systemClock } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
+import type { ErrorCode } from '../errors/error-codes.js';
 import type { App } from '../app.js';
 import type { BackupRow } from '../db/schema.js';
 import { isUuid } from '../ids.js';
@@ -97,7 +99,7 @@ function limitFailedAuth(app: App, req: IncomingMessage): void {
   try {
     countFailedAuth(app, req.socket.remoteAddress);
   } catch (error) {
-    if (!isEngineError(error, 'auth/rate-limited')) throw error;
+    if (!isCodedError(error, 'auth/rate-limited')) throw error;
     const retry = String(error.details.retryAfterSeconds);
     throw new Refusal(429, error.code, error.message, { 'retry-after': retry });
   }
@@ -111,7 +113,7 @@ async function findBackup(app: App, backupId: string): Promise<BackupRow> {
   try {
     return await app.backups.get(backupId);
   } catch (error) {
-    if (isEngineError(error, 'backup/not-found')) throw new Refusal(404, error.code, error.message);
+    if (isCodedError(error, 'backup/not-found')) throw new Refusal(404, error.code, error.message);
     throw error;
   }
 }

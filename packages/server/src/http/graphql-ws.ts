@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js';
 import { CREDENTIAL_ENDED } from './credential-lifetime.js';
 import { isTrustedOrigin } from './origin.js';
 import { type RequestCredentials, authenticate } from './request-auth.js';
-import type { ServerContext, createYogaApp } from './yoga.js';
+import type { ServerContext } from './server-context.js';
+import type { createYogaApp } from './yoga.js';
 
 type Yoga = ReturnType<typeof createYogaApp>;
 type Enveloped = ReturnType<Yoga['getEnveloped']>;

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
 import busboy from 'busboy';
 import type { GraphQLParams } from 'graphql-yoga';
-import type { UploadSpool } from './spooled-file.js';
+import type { UploadSpool } from '../storage/spooled-file.js';
 
 /** A refusal of the multipart body itself; the Yoga plugin turns it into a GraphQL error response. */
 export class UploadRefusal extends Error {

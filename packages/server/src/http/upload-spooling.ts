@@ -1,13 +1,13 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
 import { type Plugin, createGraphQLError } from 'graphql-yoga';
 import type { App } from '../app.js';
 import { AccessDenied, requireAdminViewer } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { UploadRefusal, largestBody, parseMultipartUpload, tooLarge } from './multipart-upload.js';
 import { authenticate, countFailedAuth } from './request-auth.js';
-import { UploadSpool } from './spooled-file.js';
+import { UploadSpool } from '../storage/spooled-file.js';
 import { limitBodyIdle } from './timeouts.js';
-import type { ServerContext } from './yoga.js';
+import type { ServerContext } from './server-context.js';
 
 const isUpload = (request: Request) =>
   request.method === 'POST' && /^multipart\/form-data\b/i.test(request.headers.get('content-type') ?? '');
@@ -81,7 +81,7 @@ function refusal(error: unknown): unknown {
   if (error instanceof AccessDenied) {
     return httpError(error.code === 'auth/unauthenticated' ? 401 : 403, error.code, error.message);
   }
-  if (isEngineError(error, 'auth/rate-limited')) {
+  if (isCodedError(error, 'auth/rate-limited')) {
     return httpError(429, error.code, error.message, { 'retry-after': String(error.details.retryAfterSeconds) });
   }
   return error;

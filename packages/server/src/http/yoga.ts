@@ -1,27 +1,20 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { BREAK, type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
 import { type Plugin, createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import { isConnectionLoss } from '../db/connection-loss.js';
-import { EngineError } from '@pgbs/engine';
+import { isCodedError } from '../errors/service-error.js';
 import type { App } from '../app.js';
 import { AccessDenied, type GraphQLContext, requireAdminViewer } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
 import type { Logger } from '../logger.js';
 import { GRAPHIQL_HTML, GRAPHIQL_OPTIONS } from './graphiql-page.js';
+import { sessionCookie } from './cookies.js';
 import { isTrustedOrigin } from './origin.js';
-import { type RequestCredentials, authenticate } from './request-auth.js';
+import { authenticate } from './request-auth.js';
+import type { ServerContext } from './server-context.js';
 import { useCredentialLifetime } from './credential-lifetime.js';
 import { useUploadSpooling } from './upload-spooling.js';
-
-/** From Node's HTTP handler (req, res), or from the graphql-ws layer for each WebSocket operation. */
-export interface ServerContext {
-  req: IncomingMessage;
-  res?: ServerResponse;
-  /** WebSocket operations only: authenticated once per connection, in connection_init (graphql-ws.ts). */
-  connectionCredentials?: RequestCredentials;
-}
 
 /** The header urql and the panel send; Yoga refuses "simple" requests without it (CSRF). */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
@@ -82,7 +75,12 @@ export function createYogaApp(app: App, logger: Logger) {
         viewer: credentials.viewer,
         sessionToken: credentials.sessionToken,
         address: req?.socket.remoteAddress ?? null,
-        responseCookies,
+        setSessionCookie: (session) => {
+          const secure = app.config.secureCookies;
+          responseCookies.push(
+            session ? sessionCookie(session.token, session.expiresAt, secure) : sessionCookie('', new Date(0), secure),
+          );
+        },
       };
     },
     maskedErrors: {
@@ -96,7 +94,7 @@ export function createYogaApp(app: App, logger: Logger) {
         if (error instanceof GraphQLError && !error.originalError) return error;
         const original = error instanceof GraphQLError ? error.originalError : error;
         // Coded errors are meant for the client (auth refusals, not-found in queries).
-        if (original instanceof EngineError || original instanceof AccessDenied) {
+        if (isCodedError(original) || original instanceof AccessDenied) {
           return new GraphQLError(original.message, { extensions: { code: original.code } });
         }
         if (isConnectionLoss(original)) {

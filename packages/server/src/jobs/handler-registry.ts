@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import type { JobHandler, JobKind } from './job-types.js';
 
 /** From a job's kind to the code that runs it: registering a kind is one call. */
@@ -13,7 +13,7 @@ export class HandlerRegistry {
 
   get(kind: string): JobHandler<JobKind> {
     const handler = this.handlers.get(kind);
-    if (!handler) throw new EngineError('job/unknown-kind', `No handler for job kind "${kind}".`);
+    if (!handler) throw new ServiceError('job/unknown-kind', `No handler for job kind "${kind}".`);
     return handler;
   }
 

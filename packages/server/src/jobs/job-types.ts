@@ -1,12 +1,11 @@
-import type { ProgressPhase, ProgressSnapshot } from '@pgbs/engine';
-import type { JobRow } from '../db/schema.js';
+import type { JobProgress, JobRow } from '../db/schema.js';
 import type { ResolvedTarget } from '../modules/targets/target-connections.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const ACTIVE_STATES: JobState[] = ['queued', 'running'];
 
-/** The engine's snapshot as it travels to the API; a restore adds "snapshot" for its safety backup. */
-export type JobProgress = Omit<ProgressSnapshot, 'phase'> & { phase: ProgressPhase | 'snapshot' };
+/** Defined with the column that stores it; jobs and the API know it by this name. */
+export type { JobProgress };
 
 /**
  * Each job kind's params (stored in jobs.params). A module adds its kinds by declaration merging:

@@ -1,9 +1,10 @@
-import { type Clock, EngineError, isEngineError } from '@pgbs/engine';
+import type { Clock } from '@pgbs/engine';
+import { ServiceError, isCodedError } from '../errors/service-error.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { retryWhileUnreachable } from '../db/connection-loss.js';
 import type { JobRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import type { JobsRepository } from '../modules/jobs/jobs-repository.js';
+import type { JobsRepository } from './jobs-repository.js';
 import type { TargetConnections } from '../modules/targets/target-connections.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { JobEvents } from './job-events.js';
@@ -75,7 +76,7 @@ export class JobWorker {
   /** Aborts a job of this process; false if it runs elsewhere. */
   cancelLocal(jobId: string): boolean {
     const local = this.running.get(jobId);
-    local?.controller.abort(new EngineError('job/cancelled', 'The job was cancelled.'));
+    local?.controller.abort(new ServiceError('job/cancelled', 'The job was cancelled.'));
     return local !== undefined;
   }
 
@@ -124,7 +125,7 @@ export class JobWorker {
     const { clock, limits } = this.deps;
     const timeout = clock.setTimeout(() => {
       controller.abort(
-        new EngineError('job/timeout', `The job took longer than ${limits.timeoutSeconds} s and was stopped.`),
+        new ServiceError('job/timeout', `The job took longer than ${limits.timeoutSeconds} s and was stopped.`),
       );
     }, limits.timeoutSeconds * 1000);
     const record = <T>(work: () => Promise<T>) => this.record(work);
@@ -210,7 +211,7 @@ export class JobWorker {
     this.stopping = true;
     const running = [...this.running.values()];
     for (const job of running) {
-      job.controller.abort(new EngineError(INTERRUPTED.code, 'The instance running this job was stopped.'));
+      job.controller.abort(new ServiceError(INTERRUPTED.code, 'The instance running this job was stopped.'));
     }
     await Promise.allSettled(running.map((job) => job.done));
   }
@@ -233,9 +234,9 @@ export class JobWorker {
 
   private outcomeOf(error: unknown, signal: AbortSignal | null): Outcome {
     const reason: unknown = signal?.aborted ? signal.reason : error;
-    if (isEngineError(reason, 'job/cancelled'))
+    if (isCodedError(reason, 'job/cancelled'))
       return { state: 'cancelled', code: reason.code, message: reason.message };
-    if (isEngineError(reason)) {
+    if (isCodedError(reason)) {
       const entry = reason.details['entry'];
       return {
         state: 'failed',
@@ -299,7 +300,7 @@ class Watcher {
     }, this.deps.persistIntervalMs ?? 1000);
   }
 
-  private abort(error: EngineError): void {
+  private abort(error: ServiceError): void {
     if (!this.controller.signal.aborted) this.controller.abort(error);
   }
 
@@ -322,9 +323,9 @@ class Watcher {
       const progress = this.dirty && this.latest ? this.latest : undefined;
       this.dirty = false;
       const row = await this.deps.jobs.heartbeat(this.jobId, { progress, activityAt });
-      if (row?.cancelRequested) this.abort(new EngineError('job/cancelled', 'The job was cancelled.'));
+      if (row?.cancelRequested) this.abort(new ServiceError('job/cancelled', 'The job was cancelled.'));
       if (row && row.state !== 'running') {
-        this.abort(new EngineError(INTERRUPTED.code, 'Another instance ended this job (it took this one for gone).'));
+        this.abort(new ServiceError(INTERRUPTED.code, 'Another instance ended this job (it took this one for gone).'));
       }
     } catch (error) {
       this.deps.logger.warn('could not persist job progress', { error });

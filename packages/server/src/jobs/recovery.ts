@@ -2,7 +2,7 @@ import type { Clock } from '@pgbs/engine';
 import type { MetadataDb } from '../db/client.js';
 import type { JobRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import type { JobsRepository } from '../modules/jobs/jobs-repository.js';
+import type { JobsRepository } from './jobs-repository.js';
 import type { BackupStorage } from '../storage/local-storage.js';
 import { isInstanceGone } from './instances.js';
 import { INTERRUPTED, type JobWorker } from './job-worker.js';

@@ -1,4 +1,5 @@
-import { type Clock, EngineError } from '@pgbs/engine';
+import type { Clock } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 
 /** A session of the job on the target, as pg_stat_activity and the progress views show it. */
 export interface TargetSession {
@@ -38,7 +39,7 @@ export class StallWatch {
   }
 
   /** Resolves with the job/stalled error when the job has stalled, else null. Never throws. */
-  async check(bytes: number): Promise<EngineError | null> {
+  async check(bytes: number): Promise<ServiceError | null> {
     const now = this.deps.clock.now();
     if (bytes !== this.bytes) {
       this.bytes = bytes;
@@ -51,7 +52,7 @@ export class StallWatch {
       return null;
     }
     if (now - this.lastActivity < this.deps.stallMs) return null;
-    return new EngineError(
+    return new ServiceError(
       'job/stalled',
       `The job made no progress for ${Math.round(this.deps.stallMs / 1000)} s: no bytes moved and the database server did no work for it (waiting on a lock counts as no work). It was stopped; nothing it wrote was kept.`,
     );

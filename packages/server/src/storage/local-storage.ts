@@ -3,7 +3,7 @@ import { copyFile, open, readFile, readdir, rename, rm, stat, statfs, writeFile 
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../errors/service-error.js';
 import { type BackupManifest, MANIFEST_SUFFIX, parseManifest } from './manifest.js';
 import { PRIVATE_FILE_MODE, ensurePrivateDirectory } from './private-files.js';
 
@@ -38,7 +38,7 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** File names are generated, but check anyway: nothing may escape the directory. */
 function assertSafeName(fileName: string): void {
   if (!SAFE_NAME.test(fileName) || fileName.includes('..')) {
-    throw new EngineError('input/invalid', `Unsafe backup file name: ${JSON.stringify(fileName)}`);
+    throw new ServiceError('input/invalid', `Unsafe backup file name: ${JSON.stringify(fileName)}`);
   }
 }
 

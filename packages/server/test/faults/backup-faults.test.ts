@@ -3,9 +3,9 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isEngineError } from '@pgbs/engine';
 import { withSql } from '@pgbs/test-support';
 import { jobs } from '../../src/db/schema.js';
+import { isCodedError } from '../../src/errors/service-error.js';
 import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -60,7 +60,7 @@ describe('backup and restore faults', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect(isEngineError(error, 'pg/connection-failed'), String(error)).toBe(true);
+    expect(isCodedError(error, 'pg/connection-failed'), String(error)).toBe(true);
     expect(String((error as Error).message)).not.toContain('secret');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await leftovers()).toEqual([]);
@@ -111,7 +111,7 @@ describe('backup and restore faults', () => {
     const started = results.filter((r) => r.status === 'fulfilled');
     expect(refused).toHaveLength(1);
     expect(started).toHaveLength(1);
-    expect(isEngineError(refused[0]!.reason, 'job/busy'), String(refused[0]!.reason)).toBe(true);
+    expect(isCodedError(refused[0]!.reason, 'job/busy'), String(refused[0]!.reason)).toBe(true);
     const finished = await started[0]!.value.done;
     expect(finished.state, finished.errorMessage ?? '').toBe('succeeded');
     const [row] = await withSql(env.target.url, (sql) => sql`SELECT count(*)::int AS n FROM big`);

@@ -143,12 +143,16 @@ describe('GraphQL API', () => {
     expect(listed.data!.backups.items[0]!.description).toBe('via API');
 
     const wrong = await api.gql(
-      `mutation { restoreBackup(id: "${done.backupId}", confirmation: "wrong") { __typename ... on CodedError { code message } } }`,
+      `mutation { restoreBackup(id: "${done.backupId}", confirmation: "wrong") { __typename ... on CodedError { code errorCode message } } }`,
       {},
       cookie,
     );
     expect(wrong.data).toMatchObject({
-      restoreBackup: { __typename: 'CodedError', code: 'restore/confirmation-mismatch' },
+      restoreBackup: {
+        __typename: 'CodedError',
+        code: 'restore/confirmation-mismatch',
+        errorCode: 'RESTORE_CONFIRMATION_MISMATCH',
+      },
     });
 
     const del = await api.gql(

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EngineError } from '@pgbs/engine';
 import { type TestDatabase, createTestDatabase, loadFeatureRichSchema, withSql } from '@pgbs/test-support';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { isCodedError } from '../../src/errors/service-error.js';
 import type { Logger } from '../../src/logger.js';
 
 /** Polls `probe` every 50 ms until it returns something other than undefined. */
@@ -22,7 +22,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   return promise.then(
     () => undefined,
-    (error: unknown) => (error instanceof EngineError ? error.code : String(error)),
+    (error: unknown) => (isCodedError(error) ? error.code : String(error)),
   );
 }
 

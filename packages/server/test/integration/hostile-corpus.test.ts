@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError } from '@pgbs/engine';
 import {
   type HostileCorpus,
   type HostileVariant,
@@ -31,6 +30,7 @@ import {
 } from '@pgbs/test-support';
 
 import type { App } from '../../src/app.js';
+import { isCodedError } from '../../src/errors/service-error.js';
 import { createTestEnv } from './harness.js';
 
 const VARIANTS: HostileVariant[] = ['swallowed', 'loud', 'superuser-objects', 'top-level'];
@@ -65,7 +65,7 @@ async function restoreThroughService(app: App, file: string, database: string): 
     const job = await started.done;
     return job.state === 'succeeded' ? 'succeeded' : (job.errorCode ?? job.state);
   } catch (error) {
-    if (error instanceof EngineError) return error.code;
+    if (isCodedError(error)) return error.code;
     throw error;
   }
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EngineError } from '@pgbs/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceError } from '../../src/errors/service-error.js';
 import {
   keyIdOf,
   keyRingOf,
@@ -17,7 +17,7 @@ const codeOf = (fn: () => unknown) => {
   try {
     fn();
   } catch (error) {
-    return error instanceof EngineError ? error.code : String(error);
+    return error instanceof ServiceError ? error.code : String(error);
   }
   return undefined;
 };
@@ -82,10 +82,10 @@ describe('key ring sources', () => {
 
   it('refuses a key that is not 32 bytes without showing it', async () => {
     const error = await loadKeyRing({ masterKey: 'c2hvcnQta2V5' }).catch((e: unknown) => e);
-    expect((error as EngineError).code).toBe('key/invalid');
+    expect((error as ServiceError).code).toBe('key/invalid');
     expect(String(error)).not.toContain('c2hvcnQta2V5');
     expect(
-      ((await loadKeyRing({ masterKeyFile: path.join(dir, 'none') }).catch((e: unknown) => e)) as EngineError).code,
+      ((await loadKeyRing({ masterKeyFile: path.join(dir, 'none') }).catch((e: unknown) => e)) as ServiceError).code,
     ).toBe('key/missing');
   });
 

@@ -1,6 +1,6 @@
-import { EngineError } from '@pgbs/engine';
 import { describe, expect, it, vi } from 'vitest';
 import type { JobRow } from '../../src/db/schema.js';
+import { ServiceError } from '../../src/errors/service-error.js';
 import { followJob, jobStateChanges } from '../../src/graphql/job-streams.js';
 import { type JobEvents, createJobEvents } from '../../src/jobs/job-events.js';
 import type { JobProgress } from '../../src/jobs/job-types.js';
@@ -102,7 +102,7 @@ describe('followJob', () => {
   });
 
   it('fails at once for an unknown job', async () => {
-    const get = vi.fn().mockRejectedValue(new EngineError('job/not-found', 'No job.'));
+    const get = vi.fn().mockRejectedValue(new ServiceError('job/not-found', 'No job.'));
     await expect(followJob({ events: countedEvents(), jobs: { get } }, JOB_ID)).rejects.toMatchObject({
       code: 'job/not-found',
     });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UploadRefusal, parseMultipartUpload } from '../../src/http/multipart-upload.js';
-import { SpooledFile, UploadSpool } from '../../src/http/spooled-file.js';
+import { SpooledFile, UploadSpool } from '../../src/storage/spooled-file.js';
 
 type Part = [name: string, value: string] | [name: string, content: string, filename: string];
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Clock, EngineError } from '@pgbs/engine';
+import type { Clock } from '@pgbs/engine';
 import { RateLimiter } from '../../src/auth/rate-limiter.js';
+import { ServiceError } from '../../src/errors/service-error.js';
 
 function fakeClock(): Clock & { advance(ms: number): void } {
   let now = 1_000_000;
@@ -25,9 +26,9 @@ describe('rate limiter', () => {
         return e;
       }
     })();
-    expect(error).toBeInstanceOf(EngineError);
-    expect((error as EngineError).code).toBe('auth/rate-limited');
-    expect((error as EngineError).details.retryAfterSeconds).toBe(40);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).code).toBe('auth/rate-limited');
+    expect((error as ServiceError).details.retryAfterSeconds).toBe(40);
     clock.advance(40_000);
     expect(() => limiter.hit('login', '10.0.0.1')).not.toThrow();
   });

@@ -1,11 +1,13 @@
 import type { CombinedError } from '@urql/vue';
 import { RequestTimeoutError } from '@/api/timeout-fetch';
+import type { ErrorCode } from '@/graphql/error-codes';
 
 /**
- * What the panel says for each stable error code (packages/engine/src/errors.ts). The server's own
- * message may carry tool output, so the panel shows these words instead.
+ * What the panel says for each stable error code (the schema's ErrorCode enum: a code without words
+ * here does not compile). The server's own message may carry tool output, so the panel shows these
+ * words instead.
  */
-const MESSAGES: Record<string, string> = {
+const MESSAGES: Record<ErrorCode, string> = {
   'auth/unauthenticated': 'Your session has ended. Please log in again.',
   'auth/forbidden': 'Your account is not allowed to do this. Only administrators can manage backups.',
   'auth/invalid-credentials': 'The email or password is not correct.',
@@ -64,6 +66,8 @@ const MESSAGES: Record<string, string> = {
   'upload/too-large': 'The file is larger than the server accepts.',
   'request/too-large': 'The request is larger than the server accepts.',
   'query/too-complex': 'The server refused the request as too complex.',
+  'metadata/unavailable':
+    'The service cannot reach its own database right now (it may be restarting). Nothing was changed; try again in a moment.',
   'upload/invalid': 'The upload could not be read. Choose the file again and retry.',
 
   'download/link-invalid': 'The download link has expired. Click “Download” again.',
@@ -107,15 +111,17 @@ export const GENERIC_MESSAGE = 'Something went wrong. Try again; if it keeps fai
 export const TIMEOUT_MESSAGE = 'The server did not answer in time. Check your connection and try again.';
 export const NETWORK_MESSAGE = 'The server cannot be reached. Check your connection and try again.';
 
+const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(MESSAGES, code);
+
 export function messageFor(code: string | null | undefined): string {
-  return (code && MESSAGES[code]) || GENERIC_MESSAGE;
+  return code && isErrorCode(code) ? MESSAGES[code] : GENERIC_MESSAGE;
 }
 
 /**
  * Refusals whose server message is composed by the service from what it found (which databases,
  * which objects, which rights), with no tool output: more useful than the general words.
  */
-const SPECIFIC_REFUSALS = new Set([
+const SPECIFIC_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>([
   'restore/source-mismatch',
   'restore/unrestorable',
   'restore/missing-role',
@@ -129,9 +135,6 @@ export function describeRefusal(refusal: { code?: string | null; message?: strin
   if (refusal?.code && refusal.message && SPECIFIC_REFUSALS.has(refusal.code)) return refusal.message;
   return messageFor(refusal?.code);
 }
-
-/** The codes the panel knows, for the test that compares them with the server's list. */
-export const knownCodes = (): string[] => Object.keys(MESSAGES);
 
 /** A failed request (network, timeout, or a top-level GraphQL error) in human words. */
 export function describeRequestError(error: CombinedError): string {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { TableSize } from '../../../src/progress/weights.js';
+import type { TableSize } from '../../../src/pg/catalog.js';
 
 export function readFixture(name: string): string {
   return readFileSync(new URL(`../../fixtures/verbose/${name}`, import.meta.url), 'utf8');

@@ -1,10 +1,9 @@
-import { type EngineError, isEngineError } from '@pgbs/engine';
+import { type ServiceError, isCodedError } from '../../errors/service-error.js';
 import { type Viewer, normalizeEmail } from '../../auth/auth-service.js';
 import { hashSecret } from '../../auth/tokens.js';
 import type { ApiTokenRow, UserRow } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { type GraphQLContext, requireAdmin } from '../context.js';
-import { sessionCookie } from '../../http/cookies.js';
 
 const RoleEnum = builder.enumType('Role', { values: ['admin', 'viewer'] as const });
 
@@ -88,12 +87,12 @@ builder.mutationFields((t) => ({
       try {
         context.app.rateLimiter.check('login', limitKey);
         const { sessionToken, user, viewer } = await context.app.auth.login(args.email, args.password);
-        context.responseCookies.push(sessionCookie(sessionToken, viewer.expiresAt!, context.app.config.secureCookies));
+        context.setSessionCookie({ token: sessionToken, expiresAt: viewer.expiresAt! });
         await audit(context, 'auth.login', 'succeeded', {}, user.email);
         return viewer;
       } catch (error) {
-        if (isEngineError(error, 'auth/invalid-credentials')) context.app.rateLimiter.count('login', limitKey);
-        await audit(context, 'auth.login', 'failed', { code: (error as EngineError).code }, args.email);
+        if (isCodedError(error, 'auth/invalid-credentials')) context.app.rateLimiter.count('login', limitKey);
+        await audit(context, 'auth.login', 'failed', { code: (error as ServiceError).code }, args.email);
         throw error;
       }
     },
@@ -102,7 +101,7 @@ builder.mutationFields((t) => ({
     description: 'Ends the session server-side and clears the cookie.',
     resolve: async (_root, _args, context) => {
       if (context.sessionToken) await context.app.auth.logout(context.sessionToken);
-      context.responseCookies.push(sessionCookie('', new Date(0), context.app.config.secureCookies));
+      context.setSessionCookie(null);
       if (context.viewer) await audit(context, 'auth.logout', 'succeeded');
       return true;
     },

@@ -1,4 +1,5 @@
-import { EngineError, type TableSize } from '@pgbs/engine';
+import type { TableSize } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { ArchiveContents } from '../../modules/backups/index.js';
 import { builder } from '../builder.js';
@@ -255,7 +256,7 @@ builder.mutationFields((t) => ({
       requireAdmin(context);
       const backup = await context.app.backups.get(String(args.id));
       if (args.confirmation !== backup.fileName) {
-        throw new EngineError(
+        throw new ServiceError(
           'backup/confirmation-mismatch',
           `Type the backup's file name ("${backup.fileName}") to confirm the delete. Nothing was deleted.`,
         );

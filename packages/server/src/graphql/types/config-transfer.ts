@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
 
@@ -31,7 +31,7 @@ builder.mutationFields((t) => ({
       try {
         document = JSON.parse(args.document);
       } catch {
-        throw new EngineError('config/import-invalid', 'The document is not JSON. Nothing was imported.');
+        throw new ServiceError('config/import-invalid', 'The document is not JSON. Nothing was imported.');
       }
       const report = await context.app.configTransfer.import(document, actorOf(context));
       await context.app.audit.record({

@@ -1,4 +1,6 @@
-import { EngineError, type TargetRole } from '@pgbs/engine';
+import { CodedError, type TargetRole } from '@pgbs/engine';
+import type { ErrorCode } from '../../errors/error-codes.js';
+import { isCodedError } from '../../errors/service-error.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
 import { TargetRoleRef } from './restore-check.js';
@@ -9,7 +11,7 @@ interface ServerInfo {
   serverVersion: string | null;
   clientVersion: string | null;
   clientDirectory: string | null;
-  versionProblem: EngineError | null;
+  versionProblem: CodedError<ErrorCode> | null;
   connectionRole: TargetRole | null;
   storageLocation: string;
   storageFreeBytes: number;
@@ -25,7 +27,7 @@ const ServerInfoRef = builder.objectRef<ServerInfo>('ServerInfo').implement({
     clientVersion: t.exposeString('clientVersion', { nullable: true }),
     clientDirectory: t.exposeString('clientDirectory', { nullable: true }),
     versionProblem: t.field({
-      type: EngineError,
+      type: CodedError,
       nullable: true,
       description: 'Why backups cannot run now (unreachable server, client tools too old), if they cannot.',
       resolve: (info) => info.versionProblem,
@@ -53,7 +55,7 @@ builder.queryFields((t) => ({
       const versions = await app.backups.versions().then(
         (prepared) => ({ prepared, problem: null }),
         (error: unknown) => {
-          if (error instanceof EngineError) return { prepared: null, problem: error };
+          if (isCodedError(error)) return { prepared: null, problem: error };
           throw error;
         },
       );

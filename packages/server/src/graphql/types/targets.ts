@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { TargetTestResult } from '../../modules/targets/test-target.js';
 import type { TargetView } from '../../modules/targets/target-view.js';
 import { builder } from '../builder.js';
@@ -171,7 +171,7 @@ builder.mutationFields((t) => ({
       requireAdmin(context);
       const target = await context.app.targets.get(String(args.id));
       if (args.confirmation !== target.name) {
-        throw new EngineError(
+        throw new ServiceError(
           'input/invalid',
           `Type the target's name ("${target.name}") to confirm. Nothing was changed.`,
         );

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { SpooledFile } from '../../http/spooled-file.js';
+import { SpooledFile } from '../../storage/spooled-file.js';
 import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
 import { BackupRef, RestoreOptionsInput, restoreOptions } from './backups.js';

@@ -1,4 +1,5 @@
-import { type ArchiveFormat, EngineError, type InspectRequest, type PgTools, extensionFor } from '@pgbs/engine';
+import { type ArchiveFormat, type InspectRequest, type PgTools, extensionFor } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow, backups } from '../../db/schema.js';
 import type { BackupManifest } from '../../storage/manifest.js';
 import type { BackupsDeps } from './backups-deps.js';
@@ -8,7 +9,7 @@ const MAX_DESCRIPTION = 500;
 export function validDescription(raw: string | undefined): string {
   const description = (raw ?? '').trim();
   if (description.length > MAX_DESCRIPTION) {
-    throw new EngineError('input/invalid', `The description is longer than ${MAX_DESCRIPTION} characters.`);
+    throw new ServiceError('input/invalid', `The description is longer than ${MAX_DESCRIPTION} characters.`);
   }
   return description;
 }
@@ -47,7 +48,7 @@ export function rowFromManifest(manifest: BackupManifest, targetId: string | nul
 
 export async function requireFile(deps: Pick<BackupsDeps, 'storage'>, backup: BackupRow): Promise<void> {
   if (!(await deps.storage.exists(backup.fileName))) {
-    throw new EngineError(
+    throw new ServiceError(
       'backup/file-missing',
       `The file of backup ${backup.id} (${backup.fileName}) is missing from ${deps.storage.location}.`,
     );

@@ -4,7 +4,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import type { JobKind } from '../../jobs/job-types.js';
 import type { BackupStorage } from '../../storage/local-storage.js';
 import type { JobRequest, StartedJob } from '../jobs/enqueue-job.js';
-import type { JobsRepository } from '../jobs/jobs-repository.js';
+import type { JobsRepository } from '../../jobs/jobs-repository.js';
 import type { ResolvedTarget, TargetConnections } from '../targets/target-connections.js';
 import type { BackupsRepository } from './backups-repository.js';
 

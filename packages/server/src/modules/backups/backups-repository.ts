@@ -1,5 +1,5 @@
 import { type SQL, and, desc, eq, gte, ilike, lt, or, sql } from 'drizzle-orm';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import { likeLiteral } from '../../db/like.js';
 import { type BackupRow, backups } from '../../db/schema.js';
@@ -43,7 +43,7 @@ export function backupsRepository(db: MetadataDb) {
       (await db.select().from(backups).where(eq(backups.id, id)))[0] ?? null,
     async get(id: string): Promise<BackupRow> {
       const row = isUuid(id) ? (await db.select().from(backups).where(eq(backups.id, id)))[0] : undefined;
-      if (!row) throw new EngineError('backup/not-found', `No backup with id ${id}.`);
+      if (!row) throw new ServiceError('backup/not-found', `No backup with id ${id}.`);
       return row;
     },
     all: () => db.select().from(backups),

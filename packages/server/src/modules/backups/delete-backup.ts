@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
@@ -8,7 +8,7 @@ export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor):
   const backup = await deps.backups.get(id);
   const active = await deps.jobs.activeUsingBackup(id);
   if (active) {
-    throw new EngineError('backup/in-use', `The backup is in use by a running ${active.kind} job (${active.id}).`);
+    throw new ServiceError('backup/in-use', `The backup is in use by a running ${active.kind} job (${active.id}).`);
   }
   await deps.backups.delete(id);
   await deps.storage.remove(backup.fileName);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { inspectArchive, isArchive, isEngineError } from '@pgbs/engine';
+import { inspectArchive, isArchive } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { BackupManifest } from '../../storage/manifest.js';
 import type { Actor, BackupOrigin } from './backup-types.js';
@@ -59,7 +60,7 @@ export async function importUpload(
     });
     return deps.backups.get(id);
   } catch (error) {
-    await audit('failed', null, { errorCode: isEngineError(error) ? error.code : 'internal' });
+    await audit('failed', null, { errorCode: isCodedError(error) ? error.code : 'internal' });
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { Prepared } from '@pgbs/engine';
-import { EngineError, isEngineError } from '@pgbs/engine';
+import { isCodedError, ServiceError } from '../../errors/service-error.js';
 import { databaseLockKey } from '../../jobs/target-lock.js';
 import type { ResolvedTarget } from '../targets/target-connections.js';
 import type { BackupsDeps } from './backups-deps.js';
@@ -48,8 +48,8 @@ export async function restoreTarget(
   try {
     return await jobTarget(deps, own);
   } catch (error) {
-    if (!own || !isEngineError(error, 'target/not-found')) throw error;
-    throw new EngineError(
+    if (!own || !isCodedError(error, 'target/not-found')) throw error;
+    throw new ServiceError(
       'target/not-found',
       "The backup's own target was removed: name the target to restore it into. Nothing was changed.",
       { targetId: own },

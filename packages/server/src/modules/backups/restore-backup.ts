@@ -1,4 +1,5 @@
-import { EngineError, checkRestore, isEngineError, restoreDatabase } from '@pgbs/engine';
+import { checkRestore, restoreDatabase } from '@pgbs/engine';
+import { ServiceError, isCodedError } from '../../errors/service-error.js';
 import type { JobHandler } from '../../jobs/job-types.js';
 import type { StartedJob } from '../jobs/enqueue-job.js';
 import type { Actor, RestoreRequestInput } from './backup-types.js';
@@ -27,7 +28,7 @@ export async function restoreBackup(
   const { target, prepared, lockKey } = await restoreTarget(deps, input.source, input.targetId);
   const database = target.connection.database;
   if (input.confirmation !== database) {
-    throw new EngineError(
+    throw new ServiceError(
       'restore/confirmation-mismatch',
       `Type the name of target ${target.name}'s database ("${database}") to confirm the restore. Nothing was changed.`,
       { targetId: target.id, targetDatabase: database },
@@ -35,7 +36,7 @@ export async function restoreBackup(
   }
   const source = await restoreSource(deps, input.source, prepared);
   if (source.databaseName && source.databaseName !== database && !input.options.acceptSourceMismatch) {
-    throw new EngineError(
+    throw new ServiceError(
       'restore/source-mismatch',
       `The backup is of database "${source.databaseName}", not of "${database}": restoring it replaces "${database}" with another database's content. Acknowledge the mismatch to restore it all the same. Nothing was changed.`,
       { sourceDatabase: source.databaseName, targetDatabase: database },
@@ -85,7 +86,7 @@ export async function restoreUpload(
       address: actor.address,
       action: 'backup.restore',
       outcome: 'failed',
-      details: { source: label, errorCode: isEngineError(error) ? error.code : 'internal' },
+      details: { source: label, errorCode: isCodedError(error) ? error.code : 'internal' },
     });
     throw error;
   }

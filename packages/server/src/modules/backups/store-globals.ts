@@ -1,4 +1,4 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { globalsFileNameOf } from './backup-files.js';
@@ -27,7 +27,7 @@ export async function storeGlobals(
   } catch (error) {
     await partial.abort();
     if (context.signal.aborted) throw error;
-    const reason = isEngineError(error) ? `${error.message} [${error.code}]` : String(error);
+    const reason = isCodedError(error) ? `${error.message} [${error.code}]` : String(error);
     await deps.jobs.addWarning(
       context.jobId,
       `The backup was kept without the server's roles and grants (globals): ${reason}`,

@@ -1,4 +1,5 @@
-import { EngineError, inspectArchive } from '@pgbs/engine';
+import { inspectArchive } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { JobHandler } from '../../jobs/job-types.js';
 import type { StartedJob } from '../jobs/enqueue-job.js';
 import type { Actor } from './backup-types.js';
@@ -37,7 +38,7 @@ export function verifyHandler(deps: BackupsDeps): JobHandler<'verify', void> {
           inspectRequest(deps, deps.storage.pathOf(backup.fileName), prepared.tools, context.signal),
         );
         if (summary.sha256 !== backup.sha256 || summary.sizeBytes !== backup.sizeBytes) {
-          throw new EngineError(
+          throw new ServiceError(
             'backup/checksum-mismatch',
             `The file no longer matches its checksum (expected ${backup.sha256.slice(0, 12)}…, found ${summary.sha256.slice(0, 12)}…): it was changed or damaged on disk.`,
           );

@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 
 /**
  * One domain's part of a configuration export (targets, schedules, retention policies...). Each
@@ -23,8 +23,8 @@ export interface ConfigDocument {
   sections: Record<string, unknown>;
 }
 
-export function invalidImport(message: string): EngineError {
-  return new EngineError('config/import-invalid', `${message} Nothing was imported.`);
+export function invalidImport(message: string): ServiceError {
+  return new ServiceError('config/import-invalid', `${message} Nothing was imported.`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import type { JobRow } from '../../db/schema.js';
 import type { HandlerRegistry } from '../../jobs/handler-registry.js';
@@ -9,7 +9,7 @@ import type { JobActor, JobKind, JobParamsByKind } from '../../jobs/job-types.js
 import type { JobWorker } from '../../jobs/job-worker.js';
 import { type JobQueue, SHARED_QUEUE, instanceQueue } from '../../jobs/queue.js';
 import { LOCK_NAMESPACE, lockKeyOf } from '../../jobs/target-lock.js';
-import type { JobsRepository } from './jobs-repository.js';
+import type { JobsRepository } from '../../jobs/jobs-repository.js';
 
 export interface EnqueueDeps {
   db: MetadataDb;
@@ -66,7 +66,7 @@ export async function enqueueJob<K extends JobKind>(deps: EnqueueDeps, request: 
       );
       if (conflict || !probe?.free) {
         const name = request.targetDisplay ?? 'the database';
-        throw new EngineError(
+        throw new ServiceError(
           'job/busy',
           mode === 'exclusive'
             ? `Another backup or restore of ${name} is running or queued; a restore needs the database to itself. Try again when it has finished.`
@@ -96,7 +96,7 @@ export async function enqueueJob<K extends JobKind>(deps: EnqueueDeps, request: 
       code: 'job/not-queued',
       message: `The job could not be queued: ${error instanceof Error ? error.message : String(error)}`,
     });
-    throw new EngineError('job/not-queued', 'The job could not be queued (is the metadata database reachable?).');
+    throw new ServiceError('job/not-queued', 'The job could not be queued (is the metadata database reachable?).');
   }
   deps.events.publish({ type: 'state', job: row });
   return row;

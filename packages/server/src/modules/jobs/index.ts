@@ -4,7 +4,7 @@ import type { JobEvents } from '../../jobs/job-events.js';
 import type { JobKind } from '../../jobs/job-types.js';
 import { cancelJob } from './cancel-job.js';
 import { type EnqueueDeps, type JobRequest, type StartedJob, enqueueJob } from './enqueue-job.js';
-import type { JobsRepository } from './jobs-repository.js';
+import type { JobsRepository } from '../../jobs/jobs-repository.js';
 import { waitForJob } from './wait-for-job.js';
 
 export type { StartedJob } from './enqueue-job.js';

@@ -3,7 +3,7 @@ import type { JobRow } from '../../db/schema.js';
 import type { JobEvents } from '../../jobs/job-events.js';
 import { ACTIVE_STATES, type JobState } from '../../jobs/job-types.js';
 import type { JobWorker } from '../../jobs/job-worker.js';
-import type { JobsRepository } from './jobs-repository.js';
+import type { JobsRepository } from '../../jobs/jobs-repository.js';
 
 /** A backstop for an end whose event was lost (the metadata database restarting). */
 const POLL_MS = 2_000;

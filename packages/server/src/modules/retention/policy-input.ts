@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import { DEFAULT_FAILED_RUNS_GUARD } from './retention-guard.js';
 import type { PolicyValues } from './retention-repository.js';
 
@@ -29,7 +29,7 @@ export function policyFrom(input: PolicyInput, current: PolicyValues | null): Po
   for (const [field, value] of Object.entries(input)) {
     if (value === null || value === undefined) continue;
     if (!Number.isInteger(value) || value < 0 || value > LIMIT) {
-      throw new EngineError(
+      throw new ServiceError(
         'retention/invalid-policy',
         `${field} must be a whole number from 0 to ${LIMIT} (got ${value}). Nothing was changed.`,
         { field },
@@ -37,7 +37,7 @@ export function policyFrom(input: PolicyInput, current: PolicyValues | null): Po
     }
   }
   if (input.failedRunsGuard === null) {
-    throw new EngineError('retention/invalid-policy', 'failedRunsGuard cannot be unset (0 turns the guard off).', {
+    throw new ServiceError('retention/invalid-policy', 'failedRunsGuard cannot be unset (0 turns the guard off).', {
       field: 'failedRunsGuard',
     });
   }

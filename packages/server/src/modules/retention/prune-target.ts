@@ -1,4 +1,4 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import type { Actor } from '../schedules/ports.js';
 import type { TargetRef } from '../schedules/target-lookup.js';
 import { planForTarget } from './plan-for-target.js';
@@ -47,11 +47,11 @@ export async function pruneTarget(deps: RetentionDeps, target: TargetRef, actor:
     try {
       await deps.deleteBackup(entry.id, { rule: entry.rule, actor });
     } catch (error) {
-      if (isEngineError(error, 'backup/in-use')) {
+      if (isCodedError(error, 'backup/in-use')) {
         report.inUse.push(entry);
         continue;
       }
-      if (isEngineError(error, 'backup/not-found')) continue; // deleted meanwhile by someone else
+      if (isCodedError(error, 'backup/not-found')) continue; // deleted meanwhile by someone else
       throw error;
     }
     report.deleted.push(entry);

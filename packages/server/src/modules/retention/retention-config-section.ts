@@ -1,4 +1,4 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import { type ConfigSection, invalidImport } from '../config/config-transfer.js';
 import { policyFrom } from './policy-input.js';
 import type { RetentionDeps } from './ports.js';
@@ -68,7 +68,7 @@ export function retentionConfigSection(deps: RetentionDeps): ConfigSection<Expor
           await setRetentionPolicy(deps, target, values, actor);
           report.set.push(target);
         } catch (error) {
-          if (!isEngineError(error, 'target/not-found')) throw error;
+          if (!isCodedError(error, 'target/not-found')) throw error;
           report.skipped.push(target);
         }
       }

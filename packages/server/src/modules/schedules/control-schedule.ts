@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { Actor, ScheduleDeps } from './ports.js';
 import { scheduleRepository } from './schedule-repository.js';
 import { type ScheduleView, scheduleView } from './schedule-view.js';
@@ -36,4 +36,4 @@ export async function setSchedulePaused(
 }
 
 export const notFound = (name: string) =>
-  new EngineError('schedule/not-found', `The target "${name}" has no schedule.`);
+  new ServiceError('schedule/not-found', `The target "${name}" has no schedule.`);

@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import { CronExpressionParser } from 'cron-parser';
 
 /** cron-parser's own aliases; @reboot and friends have no slot, so they are not taken. */
@@ -11,7 +11,7 @@ const ALIASES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily'
  */
 export function validTimeZone(timeZone: string): string {
   const invalid = () =>
-    new EngineError(
+    new ServiceError(
       'schedule/invalid-time-zone',
       `"${timeZone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC.`,
     );
@@ -34,7 +34,7 @@ export function validCron(cron: string, timeZone: string): string {
   const expression = spaced.startsWith('@') ? spaced.toLowerCase() : spaced;
   const fields = expression.split(' ');
   const invalid = (why: string) =>
-    new EngineError('schedule/invalid-cron', `"${cron}" is not a cron expression: ${why}.`, { cron });
+    new ServiceError('schedule/invalid-cron', `"${cron}" is not a cron expression: ${why}.`, { cron });
   if (expression.startsWith('@')) {
     if (!ALIASES.has(expression)) throw invalid(`unknown alias (${[...ALIASES].join(', ')})`);
   } else if (fields.length !== 5) {

@@ -1,4 +1,4 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import { type ConfigSection, invalidImport } from '../config/config-transfer.js';
 import { setSchedulePaused } from './control-schedule.js';
 import { validCron, validTimeZone } from './cron.js';
@@ -75,7 +75,7 @@ export function schedulesConfigSection(deps: ScheduleDeps): ConfigSection<Export
           if (saved.paused !== paused) await setSchedulePaused(deps, schedule.target, paused, actor);
           report.set.push(schedule.target);
         } catch (error) {
-          if (!isEngineError(error, 'target/not-found')) throw error;
+          if (!isCodedError(error, 'target/not-found')) throw error;
           report.skipped.push(schedule.target);
         }
       }

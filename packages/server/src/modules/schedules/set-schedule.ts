@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import { validCron, validTimeZone } from './cron.js';
 import { MISSED_POLICIES, type MissedPolicy } from './due-slots.js';
 import type { Actor, ScheduleDeps } from './ports.js';
@@ -23,7 +23,7 @@ export async function setSchedule(deps: ScheduleDeps, input: SetScheduleInput, a
   const cron = validCron(input.cron, timeZone);
   const missedPolicy = input.missedPolicy ?? 'run-once';
   if (!MISSED_POLICIES.includes(missedPolicy as MissedPolicy)) {
-    throw new EngineError(
+    throw new ServiceError(
       'schedule/invalid-missed-policy',
       `The missed-run policy must be ${MISSED_POLICIES.join(' or ')}, not "${missedPolicy}".`,
     );

@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
 import { targets } from '../../db/schema.js';
@@ -26,7 +26,7 @@ export const targetLookup = {
       .select(ref)
       .from(targets)
       .where(and(eq(targets.name, name), live));
-    if (!target) throw new EngineError('target/not-found', `No target named "${name}".`);
+    if (!target) throw new ServiceError('target/not-found', `No target named "${name}".`);
     return target;
   },
 
@@ -35,7 +35,7 @@ export const targetLookup = {
       .select(ref)
       .from(targets)
       .where(and(eq(targets.id, id), live));
-    if (!target) throw new EngineError('target/not-found', `No target ${id}.`);
+    if (!target) throw new ServiceError('target/not-found', `No target ${id}.`);
     return target;
   },
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { TargetRow } from '../../db/schema.js';
 import { audited } from './audit-target.js';
 import { sealCredential } from './credential-box.js';
@@ -22,7 +22,7 @@ export interface AddTargetInput {
 
 export function validExclusions(names: readonly string[]): string[] {
   if (names.some((name) => name === '' || name.length > 63)) {
-    throw new EngineError('input/invalid', 'An excluded database name is 1 to 63 characters.');
+    throw new ServiceError('input/invalid', 'An excluded database name is 1 to 63 characters.');
   }
   return [...new Set(names)].sort();
 }
@@ -31,7 +31,8 @@ export function validExclusions(names: readonly string[]): string[] {
 export function addTarget(deps: TargetDeps, input: AddTargetInput, actor: Actor): Promise<TargetRow> {
   const kind = input.kind ?? 'database';
   return audited(deps, actor, 'target.add', { name: input.name }, { kind }, async () => {
-    if (kind !== 'database' && kind !== 'server') throw new EngineError('input/invalid', 'kind is database or server.');
+    if (kind !== 'database' && kind !== 'server')
+      throw new ServiceError('input/invalid', 'kind is database or server.');
     const id = randomUUID();
     return deps.repo.insert(
       {

@@ -1,4 +1,4 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import type { Actor, TargetDeps } from './target-deps.js';
 
 /**
@@ -33,7 +33,7 @@ export async function audited<T extends { id: string }>(
       outcome: 'failed',
       subjectId: subject.id ?? null,
       targetId: subject.id ?? null,
-      details: { name: subject.name, ...details, errorCode: isEngineError(error) ? error.code : 'internal' },
+      details: { name: subject.name, ...details, errorCode: isCodedError(error) ? error.code : 'internal' },
     });
     throw error;
   }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 
 /** A 32-byte AES-256 key and its id (derived from the key, so it can never be mistyped). */
 export interface MasterKey {
@@ -34,7 +34,7 @@ const aad = (subjectId: string, keyId: string) => Buffer.from(`pgbs-credential\0
 export function sealCredential(ring: KeyRing, subjectId: string, plaintext: string): string {
   const key = ring.current;
   if (!key) {
-    throw new EngineError(
+    throw new ServiceError(
       'key/missing',
       'No master key is configured, so a password cannot be stored: set MASTER_KEY or MASTER_KEY_FILE (docs/operations.md, "Keys").',
     );
@@ -55,11 +55,11 @@ export function sealedKeyId(sealed: string): string | null {
 export function openCredential(ring: KeyRing, subjectId: string, sealed: string): string {
   const [version, keyId, iv, body] = sealed.split('.');
   if (version !== VERSION || !keyId || !iv || !body) {
-    throw new EngineError('credential/tampered', 'A stored credential is not a sealed value.', { subjectId });
+    throw new ServiceError('credential/tampered', 'A stored credential is not a sealed value.', { subjectId });
   }
   const key = ring.byId.get(keyId);
   if (!key) {
-    throw new EngineError(
+    throw new ServiceError(
       'key/unknown',
       `A stored credential was sealed with key ${keyId}, which is not configured (MASTER_KEY / MASTER_KEY_FILE). Add that key back, or set the password again.`,
       { keyId, subjectId },
@@ -74,7 +74,7 @@ export function openCredential(ring: KeyRing, subjectId: string, sealed: string)
       'utf8',
     );
   } catch {
-    throw new EngineError(
+    throw new ServiceError(
       'credential/tampered',
       'A stored credential does not open with its key: it was changed or copied from another target. Set the password again.',
       { keyId, subjectId },

@@ -1,4 +1,5 @@
-import { EngineError, type PgTarget } from '@pgbs/engine';
+import type { PgTarget } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { TargetRow } from '../../db/schema.js';
 import type { ResolvedTarget, TargetConnections } from './target-connections.js';
 
@@ -8,7 +9,7 @@ import type { ResolvedTarget, TargetConnections } from './target-connections.js'
  */
 export function envTargetConnections(row: TargetRow, connection: PgTarget): TargetConnections {
   const target: ResolvedTarget = { id: row.id, name: row.name, enabled: row.enabled, managedBy: 'env', connection };
-  const notFound = (what: string) => new EngineError('target/not-found', `No target ${what}.`);
+  const notFound = (what: string) => new ServiceError('target/not-found', `No target ${what}.`);
   return {
     resolve: async (id) => {
       if (id !== target.id) throw notFound(id);

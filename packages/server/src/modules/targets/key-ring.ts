@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import { type KeyRing, keyRingOf } from './credential-box.js';
 
 export interface KeySources {
@@ -24,7 +24,7 @@ function parseKeys(text: string, origin: string): Buffer[] {
     const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(entry) ? Buffer.from(entry, 'base64') : Buffer.alloc(0);
     if (key.length !== 32) {
       // Never the value itself: it may be a key with one character wrong.
-      throw new EngineError(
+      throw new ServiceError(
         'key/invalid',
         `Key ${index + 1} of ${origin} is not 32 bytes in base64 (make one with: openssl rand -base64 32).`,
       );
@@ -47,7 +47,8 @@ export async function loadKeyRing(sources: KeySources): Promise<KeyRing> {
   if (sources.masterKey) return keyRingOf(parseKeys(sources.masterKey, 'MASTER_KEY'));
   if (sources.masterKeyFile) {
     const text = await readKeyFile(sources.masterKeyFile);
-    if (text === null) throw new EngineError('key/missing', `MASTER_KEY_FILE ${sources.masterKeyFile} does not exist.`);
+    if (text === null)
+      throw new ServiceError('key/missing', `MASTER_KEY_FILE ${sources.masterKeyFile} does not exist.`);
     return keyRingOf(parseKeys(text, 'MASTER_KEY_FILE'));
   }
   if (!sources.generatedKeyFile) return keyRingOf([]);

@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { TargetRow } from '../../db/schema.js';
 import { audited } from './audit-target.js';
 import type { Actor, TargetDeps } from './target-deps.js';
@@ -14,7 +14,7 @@ export async function removeTarget(deps: TargetDeps, idOrName: string, actor: Ac
   return audited(deps, actor, 'target.remove', row, {}, async () => {
     refuseEnvManaged(row);
     if (row.parentId) {
-      throw new EngineError(
+      throw new ServiceError(
         'target/child-of-server',
         `"${row.name}" belongs to a whole-server target, which would add it back: exclude its database there, or disable it. Nothing was changed.`,
       );

@@ -1,4 +1,4 @@
-import { isEngineError } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import { openCredential, sealCredential, sealedKeyId } from './credential-box.js';
 import type { TargetDeps } from './target-deps.js';
 
@@ -29,7 +29,7 @@ export async function rotateCredentials(deps: Pick<TargetDeps, 'repo' | 'keys'>)
       const resealed = sealCredential(deps.keys, row.id, openCredential(deps.keys, row.id, sealed));
       if (await deps.repo.replaceSealed(row.id, sealed, resealed)) result.resealed += 1;
     } catch (error) {
-      if (!isEngineError(error)) throw error;
+      if (!isCodedError(error)) throw error;
       result.failed.push({ name: row.name, code: error.code });
     }
   }

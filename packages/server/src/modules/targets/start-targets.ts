@@ -1,4 +1,5 @@
-import { EngineError, type PgTarget, parsePgUrl } from '@pgbs/engine';
+import { type PgTarget, parsePgUrl } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { Logger } from '../../logger.js';
 import type { MetadataDb } from '../../db/client.js';
 import type { KeyRing } from './credential-box.js';
@@ -32,7 +33,7 @@ export async function startTargets(options: {
   const keys = await loadKeyRing(options.keySources);
   const sealed = await repo.sealed();
   if (!keys.current && sealed.length > 0) {
-    throw new EngineError(
+    throw new ServiceError(
       'key/missing',
       `${sealed.length} stored target password(s) need the master key, and none is configured: set MASTER_KEY or MASTER_KEY_FILE to the key they were sealed with. Without it they are lost: set them again (pnpm cli target set <name> --password-file FILE).`,
     );

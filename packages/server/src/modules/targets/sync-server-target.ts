@@ -1,4 +1,5 @@
-import { EngineError, listServerDatabases, readServerFacts } from '@pgbs/engine';
+import { listServerDatabases, readServerFacts } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { TargetRow } from '../../db/schema.js';
 import { connectionFor } from './target-directory.js';
 import type { TargetDeps } from './target-deps.js';
@@ -31,7 +32,7 @@ const childDatabase = (child: TargetRow) => decodeURIComponent(new URL(child.url
 export async function syncServerTarget(deps: TargetDeps, serverId: string): Promise<SyncResult> {
   const server = await deps.repo.byId(serverId);
   if (server.kind !== 'server')
-    throw new EngineError('input/invalid', `"${server.name}" is not a whole-server target.`);
+    throw new ServiceError('input/invalid', `"${server.name}" is not a whole-server target.`);
   const connection = await connectionFor(deps, server);
   const { tools } = await deps.tools.prepare(connection);
   const [all, facts, metadata] = await Promise.all([

@@ -1,4 +1,5 @@
-import { EngineError, type PgTarget } from '@pgbs/engine';
+import type { PgTarget } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { TargetRow } from '../../db/schema.js';
 import { openCredential } from './credential-box.js';
 import type { TargetDeps } from './target-deps.js';
@@ -29,13 +30,13 @@ export function targetDirectory(deps: DirectoryDeps): TargetConnections {
   const resolveRow = async (row: TargetRow, options: { allowDisabled?: boolean } = {}): Promise<ResolvedTarget> => {
     const enabled = await isEnabled(deps, row);
     if (!enabled && !options.allowDisabled) {
-      throw new EngineError('target/disabled', `Target "${row.name}" is disabled: enable it first.`, {
+      throw new ServiceError('target/disabled', `Target "${row.name}" is disabled: enable it first.`, {
         targetId: row.id,
       });
     }
     if (row.kind === 'server') {
       // A server target only lists databases: its children are what gets backed up and restored.
-      throw new EngineError(
+      throw new ServiceError(
         'target/not-found',
         `"${row.name}" is a whole-server target: name one of its databases ("${row.name}/<database>").`,
       );
@@ -56,7 +57,7 @@ export function targetDirectory(deps: DirectoryDeps): TargetConnections {
       if (env) return resolveRow(env);
       const databases = (await deps.repo.list()).filter((row) => row.kind === 'database');
       if (databases.length === 1) return resolveRow(databases[0]!);
-      throw new EngineError(
+      throw new ServiceError(
         'target/none',
         databases.length === 0
           ? 'No target database yet: add one (pnpm cli target add).'

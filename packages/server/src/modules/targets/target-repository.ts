@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import { type TargetRow, targets } from '../../db/schema.js';
 import { isUuid } from '../../ids.js';
@@ -30,7 +30,7 @@ export class TargetRepository {
           .from(targets)
           .where(and(eq(targets.id, id), live))
       : [];
-    if (!row) throw new EngineError('target/not-found', `No target ${id}.`);
+    if (!row) throw new ServiceError('target/not-found', `No target ${id}.`);
     return row;
   }
 
@@ -39,7 +39,7 @@ export class TargetRepository {
       .select()
       .from(targets)
       .where(and(eq(targets.name, name), live));
-    if (!row) throw new EngineError('target/not-found', `No target named "${name}".`);
+    if (!row) throw new ServiceError('target/not-found', `No target named "${name}".`);
     return row;
   }
 
@@ -93,7 +93,7 @@ export class TargetRepository {
         .set({ ...patch, updatedAt: sql`now()` })
         .where(eq(targets.id, id))
         .returning();
-      if (!row) throw new EngineError('target/not-found', `No target ${id}.`);
+      if (!row) throw new ServiceError('target/not-found', `No target ${id}.`);
       return row;
     } catch (error) {
       throw nameTaken(error, patch.name ?? '');
@@ -122,7 +122,7 @@ export class TargetRepository {
 function nameTaken(error: unknown, name: string): unknown {
   const cause = (error as { cause?: { code?: string } }).cause ?? error;
   if ((cause as { code?: string }).code === '23505') {
-    return new EngineError('target/name-taken', `A target named "${name}" exists already. Nothing was changed.`);
+    return new ServiceError('target/name-taken', `A target named "${name}" exists already. Nothing was changed.`);
   }
   return error;
 }

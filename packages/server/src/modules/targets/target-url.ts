@@ -1,10 +1,11 @@
-import { EngineError, type PgTarget, parsePgUrl } from '@pgbs/engine';
+import { type PgTarget, parsePgUrl } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export function validTargetName(name: string): string {
   if (!NAME.test(name)) {
-    throw new EngineError(
+    throw new ServiceError(
       'target/invalid-name',
       'A target name is 1 to 63 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit.',
     );
@@ -17,7 +18,7 @@ function parse(url: string): URL {
     // libpq's "postgres://user@/db?host=/socket" is no WHATWG URL (as parsePgUrl does it).
     return new URL(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=\/)/, '$1localhost'));
   } catch {
-    throw new EngineError('target/invalid-url', 'The target URL is not a valid postgres:// URL.');
+    throw new ServiceError('target/invalid-url', 'The target URL is not a valid postgres:// URL.');
   }
 }
 
@@ -28,7 +29,7 @@ function parse(url: string): URL {
 export function validTargetUrl(url: string): string {
   const parsed = parse(url);
   if (parsed.password !== '' || parsed.searchParams.has('password')) {
-    throw new EngineError(
+    throw new ServiceError(
       'target/password-in-url',
       'The URL holds a password: give the URL without it, and the password from PGPASSWORD, a prompt or a file. Nothing was changed.',
     );
@@ -36,7 +37,7 @@ export function validTargetUrl(url: string): string {
   try {
     parsePgUrl(url);
   } catch (error) {
-    throw new EngineError('target/invalid-url', (error as Error).message);
+    throw new ServiceError('target/invalid-url', (error as Error).message);
   }
   return url;
 }

@@ -1,4 +1,5 @@
-import { isEngineError, readServerFacts, readTargetRole, restoreMode } from '@pgbs/engine';
+import { readServerFacts, readTargetRole, restoreMode } from '@pgbs/engine';
+import { isCodedError } from '../../errors/service-error.js';
 import type { TargetRow } from '../../db/schema.js';
 import { audited } from './audit-target.js';
 import { type SyncResult, syncServerTarget } from './sync-server-target.js';
@@ -35,7 +36,7 @@ async function probe(deps: TargetDeps, row: TargetRow): Promise<Omit<TargetTestR
   try {
     restore = restoreMode(role);
   } catch (error) {
-    if (!isEngineError(error)) throw error;
+    if (!isCodedError(error)) throw error;
     restore = error.code;
   }
   return {
@@ -64,7 +65,7 @@ export async function testTarget(deps: TargetDeps, idOrName: string, actor: Acto
   try {
     result = { ok: true, at, ...(await probe(deps, row)) };
   } catch (error) {
-    if (!isEngineError(error)) throw error;
+    if (!isCodedError(error)) throw error;
     result = { ok: false, at, error: { code: error.code, message: error.message } };
   }
   await audited(deps, actor, 'target.test', row, { ok: result.ok, errorCode: result.error?.code }, async () =>

@@ -1,4 +1,4 @@
-import { EngineError } from '@pgbs/engine';
+import { ServiceError } from '../../errors/service-error.js';
 import type { TargetRow } from '../../db/schema.js';
 import { validExclusions } from './add-target.js';
 import { audited } from './audit-target.js';
@@ -20,7 +20,7 @@ export interface UpdateTargetInput {
 /** The env-managed target is DATABASE_URL's: the environment is where it changes. */
 export function refuseEnvManaged(row: TargetRow): void {
   if (row.managedBy === 'env') {
-    throw new EngineError(
+    throw new ServiceError(
       'target/managed-by-env',
       `Target "${row.name}" comes from DATABASE_URL (or the embedded demo): change the environment and restart instead. Nothing was changed.`,
     );
@@ -40,7 +40,7 @@ export async function updateTarget(
     refuseEnvManaged(row);
     const onlyEnabled = changed.every((key) => key === 'enabled');
     if (row.parentId && !onlyEnabled) {
-      throw new EngineError(
+      throw new ServiceError(
         'target/child-of-server',
         `"${row.name}" belongs to a whole-server target: change the server target; here only --enable/--disable apply. Nothing was changed.`,
       );

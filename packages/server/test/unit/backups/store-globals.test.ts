@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { EngineError } from '@pgbs/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobsRepository } from '../../../src/modules/jobs/jobs-repository.js';
+import type { JobsRepository } from '../../../src/jobs/jobs-repository.js';
 import { storeGlobals } from '../../../src/modules/backups/store-globals.js';
 import { localStorage } from '../../../src/storage/local-storage.js';
 

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PRIVATE_FILE_MODE, ensurePrivateDirectory } from '../storage/private-files.js';
+import { PRIVATE_FILE_MODE, ensurePrivateDirectory } from './private-files.js';
 
 /** What a resolver gets for a `File` argument: an upload, complete on disk. */
 export class SpooledFile {

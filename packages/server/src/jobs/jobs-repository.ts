@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
-import { EngineError } from '@pgbs/engine';
-import type { MetadataDb } from '../../db/client.js';
-import { type BackupRow, type JobRow, jobs } from '../../db/schema.js';
-import { isUuid } from '../../ids.js';
-import { ACTIVE_STATES, type JobProgress, type JobState } from '../../jobs/job-types.js';
+import { ServiceError } from '../errors/service-error.js';
+import type { MetadataDb } from '../db/client.js';
+import { type BackupRow, type JobRow, jobs } from '../db/schema.js';
+import { isUuid } from '../ids.js';
+import { ACTIVE_STATES, type JobProgress, type JobState } from './job-types.js';
 
 export type NewJob = Pick<typeof jobs.$inferInsert, 'id' | 'kind' | 'targetId' | 'lockKey' | 'backupId' | 'params'> &
   Pick<typeof jobs.$inferInsert, 'requestedBy' | 'instanceId' | 'scheduleRunId' | 'attempt'>;
@@ -23,7 +23,7 @@ export function jobsRepository(db: MetadataDb) {
   return {
     async get(id: string): Promise<JobRow> {
       const row = isUuid(id) ? await one(db.select().from(jobs).where(eq(jobs.id, id))) : null;
-      if (!row) throw new EngineError('job/not-found', `No job ${id}.`);
+      if (!row) throw new ServiceError('job/not-found', `No job ${id}.`);
       return row;
     },
     find: (id: string) => one(db.select().from(jobs).where(eq(jobs.id, id))),

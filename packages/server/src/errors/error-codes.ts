@@ -1,0 +1,68 @@
+import { ENGINE_ERROR_CODES } from '@pgbs/engine';
+
+/**
+ * Every stable error code a client can get: the engine's and the server's own. Clients (CLI,
+ * GraphQL, panel) map these to messages; a code never changes meaning once released. The schema
+ * exposes them as the ErrorCode enum, which types the panel's message table.
+ */
+export const ERROR_CODES = [
+  ...ENGINE_ERROR_CODES,
+  'backup/not-found',
+  'backup/in-use',
+  'backup/file-missing',
+  'backup/confirmation-mismatch',
+  'restore/confirmation-mismatch',
+  'restore/source-mismatch',
+  'job/timeout',
+  'job/busy',
+  'job/not-found',
+  'job/interrupted',
+  'job/stalled',
+  'job/not-queued',
+  'job/unknown-kind',
+  'target/not-found',
+  'target/disabled',
+  'target/none',
+  'target/invalid-name',
+  'target/invalid-url',
+  'target/password-in-url',
+  'target/name-taken',
+  'target/managed-by-env',
+  'target/child-of-server',
+  'input/invalid',
+  'auth/unauthenticated',
+  'auth/forbidden',
+  'auth/invalid-credentials',
+  'auth/user-exists',
+  'auth/rate-limited',
+  'auth/token-not-found',
+  'auth/user-not-found',
+  'auth/last-admin',
+  'upload/too-large',
+  'upload/invalid',
+  'download/link-invalid',
+  'request/too-large',
+  'query/too-complex',
+  'metadata/unavailable',
+  'schedule/invalid-cron',
+  'schedule/invalid-time-zone',
+  'schedule/invalid-missed-policy',
+  'schedule/not-found',
+  'retention/invalid-policy',
+  'key/missing',
+  'key/unknown',
+  'key/invalid',
+  'credential/tampered',
+  'config/import-invalid',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * The GraphQL enum value of a code: enum values cannot hold "/" or "-", so restore/unsafe-sql is
+ * RESTORE_UNSAFE_SQL. Every code is domain/words-with-dashes, so the panel maps a value back to
+ * its code by type alone (the first "_" was the "/").
+ */
+export function errorCodeEnumValue(code: ErrorCode): string {
+  return code.toUpperCase().replace(/[/-]/g, '_');
+}
