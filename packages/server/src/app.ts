@@ -47,6 +47,7 @@ import { startScheduleTicker } from './modules/schedules/schedule-ticker.js';
 import { readServerIdentity } from './modules/targets/server-identity.js';
 import type { ResolvedTarget } from './modules/targets/target-connections.js';
 import { type BackupStorage, localStorage } from './storage/local-storage.js';
+import { ensurePrivateDirectory } from './storage/private-files.js';
 import { ConfigTransfer } from './modules/config/config-transfer.js';
 import { readMetadataIdentity } from './modules/targets/metadata-identity.js';
 import { startTargets } from './modules/targets/start-targets.js';
@@ -269,6 +270,8 @@ export async function createApp(
   const recovery = startRecovery(recoveryDeps);
   // Uploads spooled by instances that died: no request or job can own them any more.
   await sweepUploadSpools(config.uploadTempDir, (id) => isInstanceGone(metadata.db, id));
+  // Owner only, like each instance's spool in it: uploads hold database contents.
+  if (role === 'server') await ensurePrivateDirectory(config.uploadTempDir);
   if (started.envTargetId) {
     const env = await targets.connections.resolve(started.envTargetId, { allowDisabled: true });
     await sweepLeftoverRestoreRoles(env.connection, jobRows, tools, logger);
