@@ -131,6 +131,20 @@ export const COMMANDS: CommandSpec<Context>[] = [
     run: async ({ app, actor, json }, parsed) =>
       watch(app, json, await app.backups.verify(await idArg(app, 'backup', parsed), actor)),
   },
+  ...(['pin', 'unpin'] as const).map((name): CommandSpec<Context> => ({
+    group: 'backup',
+    name,
+    args: '<id>',
+    summary:
+      name === 'pin'
+        ? 'Pin a backup: retention keeps it forever (a delete by hand still works).'
+        : 'Unpin a backup: retention applies to it again.',
+    run: async ({ app, actor, json }, parsed) => {
+      const backup = await app.backups.pin(await idArg(app, 'backup', parsed), name === 'pin', actor);
+      print(json, backup, () => `${name === 'pin' ? 'Pinned' : 'Unpinned'} ${backup.fileName}.`);
+      return 0;
+    },
+  })),
   {
     group: 'backup',
     name: 'delete',

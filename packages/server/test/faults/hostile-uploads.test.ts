@@ -50,12 +50,13 @@ describe('hostile uploads through the real HTTP endpoint', () => {
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'pgbs-fuzz-'));
-    uploadDir = path.join(workDir, 'spool');
     api = await startApi(adminUrl, 'ffuzz', {
-      UPLOAD_TEMP_DIR: uploadDir,
+      UPLOAD_TEMP_DIR: path.join(workDir, 'spool'),
       MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
       RATE_LIMIT_UPLOADS_PER_HOUR: '1000',
     });
+    // This instance's own spool directory, inside UPLOAD_TEMP_DIR.
+    uploadDir = api.app.uploadSpoolDir;
     await loadFeatureRichSchema(api.env.target.url);
     for (const [name, bytes] of await dumpInEveryFormat(api.env.target.url, workDir, 'db')) dumps.set(name, bytes);
   });

@@ -156,4 +156,38 @@ describe('CLI', () => {
     const unknown = await run(['schedule', 'pause', 'nowhere', '--json']);
     expect(JSON.parse(unknown.stdout).error.code).toBe('target/not-found');
   });
+
+  it('a pinned backup is kept by retention until it is unpinned, audited both ways', async () => {
+    const [oldest] = await api.app.db.select().from(backups).where(eq(backups.fileName, 'shop-3.dump'));
+    const decisionOf = async () => {
+      const preview = JSON.parse((await run(['retention', 'preview', 'shop', '--keep-last', '1', '--json'])).stdout);
+      return preview.decisions.find((d: { backup: { fileName: string } }) => d.backup.fileName === 'shop-3.dump');
+    };
+    expect(await decisionOf()).toMatchObject({ action: 'delete', rule: 'keep-last 1' });
+
+    const pinned = await run(['backup', 'pin', oldest!.id, '--json']);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(JSON.parse(pinned.stdout)).toMatchObject({ id: oldest!.id, pinned: true });
+    expect(await decisionOf()).toMatchObject({ action: 'keep', reasons: expect.arrayContaining(['pinned']) });
+
+    const unpinned = await api.gql(
+      `mutation { pinBackup(id: "${oldest!.id}", pinned: false) { ... on MutationPinBackupSuccess { data { pinned } } } }`,
+      {},
+      { cookie: api.adminCookie },
+    );
+    expect(unpinned.data).toEqual({ pinBackup: { data: { pinned: false } } });
+    expect(await decisionOf()).toMatchObject({ action: 'delete' });
+    const refused = await api.gql(
+      `mutation { pinBackup(id: "${oldest!.id}", pinned: true) { __typename } }`,
+      {},
+      {
+        cookie: api.viewerCookie,
+      },
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('auth/forbidden');
+
+    const audited = await api.app.db.select().from(auditEvents).where(eq(auditEvents.subjectId, oldest!.id));
+    expect(audited.map((event) => event.action)).toEqual(['backup.pin', 'backup.unpin']);
+    expect(audited.every((event) => event.targetId === targetId)).toBe(true);
+  });
 });

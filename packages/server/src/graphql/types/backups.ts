@@ -49,10 +49,11 @@ export const BackupRef = builder.objectRef<BackupRow>('Backup').implement({
     databaseName: t.exposeString('databaseName', { nullable: true }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
     tableCount: t.exposeInt('tableCount', { nullable: true }),
-    origin: t.exposeString('origin', { description: 'manual, upload or pre-restore-snapshot' }),
+    origin: t.exposeString('origin', { description: 'manual, scheduled, upload or pre-restore-snapshot' }),
     createdBy: t.exposeString('createdBy', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+    pinned: t.exposeBoolean('pinned', { description: 'Kept by retention forever (until unpinned).' }),
     verifyStatus: t.exposeString('verifyStatus', {
       nullable: true,
       description: 'ok, failed, or null if never verified',
@@ -245,6 +246,16 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context) => {
       requireAdmin(context);
       return (await context.app.backups.verify(String(args.id), actorOf(context))).job;
+    },
+  }),
+  pinBackup: t.field({
+    type: BackupRef,
+    description: 'Pins (retention keeps it forever) or unpins a backup.',
+    errors: {},
+    args: { id: t.arg.id({ required: true }), pinned: t.arg.boolean({ required: true }) },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.backups.pin(String(args.id), args.pinned, actorOf(context));
     },
   }),
   deleteBackup: t.field({

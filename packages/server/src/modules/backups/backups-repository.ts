@@ -53,6 +53,8 @@ export function backupsRepository(db: MetadataDb) {
     delete: async (id: string) => {
       await db.delete(backups).where(eq(backups.id, id));
     },
+    setPinned: async (id: string, pinned: boolean) =>
+      (await db.update(backups).set({ pinned }).where(eq(backups.id, id)).returning())[0]!,
     setVerified: async (id: string, status: 'ok' | 'failed', at: Date) => {
       await db.update(backups).set({ verifyStatus: status, verifiedAt: at }).where(eq(backups.id, id));
     },

@@ -3,6 +3,7 @@ import type { HandlerRegistry } from '../../jobs/handler-registry.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupHandler, createBackup } from './create-backup.js';
 import { deleteBackup } from './delete-backup.js';
+import { pinBackup } from './pin-backup.js';
 import { importUpload } from './import-upload.js';
 import { backupContents, connectionRole, restoreCheck, toolVersions } from './inspect-target.js';
 import { rescanBackups } from './rescan-backups.js';
@@ -37,6 +38,7 @@ export function backupsModule(deps: BackupsDeps) {
     importUpload: bind(deps, importUpload),
     verify: bind(deps, verifyBackup),
     delete: bind(deps, deleteBackup),
+    pin: bind(deps, pinBackup),
     rescan: bind(deps, rescanBackups),
     contents: bind(deps, backupContents),
     versions: bind(deps, toolVersions),
