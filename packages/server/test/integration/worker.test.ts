@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 it('pnpm cli worker run takes jobs from the shared queue without HTTP, and stops on SIGTERM', async () => {
-  const worker = spawnCli(env.env, ['worker', 'run']);
+  const worker = spawnCli(env.env, ['worker', 'run'], '', { singleProcess: true });
   await waitFor('the worker to start', async () => (worker.stderr.includes('is running jobs') ? true : undefined));
   const instanceId = /Worker (\S+) is running jobs/.exec(worker.stderr)![1]!;
   const target = await asker.targets.connections.defaultTarget();
