@@ -37,6 +37,7 @@ import type { Logger } from './logger.js';
 import type { BackupsDeps } from './modules/backups/backups-deps.js';
 import { type BackupsModule, backupsModule, registerBackupHandlers } from './modules/backups/index.js';
 import { backupsRepository } from './modules/backups/backups-repository.js';
+import { type DashboardEntry, dashboard } from './modules/dashboard/dashboard.js';
 import { type JobsModule, jobsModule } from './modules/jobs/index.js';
 import { type JobsRepository, jobsRepository } from './jobs/jobs-repository.js';
 import { pruneRequest, registerPruneHandler } from './modules/retention/prune-job.js';
@@ -76,6 +77,8 @@ export interface App {
   schedules: Schedules;
   retention: Retention;
   targets: TargetsModule;
+  /** Per target: last success, next run, failures, guard, size trend (the panel's home). */
+  dashboard(): Promise<DashboardEntry[]>;
   /** Configuration export and import; other domains register their sections (schedules, retention). */
   configTransfer: ConfigTransfer;
   auth: AuthService;
@@ -300,6 +303,7 @@ export async function createApp(
     retention,
     targets,
     configTransfer,
+    dashboard: () => dashboard({ db: metadata.db, clock: systemClock }),
     auth,
     liveCredentials: live,
     rateLimiter,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSql } from '@pgbs/test-support';
 import { type Server, graphql, login, startServer } from '../../scripts/service-process.js';
-import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
+import { type TestEnv, addBigTable, createTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 
@@ -23,11 +23,7 @@ describe('two service processes on one metadata database', () => {
     env = await createTestEnv(adminUrl, 'inst');
     dataDir = await mkdtemp(path.join(tmpdir(), 'pgbs-inst-data-'));
     // A backup takes seconds on two cores: time to see where it runs and to kill it.
-    await withSql(env.target.url, (sql) =>
-      sql.unsafe(
-        `CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 6) AS v FROM generate_series(1, 1000000) g;`,
-      ),
-    );
+    await addBigTable(env.target.url);
   });
   afterAll(async () => {
     for (const each of started) await each.stop();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { diffFingerprints, fingerprint, withSql } from '@pgbs/test-support';
 import { type Server, graphql, login, startServer } from '../../scripts/service-process.js';
-import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
+import { type TestEnv, addBigTable, createTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 
@@ -28,11 +28,7 @@ describe('kill -9 of the server process during a job', () => {
     env = await createTestEnv(adminUrl, 'fsrv');
     dataDir = await mkdtemp(path.join(tmpdir(), 'pgbs-fsrv-data-'));
     // Big enough that a backup and a restore take seconds on two cores.
-    await withSql(env.target.url, (sql) =>
-      sql.unsafe(
-        `CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 6) AS v FROM generate_series(1, 1000000) g;`,
-      ),
-    );
+    await addBigTable(env.target.url);
   });
   afterAll(async () => {
     for (const each of started) await each.stop();

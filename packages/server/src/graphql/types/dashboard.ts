@@ -1,5 +1,4 @@
-import { systemClock } from '@pgbs/engine';
-import { type DashboardEntry, dashboard } from '../../modules/dashboard/dashboard.js';
+import type { DashboardEntry } from '../../modules/dashboard/dashboard.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
 
@@ -57,8 +56,7 @@ builder.queryFields((t) => ({
     description: 'Every live target with its last success, next run, failures and size trend, by name.',
     resolve: (_root, _args, context) => {
       requireAdmin(context);
-      // The clock belongs in the composition root (app.ts): move it there when the app gains a dashboard.
-      return dashboard({ db: context.app.db, clock: systemClock });
+      return context.app.dashboard();
     },
   }),
 }));

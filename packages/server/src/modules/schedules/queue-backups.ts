@@ -1,10 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
 import { jobs } from '../../db/schema.js';
+import { ACTIVE_STATES } from '../../jobs/job-types.js';
 import type { BackupsModule } from '../backups/index.js';
 import type { BackupQueue } from './ports.js';
-
-const ACTIVE = ['queued', 'running'];
 
 /**
  * The schedules' view of the queue: a backup job of the target for the slot (any instance runs
@@ -30,7 +29,7 @@ export function scheduleJobReads(db: MetadataDb): Omit<BackupQueue, 'enqueueBack
       const [row] = await db
         .select({ id: jobs.id })
         .from(jobs)
-        .where(and(eq(jobs.targetId, targetId), eq(jobs.kind, 'backup'), inArray(jobs.state, ACTIVE)))
+        .where(and(eq(jobs.targetId, targetId), eq(jobs.kind, 'backup'), inArray(jobs.state, ACTIVE_STATES)))
         .limit(1);
       return row !== undefined;
     },
