@@ -129,6 +129,7 @@ export const backups = pgTable(
     /** custom | tar | plain | plain-gzip: what the bytes are. */
     format: text('format').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    /** sha256 of the bytes at rest (storedSha256: what `backup verify` checks without a key). */
     sha256: text('sha256').notNull(),
     serverVersion: text('server_version'),
     clientVersion: text('client_version'),
@@ -150,6 +151,14 @@ export const backups = pgTable(
     verifiedAt: timestamp('verified_at', { withTimezone: true }),
     /** ok | failed | null (never verified) */
     verifyStatus: text('verify_status'),
+    /** The outer stream around pg_dump's output: zstd | gzip (plain-gzip's own) | none. First-stage rows: none. */
+    codec: text('codec').notNull().default('none'),
+    /** sha256 of pg_dump's own output (before the codec and encryption); null: not known (first stage, uploads in clear). */
+    contentSha256: text('content_sha256'),
+    /** Fingerprints of the age recipients it is encrypted to; empty: in clear. */
+    recipientFingerprints: text('recipient_fingerprints').array().notNull().default([]),
+    /** The manifest carried a valid service signature; false: foreign, validated before any restore. */
+    signed: boolean('signed').notNull().default(false),
   },
   (t) => [index('backups_created_at_idx').on(t.createdAt), index('backups_target_idx').on(t.targetId, t.createdAt)],
 );
@@ -218,6 +227,149 @@ export const auditEvents = pgTable(
   (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_action_idx').on(t.action)],
 );
 
+/**
+ * Where backups are stored (issue #12): a local directory or an S3-compatible bucket. The local
+ * BACKUP_DIR is the destination named "local", created at start.
+ */
+export const destinations = pgTable(
+  'destinations',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    /** local | s3 */
+    kind: text('kind').notNull(),
+    /** local: { directory }; s3: { endpoint?, region?, bucket, prefix, pathStyle }. Never a secret. */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+    /** S3 access key id + secret, sealed like target passwords (credential-box.ts); null: none or from the environment. */
+    credentialsSealed: text('credentials_sealed'),
+    enabled: boolean('enabled').notNull().default(true),
+    /** "env": created from BACKUP_DIR at each start, read-only through the API. */
+    managedBy: text('managed_by'),
+    /** The last connection test (ok, error code and message, when). */
+    lastTest: jsonb('last_test').$type<Record<string, unknown> | null>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('destinations_name_live_idx')
+      .on(t.name)
+      .where(sql`deleted_at is null`),
+  ],
+);
+
+/** The destinations a target's backups go to; the lowest position is written first, the others get copies. */
+export const targetDestinations = pgTable(
+  'target_destinations',
+  {
+    targetId: uuid('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'cascade' }),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+  },
+  (t) => [uniqueIndex('target_destinations_pk').on(t.targetId, t.destinationId)],
+);
+
+/** One stored copy of a backup on one destination, with its own state and checksum. */
+export const backupCopies = pgTable(
+  'backup_copies',
+  {
+    backupId: uuid('backup_id')
+      .notNull()
+      .references(() => backups.id, { onDelete: 'cascade' }),
+    destinationId: uuid('destination_id').notNull(),
+    /** pending | copying | complete | failed | deleted */
+    state: text('state').notNull(),
+    /** The object's name on the destination (the backup's file name). */
+    objectName: text('object_name').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    /** sha256 of the bytes at rest on this destination, checked after the copy. */
+    storedSha256: text('stored_sha256'),
+    attempts: integer('attempts').notNull().default(0),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    /** The copy job working on it. */
+    jobId: uuid('job_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('backup_copies_pk').on(t.backupId, t.destinationId),
+    index('backup_copies_destination_idx').on(t.destinationId, t.state),
+  ],
+);
+
+/**
+ * age recipients (X25519 public keys) backups are encrypted to. The service holds no identity
+ * unless an administrator opts in (identitySealed, for automatic test-restores).
+ */
+export const recipients = pgTable(
+  'recipients',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    /** age1… */
+    recipient: text('recipient').notNull(),
+    /** Short public fingerprint recorded in manifests (sha256 of the recipient string, hex, 16 chars). */
+    fingerprint: text('fingerprint').notNull(),
+    /** AGE-SECRET-KEY-1…, sealed with the master key; null (the default): the service cannot decrypt. */
+    identitySealed: text('identity_sealed'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    retiredAt: timestamp('retired_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('recipients_name_idx').on(t.name), uniqueIndex('recipients_fingerprint_idx').on(t.fingerprint)],
+);
+
+/** The recipients a target's new backups are encrypted to; none: not encrypted. */
+export const targetRecipients = pgTable(
+  'target_recipients',
+  {
+    targetId: uuid('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'cascade' }),
+    recipientId: uuid('recipient_id')
+      .notNull()
+      .references(() => recipients.id, { onDelete: 'restrict' }),
+  },
+  (t) => [uniqueIndex('target_recipients_pk').on(t.targetId, t.recipientId)],
+);
+
+/** Keys the service signs manifests with (Ed25519); the newest unretired one signs, all verify. */
+export const signingKeys = pgTable('signing_keys', {
+  id: text('id').primaryKey(),
+  /** SPKI DER, base64. */
+  publicKey: text('public_key').notNull(),
+  /** PKCS#8 DER, sealed with the master key. */
+  privateKeySealed: text('private_key_sealed').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  retiredAt: timestamp('retired_at', { withTimezone: true }),
+});
+
+/** Per-destination retention (for example 7 days locally, 12 months in S3); absent: the target's policy. */
+export const destinationRetentionPolicies = pgTable(
+  'destination_retention_policies',
+  {
+    targetId: uuid('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'cascade' }),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id, { onDelete: 'cascade' }),
+    keepLast: integer('keep_last'),
+    keepHourly: integer('keep_hourly'),
+    keepDaily: integer('keep_daily'),
+    keepWeekly: integer('keep_weekly'),
+    keepMonthly: integer('keep_monthly'),
+    keepYearly: integer('keep_yearly'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('destination_retention_pk').on(t.targetId, t.destinationId)],
+);
+
 export type BackupRow = typeof backups.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
@@ -226,6 +378,10 @@ export type ScheduleRow = typeof schedules.$inferSelect;
 export type ScheduleRunRow = typeof scheduleRuns.$inferSelect;
 export type RetentionPolicyRow = typeof retentionPolicies.$inferSelect;
 export type InstanceRow = typeof instances.$inferSelect;
+export type DestinationRow = typeof destinations.$inferSelect;
+export type BackupCopyRow = typeof backupCopies.$inferSelect;
+export type RecipientRow = typeof recipients.$inferSelect;
+export type SigningKeyRow = typeof signingKeys.$inferSelect;
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey(),
