@@ -2,6 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import DashboardPage from '@/features/dashboard/DashboardPage.vue';
 import RetentionPage from '@/features/retention/RetentionPage.vue';
+import TargetsPage from '@/features/targets/TargetsPage.vue';
 import { fakeClient } from './support/fake-client';
 import { testRouter } from './support/router';
 
@@ -87,6 +88,9 @@ describe('Retention', () => {
               hasPassword: true,
               enabled: true,
               managedBy: null,
+              excludeDatabases: [],
+              keepGlobals: false,
+              globalsWithPasswords: false,
               lastTest: null,
             },
           ],
@@ -170,5 +174,95 @@ describe('Retention', () => {
     expect(sent).toEqual([{ target: 'shop', policy: expect.objectContaining({ keepLast: 1, keepDaily: null }) }]);
     expect(wrapper.find('[data-test="policy-notice"]').text()).toContain('Policy of shop saved');
     wrapper.unmount();
+  });
+});
+
+describe('Targets', () => {
+  const server = {
+    id: 't2',
+    name: 'fleet',
+    kind: 'server',
+    parentId: null,
+    url: 'postgres://b@db/postgres',
+    hasPassword: true,
+    enabled: true,
+    managedBy: null,
+    excludeDatabases: ['scratch'],
+    keepGlobals: true,
+    globalsWithPasswords: false,
+    lastTest: null,
+  };
+
+  async function mountTargets(sent: { op: string; variables: unknown }[]) {
+    const record = (op: string) => (variables: Record<string, unknown>) => {
+      sent.push({ op, variables });
+      return { data: { [op]: { __typename: `Mutation${op[0]!.toUpperCase()}${op.slice(1)}Success`, data: server } } };
+    };
+    const fake = fakeClient({
+      Targets: () => ({ data: { targets: [server] } }),
+      AddTarget: record('addTarget'),
+      UpdateTarget: record('updateTarget'),
+    });
+    const wrapper = mount(TargetsPage, { global: { ...fake.global, plugins: [testRouter()] } });
+    await flushPromises();
+    return wrapper;
+  }
+
+  it('adds a whole server with the databases to leave out and its roles kept', async () => {
+    const sent: { op: string; variables: unknown }[] = [];
+    const wrapper = await mountTargets(sent);
+    const form = wrapper.find('[data-test="add-target"]');
+    await form.find('input[type="text"]').setValue('fleet');
+    await form.find('input[placeholder^="postgres://"]').setValue('postgres://b@db/postgres');
+    await form.find('select').setValue('server');
+    await form.find('input[placeholder^="e.g. scratch"]').setValue('scratch, reporting');
+    await form.find('[data-test="keep-globals"]').setValue(true);
+    await form.find('[data-test="globals-passwords"]').setValue(true);
+    await form.trigger('submit');
+    await flushPromises();
+    expect(sent).toEqual([
+      {
+        op: 'addTarget',
+        variables: {
+          input: {
+            name: 'fleet',
+            url: 'postgres://b@db/postgres',
+            kind: 'server',
+            keepGlobals: true,
+            globalsWithPasswords: true,
+            excludeDatabases: ['scratch', 'reporting'],
+          },
+        },
+      },
+    ]);
+  });
+
+  it('edits what a run keeps, starting from the stored choices', async () => {
+    const sent: { op: string; variables: unknown }[] = [];
+    const wrapper = await mountTargets(sent);
+    const edit = wrapper.findAll('button').find((button) => button.text().startsWith('Edit'))!;
+    await edit.trigger('click');
+    const form = wrapper.find('[data-test="edit-target"]');
+    const exclude = form.find<HTMLInputElement>('input[placeholder^="e.g. scratch"]');
+    expect(exclude.element.value).toBe('scratch');
+    expect(form.find<HTMLInputElement>('[data-test="keep-globals"]').element.checked).toBe(true);
+    await exclude.setValue('');
+    await form.find('[data-test="keep-globals"]').setValue(false);
+    await form.trigger('submit');
+    await flushPromises();
+    expect(sent).toEqual([
+      {
+        op: 'updateTarget',
+        variables: {
+          id: 't2',
+          input: {
+            url: 'postgres://b@db/postgres',
+            keepGlobals: false,
+            globalsWithPasswords: false,
+            excludeDatabases: [],
+          },
+        },
+      },
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
+import { messageFor } from '@/errors/messages';
 import BackupDetailsPage from '@/features/backups/BackupDetailsPage.vue';
 import { fakeClient } from './support/fake-client';
 import { testRouter } from './support/router';
@@ -20,9 +21,10 @@ const details = {
   job: job({ state: 'succeeded', finishedAt: '2025-11-20T10:00:05.000Z' }),
 };
 
-function mountPage(backup: unknown) {
+function mountPage(backup: unknown, handlers: Parameters<typeof fakeClient>[0] = {}) {
   const fake = fakeClient({
     Backup: (variables) => ({ data: { backup: { ...(backup as object), id: variables['id'] } } }),
+    ...handlers,
   });
   const wrapper = mount(BackupDetailsPage, {
     props: { id: 'b1' },
@@ -51,6 +53,42 @@ describe('Backup details', () => {
       expect.stringMatching(/public\.people\s*16 KiB\s*1,?200/),
       expect.stringMatching(/app\.time_entries\s*5 MiB\s*—/),
     ]);
+  });
+
+  it('pins and unpins the backup, and says what that means for retention', async () => {
+    const sent: unknown[] = [];
+    const { wrapper } = mountPage(details, {
+      PinBackup: (variables) => {
+        sent.push(variables);
+        return {
+          data: {
+            pinBackup: { __typename: 'MutationPinBackupSuccess', data: { id: 'b1', pinned: variables['pinned'] } },
+          },
+        };
+      },
+    });
+    await flushPromises();
+    expect(wrapper.find('[data-test="backup-pinned"]').text()).toContain('by the target’s policy');
+    await wrapper.find('[data-test="toggle-pin"]').trigger('click');
+    await flushPromises();
+    expect(sent).toEqual([{ id: 'b1', pinned: true }]);
+  });
+
+  it('shows a refused pin as its coded message', async () => {
+    const { wrapper } = mountPage(
+      { ...details, pinned: true },
+      {
+        PinBackup: () => ({
+          data: { pinBackup: { __typename: 'CodedError', code: 'backup/not-found', message: 'gone' } },
+        }),
+      },
+    );
+    await flushPromises();
+    expect(wrapper.find('[data-test="backup-pinned"]').text()).toContain('Pinned');
+    expect(wrapper.find('[data-test="toggle-pin"]').text()).toBe('Unpin');
+    await wrapper.find('[data-test="toggle-pin"]').trigger('click');
+    await flushPromises();
+    expect(wrapper.find('[data-test="backup-pinned"]').text()).toContain(messageFor('backup/not-found'));
   });
 
   it('says an upload has no job and no recorded table sizes', async () => {

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { sparklinePoints, trendSummary } from '@/features/dashboard/sparkline';
 import { formFromPolicy, keepsEverything, policyInput } from '@/features/retention/policy-form';
 import { formatInZone, runOutcomeLabel, timeZoneChoices } from '@/features/schedules/time-zones';
-import { addTargetInput, testFacts, urlProblem } from '@/features/targets/target-form';
+import {
+  addTargetInput,
+  databaseList,
+  targetOptionsInput,
+  testFacts,
+  urlProblem,
+} from '@/features/targets/target-form';
 
 const points = (text: string) => text.split(' ').map((pair) => pair.split(',').map(Number));
 
@@ -119,12 +125,38 @@ describe('target form', () => {
     expect(urlProblem('mysql://db/shop')).toContain('postgres://');
     expect(urlProblem('postgres://backup@db:5432/shop')).toBeNull();
     expect(urlProblem('')).toBeNull();
-    expect(addTargetInput({ name: ' shop ', url: ' postgres://b@db/shop ', password: '', kind: 'database' })).toEqual({
+    const options = { excludeDatabases: 'scratch', keepGlobals: false, globalsWithPasswords: true };
+    expect(
+      addTargetInput({ name: ' shop ', url: ' postgres://b@db/shop ', password: '', kind: 'database', ...options }),
+    ).toEqual({
       name: 'shop',
       url: 'postgres://b@db/shop',
       kind: 'database',
+      keepGlobals: false,
+      // Role passwords are never kept without the roles; exclusions are for whole servers only.
+      globalsWithPasswords: false,
     });
-    expect(addTargetInput({ name: 's', url: 'postgres://b@db/s', password: 'pw', kind: 'server' }).password).toBe('pw');
+    expect(
+      addTargetInput({ name: 's', url: 'postgres://b@db/s', password: 'pw', kind: 'server', ...options }).password,
+    ).toBe('pw');
+  });
+
+  it('reads the databases to leave out as a list, and keeps role passwords only with the roles', () => {
+    expect(databaseList(' a, b  c,,a ')).toEqual(['a', 'b', 'c']);
+    expect(
+      targetOptionsInput({ excludeDatabases: 'x,y', keepGlobals: true, globalsWithPasswords: true }, 'server'),
+    ).toEqual({
+      keepGlobals: true,
+      globalsWithPasswords: true,
+      excludeDatabases: ['x', 'y'],
+    });
+    expect(
+      targetOptionsInput({ excludeDatabases: '', keepGlobals: true, globalsWithPasswords: false }, 'server'),
+    ).toEqual({
+      keepGlobals: true,
+      globalsWithPasswords: false,
+      excludeDatabases: [],
+    });
   });
 
   it('lists what a test found, or the coded message of a failure', () => {

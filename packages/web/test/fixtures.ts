@@ -16,6 +16,7 @@ export function backupRow(overrides: Partial<BackupRow> = {}): BackupRow {
     verifiedAt: null,
     origin: 'manual',
     createdBy: 'admin@localhost',
+    pinned: false,
     target: { id: 't1', name: 'workload', database: 'workload_tracker', removed: false },
     ...overrides,
   };

@@ -33,6 +33,7 @@ export const BackupsQuery = graphql(`
         verifiedAt
         origin
         createdBy
+        pinned
         target {
           id
           name
@@ -59,6 +60,7 @@ export const BackupQuery = graphql(
         verifiedAt
         origin
         createdBy
+        pinned
         databaseName
         globalsFileName
         target {
@@ -198,6 +200,24 @@ export const CreateDownloadUrlMutation = graphql(`
       ... on MutationCreateDownloadUrlSuccess {
         data {
           url
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const PinBackupMutation = graphql(`
+  mutation PinBackup($id: ID!, $pinned: Boolean!) {
+    pinBackup(id: $id, pinned: $pinned) {
+      __typename
+      ... on MutationPinBackupSuccess {
+        data {
+          id
+          pinned
         }
       }
       ... on CodedError {

@@ -27,6 +27,9 @@ export const TargetFields = graphql(
       hasPassword
       enabled
       managedBy
+      excludeDatabases
+      keepGlobals
+      globalsWithPasswords
       lastTest {
         ...TargetTestFields
       }

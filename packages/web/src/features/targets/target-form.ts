@@ -6,14 +6,45 @@ import type { AddTargetMutation, TargetTestFields } from '@/graphql/targets';
 export type TargetTest = ResultOf<typeof TargetTestFields>;
 type AddTargetInput = VariablesOf<typeof AddTargetMutation>['input'];
 
-export interface TargetForm {
+/** What both the add and the edit form carry besides the connection. */
+export interface TargetOptionsForm {
+  /** Comma- or space-separated database names (whole-server targets only). */
+  excludeDatabases: string;
+  keepGlobals: boolean;
+  globalsWithPasswords: boolean;
+}
+
+export interface TargetForm extends TargetOptionsForm {
   name: string;
   url: string;
   password: string;
   kind: 'database' | 'server';
 }
 
-export const EMPTY_TARGET_FORM: TargetForm = { name: '', url: '', password: '', kind: 'database' };
+export const EMPTY_TARGET_FORM: TargetForm = {
+  name: '',
+  url: '',
+  password: '',
+  kind: 'database',
+  excludeDatabases: '',
+  keepGlobals: false,
+  globalsWithPasswords: false,
+};
+
+/** "a, b  c" → ["a", "b", "c"]: database names never contain commas or spaces in practice, and the server checks them. */
+export function databaseList(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
+}
+
+/** The options as the API takes them; exclusions only mean something for a whole server. */
+export function targetOptionsInput(options: TargetOptionsForm, kind: string) {
+  return {
+    keepGlobals: options.keepGlobals,
+    // Passwords of roles are only ever kept beside roles that are kept.
+    globalsWithPasswords: options.keepGlobals && options.globalsWithPasswords,
+    ...(kind === 'server' ? { excludeDatabases: databaseList(options.excludeDatabases) } : {}),
+  };
+}
 
 /** A password typed into the URL would be stored and shown in clear: it belongs in its own field. */
 export function urlProblem(url: string): string | null {
@@ -32,6 +63,7 @@ export function addTargetInput(form: TargetForm): AddTargetInput {
     name: form.name.trim(),
     url: form.url.trim(),
     kind: form.kind,
+    ...targetOptionsInput(form, form.kind),
     ...(form.password ? { password: form.password } : {}),
   };
 }
