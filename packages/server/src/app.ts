@@ -131,7 +131,7 @@ export async function createApp(
     metadataIdentity: () => readMetadataIdentity(metadata.db),
   };
   const targets = createTargetsModule(targetDeps);
-  const configTransfer = new ConfigTransfer();
+  const configTransfer = new ConfigTransfer(audit);
   configTransfer.register(targetsConfigSection(targetDeps));
   const backupRows = backupsRepository(metadata.db);
   const jobRows = jobsRepository(metadata.db);

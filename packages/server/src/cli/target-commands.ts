@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { ServiceError } from '../errors/service-error.js';
 import type { TargetTestResult } from '../modules/targets/test-target.js';
 import type { TargetView } from '../modules/targets/target-view.js';
 import type { CommandSpec, OptionSpec, Parsed } from './args.js';
@@ -205,12 +204,11 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
     summary: 'Write the configuration as JSON: targets (no passwords), schedules, policies.',
     options: { out: { type: 'string', value: 'FILE', help: 'write to this file (mode 0600) instead of stdout' } },
     run: async ({ app, actor }, parsed) => {
-      const document = await app.configTransfer.export(new Date());
+      const document = await app.configTransfer.export(new Date(), actor);
       const out = text(parsed, 'out');
       const body = `${JSON.stringify(document, null, 2)}\n`;
       if (out) await writeFile(out, body, { mode: 0o600 });
       else process.stdout.write(body);
-      await app.audit.record({ actor: actor.name, action: 'config.export', outcome: 'succeeded' });
       if (out) process.stderr.write(`Wrote the configuration to ${out}.\n`);
       return 0;
     },
@@ -225,14 +223,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       const raw = await readFile(file, 'utf8').catch(() => {
         throw new CliError('cli/file-not-found', `Cannot read ${file}.`);
       });
-      let document: unknown;
-      try {
-        document = JSON.parse(raw);
-      } catch {
-        throw new ServiceError('config/import-invalid', `${file} is not JSON. Nothing was imported.`);
-      }
-      const report = await app.configTransfer.import(document, actor);
-      await app.audit.record({ actor: actor.name, action: 'config.import', outcome: 'succeeded', details: report });
+      const report = await app.configTransfer.import(raw, actor);
       print(json, report, () =>
         Object.entries(report)
           .map(([section, result]) => `${section}: ${JSON.stringify(result)}`)

@@ -3,7 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type TestDatabase, createTestDatabase, withSql } from '@pgbs/test-support';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { retentionPolicies, schedules } from '../../src/db/schema.js';
+import { and, eq } from 'drizzle-orm';
+import { auditEvents, retentionPolicies, schedules } from '../../src/db/schema.js';
 import { type ApiEnv, startApi } from './api-harness.js';
 import { cli } from './cli-process.js';
 import { codeOf } from './harness.js';
@@ -171,7 +172,7 @@ describe('targets everywhere', () => {
     await api.app.schedules.pause('second', actor);
     await api.app.retention.setPolicy(envName, { keepLast: 3, keepDaily: 7, snapshotKeepDays: 2 }, actor);
     await api.app.retention.setPolicy('second', { keepWeekly: 4, failedRunsGuard: 0, uploadKeepDays: null }, actor);
-    const exported = await api.app.configTransfer.export(new Date());
+    const exported = await api.app.configTransfer.export(new Date(), actor);
     // By target name.
     expect(exported.sections['schedules']).toEqual([
       { target: 'second', cron: '@hourly', timeZone: 'UTC', missedPolicy: 'run-once', paused: true },
@@ -185,12 +186,22 @@ describe('targets everywhere', () => {
     await api.app.db.delete(schedules);
     await api.app.db.delete(retentionPolicies);
     const bad = { ...exported, sections: { ...exported.sections, schedules: [{ target: 'second', cron: 'nope' }] } };
-    expect(await codeOf(api.app.configTransfer.import(bad, actor))).toBe('config/import-invalid');
+    expect(await codeOf(api.app.configTransfer.import(JSON.stringify(bad), actor))).toBe('config/import-invalid');
+    expect(await codeOf(api.app.configTransfer.import('{ not json', actor))).toBe('config/import-invalid');
     expect(await api.app.db.$count(retentionPolicies)).toBe(0);
+    // Refused imports are audited too: one may be somebody probing.
+    const refused = await api.app.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, 'config.import'), eq(auditEvents.outcome, 'failed')));
+    expect(refused.map((event) => event.details)).toEqual([
+      { errorCode: 'config/import-invalid' },
+      { errorCode: 'config/import-invalid' },
+    ]);
 
-    const report = await api.app.configTransfer.import(exported, actor);
+    const report = await api.app.configTransfer.import(JSON.stringify(exported), actor);
     expect(report['schedules']).toEqual({ set: ['second', envName], skipped: [] });
-    const again = await api.app.configTransfer.export(new Date());
+    const again = await api.app.configTransfer.export(new Date(), actor);
     expect(again.sections['schedules']).toEqual(exported.sections['schedules']);
     expect(again.sections['retentionPolicies']).toEqual(exported.sections['retentionPolicies']);
 
@@ -202,7 +213,7 @@ describe('targets everywhere', () => {
         retentionPolicies: [{ target: 'elsewhere', keepLast: 1 }],
       },
     };
-    expect(await api.app.configTransfer.import(elsewhere, actor)).toEqual({
+    expect(await api.app.configTransfer.import(JSON.stringify(elsewhere), actor)).toEqual({
       schedules: { set: [], skipped: ['elsewhere'] },
       retentionPolicies: { set: [], skipped: ['elsewhere'] },
     });

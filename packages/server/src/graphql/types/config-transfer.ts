@@ -1,4 +1,3 @@
-import { ServiceError } from '../../errors/service-error.js';
 import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
 
@@ -8,14 +7,7 @@ builder.queryFields((t) => ({
       'The configuration as JSON: targets (no passwords), and the sections other domains register (schedules, policies).',
     resolve: async (_root, _args, context) => {
       requireAdmin(context);
-      const document = await context.app.configTransfer.export(new Date());
-      await context.app.audit.record({
-        actor: context.viewer!.email,
-        address: context.address,
-        action: 'config.export',
-        outcome: 'succeeded',
-      });
-      return JSON.stringify(document);
+      return JSON.stringify(await context.app.configTransfer.export(new Date(), actorOf(context)));
     },
   }),
 }));
@@ -27,21 +19,7 @@ builder.mutationFields((t) => ({
     args: { document: t.arg.string({ required: true }) },
     resolve: async (_root, args, context) => {
       requireAdmin(context);
-      let document: unknown;
-      try {
-        document = JSON.parse(args.document);
-      } catch {
-        throw new ServiceError('config/import-invalid', 'The document is not JSON. Nothing was imported.');
-      }
-      const report = await context.app.configTransfer.import(document, actorOf(context));
-      await context.app.audit.record({
-        actor: context.viewer!.email,
-        address: context.address,
-        action: 'config.import',
-        outcome: 'succeeded',
-        details: report,
-      });
-      return JSON.stringify(report);
+      return JSON.stringify(await context.app.configTransfer.import(args.document, actorOf(context)));
     },
   }),
 }));
