@@ -2,7 +2,7 @@
 // stage's own service and CLI: its README) upgrades in place when today's service starts on it.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,11 @@ async function makeFirstStageDataDir(dataDir: string) {
   await mkdir(cluster, { mode: 0o755 });
   const pg = await startThrowawayPostgres(cluster);
   try {
-    const state: EmbeddedState = { port: pg.port, password: pg.password, ownerPassword: randomBytes(18).toString('hex') };
+    const state: EmbeddedState = {
+      port: pg.port,
+      password: pg.password,
+      ownerPassword: randomBytes(18).toString('hex'),
+    };
     await writeFile(path.join(dataDir, 'embedded-postgres.json'), JSON.stringify(state, null, 2) + '\n', {
       mode: 0o600,
     });
@@ -142,7 +146,8 @@ describe('a DATA_DIR of the first stage', () => {
     ]);
   });
 
-  it('runs every migration after 0003 and attaches everything old to the env-managed target', async () => {
+  it('runs every migration after 0003, makes the master key the first stage had not, and attaches everything old to the env-managed target', async () => {
+    expect((await stat(path.join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
     const journal = JSON.parse(await readFile(MIGRATIONS_JOURNAL, 'utf8')) as { entries: unknown[] };
     await withSql(superUrl('pgbs_metadata'), async (sql) => {
       const [applied] = await sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`;
@@ -192,9 +197,12 @@ describe('a DATA_DIR of the first stage', () => {
 
     // A second target on a fresh database, owned like the demo one, registered the way an administrator does.
     await withSql(superUrl('postgres'), (sql) => sql.unsafe(`CREATE DATABASE restored OWNER ${OWNER_ROLE}`));
-    await pgbs(['target', 'add', 'restored', '--url', `postgres://${OWNER_ROLE}@127.0.0.1:${old.state.port}/restored`], {
-      PGPASSWORD: old.state.ownerPassword,
-    });
+    await pgbs(
+      ['target', 'add', 'restored', '--url', `postgres://${OWNER_ROLE}@127.0.0.1:${old.state.port}/restored`],
+      {
+        PGPASSWORD: old.state.ownerPassword,
+      },
+    );
     const restored = (await pgbs([
       'backup',
       'restore',
@@ -212,7 +220,11 @@ describe('a DATA_DIR of the first stage', () => {
   });
 
   it('keeps the old backups, with their target, through a rescan', async () => {
-    const rescan = (await pgbs(['backup', 'rescan'])) as { added: unknown[]; removed: unknown[]; unreadable: unknown[] };
+    const rescan = (await pgbs(['backup', 'rescan'])) as {
+      added: unknown[];
+      removed: unknown[];
+      unreadable: unknown[];
+    };
     expect(rescan).toMatchObject({ added: [], removed: [], unreadable: [] });
     const listed = (await pgbs(['backup', 'list', '--target', 'workload_tracker'])) as { id: string }[];
     expect(listed.map((row) => row.id).sort()).toEqual(old.manifests.map((m) => m.id).sort());
@@ -228,5 +240,16 @@ describe('a DATA_DIR of the first stage', () => {
       job: { state: string; targetId: string };
     };
     expect(created.job).toMatchObject({ state: 'succeeded', targetId: envTargetId });
+  });
+
+  it('starts again on the upgraded directory: one env-managed target, and the generated key opens the stored password', async () => {
+    await server!.stop();
+    server = undefined;
+    server = await startServer({ ...env(), ADMIN_EMAIL: '', ADMIN_PASSWORD: '' });
+    const targets = (await pgbs(['target', 'list'])) as { name: string; managedBy: string | null }[];
+    expect(targets.map((t) => `${t.name}/${t.managedBy}`).sort()).toEqual(['restored/null', 'workload_tracker/env']);
+    expect(await pgbs(['target', 'test', 'restored'])).toMatchObject({ ok: true });
+    const listed = (await pgbs(['backup', 'list', '--target', 'workload_tracker'])) as { id: string }[];
+    expect(listed.map((row) => row.id)).toEqual(expect.arrayContaining(old.manifests.map((m) => m.id)));
   });
 });
