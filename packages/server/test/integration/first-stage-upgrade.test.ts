@@ -90,11 +90,11 @@ async function makeFirstStageDataDir(dataDir: string) {
       await copyFile(path.join(FIXTURE, 'backups', name), path.join(backupDir, name));
       await chmod(path.join(backupDir, name), 0o600);
     }
-    const jobs = await withSql(
-      pg.url('pgbs_metadata'),
-      (sql) => sql<OldJob[]>`SELECT id, kind, state, error_code, partial_path FROM jobs ORDER BY created_at`,
-    );
-    return { state, manifests, jobs: [...jobs] };
+    const { jobs, migrations } = await withSql(pg.url('pgbs_metadata'), async (sql) => ({
+      jobs: [...(await sql<OldJob[]>`SELECT id, kind, state, error_code, partial_path FROM jobs ORDER BY created_at`)],
+      migrations: (await sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`)[0]!.n as number,
+    }));
+    return { state, manifests, jobs, migrations };
   } finally {
     await pg.shutdown();
   }
@@ -132,6 +132,7 @@ describe('a DATA_DIR of the first stage', () => {
   });
 
   it('holds what the fixture says: the first stage at migration 0003, with every kind of job', () => {
+    expect(old.migrations).toBe(4);
     expect(old.manifests.map((m) => `${m.format}/${m.origin}`).sort()).toEqual([
       'custom/manual',
       'plain-gzip/manual',
