@@ -12,6 +12,8 @@ export interface ThrowawayPostgres {
   restart(): Promise<void>;
   /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
+  /** Stops the server and keeps its data directory, for another process to start it there. */
+  shutdown(): Promise<void>;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPost
       await server.stop();
       await rm(dir, { recursive: true, force: true });
     },
+    shutdown: () => server.stop(),
   };
 }
 
