@@ -35,7 +35,7 @@ it('upgrades a first-stage catalog in place: its running job fails as interrupte
 
   const app = await env.startApp();
   const [job] = await app.db.select().from(jobs).where(eq(jobs.id, jobId));
-  expect(job).toMatchObject({ state: 'failed', errorCode: 'job/interrupted', partialPath: null });
+  expect(job).toMatchObject({ state: 'failed', errorCode: 'job/interrupted', partialRef: null });
   expect(existsSync(partial)).toBe(false);
   const [backup] = await app.db.select().from(backups).where(eq(backups.id, backupId));
   expect(backup?.targetId).toBe((await app.targets.connections.defaultTarget()).id);
