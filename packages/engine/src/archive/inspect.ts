@@ -133,7 +133,8 @@ export async function pgRestoreOutput(request: InspectRequest, args: readonly st
       feed(request.source, [], child.stdin),
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
-    if (exit.code !== 0) throw decodingFailure(fed) ?? classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
+    if (exit.code !== 0)
+      throw decodingFailure(fed) ?? classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
     return Buffer.concat(chunks).toString('utf8');
   } finally {
     detach();
@@ -224,7 +225,14 @@ async function readWholePlainSql(
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   try {
     await pipeline(
-      [await openContent(storedDigest(source, stored)), ...stages, content, plainSqlGuardStream(), requireDumpTrailer(), discard],
+      [
+        await openContent(storedDigest(source, stored)),
+        ...stages,
+        content,
+        plainSqlGuardStream(),
+        requireDumpTrailer(),
+        discard,
+      ],
       { signal },
     );
   } catch (error) {

@@ -127,12 +127,10 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
         const event = parseDumpVerboseLine(line);
         if (event) tracker.handle(event);
       }),
-      pipeline([child.stdout as Readable, new ChunkBatcher(), ...stages, request.sink]).catch(
-        (error: unknown) => {
-          child.kill('SIGKILL');
-          throw error;
-        },
-      ),
+      pipeline([child.stdout as Readable, new ChunkBatcher(), ...stages, request.sink]).catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      }),
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
     if (exit.code !== 0) {

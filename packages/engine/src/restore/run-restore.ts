@@ -203,7 +203,8 @@ ${lockTargetSql(request.lockWait)}${resetDatabaseSql(request.lockWait.attemptMs,
 /** A digest that differs from the one the restore was planned for: nothing commits. */
 function checkDigest(what: 'file' | 'content', expected: string | null | undefined, read: DigestStream): void {
   if (!expected || read.sha256() === expected) return;
-  const which = what === 'file' ? 'The file changed while it was restored' : "The backup's content is not what was dumped";
+  const which =
+    what === 'file' ? 'The file changed while it was restored' : "The backup's content is not what was dumped";
   throw new EngineError(
     'backup/checksum-mismatch',
     `${which} (expected SHA-256 ${expected.slice(0, 12)}…, read ${read.sha256().slice(0, 12)}…). Nothing was changed: the restore was rolled back.`,

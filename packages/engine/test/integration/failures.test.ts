@@ -249,7 +249,10 @@ describe('files that are not valid backups', () => {
   it('refuses a zstd file whose window exceeds the cap (a decompression bomb), and a truncated one', async () => {
     // A 2 GiB window: from a pipe, zstd cannot shrink the window to the input's size.
     const bomb = path.join(work.dir, 'bomb.dump.zst');
-    await writeFile(bomb, execFileSync('zstd', ['--long=31', '-q', '-c'], { input: await readFile(good), maxBuffer: 1 << 30 }));
+    await writeFile(
+      bomb,
+      execFileSync('zstd', ['--long=31', '-q', '-c'], { input: await readFile(good), maxBuffer: 1 << 30 }),
+    );
     const error = await expectCode(inspect(bomb), 'archive/window-too-large');
     expect(error.message).toContain('128 MiB');
     const zst = path.join(work.dir, 'good.dump.zst');

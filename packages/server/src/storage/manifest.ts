@@ -55,7 +55,11 @@ export function parseManifest(text: string): BackupManifest | null {
       return null;
     }
     if (value.manifestVersion === 1) {
-      return { ...value, codec: value.format === 'plain-gzip' ? 'gzip' : 'none', contentSha256: null } as BackupManifest;
+      return {
+        ...value,
+        codec: value.format === 'plain-gzip' ? 'gzip' : 'none',
+        contentSha256: null,
+      } as BackupManifest;
     }
     if (!CODECS.has(value.codec) || !(typeof value.contentSha256 === 'string' || value.contentSha256 === null)) {
       return null;

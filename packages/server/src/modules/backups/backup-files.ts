@@ -1,4 +1,11 @@
-import { type ArchiveFormat, type ArchiveSource, type Codec, type InspectRequest, type PgTools, extensionFor } from '@pgbs/engine';
+import {
+  type ArchiveFormat,
+  type ArchiveSource,
+  type Codec,
+  type InspectRequest,
+  type PgTools,
+  extensionFor,
+} from '@pgbs/engine';
 import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow, backups } from '../../db/schema.js';
 import type { BackupManifest } from '../../storage/manifest.js';

@@ -36,7 +36,9 @@ export async function backupContents(deps: BackupsDeps, backup: BackupRow): Prom
   if (!isArchive(backup.format as ArchiveFormat)) return null;
   await requireFile(deps, backup);
   const prepared = await toolVersions(deps, backup.targetId);
-  return readArchiveSummary(inspectRequest(deps, storedSource(deps, backup), prepared.tools, AbortSignal.timeout(60_000)));
+  return readArchiveSummary(
+    inspectRequest(deps, storedSource(deps, backup), prepared.tools, AbortSignal.timeout(60_000)),
+  );
 }
 
 /** What a restore of this backup would do on a target, for showing before the confirmation. */

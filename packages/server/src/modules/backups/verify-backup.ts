@@ -34,7 +34,9 @@ export function verifyHandler(deps: BackupsDeps): JobHandler<'verify', void> {
       let status: 'ok' | 'failed' = 'failed';
       try {
         await requireFile(deps, backup);
-        const summary = await inspectArchive(inspectRequest(deps, storedSource(deps, backup), prepared.tools, context.signal));
+        const summary = await inspectArchive(
+          inspectRequest(deps, storedSource(deps, backup), prepared.tools, context.signal),
+        );
         const contentChanged = backup.contentSha256 !== null && summary.contentSha256 !== backup.contentSha256;
         if (summary.sha256 !== backup.sha256 || summary.sizeBytes !== backup.sizeBytes || contentChanged) {
           throw new ServiceError(
