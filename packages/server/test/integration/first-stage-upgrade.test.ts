@@ -29,7 +29,7 @@ it('upgrades a first-stage catalog in place: its running job fails as interrupte
     await sql`DELETE FROM targets`;
     await sql`INSERT INTO backups (id, file_name, format, size_bytes, sha256, origin)
               VALUES (${backupId}, 'old.dump', 'custom', 1, 'x', 'manual')`;
-    await sql`INSERT INTO jobs (id, kind, state, params, partial_path, started_at)
+    await sql`INSERT INTO jobs (id, kind, state, params, partial_ref, started_at)
               VALUES (${jobId}, 'backup', 'running', '{}', ${partial}, now())`;
   });
 
