@@ -16,6 +16,7 @@ export const ENGINE_ERROR_CODES = [
   'archive/truncated',
   'archive/too-new',
   'archive/empty',
+  'archive/window-too-large',
   'restore/unsafe-sql',
   'restore/failed',
   'restore/missing-role',

@@ -8,6 +8,8 @@ export type { TableSize } from './pg/catalog.js';
 export { queryJson, quoteIdent, quoteLiteral } from './pg/catalog.js';
 export * from './archive/sniff.js';
 export * from './archive/inspect.js';
+export * from './archive/source.js';
+export * from './compression/codec.js';
 export * from './backup/run-backup.js';
 export * from './restore/run-restore.js';
 export type { ProgressPhase, ProgressSnapshot } from './progress/progress-tracker.js';

@@ -47,7 +47,9 @@ import { type Schedules, createSchedules } from './modules/schedules/schedules.j
 import { startScheduleTicker } from './modules/schedules/schedule-ticker.js';
 import { readServerIdentity } from './modules/targets/server-identity.js';
 import type { ResolvedTarget } from './modules/targets/target-connections.js';
-import { type BackupStorage, localStorage } from './storage/local-storage.js';
+import { localObjectStorage } from './storage/local-storage.js';
+import type { ObjectStorage } from './storage/object-storage.js';
+import { localRestoreSpool } from './storage/restore-spool.js';
 import { ensurePrivateDirectory } from './storage/private-files.js';
 import { ConfigTransfer } from './modules/config/config-transfer.js';
 import { readMetadataIdentity } from './modules/targets/metadata-identity.js';
@@ -69,7 +71,7 @@ export interface App {
   instanceId: string;
   metadataDisplay: string;
   db: MetadataDb;
-  storage: BackupStorage;
+  storage: ObjectStorage;
   events: JobEvents;
   jobs: JobsModule;
   audit: AuditLog;
@@ -103,7 +105,7 @@ export async function createApp(
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
   const metadata = createMetadataDb(metadataUrl);
-  const storage = localStorage(config.backupDir);
+  const storage = localObjectStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const audit = databaseAuditLog(metadata.db, logger);
   const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
@@ -209,7 +211,9 @@ export async function createApp(
       return identity;
     },
     dumpGlobals: (targetId, sink) => targets.dumpGlobals(targetId, sink),
+    codec: config.codec,
     compressionLevel: config.compressionLevel,
+    restoreSpool: localRestoreSpool(uploadSpoolDir(config.uploadTempDir, instance.id)),
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
   };

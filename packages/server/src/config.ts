@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CODECS, type Codec } from '@pgbs/engine';
 
 export interface Config {
   /**
@@ -21,7 +22,12 @@ export interface Config {
   adminPassword: string | undefined;
   /** Where pg_dump / pg_restore / psql live; unset: PATH and /usr/lib/postgresql/<n>/bin. */
   pgBinDir: string | undefined;
-  /** pg_dump -Z for custom format and gzip's level for plain; unset keeps the defaults. */
+  /**
+   * BACKUP_CODEC: zstd (default: `pg_dump -Fc -Z0 | zstd`, `.dump.zst`), gzip (pg_dump's own
+   * compression, `.dump`) or none (`pg_dump -Fc -Z0`). Plain backups are `.sql.gz` whatever it is.
+   */
+  codec: Codec;
+  /** BACKUP_LEVEL: zstd 1-19 (default 3), gzip 0-9 (pg_dump's default; plain: 6); unset keeps the default. */
   compressionLevel: number | undefined;
   jobTimeoutSeconds: number;
   lockTimeoutSeconds: number;
@@ -124,7 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const dataDir = path.resolve(REPO_ROOT, env.DATA_DIR || '.data');
   const backupDir = path.resolve(REPO_ROOT, env.BACKUP_DIR || path.join(dataDir, 'backups'));
-  const compression = env.BACKUP_COMPRESSION ? int('BACKUP_COMPRESSION', 0, 0, 9) : undefined;
+  const { codec, level } = backupCodec(env, int, problems);
   const config: Config = {
     databases: metadataUrl
       ? { mode: 'external', targetUrl, metadataUrl }
@@ -137,7 +143,8 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail: env.ADMIN_EMAIL || undefined,
     adminPassword: env.ADMIN_PASSWORD || undefined,
     pgBinDir: env.PG_BIN_DIR || undefined,
-    compressionLevel: compression,
+    codec,
+    compressionLevel: level,
     jobTimeoutSeconds: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 1, 7 * 24 * 3600),
     lockTimeoutSeconds: int('LOCK_TIMEOUT_SECONDS', 60, 1, 3600),
     maxConcurrentJobs: int('MAX_CONCURRENT_JOBS', 4, 1, 1000),
@@ -182,6 +189,35 @@ export function loadConfig(env: Env = process.env): Config {
   config.workerConcurrency = Math.min(config.workerConcurrency || config.maxConcurrentJobs, config.maxConcurrentJobs);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * BACKUP_CODEC and BACKUP_LEVEL. The first stage's BACKUP_COMPRESSION=N (pg_dump -Z N, gzip N for
+ * plain) is BACKUP_CODEC=gzip BACKUP_LEVEL=N: a service upgraded with it keeps writing what it wrote.
+ */
+function backupCodec(
+  env: Env,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): { codec: Codec; level: number | undefined } {
+  if (env.BACKUP_COMPRESSION) {
+    if (env.BACKUP_CODEC || env.BACKUP_LEVEL) {
+      problems.push('BACKUP_COMPRESSION is the old name of BACKUP_CODEC=gzip BACKUP_LEVEL=N: set one or the other');
+    }
+    return { codec: 'gzip', level: int('BACKUP_COMPRESSION', 0, 0, 9) };
+  }
+  const raw = env.BACKUP_CODEC || 'zstd';
+  const codec = (CODECS as readonly string[]).includes(raw) ? (raw as Codec) : null;
+  if (!codec) {
+    problems.push(`BACKUP_CODEC must be one of ${CODECS.join(', ')} (got "${raw}")`);
+    return { codec: 'zstd', level: undefined };
+  }
+  if (!env.BACKUP_LEVEL) return { codec, level: undefined };
+  if (codec === 'none') {
+    problems.push('BACKUP_LEVEL has no meaning with BACKUP_CODEC=none');
+    return { codec, level: undefined };
+  }
+  return { codec, level: codec === 'zstd' ? int('BACKUP_LEVEL', 3, 1, 19) : int('BACKUP_LEVEL', 6, 0, 9) };
 }
 
 function sameDatabase(a: string, b: string): boolean {

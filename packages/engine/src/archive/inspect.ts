@@ -1,11 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EngineError } from '../errors.js';
+import type { Codec } from '../compression/codec.js';
+import { type EngineError, isEngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { ProcessRunner } from '../pg/process.js';
-import { ToolFailure, runTool } from '../pg/run-tool.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import type { PgTools } from '../pg/tools.js';
 import { parseTocList, type TocEntry } from '../progress/verbose-lines.js';
@@ -17,12 +15,17 @@ import { LineTail, forEachLine } from '../streams/lines.js';
 import { checkTarStructure } from './check-tar-structure.js';
 import { gunzipSqlStages, gzipError } from './gunzip.js';
 import { requireDumpTrailer } from './require-dump-trailer.js';
-import { type ArchiveFormat, SNIFF_BYTES, isArchive, sniffFormat } from './sniff.js';
+import { type ArchiveSource, type ByteSource, detectSource, openContent } from './source.js';
+import { type ArchiveFormat, isArchive } from './sniff.js';
 
 export interface ArchiveSummary {
   format: ArchiveFormat;
+  codec: Codec;
   sizeBytes: number;
+  /** The stored bytes'. */
   sha256: string;
+  /** pg_dump's output's: the content once the codec (and a plain file's gzip) is removed. */
+  contentSha256: string;
   /** From the archive header (custom and tar only). */
   archiveVersion: string | null;
   sourceServerVersion: string | null;
@@ -39,50 +42,32 @@ export interface ArchiveSummary {
 export interface InspectRequest {
   runner: ProcessRunner;
   tools: PgTools;
-  path: string;
+  source: ArchiveSource;
   signal: AbortSignal;
 }
 
-export async function detectFormat(path: string): Promise<{ format: ArchiveFormat; sizeBytes: number }> {
-  const { size } = await stat(path);
-  if (size === 0) throw new EngineError('archive/empty', 'The file is empty.');
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(Math.min(SNIFF_BYTES, size));
-    await handle.read(head, 0, head.length, 0);
-    const format = sniffFormat(head);
-    if (!format) {
-      throw new EngineError(
-        'archive/unknown-format',
-        'The file is not a PostgreSQL backup: expected a pg_dump custom (.dump), tar (.tar), plain SQL (.sql) or gzipped SQL (.sql.gz) file.',
-      );
-    }
-    return { format, sizeBytes: size };
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
- * Validates a whole file in one read: it is hashed while pg_restore (archives)
- * or the gunzip + SQL guard (plain) consume every byte, so truncation,
- * corruption and unsafe SQL are all found before anything is stored or restored.
+ * Validates a whole file in one read: it is hashed (stored bytes and content) while pg_restore
+ * (archives) or the gunzip + SQL guard (plain) consume every byte, so truncation, corruption and
+ * unsafe SQL are all found before anything is stored or restored. The format and codec come
+ * from the bytes.
  */
-export async function inspectArchive(request: InspectRequest): Promise<ArchiveSummary> {
-  const { format, sizeBytes } = await detectFormat(request.path);
+export async function inspectArchive(
+  request: Omit<InspectRequest, 'source'> & { source: ByteSource },
+): Promise<ArchiveSummary> {
+  const source = await detectSource(request.source);
   if (request.signal.aborted) throw abortReason(request.signal);
-  const digest = new DigestStream();
-  if (isArchive(format)) {
-    if (format === 'tar') await checkTarStructure(request.path);
-    const toc = await readToc(request);
-    await readWholeArchive(request, digest);
-    return { format, sizeBytes, sha256: digest.sha256(), ...summarizeToc(toc) };
+  const detected = { ...request, source };
+  const stored = new DigestStream();
+  const content = new DigestStream();
+  if (isArchive(source.format)) {
+    if (source.format === 'tar') await checkTarStructure(await openContent(source));
+    const toc = await readToc(detected);
+    await readWholeArchive(detected, stored, content);
+    return summary(source, stored, content, summarizeToc(toc));
   }
-  await readWholePlainSql(request.path, format, digest, request.signal);
-  return {
-    format,
-    sizeBytes,
-    sha256: digest.sha256(),
+  await readWholePlainSql(source, stored, content, request.signal);
+  return summary(source, stored, content, {
     archiveVersion: null,
     sourceServerVersion: null,
     pgDumpVersion: null,
@@ -92,7 +77,17 @@ export async function inspectArchive(request: InspectRequest): Promise<ArchiveSu
     tables: [],
     postDataItems: 0,
     largeObjects: 0,
-  };
+  });
+}
+
+function summary(
+  source: ArchiveSource,
+  stored: DigestStream,
+  content: DigestStream,
+  toc: ReturnType<typeof summarizeToc>,
+): ArchiveSummary {
+  const { format, codec } = source;
+  return { format, codec, sizeBytes: stored.bytes, sha256: stored.sha256(), contentSha256: content.sha256(), ...toc };
 }
 
 /** The TOC alone (cheap: pg_restore reads only the header), for summaries. */
@@ -118,16 +113,56 @@ export async function readTocEntries(request: InspectRequest): Promise<TocEntry[
 }
 
 async function readToc(request: InspectRequest, extraArgs: string[] = []): Promise<ReturnType<typeof parseTocList>> {
+  return parseTocList(await pgRestoreOutput(request, ['--list', ...extraArgs]));
+}
+
+/**
+ * A short pg_restore run (a listing, a script from the TOC) reading the content from its stdin:
+ * it stops reading where it has what it needs, and the read is closed then.
+ */
+export async function pgRestoreOutput(request: InspectRequest, args: readonly string[]): Promise<string> {
+  const child = request.runner.spawn(request.tools.pgRestore, args);
+  const detach = killOnAbort(request.signal, [child]);
+  const stderr = new LineTail(200);
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   try {
-    const { stdout } = await runTool(request.runner, request.tools.pgRestore, ['--list', ...extraArgs, request.path], {
-      signal: request.signal,
-    });
-    return parseTocList(stdout);
-  } catch (error) {
+    const [exit, , fed] = await Promise.all([
+      child.exit,
+      forEachLine(child.stderr, (line) => stderr.push(line)),
+      feed(request.source, [], child.stdin),
+    ]);
     if (request.signal.aborted) throw abortReason(request.signal);
-    if (error instanceof ToolFailure) throw classifyToolFailure('pg_restore', error.stderr, 'archive/corrupt');
-    throw error;
+    if (exit.code !== 0)
+      throw decodingFailure(fed) ?? classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    detach();
+    child.kill('SIGKILL');
   }
+}
+
+/**
+ * Pipes the source's content through `stages` into a tool's stdin. Never rejects: the tool may
+ * stop reading early (a listing, a fatal error), and its exit status says why; the error is
+ * returned so that a decoding failure (a zstd bomb) keeps its own code.
+ */
+export async function feed(
+  source: Pick<ArchiveSource, 'open' | 'codec'>,
+  stages: readonly Transform[],
+  sink: Writable,
+): Promise<unknown> {
+  try {
+    await pipeline([await openContent(source), ...stages, sink]);
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** A coded error the source's decoding raised (the window cap, a corrupt frame); null otherwise. */
+export function decodingFailure(error: unknown): EngineError | null {
+  return isEngineError(error) ? error : null;
 }
 
 function summarizeToc(toc: ReturnType<typeof parseTocList>) {
@@ -148,37 +183,58 @@ function summarizeToc(toc: ReturnType<typeof parseTocList>) {
 }
 
 /** pg_restore into /dev/null decompresses every data block: the only full integrity check. */
-async function readWholeArchive(request: InspectRequest, digest: DigestStream): Promise<void> {
+async function readWholeArchive(request: InspectRequest, stored: DigestStream, content: DigestStream): Promise<void> {
   const child = request.runner.spawn(request.tools.pgRestore, ['--file', '/dev/null']);
   const detach = killOnAbort(request.signal, [child]);
   const stderr = new LineTail(40);
   child.stdout.resume();
   try {
-    const [exit] = await Promise.all([
+    const [exit, , fed] = await Promise.all([
       child.exit,
       forEachLine(child.stderr, (line) => stderr.push(line)),
-      // pg_restore may stop reading early on a bad file; its exit status says why.
-      pipeline(createReadStream(request.path), digest, child.stdin).catch(() => {}),
+      feed(storedDigest(request.source, stored), [content], child.stdin),
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
-    if (exit.code !== 0) throw classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
+    if (exit.code !== 0 || decodingFailure(fed)) {
+      throw decodingFailure(fed) ?? classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
+    }
   } finally {
     detach();
   }
 }
 
+/** The source with its stored bytes counted and hashed as they are read (by one read: a digest is used once). */
+export function storedDigest(source: ArchiveSource, digest: DigestStream): ArchiveSource {
+  return {
+    ...source,
+    async open() {
+      const raw = await source.open();
+      pipeline(raw, digest).catch((error: unknown) => digest.destroy(error as Error));
+      return digest;
+    },
+  };
+}
+
 async function readWholePlainSql(
-  path: string,
-  format: ArchiveFormat,
-  digest: DigestStream,
+  source: ArchiveSource,
+  stored: DigestStream,
+  content: DigestStream,
   signal: AbortSignal,
 ): Promise<void> {
-  const stages = format === 'plain-gzip' ? gunzipSqlStages() : [];
+  const stages = source.format === 'plain-gzip' ? gunzipSqlStages() : [];
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   try {
-    await pipeline([createReadStream(path), digest, ...stages, plainSqlGuardStream(), requireDumpTrailer(), discard], {
-      signal,
-    });
+    await pipeline(
+      [
+        await openContent(storedDigest(source, stored)),
+        ...stages,
+        content,
+        plainSqlGuardStream(),
+        requireDumpTrailer(),
+        discard,
+      ],
+      { signal },
+    );
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
     throw gzipError(error);

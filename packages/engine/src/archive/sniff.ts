@@ -62,7 +62,8 @@ export function isArchive(format: ArchiveFormat): format is 'custom' | 'tar' {
   return format === 'custom' || format === 'tar';
 }
 
-/** The file extension a stored backup gets, from its format. */
-export function extensionFor(format: ArchiveFormat): string {
-  return { custom: '.dump', tar: '.tar', plain: '.sql', 'plain-gzip': '.sql.gz' }[format];
+/** The file extension a stored backup gets, from its format and codec (`.dump.zst`: `zstd -d` gives the `.dump`). */
+export function extensionFor(format: ArchiveFormat, codec: 'zstd' | 'gzip' | 'none' = 'none'): string {
+  const base = { custom: '.dump', tar: '.tar', plain: '.sql', 'plain-gzip': '.sql.gz' }[format];
+  return codec === 'zstd' ? `${base}.zst` : base;
 }

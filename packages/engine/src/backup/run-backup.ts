@@ -2,6 +2,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Clock } from '../clock.js';
+import { type Codec, zstdCompressor } from '../compression/codec.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { TableSize } from '../pg/catalog.js';
@@ -25,7 +26,12 @@ export interface BackupRequest {
   tools: PgTools;
   target: PgTarget;
   format: BackupFormat;
-  /** 0-9; undefined keeps pg_dump's (or gzip's) default. */
+  /**
+   * Custom format: zstd wraps `pg_dump -Z0` in zstd; gzip is pg_dump's own compression; none
+   * stores `pg_dump -Z0` as it is. Plain SQL is always gzipped (`.sql.gz`, readable anywhere).
+   */
+  codec: Codec;
+  /** zstd 1-19 or gzip 0-9; undefined keeps the codec's default (zstd 3, pg_dump's own, gzip 6). */
   compressionLevel?: number;
   /** Sizes read before the dump: they weight the progress. */
   tables: readonly TableSize[];
@@ -42,21 +48,36 @@ export interface BackupRequest {
 }
 
 export interface BackupResult {
+  /** What is stored: its codec, size and digest. */
+  codec: Codec;
   bytes: number;
   sha256: string;
+  /** pg_dump's own output's digest, which every restore checks before COMMIT. */
+  contentSha256: string;
   tableCount: number;
   durationMs: number;
   /** What pg_dump said it left out, e.g. subscriptions when the role is no superuser. */
   omitted: string[];
 }
 
+/** zstd's level when none is set: as fast as pg_dump -Z0 on 2 cores, smaller than pg_dump's gzip (DESIGN.md). */
+export const DEFAULT_ZSTD_LEVEL = 3;
+const DEFAULT_GZIP_LEVEL = 6;
+
+/** The codec the stored bytes have: plain SQL's gzip, the outer zstd, or none around pg_dump's output. */
+export function storedCodec(format: BackupFormat, codec: Codec): Codec {
+  if (format === 'plain') return 'gzip';
+  return codec === 'zstd' ? 'zstd' : 'none';
+}
+
 export function pgDumpArgs(
-  request: Pick<BackupRequest, 'format' | 'compressionLevel' | 'lockWaitTimeoutSeconds'>,
+  request: Pick<BackupRequest, 'format' | 'codec' | 'compressionLevel' | 'lockWaitTimeoutSeconds'>,
 ): string[] {
   // No --file: pg_dump writes to stdout then ("-f -" would create a file named "-").
   const args = ['--verbose', '--format', request.format === 'custom' ? 'custom' : 'plain'];
-  if (request.format === 'custom' && request.compressionLevel !== undefined) {
-    args.push(`--compress=${request.compressionLevel}`);
+  if (request.format === 'custom') {
+    if (request.codec !== 'gzip') args.push('--compress=0');
+    else if (request.compressionLevel !== undefined) args.push(`--compress=${request.compressionLevel}`);
   }
   if (request.lockWaitTimeoutSeconds !== undefined) {
     args.push(`--lock-wait-timeout=${request.lockWaitTimeoutSeconds * 1000}`);
@@ -65,8 +86,8 @@ export function pgDumpArgs(
 }
 
 /**
- * pg_dump streamed into the sink, hashed and counted on the way: plain SQL is
- * gzipped here so one pass produces the stored file and its checksum.
+ * pg_dump streamed into the sink in one pass: its output is hashed (the content digest),
+ * compressed (zstd, or gzip for plain SQL), and the stored bytes hashed and counted.
  */
 export async function runBackup(request: BackupRequest): Promise<BackupResult> {
   const started = request.clock.now();
@@ -86,8 +107,18 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
   const poller = pollCopyProgressInto(request, applicationName, tracker);
   const detach = killOnAbort(request.signal, [child]);
   const stderr = new LineTail(100);
-  const digest = new DigestStream((bytes) => tracker.setBytes(bytes));
-  const stages = request.format === 'plain' ? [createGzip({ level: request.compressionLevel ?? 6 })] : [];
+  const content = new DigestStream((bytes) => tracker.setBytes(bytes));
+  const codec = storedCodec(request.format, request.codec);
+  const level = request.compressionLevel;
+  const compress =
+    codec === 'zstd'
+      ? [zstdCompressor(level ?? DEFAULT_ZSTD_LEVEL)]
+      : codec === 'gzip'
+        ? [createGzip({ level: request.codec === 'gzip' ? (level ?? DEFAULT_GZIP_LEVEL) : DEFAULT_GZIP_LEVEL })]
+        : [];
+  // Without a codec the stored bytes are pg_dump's output: one digest serves for both.
+  const stored = compress.length > 0 ? new DigestStream() : content;
+  const stages = compress.length > 0 ? [content, ...compress, stored] : [content];
   try {
     const [exit] = await Promise.all([
       child.exit,
@@ -96,12 +127,10 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
         const event = parseDumpVerboseLine(line);
         if (event) tracker.handle(event);
       }),
-      pipeline([child.stdout as Readable, new ChunkBatcher(), ...stages, digest, request.sink]).catch(
-        (error: unknown) => {
-          child.kill('SIGKILL');
-          throw error;
-        },
-      ),
+      pipeline([child.stdout as Readable, new ChunkBatcher(), ...stages, request.sink]).catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      }),
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
     if (exit.code !== 0) {
@@ -112,8 +141,10 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     }
     tracker.finish();
     return {
-      bytes: digest.bytes,
-      sha256: digest.sha256(),
+      codec,
+      bytes: stored.bytes,
+      sha256: stored.sha256(),
+      contentSha256: content.sha256(),
       tableCount: request.tables.length,
       durationMs: request.clock.now() - started,
       omitted: stderr.all().flatMap((line) => /^pg_dump: warning: (.*not dumped.*)$/.exec(line)?.[1] ?? []),

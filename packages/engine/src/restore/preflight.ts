@@ -1,5 +1,5 @@
 import { type InspectRequest, readTocEntries } from '../archive/inspect.js';
-import { type ArchiveFormat, isArchive } from '../archive/sniff.js';
+import { isArchive } from '../archive/sniff.js';
 import { queryJson, quoteLiteral } from '../pg/catalog.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { TocEntry } from '../progress/toc-list.js';
@@ -25,7 +25,6 @@ export interface PlanRequest extends InspectRequest {
   /** Reads the target's catalog: the owner connection, or the superuser one (it only reads). */
   catalog: PgTarget;
   owner: string;
-  format: ArchiveFormat;
   noOwner: boolean;
 }
 
@@ -108,7 +107,7 @@ export async function planRestore(request: PlanRequest): Promise<RestorePlan> {
     return { where: 'target', kind: item.kind, name: item.name, reason, skippable: stays };
   });
   const skip = new Set<number>();
-  if (isArchive(request.format)) {
+  if (isArchive(request.source.format)) {
     const entries = await readTocEntries(request);
     const known = {
       ownerRoles: new Set(facts.ownerRoles),

@@ -1,3 +1,4 @@
+import type { ArchiveSource } from '../archive/source.js';
 import { EngineError, isEngineError } from '../errors.js';
 import { querySql } from '../pg/catalog.js';
 import type { PgTarget } from '../pg/connection.js';
@@ -16,7 +17,7 @@ export interface RestoreCheck {
 export interface CheckRequest extends Pick<RestoreRequest, 'runner' | 'tools' | 'signal'> {
   /** The configured connection: the owner's, or a superuser's. */
   connection: PgTarget;
-  source: Pick<RestoreRequest['source'], 'path' | 'format'>;
+  source: ArchiveSource;
   noOwner: boolean;
   skipUnrestorable: boolean;
   terminateBlockers: boolean;
@@ -47,11 +48,10 @@ export async function inspectRestore(request: CheckRequest): Promise<RestoreChec
   const plan = await planRestore({
     runner: request.runner,
     tools: request.tools,
-    path: request.source.path,
+    source: request.source,
     signal: request.signal,
     catalog: request.connection,
     owner: role.owner,
-    format: request.source.format,
     noOwner: request.noOwner,
   });
   return { role, mode, plan };

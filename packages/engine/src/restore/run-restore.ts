@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkTarStructure } from '../archive/check-tar-structure.js';
+import { decodingFailure, feed, pgRestoreOutput, storedDigest } from '../archive/inspect.js';
+import { type ArchiveSource, openContent } from '../archive/source.js';
 import { gunzipSqlStages, gzipError } from '../archive/gunzip.js';
 import { requireDumpTrailer } from '../archive/require-dump-trailer.js';
-import { type ArchiveFormat, isArchive } from '../archive/sniff.js';
+import { isArchive } from '../archive/sniff.js';
 import type { Clock } from '../clock.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
@@ -16,7 +17,6 @@ import { type TableSize, quoteIdent } from '../pg/catalog.js';
 import { type PostDataItem, ROW_COST_BYTES } from '../progress/weights.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner, RunningProcess } from '../pg/process.js';
-import { runTool } from '../pg/run-tool.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
 import { type PgTools, type PgVersion, supportsRestrict } from '../pg/tools.js';
 import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
@@ -53,8 +53,11 @@ export interface RestoreRequest {
   /** The database's owner: the script runs as this role (SET ROLE), never as more. */
   owner: string;
   serverVersion: PgVersion;
-  /** sha256: the bytes the plan was made for; any other content rolls back before COMMIT. */
-  source: { path: string; format: ArchiveFormat; sizeBytes: number; sha256?: string };
+  /**
+   * sha256: the stored bytes the plan was made for; contentSha256: pg_dump's output they hold.
+   * Anything else rolls back before COMMIT.
+   */
+  source: RestoreSourceInput;
   options: RestoreOptions;
   /** Table sizes stored with the backup, to weight progress; empty for foreign files. */
   tables: readonly TableSize[];
@@ -70,6 +73,11 @@ export interface RestoreRequest {
   skipDumpIds?: readonly number[];
   /** The psql session's application_name, so the service can find it on the server (stall detection). */
   applicationName?: string;
+}
+
+export interface RestoreSourceInput extends ArchiveSource {
+  sha256?: string;
+  contentSha256?: string | null;
 }
 
 export interface RestoreResult {
@@ -98,7 +106,7 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     );
   }
   // pg_restore spins forever on a truncated tar: refuse it before anything runs.
-  if (request.source.format === 'tar') await checkTarStructure(request.source.path);
+  if (request.source.format === 'tar') await checkTarStructure(await openContent(request.source));
   const tracker = new ProgressTracker({
     tables: request.tables,
     rowCostBytes: ROW_COST_BYTES.restore,
@@ -134,8 +142,9 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
   });
 
   const input = new DigestStream((bytes) => tracker.setBytes(bytes), { roomy: false });
+  const content = new DigestStream(undefined, { roomy: false });
   const listDir = isArchive(request.source.format) ? await mkdtemp(path.join(tmpdir(), 'pgbs-restore-list-')) : null;
-  const producer = await startProducer(request, input, listDir);
+  const producer = await startProducer(request, { input, content }, listDir);
   const children = producer.child ? [psql, producer.child] : [psql];
   const detach = killOnAbort(request.signal, children);
 
@@ -154,12 +163,8 @@ ${lockTargetSql(request.lockWait)}${resetDatabaseSql(request.lockWait.attemptMs,
     );
     for await (const chunk of producer.body) yield chunk as Buffer;
     await producer.done();
-    if (request.source.sha256 !== undefined && input.sha256() !== request.source.sha256) {
-      throw new EngineError(
-        'backup/checksum-mismatch',
-        `The file changed while it was restored (expected SHA-256 ${request.source.sha256.slice(0, 12)}…, read ${input.sha256().slice(0, 12)}…). Nothing was changed: the restore was rolled back.`,
-      );
-    }
+    checkDigest('file', request.source.sha256, input);
+    checkDigest('content', request.source.contentSha256, content);
     // From here a cancel can no longer be honoured exactly (the COMMIT may already be done
     // when psql dies), so it is not attempted: the job then reports what really happened.
     detach();
@@ -195,6 +200,18 @@ ${lockTargetSql(request.lockWait)}${resetDatabaseSql(request.lockWait.attemptMs,
   }
 }
 
+/** A digest that differs from the one the restore was planned for: nothing commits. */
+function checkDigest(what: 'file' | 'content', expected: string | null | undefined, read: DigestStream): void {
+  if (!expected || read.sha256() === expected) return;
+  const which =
+    what === 'file' ? 'The file changed while it was restored' : "The backup's content is not what was dumped";
+  throw new EngineError(
+    'backup/checksum-mismatch',
+    `${which} (expected SHA-256 ${expected.slice(0, 12)}…, read ${read.sha256().slice(0, 12)}…). Nothing was changed: the restore was rolled back.`,
+    { digest: what },
+  );
+}
+
 interface Producer {
   body: Readable;
   child?: RunningProcess;
@@ -203,16 +220,22 @@ interface Producer {
 }
 
 /** The guarded SQL text: pg_restore's script for archives, the file itself for plain SQL. */
-async function startProducer(request: RestoreRequest, input: DigestStream, listDir: string | null): Promise<Producer> {
-  const file = createReadStream(request.source.path);
+async function startProducer(
+  request: RestoreRequest,
+  digests: { input: DigestStream; content: DigestStream },
+  listDir: string | null,
+): Promise<Producer> {
+  const source = storedDigest(request.source, digests.input);
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
     // No pg_restore in between: the guard leaves out what pg_restore -O / -x would.
     const guard = plainSqlGuardStream({ owner: request.owner, ...request.options });
     const stages = request.source.format === 'plain-gzip' ? gunzipSqlStages() : [];
     const complete = requireDumpTrailer();
-    const flowing = pipeline([file, input, ...stages, guard, complete]).catch((error: unknown) => {
-      throw gzipError(error);
-    });
+    const flowing = pipeline([await openContent(source), ...stages, digests.content, guard, complete]).catch(
+      (error: unknown) => {
+        throw gzipError(error);
+      },
+    );
     // The last stage is the body; errors surface through its iteration and through done().
     flowing.catch(() => {});
     return { body: complete, done: () => flowing };
@@ -225,35 +248,33 @@ async function startProducer(request: RestoreRequest, input: DigestStream, listD
   if (listDir) {
     // Schemas with their ACLs first, from the TOC alone, then everything else in one stream: as the
     // owner, ALTER ... OWNER TO another role needs that role's CREATE on the schema, which
-    // pg_restore would grant only in its last pass (a superuser needs none).
-    const { stdout } = await runTool(request.runner, request.tools.pgRestore, ['--list', request.source.path]);
-    const lists = restoreLists(stdout, request.skipDumpIds ?? []);
+    // pg_restore would grant only in its last pass (a superuser needs none). Both short passes
+    // read only the archive's head.
+    const short = { runner: request.runner, tools: request.tools, source: request.source, signal: request.signal };
+    const lists = restoreLists(await pgRestoreOutput(short, ['--list']), request.skipDumpIds ?? []);
     const [first, rest] = [path.join(listDir, 'schemas.list'), path.join(listDir, 'rest.list')];
     await writeFile(first, lists.schemas, { mode: 0o600 });
     await writeFile(rest, lists.rest, { mode: 0o600 });
-    const script = await runTool(request.runner, request.tools.pgRestore, [
-      ...args,
-      '--use-list',
-      first,
-      request.source.path,
-    ]);
+    const script = await pgRestoreOutput(short, [...args, '--use-list', first]);
     const schemaGuard = createPlainSqlGuard({ owner: request.owner });
-    schemas = Buffer.concat([schemaGuard.push(Buffer.from(script.stdout)), schemaGuard.end()]).toString();
+    schemas = Buffer.concat([schemaGuard.push(Buffer.from(script)), schemaGuard.end()]).toString();
     args.push('--use-list', rest);
   }
+  // In order, from stdin: custom archives this service wrote need no seeking (the caller spools
+  // the others to a local file first).
   const child = request.runner.spawn(request.tools.pgRestore, args);
   const stderr = new LineTail(60);
   const reading = forEachLine(child.stderr, (line) => stderr.push(line));
-  const feeding = pipeline(file, input, child.stdin).catch(() => {
-    // pg_restore stops reading at a fatal error; its exit status tells why.
-  });
+  const feeding = feed(source, [digests.content], child.stdin);
   const output = pipeline(child.stdout, new ChunkBatcher(), guard);
   output.catch(() => {});
   return {
     body: schemas ? Readable.from(prepend(Buffer.from(schemas), guard)) : guard,
     child,
     async done() {
-      const [exit] = await Promise.all([child.exit, reading, feeding, output]);
+      const [exit, , fed] = await Promise.all([child.exit, reading, feeding, output]);
+      const failure = decodingFailure(fed);
+      if (failure) throw failure;
       if (exit.code !== 0) throw classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
     },
   };

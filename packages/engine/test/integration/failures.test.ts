@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -16,6 +16,7 @@ import {
 import {
   EngineError,
   createToolResolver,
+  fileSource,
   inspectArchive,
   nodeProcessRunner,
   parsePgUrl,
@@ -177,7 +178,12 @@ describe('files that are not valid backups', () => {
 
   const inspect = async (file: string) => {
     const { tools } = await resolver.prepare(parsePgUrl(source.url));
-    return inspectArchive({ runner: nodeProcessRunner, tools, path: file, signal: new AbortController().signal });
+    return inspectArchive({
+      runner: nodeProcessRunner,
+      tools,
+      source: await fileSource(file),
+      signal: new AbortController().signal,
+    });
   };
 
   it('accepts and summarises a good archive', async () => {
@@ -238,6 +244,25 @@ describe('files that are not valid backups', () => {
     for (let i = 100; i < 200; i++) flipped[i] = flipped[i]! ^ 0x5a;
     await writeFile(corrupt, flipped);
     await expectCode(inspect(corrupt), 'archive/corrupt');
+  });
+
+  it('refuses a zstd file whose window exceeds the cap (a decompression bomb), and a truncated one', async () => {
+    // A 2 GiB window: from a pipe, zstd cannot shrink the window to the input's size.
+    const bomb = path.join(work.dir, 'bomb.dump.zst');
+    await writeFile(
+      bomb,
+      execFileSync('zstd', ['--long=31', '-q', '-c'], { input: await readFile(good), maxBuffer: 1 << 30 }),
+    );
+    const error = await expectCode(inspect(bomb), 'archive/window-too-large');
+    expect(error.message).toContain('128 MiB');
+    const zst = path.join(work.dir, 'good.dump.zst');
+    await writeFile(zst, zstdCompressSync(await readFile(good)));
+    expect(await inspect(zst)).toMatchObject({ format: 'custom', codec: 'zstd', tables: ['public.t'] });
+    const cut = path.join(work.dir, 'cut.dump.zst');
+    const whole = await readFile(zst);
+    await writeFile(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const truncated = await inspect(cut).catch((e: unknown) => e);
+    expect(['archive/truncated', 'archive/corrupt']).toContain((truncated as EngineError).code);
   });
 
   it('refuses random bytes, an empty file and a gzipped binary', async () => {

@@ -5,12 +5,14 @@ import path from 'node:path';
 import { createWriteStream } from 'node:fs';
 import {
   type BackupFormat,
+  type Codec,
   type PgTarget,
   type Prepared,
   type ProgressSnapshot,
   type RestoreOptions,
   type TableSize,
   createToolResolver,
+  fileSource,
   inspectArchive,
   isArchive,
   nodeProcessRunner,
@@ -29,7 +31,12 @@ export async function tempDir(): Promise<{ dir: string; remove(): Promise<void> 
 }
 
 /** Real pg_dump through the engine into a file; returns the file and every progress snapshot. */
-export async function backupTo(url: string, file: string, format: BackupFormat, signal = new AbortController().signal) {
+export async function backupTo(
+  url: string,
+  file: string,
+  format: BackupFormat,
+  { signal = new AbortController().signal, codec = 'gzip' }: { signal?: AbortSignal; codec?: Codec } = {},
+) {
   const target = parsePgUrl(url);
   const prepared = await resolver.prepare(target);
   const snapshots: ProgressSnapshot[] = [];
@@ -40,6 +47,7 @@ export async function backupTo(url: string, file: string, format: BackupFormat, 
     tools: prepared.tools,
     target,
     format,
+    codec,
     tables,
     sink: createWriteStream(file),
     signal,
@@ -62,17 +70,26 @@ export async function restoreFrom(
     onProgress = () => {},
     tables = [],
     skipUnrestorable = false,
+    contentSha256,
   }: {
     signal?: AbortSignal;
     onProgress?: (s: ProgressSnapshot) => void;
     tables?: readonly TableSize[];
     skipUnrestorable?: boolean;
+    /** Expect this content digest instead of the one the validation read (a tampered catalog). */
+    contentSha256?: string;
   } = {},
 ) {
   const target: PgTarget = parsePgUrl(url);
   const prepared: Prepared = await resolver.prepare(target);
-  const request = { runner: nodeProcessRunner, tools: prepared.tools, path: file, signal };
-  const summary = await inspectArchive(request);
+  const summary = await inspectArchive({
+    runner: nodeProcessRunner,
+    tools: prepared.tools,
+    source: await fileSource(file),
+    signal,
+  });
+  const source = { ...(await fileSource(file)), format: summary.format, codec: summary.codec };
+  const request = { runner: nodeProcessRunner, tools: prepared.tools, source, signal };
   const weighted = tables.length > 0 && isArchive(summary.format);
   await restoreDatabase({
     runner: nodeProcessRunner,
@@ -83,7 +100,7 @@ export async function restoreFrom(
     jobId: randomUUID(),
     roleValidForSeconds: 600,
     skipUnrestorable,
-    source: { path: file, format: summary.format, sizeBytes: summary.sizeBytes, sha256: summary.sha256 },
+    source: { ...source, sha256: summary.sha256, contentSha256: contentSha256 ?? summary.contentSha256 },
     options: { noOwner: false, noPrivileges: false, ...options },
     tables,
     postDataItems: weighted ? await readPostDataItems(request, tables) : summary.postDataItems,

@@ -33,7 +33,11 @@ describe('backup and atomic restore round trip', () => {
     files['plain-gzip'] = path.join(work.dir, 'backup.sql.gz');
     files.plain = path.join(work.dir, 'backup.sql');
     files.tar = path.join(work.dir, 'backup.tar');
+    files['custom-zstd'] = path.join(work.dir, 'backup.dump.zst');
     const custom = await backupTo(source.url, files.custom, 'custom');
+    const zstd = await backupTo(source.url, files['custom-zstd'], 'custom', { codec: 'zstd' });
+    expect(zstd.result).toMatchObject({ codec: 'zstd' });
+    expect(zstd.result.contentSha256).not.toBe(zstd.result.sha256);
     expect(custom.result.sha256).toMatch(/^[0-9a-f]{64}$/);
     await backupTo(source.url, files['plain-gzip'], 'plain');
     await pipeline(createReadStream(files['plain-gzip']), createGunzip(), createWriteStream(files.plain));
@@ -57,21 +61,35 @@ describe('backup and atomic restore round trip', () => {
     expect(percents.every((p, i) => i === 0 || p >= percents[i - 1]!)).toBe(true);
   });
 
-  for (const format of ['custom', 'tar', 'plain', 'plain-gzip'] as const) {
-    it(`restores a ${format} backup over a changed copy, exactly`, async () => {
-      const target = await createTestDatabase(adminUrl, `rt_${format.replace('-', '_')}`, { owner: source });
+  for (const kind of ['custom', 'custom-zstd', 'tar', 'plain', 'plain-gzip'] as const) {
+    it(`restores a ${kind} backup over a changed copy, exactly`, async () => {
+      const target = await createTestDatabase(adminUrl, `rt_${kind.replace('-', '_')}`, { owner: source });
       try {
         await loadFeatureRichSchema(target.url);
         await mutateFeatureRichDatabase(target.url);
         expect(diffFingerprints(original, await fingerprint(target.url))).not.toEqual([]);
-        const summary = await restoreFrom(target.url, files[format]!);
-        expect(summary.format).toBe(format);
+        const summary = await restoreFrom(target.url, files[kind]!);
+        expect(`${summary.format}${summary.codec === 'zstd' ? '-zstd' : ''}`).toBe(kind);
         expect(diffFingerprints(original, await fingerprint(target.url))).toEqual([]);
       } finally {
         await target.drop();
       }
     });
   }
+
+  it('rolls back before COMMIT when the content is not what was dumped', async () => {
+    const target = await createTestDatabase(adminUrl, 'rt_digest', { owner: source });
+    try {
+      await loadFeatureRichSchema(target.url);
+      await mutateFeatureRichDatabase(target.url);
+      const before = await fingerprint(target.url);
+      const failed = restoreFrom(target.url, files['custom-zstd']!, {}, { contentSha256: '0'.repeat(64) });
+      await expect(failed).rejects.toMatchObject({ code: 'backup/checksum-mismatch', details: { digest: 'content' } });
+      expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+    } finally {
+      await target.drop();
+    }
+  });
 
   it('restores into an empty database too', async () => {
     const target = await createTestDatabase(adminUrl, 'rt_empty', { owner: source });

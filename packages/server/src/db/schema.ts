@@ -192,8 +192,8 @@ export const jobs = pgTable(
     errorMessage: text('error_message'),
     /** The archive entry a failed restore was running ("Name: people; Type: TABLE DATA; ..."). */
     errorEntry: text('error_entry'),
-    /** Files this job is writing; removed if the process dies mid-way. */
-    partialPath: text('partial_path'),
+    /** The storage writer's partial ref (ObjectWriter.partialRef); discarded if the process dies mid-way. */
+    partialRef: text('partial_ref'),
     /** Set by any process; the process running the job polls it (cancel across CLI and server). */
     cancelRequested: boolean('cancel_requested').notNull().default(false),
     requestedBy: text('requested_by'),

@@ -44,6 +44,7 @@ export const ERROR_CODES = [
   'request/too-large',
   'query/too-complex',
   'metadata/unavailable',
+  'storage/insufficient-space',
   'schedule/invalid-cron',
   'schedule/invalid-time-zone',
   'schedule/invalid-missed-policy',

@@ -125,7 +125,7 @@ async function sendFile(
   backup: BackupRow,
   record: DownloadRecord,
 ): Promise<void> {
-  const size = await app.storage.sizeOf(backup.fileName);
+  const size = (await app.storage.stat(backup.fileName))?.sizeBytes ?? null;
   if (size === null) {
     throw new Refusal(410, 'backup/file-missing', `The file of backup ${backup.id} (${backup.fileName}) is missing.`);
   }
@@ -170,7 +170,7 @@ async function sendFile(
   }
   try {
     // pipeline destroys the file stream when the client goes away: no descriptor outlives the request.
-    await pipeline(app.storage.openRead(backup.fileName, { start, end }), res);
+    await pipeline(await app.storage.openRead(backup.fileName, { start, end }), res);
   } catch (error) {
     // A client that disconnects is not a server error; the audit row records the failed download.
     if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;

@@ -34,8 +34,8 @@ export interface JobContext<K extends JobKind> {
   /** The application_name its sessions on the target use: stall detection looks for them. */
   readonly applicationName: string;
   progress(snapshot: JobProgress): void;
-  /** Records the file being written, so a crash can be cleaned up by the next instance that looks. */
-  setPartialPath(path: string | null): Promise<void>;
+  /** Records the storage writer's partial ref, so a crash can be cleaned up by the next instance that looks. */
+  setPartialRef(ref: string | null): Promise<void>;
   /** Merges keys into the job's params (what the job made, e.g. a safety snapshot's id). */
   addParams(values: Partial<JobParamsByKind[K]>): Promise<void>;
   /**

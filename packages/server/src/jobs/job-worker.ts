@@ -153,7 +153,7 @@ export class JobWorker {
         signal: controller.signal,
         applicationName,
         progress: (snapshot) => watcher!.update(snapshot),
-        setPartialPath: (path) => record(() => this.deps.jobs.setPartialPath(job.id, path)),
+        setPartialRef: (ref) => record(() => this.deps.jobs.setPartialRef(job.id, ref)),
         addParams: (values) => record(() => this.deps.jobs.addParams(job.id, values)),
         record,
       };
@@ -197,7 +197,7 @@ export class JobWorker {
       row = stored;
     } catch (error) {
       this.deps.logger.error('could not record the end of a job', { jobId: job.id, state: outcome.state, error });
-      row = { ...job, ...end, progress: progress ?? job.progress, partialPath: null };
+      row = { ...job, ...end, progress: progress ?? job.progress, partialRef: null };
     }
     await this.auditEnd(row, extra.result).catch((error: unknown) =>
       this.deps.logger.error('could not audit the end of a job', { jobId: job.id, error }),

@@ -55,8 +55,8 @@ export function jobsRepository(db: MetadataDb) {
           .where(and(eq(jobs.id, id), eq(jobs.state, 'queued')))
           .returning(),
       ),
-    setPartialPath: async (id: string, path: string | null) => {
-      await db.update(jobs).set({ partialPath: path }).where(eq(jobs.id, id));
+    setPartialRef: async (id: string, ref: string | null) => {
+      await db.update(jobs).set({ partialRef: ref }).where(eq(jobs.id, id));
     },
     addParams: async (id: string, values: Record<string, unknown>) => {
       await db
@@ -96,7 +96,7 @@ export function jobsRepository(db: MetadataDb) {
       one(
         db
           .update(jobs)
-          .set({ ...end, partialPath: null, progress: end.progress ?? sql`${jobs.progress}` })
+          .set({ ...end, partialRef: null, progress: end.progress ?? sql`${jobs.progress}` })
           .where(and(eq(jobs.id, id), inArray(jobs.state, from)))
           .returning(),
       ),

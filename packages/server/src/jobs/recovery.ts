@@ -3,7 +3,7 @@ import type { MetadataDb } from '../db/client.js';
 import type { JobRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { JobsRepository } from './jobs-repository.js';
-import type { BackupStorage } from '../storage/local-storage.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
 import { isInstanceGone } from './instances.js';
 import { INTERRUPTED, type JobWorker } from './job-worker.js';
 import { type JobQueue, instanceQueue } from './queue.js';
@@ -15,7 +15,7 @@ interface RecoveryDeps {
   db: MetadataDb;
   jobs: JobsRepository;
   worker: JobWorker;
-  storage: BackupStorage;
+  storage: ObjectStorage;
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
@@ -24,7 +24,7 @@ interface RecoveryDeps {
 
 /**
  * Fails, as job/interrupted, the active jobs whose instance is gone (killed, or a first-stage
- * process), removing their partial files. A queued job bound to a gone instance (a CLI's, an
+ * process), discarding what their storage writers left. A queued job bound to a gone instance (a CLI's, an
  * upload's restore) goes too: nobody else can run it.
  */
 export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> {
@@ -40,7 +40,7 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> 
       if (!gone.has(instanceId)) gone.set(instanceId, await isInstanceGone(deps.db, instanceId));
       if (!gone.get(instanceId)) continue;
     }
-    if (job.partialPath) await deps.storage.removePath(job.partialPath);
+    if (job.partialRef) await deps.storage.discardPartial(job.partialRef);
     recovered.push(await deps.worker.finish(job, INTERRUPTED));
   }
   for (const [instanceId, isGone] of gone) if (isGone) await deps.queue.drop(instanceQueue(instanceId));

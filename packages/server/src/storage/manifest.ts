@@ -1,14 +1,24 @@
-import type { TableSize } from '@pgbs/engine';
+import type { Codec, TableSize } from '@pgbs/engine';
+import type { ObjectStorage } from './object-storage.js';
 
-/** Written beside every backup file, so the catalog can be rebuilt from the directory alone. */
+/**
+ * Written beside every backup, so the catalog can be rebuilt from the storage alone. Version 2
+ * adds the codec and pg_dump's output's digest; version-1 manifests (first stage) still parse.
+ */
 export interface BackupManifest {
-  manifestVersion: 1;
+  manifestVersion: 1 | 2;
   id: string;
   fileName: string;
   description: string;
+  /** What the content is once the codec is removed: custom | tar | plain | plain-gzip. */
   format: string;
+  /** The outer stream (zstd), plain-gzip's gzip, or none. Version 1: from the format. */
+  codec: Codec;
   sizeBytes: number;
+  /** The stored bytes' digest. */
   sha256: string;
+  /** pg_dump's output's digest; null where it is not known (version 1). */
+  contentSha256: string | null;
   serverVersion: string | null;
   clientVersion: string | null;
   databaseName: string | null;
@@ -20,17 +30,22 @@ export interface BackupManifest {
   createdAt: string;
   /** What pg_dump left out, for example subscriptions when the role is no superuser (absent before). */
   omitted?: string[];
-  /** The server's roles and grants (pg_dumpall --globals-only), a file beside this one (absent: none kept). */
+  /** The server's roles and grants (pg_dumpall --globals-only), an object beside this one (absent: none kept). */
   globalsFileName?: string;
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';
+export const MANIFEST_VERSION = 2;
+
+export const manifestNameOf = (fileName: string) => `${fileName}${MANIFEST_SUFFIX}`;
+
+const CODECS = new Set<unknown>(['zstd', 'gzip', 'none']);
 
 export function parseManifest(text: string): BackupManifest | null {
   try {
     const value = JSON.parse(text) as Partial<BackupManifest>;
     if (
-      value.manifestVersion !== 1 ||
+      (value.manifestVersion !== 1 && value.manifestVersion !== 2) ||
       typeof value.id !== 'string' ||
       typeof value.fileName !== 'string' ||
       typeof value.sha256 !== 'string' ||
@@ -39,8 +54,64 @@ export function parseManifest(text: string): BackupManifest | null {
     ) {
       return null;
     }
+    if (value.manifestVersion === 1) {
+      return {
+        ...value,
+        codec: value.format === 'plain-gzip' ? 'gzip' : 'none',
+        contentSha256: null,
+      } as BackupManifest;
+    }
+    if (!CODECS.has(value.codec) || !(typeof value.contentSha256 === 'string' || value.contentSha256 === null)) {
+      return null;
+    }
     return value as BackupManifest;
   } catch {
     return null;
   }
+}
+
+/** Writes the manifest of a committed backup, as an object of its own. */
+export async function writeManifest(storage: ObjectStorage, manifest: BackupManifest): Promise<void> {
+  const writer = await storage.createWriter(manifestNameOf(manifest.fileName));
+  try {
+    writer.stream.end(JSON.stringify(manifest, null, 2) + '\n');
+    await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+/** Every manifest in storage; names of those that do not parse or do not name their own backup. */
+export async function listManifests(
+  storage: ObjectStorage,
+): Promise<{ manifests: BackupManifest[]; unreadable: string[] }> {
+  const manifests: BackupManifest[] = [];
+  const unreadable: string[] = [];
+  for (const object of await storage.list(MANIFEST_SUFFIX)) {
+    const manifest = parseManifest(await readText(storage, object.name));
+    if (manifest && manifestNameOf(manifest.fileName) === object.name) manifests.push(manifest);
+    else unreadable.push(object.name);
+  }
+  return { manifests, unreadable };
+}
+
+/** A manifest is small; anything past 1 MiB is not one. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+async function readText(storage: ObjectStorage, name: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of await storage.openRead(name)) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+    if (length > MAX_MANIFEST_BYTES) return '';
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Removes a backup's manifest first: an object without one is an orphan rescan reports, never a ghost backup. */
+export async function removeWithManifest(storage: ObjectStorage, fileName: string): Promise<void> {
+  await storage.remove(manifestNameOf(fileName));
+  await storage.remove(fileName);
 }

@@ -116,7 +116,7 @@ describe('hostile uploads through the real HTTP endpoint', () => {
     expect(result, JSON.stringify(body)).toMatchObject({ __typename: 'MutationUploadBackupSuccess' });
     expect(result!.data!.format).toBe('plain-gzip');
     const stored = (await api.app.backups.get(result!.data!.id)).fileName;
-    expect((await stat(api.app.storage.pathOf(stored))).size).toBe(compressed);
+    expect((await stat(path.join(api.app.config.backupDir, stored))).size).toBe(compressed);
     // The server (in this process) inflated 1 GiB without holding it.
     expect(peak - baseline).toBeLessThan(200 * 1024 * 1024);
     console.info(

@@ -55,7 +55,7 @@ describe('Ctrl-C in the CLI', () => {
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain(`Cancelling job ${job.id}…`);
     expect(result.stderr).toContain('backup cancelled [job/cancelled]');
-    expect(job).toMatchObject({ kind: 'backup', state: 'cancelled', errorCode: 'job/cancelled', partialPath: null });
+    expect(job).toMatchObject({ kind: 'backup', state: 'cancelled', errorCode: 'job/cancelled', partialRef: null });
     expect(job.finishedAt).not.toBeNull();
     expect((await readdir(env.backupDir)).filter((f) => !f.startsWith('.'))).toEqual([]);
     expect(await app.backups.list()).toEqual([]);

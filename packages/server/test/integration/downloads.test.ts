@@ -32,7 +32,7 @@ describe('backup downloads', () => {
                    FROM generate_series(1, 300000) g`,
     );
     backup = await createBackup();
-    stored = await readFile(api.app.storage.pathOf(backup.fileName));
+    stored = await readFile(path.join(api.app.config.backupDir, backup.fileName));
     const { user } = await api.app.auth.login(ADMIN.email, ADMIN.password);
     const { token } = await api.app.auth.createApiToken(user.id, 'downloads');
     bearer = { authorization: `Bearer ${token}` };
@@ -277,7 +277,7 @@ describe('backup downloads', () => {
   });
 
   it('closes the file when the client disconnects mid-download, and audits the download as failed', async () => {
-    const filePath = api.app.storage.pathOf(backup.fileName);
+    const filePath = path.join(api.app.config.backupDir, backup.fileName);
     const openDescriptors = async () => {
       const links = await Promise.all(
         (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
@@ -306,7 +306,7 @@ describe('backup downloads', () => {
 
   it('reports a changed or missing file with a coded error instead of sending it', async () => {
     const victim = await createBackup();
-    const filePath = api.app.storage.pathOf(victim.fileName);
+    const filePath = path.join(api.app.config.backupDir, victim.fileName);
 
     await truncate(filePath, 1000);
     await expectRefusal(await download(`/downloads/${victim.id}`, bearer), 409, 'backup/checksum-mismatch');

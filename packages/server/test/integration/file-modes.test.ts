@@ -41,7 +41,7 @@ describe('file modes of backups, manifests and uploads', () => {
     const job = await done;
     expect(job.state, job.errorMessage ?? '').toBe('succeeded');
     const backup = await api.app.backups.get(job.backupId!);
-    const file = api.app.storage.pathOf(backup.fileName);
+    const file = path.join(api.app.config.backupDir, backup.fileName);
     expect(await modeOf(backupDir)).toBe('700');
     expect(await modeOf(file)).toBe('600');
     expect(await modeOf(file + MANIFEST_SUFFIX)).toBe('600');
@@ -63,7 +63,7 @@ describe('file modes of backups, manifests and uploads', () => {
       ),
     });
     const body = (await response.json()) as { data: { uploadBackup: { data: { fileName: string } } } };
-    const file = api.app.storage.pathOf(body.data.uploadBackup.data.fileName);
+    const file = path.join(api.app.config.backupDir, body.data.uploadBackup.data.fileName);
     expect(await modeOf(uploadDir)).toBe('700');
     // The stored file is the spooled one, renamed: its mode is the one the spool created it with.
     expect(await modeOf(file)).toBe('600');

@@ -61,7 +61,7 @@ function fakeJob(): JobRow {
     errorCode: null,
     errorMessage: null,
     errorEntry: null,
-    partialPath: null,
+    partialRef: null,
     cancelRequested: false,
     requestedBy: null,
     createdAt: new Date(),

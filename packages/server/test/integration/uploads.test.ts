@@ -172,7 +172,7 @@ describe('uploads (GraphQL multipart requests spooled to disk)', () => {
         },
       });
       const backup = result.data!.uploadBackup!.data!;
-      expect(await readFile(api.app.storage.pathOf(backup.fileName!))).toEqual(bytes);
+      expect(await readFile(path.join(api.app.config.backupDir, backup.fileName!))).toEqual(bytes);
 
       await deleteSomeItems();
       const job = await restoreBackup(backup.id);

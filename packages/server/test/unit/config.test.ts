@@ -12,6 +12,39 @@ describe('configuration', () => {
     expect(config.uploadTempDir).toBe(path.join(config.backupDir, '.uploads'));
   });
 
+  it('compresses with zstd by default; BACKUP_COMPRESSION is BACKUP_CODEC=gzip at its level', () => {
+    expect(loadConfig({})).toMatchObject({ codec: 'zstd', compressionLevel: undefined });
+    expect(loadConfig({ BACKUP_CODEC: 'zstd', BACKUP_LEVEL: '19' })).toMatchObject({
+      codec: 'zstd',
+      compressionLevel: 19,
+    });
+    expect(loadConfig({ BACKUP_CODEC: 'gzip', BACKUP_LEVEL: '0' })).toMatchObject({
+      codec: 'gzip',
+      compressionLevel: 0,
+    });
+    expect(loadConfig({ BACKUP_CODEC: 'none' })).toMatchObject({ codec: 'none', compressionLevel: undefined });
+    expect(loadConfig({ BACKUP_COMPRESSION: '4' })).toMatchObject({ codec: 'gzip', compressionLevel: 4 });
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problems({ BACKUP_CODEC: 'lz4' })).toEqual([
+      expect.stringContaining('BACKUP_CODEC must be one of zstd, gzip, none'),
+    ]);
+    expect(problems({ BACKUP_LEVEL: '20' })).toEqual([
+      expect.stringContaining('BACKUP_LEVEL must be an integer from 1 to 19'),
+    ]);
+    expect(problems({ BACKUP_CODEC: 'gzip', BACKUP_LEVEL: '10' })).toEqual([expect.stringContaining('from 0 to 9')]);
+    expect(problems({ BACKUP_CODEC: 'none', BACKUP_LEVEL: '1' })).toEqual([
+      expect.stringContaining('BACKUP_CODEC=none'),
+    ]);
+    expect(problems({ BACKUP_COMPRESSION: '1', BACKUP_CODEC: 'zstd' })).toEqual([expect.stringContaining('old name')]);
+  });
+
   it('uses external servers when both URLs are set', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://a/app', METADATA_DATABASE_URL: 'postgres://a/meta' });
     expect(config.databases).toEqual({

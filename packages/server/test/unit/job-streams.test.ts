@@ -37,7 +37,7 @@ function job(state: string, percent: number | null): JobRow {
     errorCode: null,
     errorMessage: null,
     errorEntry: null,
-    partialPath: null,
+    partialRef: null,
     cancelRequested: false,
     requestedBy: null,
     createdAt: new Date(0),

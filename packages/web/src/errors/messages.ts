@@ -33,6 +33,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'archive/truncated': 'The backup file is incomplete: it ends before its last entry.',
   'archive/too-new': 'This backup was made by a newer pg_dump than the restore tools on the server can read.',
   'archive/empty': 'The backup file is empty.',
+  'archive/window-too-large':
+    'The zstd file needs more memory to decompress than allowed (made with zstd --long or --ultra?). Recompress it with default settings.',
 
   'restore/unsafe-sql':
     'The SQL file contains commands that are not allowed in a restore (psql meta-commands such as \\! or \\copy). Nothing was changed.',
@@ -68,6 +70,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'query/too-complex': 'The server refused the request as too complex.',
   'metadata/unavailable':
     'The service cannot reach its own database right now (it may be restarting). Nothing was changed; try again in a moment.',
+  'storage/insufficient-space':
+    'Not enough free space for the local copy this restore needs. Free space in the upload directory (UPLOAD_TEMP_DIR). Nothing was changed.',
   'upload/invalid': 'The upload could not be read. Choose the file again and retry.',
 
   'download/link-invalid': 'The download link has expired. Click “Download” again.',

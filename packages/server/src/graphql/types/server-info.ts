@@ -14,7 +14,8 @@ interface ServerInfo {
   versionProblem: CodedError<ErrorCode> | null;
   connectionRole: TargetRole | null;
   storageLocation: string;
-  storageFreeBytes: number;
+  /** null: object storage, which has no free-space call. */
+  storageFreeBytes: number | null;
   maxUploadBytes: number;
   jobTimeoutSeconds: number;
 }
@@ -39,7 +40,11 @@ const ServerInfoRef = builder.objectRef<ServerInfo>('ServerInfo').implement({
       resolve: (info) => info.connectionRole,
     }),
     storageLocation: t.exposeString('storageLocation'),
-    storageFreeBytes: t.expose('storageFreeBytes', { type: 'Bytes' }),
+    storageFreeBytes: t.expose('storageFreeBytes', {
+      type: 'Bytes',
+      nullable: true,
+      description: 'Free bytes where backups are stored; null for object storage, which has no free-space call.',
+    }),
     maxUploadBytes: t.expose('maxUploadBytes', { type: 'Bytes' }),
     jobTimeoutSeconds: t.exposeInt('jobTimeoutSeconds'),
   }),

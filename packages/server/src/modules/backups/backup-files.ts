@@ -1,4 +1,11 @@
-import { type ArchiveFormat, type InspectRequest, type PgTools, extensionFor } from '@pgbs/engine';
+import {
+  type ArchiveFormat,
+  type ArchiveSource,
+  type Codec,
+  type InspectRequest,
+  type PgTools,
+  extensionFor,
+} from '@pgbs/engine';
 import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow, backups } from '../../db/schema.js';
 import type { BackupManifest } from '../../storage/manifest.js';
@@ -15,10 +22,10 @@ export function validDescription(raw: string | undefined): string {
 }
 
 /** Generated from time, database and id: user text never becomes a path. */
-export function backupFileName(now: number, database: string, id: string, format: ArchiveFormat): string {
+export function backupFileName(now: number, database: string, id: string, format: ArchiveFormat, codec: Codec): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
   const safeDb = database.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'db';
-  return `${stamp}-${safeDb}-${id.slice(0, 8)}${extensionFor(format)}`;
+  return `${stamp}-${safeDb}-${id.slice(0, 8)}${extensionFor(format, codec)}`;
 }
 
 /** The roles and grants kept beside a backup: its name says which backup it belongs to. */
@@ -32,6 +39,8 @@ export function rowFromManifest(manifest: BackupManifest, targetId: string | nul
     format: manifest.format,
     sizeBytes: manifest.sizeBytes,
     sha256: manifest.sha256,
+    codec: manifest.codec,
+    contentSha256: manifest.contentSha256,
     serverVersion: manifest.serverVersion,
     clientVersion: manifest.clientVersion,
     databaseName: manifest.databaseName,
@@ -47,7 +56,7 @@ export function rowFromManifest(manifest: BackupManifest, targetId: string | nul
 }
 
 export async function requireFile(deps: Pick<BackupsDeps, 'storage'>, backup: BackupRow): Promise<void> {
-  if (!(await deps.storage.exists(backup.fileName))) {
+  if (!(await deps.storage.stat(backup.fileName))) {
     throw new ServiceError(
       'backup/file-missing',
       `The file of backup ${backup.id} (${backup.fileName}) is missing from ${deps.storage.location}.`,
@@ -55,12 +64,22 @@ export async function requireFile(deps: Pick<BackupsDeps, 'storage'>, backup: Ba
   }
 }
 
-/** For reading a file before anything is stored or restored (outside a job, so with its own bound). */
-export function inspectRequest(
+/** A stored backup as the engine reads it: a stream from storage, opened on each read. */
+export function storedSource(deps: Pick<BackupsDeps, 'storage'>, backup: BackupRow): ArchiveSource {
+  return {
+    open: () => deps.storage.openRead(backup.fileName),
+    sizeBytes: backup.sizeBytes,
+    format: backup.format as ArchiveFormat,
+    codec: backup.codec as Codec,
+  };
+}
+
+/** For reading a backup before anything is stored or restored (outside a job, so with its own bound). */
+export function inspectRequest<S>(
   deps: Pick<BackupsDeps, 'runner'>,
-  path: string,
+  source: S,
   tools: PgTools,
   signal = AbortSignal.timeout(10 * 60_000),
-): InspectRequest {
-  return { runner: deps.runner, tools, path, signal };
+): Omit<InspectRequest, 'source'> & { source: S } {
+  return { runner: deps.runner, tools, source, signal };
 }

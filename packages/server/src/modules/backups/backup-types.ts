@@ -1,6 +1,7 @@
 import type {
   ArchiveFormat,
   BackupFormat,
+  Codec,
   PostDataItem,
   RestoreOptions,
   TableSize,
@@ -33,10 +34,17 @@ export interface RestoreRequestInput {
 /** What a restore reads, validated when it was asked for: the restore checks the bytes against it. */
 export interface RestoreSource {
   backupId: string | null;
+  /** The stored object, for a stored backup. */
+  fileName: string | null;
+  /** A file on the instance that runs the job, for a file from outside (an upload). */
+  filePath: string | null;
   label: string;
-  path: string;
   format: ArchiveFormat;
+  codec: Codec;
+  /** Not written by this service (an upload): read from a local copy (restore-input.ts). */
+  foreign: boolean;
   sha256: string;
+  contentSha256: string | null;
   databaseName: string | null;
   sizeBytes: number;
   tables: TableSize[];

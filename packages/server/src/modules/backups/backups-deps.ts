@@ -1,8 +1,9 @@
 import type { Writable } from 'node:stream';
-import type { Clock, ProcessRunner, ToolResolver } from '@pgbs/engine';
+import type { Clock, Codec, ProcessRunner, ToolResolver } from '@pgbs/engine';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { JobKind } from '../../jobs/job-types.js';
-import type { BackupStorage } from '../../storage/local-storage.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
+import type { RestoreSpool } from '../../storage/restore-spool.js';
 import type { JobRequest, StartedJob } from '../jobs/enqueue-job.js';
 import type { JobsRepository } from '../../jobs/jobs-repository.js';
 import type { ResolvedTarget, TargetConnections } from '../targets/target-connections.js';
@@ -12,7 +13,9 @@ import type { BackupsRepository } from './backups-repository.js';
 export interface BackupsDeps {
   backups: BackupsRepository;
   jobs: JobsRepository;
-  storage: BackupStorage;
+  storage: ObjectStorage;
+  /** Where restores that cannot stream from storage are copied first (UPLOAD_TEMP_DIR/<instance>). */
+  restoreSpool: RestoreSpool;
   audit: AuditLog;
   runner: ProcessRunner;
   clock: Clock;
@@ -29,6 +32,8 @@ export interface BackupsDeps {
    * written nothing, when the target does not keep them. The targets module implements it.
    */
   dumpGlobals?: (targetId: string, sink: Writable) => Promise<boolean>;
+  /** BACKUP_CODEC and BACKUP_LEVEL (config.ts). */
+  codec: Codec;
   compressionLevel?: number;
   /** After each successful backup of a target (retention queues its prune). */
   afterBackup?: (targetId: string) => Promise<void>;

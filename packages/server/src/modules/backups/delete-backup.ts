@@ -1,4 +1,5 @@
 import { ServiceError } from '../../errors/service-error.js';
+import { removeWithManifest } from '../../storage/manifest.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
@@ -11,7 +12,7 @@ export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor):
     throw new ServiceError('backup/in-use', `The backup is in use by a running ${active.kind} job (${active.id}).`);
   }
   await deps.backups.delete(id);
-  await deps.storage.remove(backup.fileName);
+  await removeWithManifest(deps.storage, backup.fileName);
   if (backup.globalsFileName) await deps.storage.remove(backup.globalsFileName);
   await deps.audit.record({
     actor: actor.name,

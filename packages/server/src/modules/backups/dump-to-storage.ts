@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type ArchiveFormat, type BackupFormat, type Prepared, type ProgressSnapshot, runBackup } from '@pgbs/engine';
+import {
+  type ArchiveFormat,
+  type BackupFormat,
+  type Prepared,
+  type ProgressSnapshot,
+  runBackup,
+  storedCodec,
+} from '@pgbs/engine';
 import type { BackupRow } from '../../db/schema.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
-import type { BackupManifest } from '../../storage/manifest.js';
+import { type BackupManifest, MANIFEST_VERSION, writeManifest } from '../../storage/manifest.js';
 import type { ResolvedTarget } from '../targets/target-connections.js';
 import type { Actor, BackupOrigin } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
@@ -10,7 +17,8 @@ import { backupFileName, rowFromManifest } from './backup-files.js';
 import { storeGlobals } from './store-globals.js';
 
 /**
- * pg_dump into a partial file, then manifest + catalog row; nothing is kept on failure. The job
+ * pg_dump through the configured codec into a storage writer, then manifest + catalog row;
+ * nothing is kept on failure. The job
  * that made it is linked: a backup job by its backupId, a restore by its params' safetySnapshotId
  * (its backupId is its source).
  */
@@ -33,11 +41,15 @@ export async function dumpToStorage(
   const tables = await deps.tools.tableSizes(connection, prepared.tools);
   const id = randomUUID();
   const format: ArchiveFormat = input.format === 'custom' ? 'custom' : 'plain-gzip';
-  const fileName = backupFileName(deps.clock.now(), connection.database, id, format);
-  const partial = await deps.storage.createPartial(fileName);
-  await context.setPartialPath(partial.path);
+  const codec = storedCodec(input.format, deps.codec);
+  const fileName = backupFileName(deps.clock.now(), connection.database, id, format, codec);
+  // The database's size bounds the dump's: object storage sizes its parts from it.
+  const expectedBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
+  const writer = await deps.storage.createWriter(fileName, { expectedBytes });
+  await context.setPartialRef(writer.partialRef);
   let globalsFileName: string | null = null;
   let committed = false;
+  let manifested = false;
   try {
     const result = await runBackup({
       runner: deps.runner,
@@ -45,9 +57,10 @@ export async function dumpToStorage(
       tools: prepared.tools,
       target: connection,
       format: input.format,
+      codec: deps.codec,
       compressionLevel: deps.compressionLevel,
       tables,
-      sink: partial.stream,
+      sink: writer.stream,
       signal: context.signal,
       onProgress,
       lockWaitTimeoutSeconds: deps.lockTimeoutSeconds,
@@ -55,13 +68,15 @@ export async function dumpToStorage(
     });
     if (input.globals) globalsFileName = await storeGlobals(deps, context, target.id, fileName);
     const manifest: BackupManifest = {
-      manifestVersion: 1,
+      manifestVersion: MANIFEST_VERSION,
       id,
       fileName,
       description: input.description,
       format,
+      codec: result.codec,
       sizeBytes: result.bytes,
       sha256: result.sha256,
+      contentSha256: result.contentSha256,
       serverVersion: prepared.serverVersion.text,
       clientVersion: prepared.tools.version.text,
       databaseName: connection.database,
@@ -74,8 +89,10 @@ export async function dumpToStorage(
       omitted: result.omitted,
       ...(globalsFileName ? { globalsFileName } : {}),
     };
-    await partial.commit(manifest);
+    await writer.commit();
     committed = true;
+    await writeManifest(deps.storage, manifest);
+    manifested = true;
     // From here the backup exists (file and manifest): recording it must survive a restart of the
     // metadata database, so the writes are idempotent and retried.
     const row = await context.record(async () => {
@@ -86,12 +103,13 @@ export async function dumpToStorage(
     });
     // The file is no longer partial. Best effort: the job's end clears it anyway, and the backup
     // is recorded already.
-    await context.setPartialPath(null).catch(() => {});
+    await context.setPartialRef(null).catch(() => {});
     return row;
   } catch (error) {
-    await partial.abort();
-    // Before the manifest names it, the roles' file belongs to no backup.
-    if (globalsFileName && !committed) await deps.storage.remove(globalsFileName).catch(() => {});
+    await writer.abort();
+    // A file without its manifest is no backup (a failed manifest write); the roles' file belongs to none.
+    if (committed && !manifested) await deps.storage.remove(fileName).catch(() => {});
+    if (globalsFileName && !manifested) await deps.storage.remove(globalsFileName).catch(() => {});
     throw error;
   }
 }

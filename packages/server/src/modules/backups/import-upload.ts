@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { inspectArchive, isArchive } from '@pgbs/engine';
+import { pipeline } from 'node:stream/promises';
+import { type ByteSource, fileSource, inspectArchive, isArchive } from '@pgbs/engine';
 import { isCodedError } from '../../errors/service-error.js';
 import type { BackupRow } from '../../db/schema.js';
-import type { BackupManifest } from '../../storage/manifest.js';
+import { type BackupManifest, MANIFEST_VERSION, writeManifest } from '../../storage/manifest.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
 import type { Actor, BackupOrigin } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupFileName, inspectRequest, rowFromManifest, validDescription } from './backup-files.js';
 
 /**
  * Stores an uploaded file as a backup (origin "upload") of a target once it is validated
- * completely: format, compression, table of contents, unsafe SQL. The file is moved into
- * storage, not copied.
+ * completely: codec (a `.zst` is decompressed to be read), format, table of contents, unsafe
+ * SQL. The file is stored as it came, through a storage writer.
  */
 export async function importUpload(
   deps: BackupsDeps,
@@ -31,16 +33,19 @@ export async function importUpload(
     const description = validDescription(input.description) || `Upload of ${input.originalName}`;
     const target = input.targetId ? await deps.targets.resolve(input.targetId) : await deps.targets.defaultTarget();
     const prepared = await deps.tools.prepare(target.connection);
-    const summary = await inspectArchive(inspectRequest(deps, path, prepared.tools));
+    const upload = await fileSource(path);
+    const summary = await inspectArchive(inspectRequest(deps, upload, prepared.tools));
     const id = randomUUID();
     const manifest: BackupManifest = {
-      manifestVersion: 1,
+      manifestVersion: MANIFEST_VERSION,
       id,
-      fileName: backupFileName(deps.clock.now(), summary.databaseName ?? 'upload', id, summary.format),
+      fileName: backupFileName(deps.clock.now(), summary.databaseName ?? 'upload', id, summary.format, summary.codec),
       description,
       format: summary.format,
+      codec: summary.codec,
       sizeBytes: summary.sizeBytes,
       sha256: summary.sha256,
+      contentSha256: summary.contentSha256,
       serverVersion: summary.sourceServerVersion,
       clientVersion: summary.pgDumpVersion,
       databaseName: summary.databaseName,
@@ -51,7 +56,8 @@ export async function importUpload(
       createdBy: actor.name,
       createdAt: new Date(deps.clock.now()).toISOString(),
     };
-    await deps.storage.importFile(path, manifest);
+    await storeFile(deps.storage, upload, manifest.fileName);
+    await writeManifest(deps.storage, manifest);
     await deps.backups.insert(rowFromManifest(manifest, target.id));
     await audit('succeeded', id, {
       fileName: manifest.fileName,
@@ -61,6 +67,18 @@ export async function importUpload(
     return deps.backups.get(id);
   } catch (error) {
     await audit('failed', null, { errorCode: isCodedError(error) ? error.code : 'internal' });
+    throw error;
+  }
+}
+
+/** Copies validated bytes into storage under `name`: visible only once complete. */
+async function storeFile(storage: ObjectStorage, source: ByteSource, name: string): Promise<void> {
+  const writer = await storage.createWriter(name, { expectedBytes: source.sizeBytes });
+  try {
+    await pipeline(await source.open(), writer.stream);
+    await writer.commit();
+  } catch (error) {
+    await writer.abort();
     throw error;
   }
 }

@@ -10,7 +10,7 @@ import {
 import type { BackupRow } from '../../db/schema.js';
 import type { ArchiveContents, RestoreChoices } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
-import { inspectRequest, requireFile } from './backup-files.js';
+import { inspectRequest, requireFile, storedSource } from './backup-files.js';
 import { checkRequest, restoreSource } from './restore-source.js';
 import { restoreTarget } from './job-target.js';
 
@@ -37,7 +37,7 @@ export async function backupContents(deps: BackupsDeps, backup: BackupRow): Prom
   await requireFile(deps, backup);
   const prepared = await toolVersions(deps, backup.targetId);
   return readArchiveSummary(
-    inspectRequest(deps, deps.storage.pathOf(backup.fileName), prepared.tools, AbortSignal.timeout(60_000)),
+    inspectRequest(deps, storedSource(deps, backup), prepared.tools, AbortSignal.timeout(60_000)),
   );
 }
 

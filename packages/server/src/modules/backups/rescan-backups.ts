@@ -1,6 +1,7 @@
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { rowFromManifest } from './backup-files.js';
+import { listManifests } from '../../storage/manifest.js';
 
 /**
  * Rebuilds the catalog from the manifests in storage (after losing the metadata database). The
@@ -11,11 +12,11 @@ export async function rescanBackups(
   deps: BackupsDeps,
   actor: Actor,
 ): Promise<{ added: string[]; removed: string[]; unreadable: string[] }> {
-  const { manifests, unreadable } = await deps.storage.listManifests();
+  const { manifests, unreadable } = await listManifests(deps.storage);
   const added: string[] = [];
   const target = await deps.targets.defaultTarget().catch(() => null);
   for (const manifest of manifests) {
-    if (!(await deps.storage.exists(manifest.fileName))) {
+    if (!(await deps.storage.stat(manifest.fileName))) {
       unreadable.push(manifest.fileName);
       continue;
     }
@@ -23,7 +24,7 @@ export async function rescanBackups(
   }
   const removed: string[] = [];
   for (const row of await deps.backups.all()) {
-    if (!(await deps.storage.exists(row.fileName))) {
+    if (!(await deps.storage.stat(row.fileName))) {
       await deps.backups.delete(row.id);
       removed.push(row.id);
     }

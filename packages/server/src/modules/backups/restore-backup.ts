@@ -7,6 +7,7 @@ import type { BackupsDeps } from './backups-deps.js';
 import { dumpToStorage } from './dump-to-storage.js';
 import { restoreTarget } from './job-target.js';
 import { checkRequest, restoreSource } from './restore-source.js';
+import { openRestoreInput, requireSpoolSpace } from './restore-input.js';
 
 /** Share of a restore job's progress bar taken by its safety snapshot. */
 const SNAPSHOT_SHARE = 0.3;
@@ -45,6 +46,7 @@ export async function restoreBackup(
   // Before any job exists: a restore that cannot run as the owner, or would hit what the
   // owner's rights cannot do, is refused here with the list.
   await checkRestore(checkRequest(deps, target, prepared, source, input.options));
+  await requireSpoolSpace(deps, source);
   const file = 'filePath' in input.source ? input.source.filePath : undefined;
   return deps.startJob({
     kind: 'restore',
@@ -108,47 +110,53 @@ export function restoreHandler(deps: BackupsDeps): JobHandler<'restore', Restore
       const target = context.target!;
       const { options, source, actor } = context.params;
       const prepared = await deps.tools.prepare(target.connection);
-      let share = 0;
-      if (options.safetySnapshot) {
-        share = SNAPSHOT_SHARE;
-        // Named in the job's params (dumpToStorage), whatever the restore's outcome: whoever
-        // started it is told where to go back to.
-        await dumpToStorage(
-          deps,
-          context,
-          target,
-          prepared,
-          { format: 'custom', description: `Before restoring ${source.label}`, origin: 'pre-restore-snapshot' },
-          actor,
-          (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
-        );
+      // Before the snapshot: a restore that cannot get its local copy changes nothing.
+      const input = await openRestoreInput(deps, source, context.signal);
+      try {
+        let share = 0;
+        if (options.safetySnapshot) {
+          share = SNAPSHOT_SHARE;
+          // Named in the job's params (dumpToStorage), whatever the restore's outcome: whoever
+          // started it is told where to go back to.
+          await dumpToStorage(
+            deps,
+            context,
+            target,
+            prepared,
+            { format: 'custom', description: `Before restoring ${source.label}`, origin: 'pre-restore-snapshot' },
+            actor,
+            (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
+          );
+        }
+        const result = await restoreDatabase({
+          ...checkRequest(deps, target, prepared, source, options),
+          clock: deps.clock,
+          serverVersion: prepared.serverVersion,
+          jobId: context.jobId,
+          applicationName: context.applicationName,
+          // The short-lived login of a superuser connection outlives no job.
+          roleValidForSeconds: deps.jobTimeoutSeconds + 300,
+          source: input.source,
+          options: { noOwner: options.noOwner, noPrivileges: options.noPrivileges },
+          tables: source.tables,
+          postDataItems: source.postDataItems,
+          signal: context.signal,
+          lockWait: {
+            totalSeconds: deps.lockTimeoutSeconds,
+            attemptMs: LOCK_ATTEMPT_MS,
+            terminateBlockers: options.terminateBlockers ?? false,
+          },
+          onProgress: (s) => context.progress({ ...s, percent: round(share * 100 + s.percent * (1 - share)) }),
+        });
+        return {
+          mode: result.mode,
+          terminatedSessions: result.terminatedSessions,
+          leftoverRole: result.leftoverRole,
+          skipped: result.plan.unrestorable.length,
+        };
+      } finally {
+        await input.release();
       }
-      const result = await restoreDatabase({
-        ...checkRequest(deps, target, prepared, source, options),
-        clock: deps.clock,
-        serverVersion: prepared.serverVersion,
-        jobId: context.jobId,
-        applicationName: context.applicationName,
-        // The short-lived login of a superuser connection outlives no job.
-        roleValidForSeconds: deps.jobTimeoutSeconds + 300,
-        source: { path: source.path, format: source.format, sizeBytes: source.sizeBytes, sha256: source.sha256 },
-        options: { noOwner: options.noOwner, noPrivileges: options.noPrivileges },
-        tables: source.tables,
-        postDataItems: source.postDataItems,
-        signal: context.signal,
-        lockWait: {
-          totalSeconds: deps.lockTimeoutSeconds,
-          attemptMs: LOCK_ATTEMPT_MS,
-          terminateBlockers: options.terminateBlockers ?? false,
-        },
-        onProgress: (s) => context.progress({ ...s, percent: round(share * 100 + s.percent * (1 - share)) }),
-      });
-      return {
-        mode: result.mode,
-        terminatedSessions: result.terminatedSessions,
-        leftoverRole: result.leftoverRole,
-        skipped: result.plan.unrestorable.length,
-      };
     },
     audit: (job, outcome) => {
       const params = job.params as { source?: { label: string }; options?: unknown };

@@ -1,8 +1,9 @@
-import { type ArchiveFormat, type Prepared, inspectArchive, isArchive, readPostDataItems } from '@pgbs/engine';
+import { type Prepared, fileSource, inspectArchive, isArchive, readPostDataItems } from '@pgbs/engine';
 import type { BackupsDeps } from './backups-deps.js';
 import type { RestoreChoices, RestoreRequestInput, RestoreSource } from './backup-types.js';
-import { inspectRequest, requireFile } from './backup-files.js';
+import { inspectRequest, requireFile, storedSource } from './backup-files.js';
 import type { ResolvedTarget } from '../targets/target-connections.js';
+import { directInput } from './restore-input.js';
 
 /** What a restore would read: a stored backup, or a file from outside validated completely first. */
 export async function restoreSource(
@@ -13,30 +14,37 @@ export async function restoreSource(
   if ('backupId' in source) {
     const backup = await deps.backups.get(source.backupId);
     await requireFile(deps, backup);
-    const path = deps.storage.pathOf(backup.fileName);
-    const format = backup.format as ArchiveFormat;
-    const postDataItems = isArchive(format)
-      ? await readPostDataItems(inspectRequest(deps, path, prepared.tools), backup.tableSizes)
+    const stored = storedSource(deps, backup);
+    const postDataItems = isArchive(stored.format)
+      ? await readPostDataItems(inspectRequest(deps, stored, prepared.tools), backup.tableSizes)
       : 0;
     return {
       backupId: backup.id,
+      fileName: backup.fileName,
+      filePath: null,
       label: `backup ${backup.fileName}`,
-      path,
-      format,
+      format: stored.format,
+      codec: stored.codec,
+      foreign: backup.origin === 'upload',
       sha256: backup.sha256,
+      contentSha256: backup.contentSha256,
       databaseName: backup.databaseName,
       sizeBytes: backup.sizeBytes,
       tables: backup.tableSizes,
       postDataItems,
     };
   }
-  const summary = await inspectArchive(inspectRequest(deps, source.filePath, prepared.tools));
+  const summary = await inspectArchive(inspectRequest(deps, await fileSource(source.filePath), prepared.tools));
   return {
     backupId: null,
+    fileName: null,
+    filePath: source.filePath,
     label: source.label ?? `file ${source.filePath}`,
-    path: source.filePath,
     format: summary.format,
+    codec: summary.codec,
+    foreign: true,
     sha256: summary.sha256,
+    contentSha256: summary.contentSha256,
     databaseName: summary.databaseName,
     sizeBytes: summary.sizeBytes,
     tables: [],
@@ -44,12 +52,12 @@ export async function restoreSource(
   };
 }
 
-/** The pre-flight's request: what the restore would do as the connection's role. */
+/** The pre-flight's request: what the restore would do as the connection's role (reading only the archive's head). */
 export function checkRequest(
-  deps: Pick<BackupsDeps, 'runner'>,
+  deps: Pick<BackupsDeps, 'runner' | 'storage'>,
   target: ResolvedTarget,
   prepared: Prepared,
-  source: { path: string; format: ArchiveFormat },
+  source: RestoreSource,
   options: Pick<RestoreChoices, 'noOwner' | 'skipUnrestorable' | 'terminateBlockers'>,
 ) {
   return {
@@ -57,7 +65,7 @@ export function checkRequest(
     tools: prepared.tools,
     signal: AbortSignal.timeout(10 * 60_000),
     connection: target.connection,
-    source: { path: source.path, format: source.format },
+    source: directInput(deps, source),
     noOwner: options.noOwner,
     skipUnrestorable: options.skipUnrestorable ?? false,
     terminateBlockers: options.terminateBlockers ?? false,

@@ -16,16 +16,16 @@ export async function storeGlobals(
 ): Promise<string | null> {
   if (!deps.dumpGlobals) return null;
   const fileName = globalsFileNameOf(backupFileName);
-  const partial = await deps.storage.createPartial(fileName);
+  const writer = await deps.storage.createWriter(fileName);
   try {
-    if (!(await deps.dumpGlobals(targetId, partial.stream))) {
-      await partial.abort();
+    if (!(await deps.dumpGlobals(targetId, writer.stream))) {
+      await writer.abort();
       return null;
     }
-    await partial.commit();
+    await writer.commit();
     return fileName;
   } catch (error) {
-    await partial.abort();
+    await writer.abort();
     if (context.signal.aborted) throw error;
     const reason = isCodedError(error) ? `${error.message} [${error.code}]` : String(error);
     await deps.jobs.addWarning(

@@ -4,7 +4,7 @@ import type { JobHandler } from '../../jobs/job-types.js';
 import type { StartedJob } from '../jobs/enqueue-job.js';
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
-import { inspectRequest, requireFile } from './backup-files.js';
+import { inspectRequest, requireFile, storedSource } from './backup-files.js';
 
 /** Queues a re-read of the whole file: checksum and size against the catalog, and every archive block. */
 export async function verifyBackup(deps: BackupsDeps, id: string, actor: Actor): Promise<StartedJob> {
@@ -35,9 +35,10 @@ export function verifyHandler(deps: BackupsDeps): JobHandler<'verify', void> {
       try {
         await requireFile(deps, backup);
         const summary = await inspectArchive(
-          inspectRequest(deps, deps.storage.pathOf(backup.fileName), prepared.tools, context.signal),
+          inspectRequest(deps, storedSource(deps, backup), prepared.tools, context.signal),
         );
-        if (summary.sha256 !== backup.sha256 || summary.sizeBytes !== backup.sizeBytes) {
+        const contentChanged = backup.contentSha256 !== null && summary.contentSha256 !== backup.contentSha256;
+        if (summary.sha256 !== backup.sha256 || summary.sizeBytes !== backup.sizeBytes || contentChanged) {
           throw new ServiceError(
             'backup/checksum-mismatch',
             `The file no longer matches its checksum (expected ${backup.sha256.slice(0, 12)}…, found ${summary.sha256.slice(0, 12)}…): it was changed or damaged on disk.`,

@@ -6,7 +6,7 @@ import { EngineError } from '@pgbs/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobsRepository } from '../../../src/jobs/jobs-repository.js';
 import { storeGlobals } from '../../../src/modules/backups/store-globals.js';
-import { localStorage } from '../../../src/storage/local-storage.js';
+import { localObjectStorage } from '../../../src/storage/local-storage.js';
 
 describe('storeGlobals', () => {
   let dir: string;
@@ -18,7 +18,7 @@ describe('storeGlobals', () => {
   });
   const run = (dumpGlobals: (targetId: string, sink: Writable) => Promise<boolean>, aborted = false) =>
     storeGlobals(
-      { dumpGlobals, storage: localStorage(dir), jobs: jobs as unknown as JobsRepository },
+      { dumpGlobals, storage: localObjectStorage(dir), jobs: jobs as unknown as JobsRepository },
       context(aborted),
       'target-1',
       'b.dump',

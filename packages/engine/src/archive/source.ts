@@ -1,0 +1,86 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import { type Codec, decodeStages, isZstd, zstdError } from '../compression/codec.js';
+import { EngineError } from '../errors.js';
+import { type ArchiveFormat, SNIFF_BYTES, sniffFormat } from './sniff.js';
+
+/** Bytes the engine reads as a stream, from the start each time: a stored object, an upload, a spool. */
+export interface ByteSource {
+  open(): Promise<Readable>;
+  sizeBytes: number;
+}
+
+/** A backup as the engine reads it: never a path, so storage may be a directory or a bucket. */
+export interface ArchiveSource extends ByteSource {
+  /** What the content is once the codec is removed. */
+  format: ArchiveFormat;
+  codec: Codec;
+}
+
+/** A local file (an upload, a spool, a file given to the CLI) as a byte source. */
+export async function fileSource(path: string): Promise<ByteSource> {
+  const { size } = await stat(path);
+  return { sizeBytes: size, open: async () => createReadStream(path) };
+}
+
+/** pg_dump's output: the source's bytes with its codec removed. */
+export async function openContent(source: Pick<ArchiveSource, 'open' | 'codec'>): Promise<Readable> {
+  const raw = await source.open();
+  const [decoder] = decodeStages(source.codec);
+  if (!decoder) return raw;
+  const content = new PassThrough();
+  // Closing `content` early (a head read) ends the read; a decoding error arrives coded.
+  raw.once('error', (error) => content.destroy(error));
+  decoder.once('error', (error) => content.destroy(zstdError(error) as Error));
+  content.once('close', () => {
+    raw.destroy();
+    decoder.destroy();
+  });
+  raw.pipe(decoder).pipe(content);
+  return content;
+}
+
+/**
+ * What a file is, judged by its bytes, never by its name: its codec (zstd by its magic number)
+ * and the format of what the codec holds.
+ */
+export async function detectSource(source: ByteSource): Promise<ArchiveSource> {
+  if (source.sizeBytes === 0) throw new EngineError('archive/empty', 'The file is empty.');
+  const head = await readHead(await source.open(), SNIFF_BYTES);
+  if (!isZstd(head)) return { ...source, format: requireFormat(sniffFormat(head)), codec: 'none' };
+  const inner = await readHead(await openContent({ ...source, codec: 'zstd' }), SNIFF_BYTES);
+  if (inner.length === 0) throw new EngineError('archive/empty', 'The zstd file contains nothing.');
+  const format = sniffFormat(inner);
+  // A gzip inside zstd is no pg_dump output: nobody writes that.
+  if (format === 'plain-gzip') throw unknownFormat();
+  return { ...source, format: requireFormat(format), codec: 'zstd' };
+}
+
+function requireFormat(format: ArchiveFormat | null): ArchiveFormat {
+  if (!format) throw unknownFormat();
+  return format;
+}
+
+function unknownFormat(): EngineError {
+  return new EngineError(
+    'archive/unknown-format',
+    'The file is not a PostgreSQL backup: expected a pg_dump custom (.dump, .dump.zst), tar (.tar), plain SQL (.sql) or gzipped SQL (.sql.gz) file.',
+  );
+}
+
+/** Up to `bytes` leading bytes of a stream, which is then closed (an object read stops early). */
+export async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= bytes) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, bytes);
+}

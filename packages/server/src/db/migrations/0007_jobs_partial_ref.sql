@@ -1,0 +1,1 @@
+ALTER TABLE "jobs" RENAME COLUMN "partial_path" TO "partial_ref";
