@@ -30,8 +30,7 @@ function instance(clock: Clock, db: App['db'] = app.db) {
 /** A table the target's role may not read: pg_dump fails on it (permission denied), a real failure. */
 const breakTarget = () =>
   withSql(env.target.adminUrl, (sql) => sql.unsafe('CREATE TABLE IF NOT EXISTS public.forbidden (x int)'));
-const repairTarget = () =>
-  withSql(env.target.adminUrl, (sql) => sql.unsafe('DROP TABLE IF EXISTS public.forbidden'));
+const repairTarget = () => withSql(env.target.adminUrl, (sql) => sql.unsafe('DROP TABLE IF EXISTS public.forbidden'));
 
 const runOf = async (id: string) => (await app.db.select().from(scheduleRuns).where(eq(scheduleRuns.id, id)))[0]!;
 const jobsOfRun = (id: string) =>
@@ -169,7 +168,9 @@ describe('retries of failed scheduled backups', () => {
 
   it('retries a slot whose backup could not even be queued (the target refuses the connection)', async () => {
     const down = randomUUID();
-    await app.db.insert(targets).values({ id: down, name: 'down', kind: 'database', url: 'postgres://u@127.0.0.1:1/x' });
+    await app.db
+      .insert(targets)
+      .values({ id: down, name: 'down', kind: 'database', url: 'postgres://u@127.0.0.1:1/x' });
     try {
       const now = Date.now();
       const clock = testClock(now);

@@ -164,7 +164,7 @@ describe('targets everywhere', () => {
   it('exports and imports schedules and retention policies by target name', async () => {
     const envName = api.env.target.name;
     await api.app.schedules.set(
-      { target: envName, cron: '0 3 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip' },
+      { target: envName, cron: '0 3 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip', retries: 3 },
       actor,
     );
     await api.app.schedules.set({ target: 'second', cron: '@hourly' }, actor);
@@ -174,8 +174,15 @@ describe('targets everywhere', () => {
     const exported = await api.app.configTransfer.export(new Date());
     // By target name.
     expect(exported.sections['schedules']).toEqual([
-      { target: 'second', cron: '@hourly', timeZone: 'UTC', missedPolicy: 'run-once', paused: true },
-      { target: envName, cron: '0 3 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip', paused: false },
+      { target: 'second', cron: '@hourly', timeZone: 'UTC', missedPolicy: 'run-once', paused: true, retries: 1 },
+      {
+        target: envName,
+        cron: '0 3 * * *',
+        timeZone: 'Europe/Berlin',
+        missedPolicy: 'skip',
+        paused: false,
+        retries: 3,
+      },
     ]);
     expect(exported.sections['retentionPolicies']).toEqual(
       expect.arrayContaining([expect.objectContaining({ target: 'second', keepWeekly: 4, uploadKeepDays: null })]),
@@ -186,6 +193,11 @@ describe('targets everywhere', () => {
     await api.app.db.delete(retentionPolicies);
     const bad = { ...exported, sections: { ...exported.sections, schedules: [{ target: 'second', cron: 'nope' }] } };
     expect(await codeOf(api.app.configTransfer.import(bad, actor))).toBe('config/import-invalid');
+    const badRetries = {
+      ...exported,
+      sections: { ...exported.sections, schedules: [{ target: 'second', cron: '@daily', retries: -1 }] },
+    };
+    expect(await codeOf(api.app.configTransfer.import(badRetries, actor))).toBe('config/import-invalid');
     expect(await api.app.db.$count(retentionPolicies)).toBe(0);
 
     const report = await api.app.configTransfer.import(exported, actor);
