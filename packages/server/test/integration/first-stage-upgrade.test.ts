@@ -43,4 +43,21 @@ it('upgrades a first-stage catalog in place: its running job fails as interrupte
   const finished = await (await app.backups.createBackup({ description: 'after the upgrade' }, { name: 'test' })).done;
   expect(finished.state, finished.errorMessage ?? '').toBe('succeeded');
   expect(finished.targetId).toBe(backup?.targetId);
+
+  // Later starts attach only the first stage's jobs: one of today without a target, or of a kind
+  // the first stage did not have, has none on purpose.
+  const today = randomUUID();
+  const newKind = randomUUID();
+  await withSql(env.metadata.url, async (sql) => {
+    await sql`INSERT INTO jobs (id, kind, state, params) VALUES (${today}, 'verify', 'failed', '{}')`;
+    await sql`INSERT INTO jobs (id, kind, state, params, created_at)
+              VALUES (${newKind}, 'prune', 'failed', '{}', '2020-01-01T00:00:00Z')`;
+  });
+  await app.close();
+  const again = await env.startApp();
+  const targetOf = async (id: string) =>
+    (await again.db.select({ targetId: jobs.targetId }).from(jobs).where(eq(jobs.id, id)))[0]?.targetId;
+  expect(await targetOf(today)).toBeNull();
+  expect(await targetOf(newKind)).toBeNull();
+  expect(await targetOf(jobId)).toBe(backup?.targetId);
 });
