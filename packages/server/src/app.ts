@@ -45,6 +45,7 @@ import { type Retention, createRetention } from './modules/retention/retention.j
 import { queueBackups } from './modules/schedules/queue-backups.js';
 import { type Schedules, createSchedules } from './modules/schedules/schedules.js';
 import { startScheduleTicker } from './modules/schedules/schedule-ticker.js';
+import { planRetryOfEndedJob } from './modules/schedules/retry-runs.js';
 import { readServerIdentity } from './modules/targets/server-identity.js';
 import type { ResolvedTarget } from './modules/targets/target-connections.js';
 import { localObjectStorage } from './storage/local-storage.js';
@@ -173,6 +174,8 @@ export async function createApp(
       maxJobsPerServer: config.maxJobsPerServer,
     },
     stallCheckMs: Math.min(30_000, (config.stallTimeoutSeconds * 1000) / 4),
+    // A failed scheduled backup's retry is planned with its end, once, whichever instance ends it.
+    onEnd: planRetryOfEndedJob,
   });
   const jobs = jobsModule({
     db: metadata.db,

@@ -54,4 +54,29 @@ describe('Jobs history', () => {
     expect(fake.client.executeQuery.mock.calls.at(-1)![0].variables).toMatchObject({ targetId: 't2', offset: 0 });
     expect(wrapper.find('tbody tr').text()).toContain('shop');
   });
+
+  it('shows the attempt of a scheduled backup and when its next try is due', async () => {
+    const fake = fakeClient({
+      Jobs: () => ({
+        data: {
+          jobs: [
+            job({
+              id: 'j5',
+              state: 'failed',
+              errorCode: 'pg/connection-failed',
+              finishedAt: '2025-11-20T10:00:31.000Z',
+              attempts: { attempt: 2, maxAttempts: 3, nextRetryAt: '2025-11-20T10:05:31.000Z' },
+            }),
+            job({ id: 'j4', state: 'succeeded', attempts: { attempt: 1, maxAttempts: 1, nextRetryAt: null } }),
+          ],
+        },
+      }),
+    });
+    const wrapper = mount(JobsPage, { global: { ...fake.global, plugins: [testRouter()] } });
+    await flushPromises();
+    const rows = wrapper.findAll('tbody tr');
+    expect(rows[0]!.find('[data-test="history-attempt"]').text()).toMatch(/^\(attempt 2 of 3, next try .+\)$/);
+    // A schedule without retries: no attempt to speak of.
+    expect(rows[1]!.find('[data-test="history-attempt"]').exists()).toBe(false);
+  });
 });

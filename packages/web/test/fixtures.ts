@@ -28,6 +28,7 @@ export function job(overrides: Partial<Job> = {}): Job {
     kind: 'backup',
     state: 'running',
     backupId: null,
+    attempts: null,
     target: { id: 't1', name: 'workload' },
     warnings: [],
     errorCode: null,

@@ -245,7 +245,10 @@ export const COMMANDS: CommandSpec<Context>[] = [
     run: async ({ app, json }, parsed) => {
       const rows = await app.jobs.list({ ...page(parsed), targetId: await targetOf(app, parsed) });
       const names = await targetNames(app, rows);
-      print(json, rows, () => formatJobTable(rows, Date.now(), (state) => paintState(state), names));
+      const attempts = new Map(
+        await Promise.all(rows.map(async (row) => [row.id, await app.schedules.attemptsOf(row)] as const)),
+      );
+      print(json, rows, () => formatJobTable(rows, Date.now(), (state) => paintState(state), names, attempts));
       return 0;
     },
   },
@@ -269,12 +272,25 @@ export const COMMANDS: CommandSpec<Context>[] = [
       cron: { type: 'string', value: '"<expr>"', help: 'five fields, or @hourly, @daily, @weekly, @monthly, @yearly' },
       tz: { type: 'string', value: 'ZONE', help: 'IANA time zone the expression is read in (default UTC)' },
       missed: { type: 'string', value: 'run-once|skip', help: 'slots missed while no instance ran (default run-once)' },
+      retries: count(
+        'retries of a failed scheduled backup, after 1, 5, then 15 min (0 to 10; default: kept, 1 when new)',
+      ),
     },
     run: async ({ app, actor, json }, parsed) => {
       const cron = text(parsed, 'cron');
       if (cron === undefined) throw new CliError('cli/usage', 'Give the schedule with --cron "<expr>".');
+      const retries = text(parsed, 'retries');
+      if (retries !== undefined && !/^\d+$/.test(retries)) {
+        throw new CliError('cli/usage', `--retries must be a whole number (got "${retries}").`);
+      }
       const schedule = await app.schedules.set(
-        { target: parsed.positionals[0]!, cron, timeZone: text(parsed, 'tz'), missedPolicy: text(parsed, 'missed') },
+        {
+          target: parsed.positionals[0]!,
+          cron,
+          timeZone: text(parsed, 'tz'),
+          missedPolicy: text(parsed, 'missed'),
+          retries: retries === undefined ? undefined : Number(retries),
+        },
         actor,
       );
       print(json, schedule, () => formatScheduleTable([schedule]));

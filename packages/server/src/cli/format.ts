@@ -2,6 +2,7 @@ import type { BackupRow, JobRow } from '../db/schema.js';
 import type { RetentionPlan } from '../modules/retention/plan-for-target.js';
 import type { RetentionGuard } from '../modules/retention/retention-guard.js';
 import type { PolicyValues } from '../modules/retention/retention-repository.js';
+import type { JobAttempts } from '../modules/schedules/job-attempts.js';
 import type { ScheduleView } from '../modules/schedules/schedule-view.js';
 
 export function formatBytes(bytes: number): string {
@@ -75,15 +76,17 @@ export function formatJobTable(
   now: number,
   paintState: (state: string) => string,
   names: TargetNames = new Map(),
+  attempts: ReadonlyMap<string, JobAttempts | null> = new Map(),
 ): string {
   if (rows.length === 0) return 'No jobs yet.';
   const STATE = 2;
   return formatTable(
-    ['ID', 'KIND', 'STATE', 'TARGET', 'STARTED (UTC)', 'DURATION', 'WHO'],
+    ['ID', 'KIND', 'STATE', 'ATTEMPT', 'TARGET', 'STARTED (UTC)', 'DURATION', 'WHO'],
     rows.map((job) => [
       job.id,
       job.kind,
       job.state,
+      formatAttempt(attempts.get(job.id) ?? null),
       job.targetId && names.has(job.targetId)
         ? targetCell(names, job.targetId)
         : typeof job.params.target === 'string'
@@ -97,15 +100,23 @@ export function formatJobTable(
   );
 }
 
+/** "2 of 3", "1 of 2, retry 10:05:00" for a scheduled backup; "-" for any other job. */
+export function formatAttempt(attempts: JobAttempts | null): string {
+  if (!attempts) return '-';
+  const of = attempts.maxAttempts === null ? `${attempts.attempt}` : `${attempts.attempt} of ${attempts.maxAttempts}`;
+  return attempts.nextRetryAt ? `${of}, retry ${utc(attempts.nextRetryAt)}` : of;
+}
+
 export function formatScheduleTable(rows: readonly ScheduleView[]): string {
   if (rows.length === 0) return 'No schedules yet. Set one with: pnpm cli schedule set <target> --cron "<expr>"';
   return formatTable(
-    ['TARGET', 'CRON', 'TIME ZONE', 'MISSED', 'STATE', 'NEXT RUNS (UTC)'],
+    ['TARGET', 'CRON', 'TIME ZONE', 'MISSED', 'RETRIES', 'STATE', 'NEXT RUNS (UTC)'],
     rows.map((row) => [
       row.targetName,
       row.cron,
       row.timeZone,
       row.missedPolicy,
+      String(row.retryLimit),
       row.paused ? 'paused' : 'active',
       row.nextRuns.map(utc).join(', ') || '-',
     ]),

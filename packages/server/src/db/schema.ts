@@ -65,7 +65,7 @@ export const schedules = pgTable('schedules', {
   /** run-once | skip: what to do at start for slots missed while every instance was down. */
   missedPolicy: text('missed_policy').notNull().default('run-once'),
   paused: boolean('paused').notNull().default(false),
-  /** Retries of a failed scheduled backup (queue policy), 0: none. */
+  /** Retries of a failed scheduled backup (modules/schedules/retry-runs.ts), 0: none. */
   retryLimit: integer('retry_limit').notNull().default(1),
   /** The last slot that has its record: slots after it are due. */
   lastSlotAt: timestamp('last_slot_at', { withTimezone: true }),
@@ -84,10 +84,20 @@ export const scheduleRuns = pgTable(
     slotAt: timestamp('slot_at', { withTimezone: true }).notNull(),
     /** ran | skipped-overlap | missed | failed (could not be queued) */
     outcome: text('outcome').notNull(),
+    /** The slot's current attempt's job (a retry replaces the failed one's). */
     jobId: uuid('job_id'),
+    /** The slot's current attempt: 1, then 2 for its first retry, and so on. */
+    attempt: integer('attempt').notNull().default(1),
+    /** When the next attempt is due (its last one failed and schedules.retry_limit allows one); null: none. */
+    retryAt: timestamp('retry_at', { withTimezone: true }),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('schedule_runs_slot_idx').on(t.targetId, t.slotAt)],
+  (t) => [
+    uniqueIndex('schedule_runs_slot_idx').on(t.targetId, t.slotAt),
+    index('schedule_runs_retry_idx')
+      .on(t.retryAt)
+      .where(sql`retry_at is not null`),
+  ],
 );
 
 /** Keep-last and GFS counts per target; null: that rule keeps nothing. */
@@ -207,6 +217,10 @@ export const jobs = pgTable(
     index('jobs_active_idx')
       .on(t.state)
       .where(sql`state in ('queued', 'running')`),
+    // One job per attempt of a slot, whichever instances queue it.
+    uniqueIndex('jobs_schedule_attempt_idx')
+      .on(t.scheduleRunId, t.attempt)
+      .where(sql`schedule_run_id is not null`),
   ],
 );
 

@@ -48,6 +48,7 @@ export const ERROR_CODES = [
   'schedule/invalid-cron',
   'schedule/invalid-time-zone',
   'schedule/invalid-missed-policy',
+  'schedule/invalid-retries',
   'schedule/not-found',
   'retention/invalid-policy',
   'key/missing',

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { eq, sql as rawSql } from 'drizzle-orm';
+import { eq, lt, sql as rawSql } from 'drizzle-orm';
 import type { Clock } from '@pgbs/engine';
 import type { MetadataDb } from '../db/client.js';
 import { instances } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import { repeatUntilStopped } from '../repeat.js';
 import { LOCK_NAMESPACE, type LockConnector, lockKeyOf } from './target-lock.js';
 
 export type InstanceRole = 'server' | 'worker' | 'cli';
@@ -13,6 +14,12 @@ export type InstanceRole = 'server' | 'worker' | 'cli';
 const BEAT_MS = 5_000;
 /** An instance not seen for this long is gone even if its lock looks held (a stuck process). */
 export const INSTANCE_GONE_AFTER_MS = 45_000;
+
+/**
+ * A row not seen for this long is deleted by the recovery loop: its process is long gone, and the
+ * jobs it left were failed within a minute (a missing row counts as gone, see isInstanceGone).
+ */
+export const INSTANCE_PRUNE_AFTER_MS = 24 * 3600_000;
 
 export interface Instance {
   readonly id: string;
@@ -41,8 +48,6 @@ export async function registerInstance(deps: {
   };
   let session = await hold();
   await deps.db.insert(instances).values({ id, hostname: hostname(), pid: process.pid, role: deps.role });
-  let stopped = false;
-  let timer: { cancel(): void } | null = null;
   const beat = async () => {
     try {
       const [row] = await sql`SELECT pg_backend_pid() AS pid`;
@@ -55,20 +60,12 @@ export async function registerInstance(deps: {
       deps.logger.warn('could not record that this instance is alive', { error: String(error) });
     }
   };
-  const schedule = () => {
-    timer = deps.clock.setTimeout(() => {
-      void beat().finally(() => {
-        if (!stopped) schedule();
-      });
-    }, BEAT_MS);
-  };
-  schedule();
+  const heartbeat = repeatUntilStopped(deps.clock, beat, { firstDelayMs: BEAT_MS, nextDelayMs: () => BEAT_MS });
   return {
     id,
     role: deps.role,
     async stop() {
-      stopped = true;
-      timer?.cancel();
+      await heartbeat.stop();
       await deps.db
         .delete(instances)
         .where(eq(instances.id, id))
@@ -101,4 +98,13 @@ export async function isInstanceGone(db: MetadataDb, instanceId: string): Promis
     );
     return probe?.free === true;
   });
+}
+
+/** Deletes the rows of instances not seen for `olderThanMs` (by the database's clock, which writes seen_at); their ids. */
+export async function pruneGoneInstances(db: MetadataDb, olderThanMs = INSTANCE_PRUNE_AFTER_MS): Promise<string[]> {
+  const pruned = await db
+    .delete(instances)
+    .where(lt(instances.seenAt, rawSql`now() - ${`${olderThanMs} milliseconds`}::interval`))
+    .returning({ id: instances.id });
+  return pruned.map((row) => row.id);
 }

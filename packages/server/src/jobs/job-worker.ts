@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { retryWhileUnreachable } from '../db/connection-loss.js';
 import type { JobRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import type { JobsRepository } from './jobs-repository.js';
+import type { JobEndHook, JobsRepository } from './jobs-repository.js';
 import type { TargetConnections } from '../modules/targets/target-connections.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { JobEvents } from './job-events.js';
@@ -40,6 +40,8 @@ export interface WorkerDeps {
     maxConcurrentJobs: number;
     maxJobsPerServer: number;
   };
+  /** Written with every job's end, in the same transaction (schedules plan the retry of a failed run). */
+  onEnd?: JobEndHook;
   /** How often progress is persisted and cancel requests from other processes are read. */
   persistIntervalMs?: number;
   /** How often a job's activity is checked for a stall. */
@@ -190,7 +192,7 @@ export class JobWorker {
     };
     let row: JobRow;
     try {
-      const stored = await this.record(() => this.deps.jobs.finish(job.id, end, extra.onlyFrom));
+      const stored = await this.record(() => this.deps.jobs.finish(job.id, end, extra.onlyFrom, this.deps.onEnd));
       // Ended elsewhere meanwhile (recovered as interrupted, or cancelled while queued), or claimed
       // (onlyFrom queued): that stands.
       if (!stored) return await this.deps.jobs.get(job.id);

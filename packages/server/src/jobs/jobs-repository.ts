@@ -17,6 +17,9 @@ export interface JobEnd {
   progress?: JobProgress | null;
 }
 
+/** What else a job's end writes, in the transaction that ends it. */
+export type JobEndHook = (tx: Pick<MetadataDb, 'update' | 'select' | 'insert'>, ended: JobRow) => Promise<void>;
+
 /** The jobs table: the record of every job that the API shows. */
 export function jobsRepository(db: MetadataDb) {
   const one = async (rows: Promise<JobRow[]>) => (await rows)[0] ?? null;
@@ -91,15 +94,22 @@ export function jobsRepository(db: MetadataDb) {
           .where(eq(jobs.id, id))
           .returning(),
       ),
-    /** The one terminal write; only an active job ends (a job another instance ended stays so). */
-    finish: (id: string, end: JobEnd, from: JobState[] = ACTIVE_STATES) =>
-      one(
-        db
-          .update(jobs)
-          .set({ ...end, partialRef: null, progress: end.progress ?? sql`${jobs.progress}` })
-          .where(and(eq(jobs.id, id), inArray(jobs.state, from)))
-          .returning(),
-      ),
+    /**
+     * The one terminal write; only an active job ends (a job another instance ended stays so).
+     * `then` runs in the same transaction with the ended row (a failed scheduled backup's retry).
+     */
+    finish: (id: string, end: JobEnd, from: JobState[] = ACTIVE_STATES, then?: JobEndHook) =>
+      db.transaction(async (tx) => {
+        const row = await one(
+          tx
+            .update(jobs)
+            .set({ ...end, partialRef: null, progress: end.progress ?? sql`${jobs.progress}` })
+            .where(and(eq(jobs.id, id), inArray(jobs.state, from)))
+            .returning(),
+        );
+        if (row && then) await then(tx, row);
+        return row;
+      }),
     requestCancel: async (id: string) => {
       await db
         .update(jobs)

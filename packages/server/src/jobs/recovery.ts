@@ -2,9 +2,10 @@ import type { Clock } from '@pgbs/engine';
 import type { MetadataDb } from '../db/client.js';
 import type { JobRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import { type Repeating, repeatUntilStopped } from '../repeat.js';
 import type { JobsRepository } from './jobs-repository.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import { isInstanceGone } from './instances.js';
+import { isInstanceGone, pruneGoneInstances } from './instances.js';
 import { INTERRUPTED, type JobWorker } from './job-worker.js';
 import { type JobQueue, instanceQueue } from './queue.js';
 
@@ -47,33 +48,24 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> 
   return recovered;
 }
 
-/** recoverInterrupted now and then every few seconds, until stopped. */
-export function startRecovery(deps: RecoveryDeps): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: { cancel(): void } | null = null;
-  let running: Promise<void> = Promise.resolve();
+/**
+ * recoverInterrupted every few seconds, until stopped; then the rows of instances gone for a day
+ * go (after the recovery: their jobs were failed long ago, and a missing row counts as gone).
+ */
+export function startRecovery(deps: RecoveryDeps & { instancePruneAfterMs?: number }): Repeating {
   const pass = async () => {
     try {
       for (const job of await recoverInterrupted(deps)) {
         deps.logger.warn('marked an interrupted job as failed', { jobId: job.id, kind: job.kind });
       }
+      const pruned = await pruneGoneInstances(deps.db, deps.instancePruneAfterMs);
+      if (pruned.length > 0) deps.logger.info('removed the records of instances gone for long', { instances: pruned });
     } catch (error) {
       deps.logger.warn('could not check for interrupted jobs', { error: String(error) });
     }
   };
-  const schedule = () => {
-    timer = deps.clock.setTimeout(() => {
-      running = pass().finally(() => {
-        if (!stopped) schedule();
-      });
-    }, RECOVERY_INTERVAL_MS);
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      timer?.cancel();
-      await running;
-    },
-  };
+  return repeatUntilStopped(deps.clock, pass, {
+    firstDelayMs: RECOVERY_INTERVAL_MS,
+    nextDelayMs: () => RECOVERY_INTERVAL_MS,
+  });
 }

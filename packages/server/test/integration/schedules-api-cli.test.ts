@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { auditEvents, backups, jobs, retentionPolicies, schedules, targets } from '../../src/db/schema.js';
+import {
+  auditEvents,
+  backups,
+  jobs,
+  retentionPolicies,
+  scheduleRuns,
+  schedules,
+  targets,
+} from '../../src/db/schema.js';
 import { type ApiEnv, startApi } from './api-harness.js';
 import { cli } from './cli-process.js';
 
@@ -34,8 +42,8 @@ describe('GraphQL', () => {
   it('sets a schedule and previews a policy for admins only', async () => {
     const admin = { cookie: api.adminCookie };
     const set = await api.gql(
-      `mutation { setSchedule(target: "shop", cron: "30 2 * * *", timeZone: "Europe/Berlin", missedPolicy: SKIP) {
-         __typename ... on MutationSetScheduleSuccess { data { targetName cron timeZone missedPolicy nextRuns } }
+      `mutation { setSchedule(target: "shop", cron: "30 2 * * *", timeZone: "Europe/Berlin", missedPolicy: SKIP, retries: 3) {
+         __typename ... on MutationSetScheduleSuccess { data { targetName cron timeZone missedPolicy retries nextRuns } }
          ... on CodedError { code } } }`,
       {},
       admin,
@@ -43,9 +51,15 @@ describe('GraphQL', () => {
     expect(set.errors).toBeUndefined();
     expect(set.data).toMatchObject({
       setSchedule: {
-        data: { targetName: 'shop', cron: '30 2 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip' },
+        data: { targetName: 'shop', cron: '30 2 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip', retries: 3 },
       },
     });
+    const tooMany = await api.gql(
+      `mutation { setSchedule(target: "shop", cron: "30 2 * * *", retries: 11) { __typename ... on CodedError { code } } }`,
+      {},
+      admin,
+    );
+    expect(tooMany.data).toEqual({ setSchedule: { __typename: 'CodedError', code: 'schedule/invalid-retries' } });
 
     const bad = await api.gql(
       `mutation { setSchedule(target: "shop", cron: "* * *") { __typename ... on CodedError { code } } }`,
@@ -113,16 +127,26 @@ describe('CLI', () => {
       'UTC',
       '--missed',
       'run-once',
+      '--retries',
+      '2',
       '--json',
     ]);
     expect(set.code, set.stderr).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({ targetName: 'shop', cron: '0 * * * *', missedPolicy: 'run-once' });
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      targetName: 'shop',
+      cron: '0 * * * *',
+      missedPolicy: 'run-once',
+      retryLimit: 2,
+    });
+    const badRetries = await run(['schedule', 'set', 'shop', '--cron', '0 * * * *', '--retries', '11', '--json']);
+    expect(badRetries.code).toBe(1);
+    expect(JSON.parse(badRetries.stdout).error.code).toBe('schedule/invalid-retries');
 
     const badTz = await run(['schedule', 'set', 'shop', '--cron', '0 * * * *', '--tz', 'Moon/Crater', '--json']);
     expect(badTz.code).toBe(1);
     expect(JSON.parse(badTz.stdout).error.code).toBe('schedule/invalid-time-zone');
     const [stored] = await api.app.db.select().from(schedules).where(eq(schedules.targetId, targetId));
-    expect(stored).toMatchObject({ cron: '0 * * * *', timeZone: 'UTC' });
+    expect(stored).toMatchObject({ cron: '0 * * * *', timeZone: 'UTC', retryLimit: 2 });
 
     expect(JSON.parse((await run(['schedule', 'pause', 'shop', '--json'])).stdout)).toMatchObject({ paused: true });
     expect(JSON.parse((await run(['schedule', 'resume', 'shop', '--json'])).stdout)).toMatchObject({ paused: false });
@@ -134,7 +158,26 @@ describe('CLI', () => {
 
     const list = await run(['schedule', 'list']);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/^shop\s+0 \* \* \* \*\s+UTC\s+run-once\s+active\s+\d{4}-/m);
+    expect(list.stdout).toMatch(/^shop\s+0 \* \* \* \*\s+UTC\s+run-once\s+2\s+active\s+\d{4}-/m);
+
+    // A scheduled backup's second attempt, with its third due: the job list says so.
+    const runId = randomUUID();
+    await api.app.db.insert(scheduleRuns).values({
+      id: runId,
+      scheduleTargetId: targetId,
+      targetId,
+      slotAt: new Date('2026-01-01T03:00:00Z'),
+      outcome: 'ran',
+      attempt: 2,
+      retryAt: new Date('2099-01-01T03:10:00Z'), // not due: the app's own ticker leaves it
+    });
+    await api.app.db
+      .insert(jobs)
+      .values({ id: randomUUID(), kind: 'backup', state: 'failed', targetId, scheduleRunId: runId, attempt: 2 });
+    const jobList = await run(['job', 'list', '--target', 'shop']);
+    expect(jobList.code, jobList.stderr).toBe(0);
+    expect(jobList.stdout).toContain('2 of 3, retry 2099-01-01 03:10:00');
+    await api.app.db.delete(jobs).where(eq(jobs.scheduleRunId, runId));
 
     const policy = await run(['retention', 'set', 'shop', '--keep-last', '2', '--keep-daily', '7', '--json']);
     expect(policy.code, policy.stderr).toBe(0);

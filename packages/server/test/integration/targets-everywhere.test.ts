@@ -165,7 +165,7 @@ describe('targets everywhere', () => {
   it('exports and imports schedules and retention policies by target name', async () => {
     const envName = api.env.target.name;
     await api.app.schedules.set(
-      { target: envName, cron: '0 3 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip' },
+      { target: envName, cron: '0 3 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip', retries: 3 },
       actor,
     );
     await api.app.schedules.set({ target: 'second', cron: '@hourly' }, actor);
@@ -175,8 +175,15 @@ describe('targets everywhere', () => {
     const exported = await api.app.configTransfer.export(new Date(), actor);
     // By target name.
     expect(exported.sections['schedules']).toEqual([
-      { target: 'second', cron: '@hourly', timeZone: 'UTC', missedPolicy: 'run-once', paused: true },
-      { target: envName, cron: '0 3 * * *', timeZone: 'Europe/Berlin', missedPolicy: 'skip', paused: false },
+      { target: 'second', cron: '@hourly', timeZone: 'UTC', missedPolicy: 'run-once', paused: true, retries: 1 },
+      {
+        target: envName,
+        cron: '0 3 * * *',
+        timeZone: 'Europe/Berlin',
+        missedPolicy: 'skip',
+        paused: false,
+        retries: 3,
+      },
     ]);
     expect(exported.sections['retentionPolicies']).toEqual(
       expect.arrayContaining([expect.objectContaining({ target: 'second', keepWeekly: 4, uploadKeepDays: null })]),
@@ -188,6 +195,13 @@ describe('targets everywhere', () => {
     const bad = { ...exported, sections: { ...exported.sections, schedules: [{ target: 'second', cron: 'nope' }] } };
     expect(await codeOf(api.app.configTransfer.import(JSON.stringify(bad), actor))).toBe('config/import-invalid');
     expect(await codeOf(api.app.configTransfer.import('{ not json', actor))).toBe('config/import-invalid');
+    const badRetries = {
+      ...exported,
+      sections: { ...exported.sections, schedules: [{ target: 'second', cron: '@daily', retries: -1 }] },
+    };
+    expect(await codeOf(api.app.configTransfer.import(JSON.stringify(badRetries), actor))).toBe(
+      'config/import-invalid',
+    );
     expect(await api.app.db.$count(retentionPolicies)).toBe(0);
     // Refused imports are audited too: one may be somebody probing.
     const refused = await api.app.db
@@ -195,6 +209,7 @@ describe('targets everywhere', () => {
       .from(auditEvents)
       .where(and(eq(auditEvents.action, 'config.import'), eq(auditEvents.outcome, 'failed')));
     expect(refused.map((event) => event.details)).toEqual([
+      { errorCode: 'config/import-invalid' },
       { errorCode: 'config/import-invalid' },
       { errorCode: 'config/import-invalid' },
     ]);

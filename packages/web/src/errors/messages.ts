@@ -107,6 +107,7 @@ const MESSAGES: Record<ErrorCode, string> = {
     'The cron expression is not valid: five fields (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly.',
   'schedule/invalid-time-zone': 'The time zone is not valid: use an IANA name such as Europe/Berlin or UTC.',
   'schedule/invalid-missed-policy': 'The missed-run policy must be “run-once” or “skip”.',
+  'schedule/invalid-retries': 'The number of retries must be a whole number from 0 to 10.',
   'schedule/not-found': 'This target has no schedule.',
   'retention/invalid-policy': 'The retention policy is not valid: every count must be a whole number of 0 or more.',
 };

@@ -6,6 +6,11 @@ export const JobFields = graphql(`
     kind
     state
     backupId
+    attempts {
+      attempt
+      maxAttempts
+      nextRetryAt
+    }
     target {
       id
       name

@@ -8,6 +8,7 @@ export const ScheduleFields = graphql(`
     timeZone
     missedPolicy
     paused
+    retries
     lastSlotAt
     nextRuns
     recentRuns(limit: 10) {
@@ -17,6 +18,8 @@ export const ScheduleFields = graphql(`
       outcome
       jobId
       jobState
+      attempt
+      retryAt
     }
   }
 `);
@@ -34,8 +37,14 @@ export const SchedulesQuery = graphql(
 
 export const SetScheduleMutation = graphql(
   `
-    mutation SetSchedule($target: String!, $cron: String!, $timeZone: String, $missedPolicy: MissedPolicy) {
-      setSchedule(target: $target, cron: $cron, timeZone: $timeZone, missedPolicy: $missedPolicy) {
+    mutation SetSchedule(
+      $target: String!
+      $cron: String!
+      $timeZone: String
+      $missedPolicy: MissedPolicy
+      $retries: Int
+    ) {
+      setSchedule(target: $target, cron: $cron, timeZone: $timeZone, missedPolicy: $missedPolicy, retries: $retries) {
         __typename
         ... on MutationSetScheduleSuccess {
           data {

@@ -1,4 +1,5 @@
 import type { JobRow } from '../../db/schema.js';
+import type { JobAttempts } from '../../modules/schedules/job-attempts.js';
 import type { JobKind, JobProgress, JobState } from '../../jobs/job-types.js';
 import { builder } from '../builder.js';
 import { requireAdmin } from '../context.js';
@@ -27,12 +28,36 @@ const JobStateEnum = builder.enumType('JobState', {
 const JOB_KINDS = ['backup', 'restore', 'verify', 'prune'] as const satisfies readonly JobKind[];
 const JobKindEnum = builder.enumType('JobKind', { values: JOB_KINDS });
 
+const JobAttemptsRef = builder.objectRef<JobAttempts>('JobAttempts').implement({
+  description: "A scheduled backup's place among its slot's attempts.",
+  fields: (t) => ({
+    attempt: t.exposeInt('attempt'),
+    maxAttempts: t.exposeInt('maxAttempts', {
+      nullable: true,
+      description: "1 + its schedule's retries (at least the attempts made); null: the schedule was removed.",
+    }),
+    nextRetryAt: t.expose('nextRetryAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next attempt is due: this one failed and retries are left.',
+    }),
+    retryOf: t.exposeID('retryOf', { nullable: true, description: 'The failed attempt this one retries.' }),
+  }),
+});
+
 export const JobRef = builder.objectRef<JobRow>('Job').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     kind: t.field({ type: JobKindEnum, resolve: (job) => job.kind as (typeof JOB_KINDS)[number] }),
     state: t.field({ type: JobStateEnum, resolve: (job) => job.state as JobState }),
     backupId: t.exposeID('backupId', { nullable: true }),
+    attempt: t.exposeInt('attempt', { description: 'Its attempt at its schedule slot (1 for any other job).' }),
+    attempts: t.field({
+      type: JobAttemptsRef,
+      nullable: true,
+      description: 'For a scheduled backup: its attempt of how many, and the retry it retries or is followed by.',
+      resolve: (job, _args, context) => context.app.schedules.attemptsOf(job),
+    }),
     target: t.field({
       type: TargetLabelRef,
       nullable: true,

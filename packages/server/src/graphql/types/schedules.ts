@@ -16,10 +16,17 @@ const ScheduleRunRef = builder.objectRef<ScheduleRunView>('ScheduleRun').impleme
     }),
     slotAt: t.expose('slotAt', { type: 'DateTime' }),
     outcome: t.exposeString('outcome', {
-      description: 'ran, skipped-overlap (the previous backup was still going), missed, or pending (being queued)',
+      description:
+        'ran, skipped-overlap (the previous backup was still going), missed, failed (could not be queued), or pending (being queued); a retry replaces it with its own',
     }),
-    jobId: t.exposeID('jobId', { nullable: true }),
+    jobId: t.exposeID('jobId', { nullable: true, description: "The current attempt's job." }),
     jobState: t.exposeString('jobState', { nullable: true, description: "The backup job's state, when it ran." }),
+    attempt: t.exposeInt('attempt', { description: "The slot's current attempt: 1, then 2 for its first retry, ..." }),
+    retryAt: t.expose('retryAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next attempt is due (the last one failed and the schedule allows a retry).',
+    }),
   }),
 });
 
@@ -33,6 +40,9 @@ const ScheduleRef = builder.objectRef<ScheduleView>('Schedule').implement({
       description: 'run-once or skip: what happens to slots missed while every instance was down.',
     }),
     paused: t.exposeBoolean('paused'),
+    retries: t.exposeInt('retryLimit', {
+      description: 'How often a failed scheduled backup is tried again (after 1, 5, then 15 minutes); 0: never.',
+    }),
     lastSlotAt: t.expose('lastSlotAt', { type: 'DateTime', nullable: true }),
     nextRuns: t.expose('nextRuns', { type: ['DateTime'], description: 'The next slots; empty while paused.' }),
     recentRuns: t.field({
@@ -81,11 +91,21 @@ builder.mutationFields((t) => ({
       }),
       timeZone: t.arg.string({ required: false, description: 'IANA zone (default UTC).' }),
       missedPolicy: t.arg({ type: MissedPolicyEnum, required: false, description: 'Default run-once.' }),
+      retries: t.arg.int({
+        required: false,
+        description: 'Retries of a failed scheduled backup, 0 to 10 (default: kept; 1 for a new schedule).',
+      }),
     },
     resolve: (_root, args, context) => {
       requireAdmin(context);
       return context.app.schedules.set(
-        { target: args.target, cron: args.cron, timeZone: args.timeZone, missedPolicy: args.missedPolicy },
+        {
+          target: args.target,
+          cron: args.cron,
+          timeZone: args.timeZone,
+          missedPolicy: args.missedPolicy,
+          retries: args.retries,
+        },
         actorOf(context),
       );
     },

@@ -16,6 +16,8 @@ export async function createBackup(
     targetId?: string | null;
     /** A schedule's slot: the job runs on any instance, whoever asked. */
     scheduleRunId?: string | null;
+    /** The slot's attempt: a retry of a failed scheduled backup is 2, 3, ... */
+    attempt?: number;
     origin?: 'manual' | 'scheduled';
   },
   actor: Actor,
@@ -34,6 +36,7 @@ export async function createBackup(
     lockKey,
     targetDisplay: target.connection.display,
     scheduleRunId: input.scheduleRunId ?? null,
+    attempt: input.attempt ?? 1,
     // Asked by a schedule (or its "run now"), not by this process: whoever is up runs it.
     ...(input.scheduleRunId !== undefined || origin === 'scheduled' ? { placement: 'any' as const } : {}),
   });

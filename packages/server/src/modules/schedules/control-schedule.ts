@@ -1,12 +1,14 @@
 import { ServiceError } from '../../errors/service-error.js';
 import type { Actor, ScheduleDeps } from './ports.js';
 import { scheduleRepository } from './schedule-repository.js';
+import { scheduleRunRepository } from './schedule-run-repository.js';
 import { type ScheduleView, scheduleView } from './schedule-view.js';
 import { targetLookup } from './target-lookup.js';
 
 /**
  * Pauses or resumes a target's schedule. Slots passed while paused were not due: a resume counts
- * slots from now, so it neither runs nor records them as missed.
+ * slots from now, so it neither runs nor records them as missed. A pause drops the retries still
+ * due: a failed slot stays failed.
  */
 export async function setSchedulePaused(
   deps: ScheduleDeps,
@@ -23,6 +25,7 @@ export async function setSchedulePaused(
       ? current
       : await scheduleRepository.update(deps.db, target.id, paused ? { paused } : { paused, lastSlotAt: now }, now);
   if (!schedule) throw notFound(target.name);
+  if (paused) await scheduleRunRepository.dropRetries(deps.db, target.id);
   await deps.audit.record({
     actor: actor.name,
     address: actor.address,

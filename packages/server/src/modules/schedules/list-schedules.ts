@@ -20,9 +20,14 @@ export interface ScheduleRunView {
   targetId: string;
   slotAt: Date;
   outcome: RunOutcome;
+  /** The current attempt's job. */
   jobId: string | null;
   /** The backup job's state (null: no job, or it is gone). */
   jobState: string | null;
+  /** The slot's current attempt (1: no retry yet). */
+  attempt: number;
+  /** When its next attempt is due (the last one failed); null: none. */
+  retryAt: Date | null;
 }
 
 /** A schedule's newest slot records (a server target's: each database's), newest first. */
@@ -39,5 +44,7 @@ export async function recentRuns(
     outcome: run.outcome as RunOutcome,
     jobId: run.jobId,
     jobState,
+    attempt: run.attempt,
+    retryAt: run.retryAt,
   }));
 }

@@ -7,6 +7,8 @@ export interface EnqueueBackup {
   targetId: string;
   /** The slot's record; null for "run now", which is a person's request. */
   scheduleRunId: string | null;
+  /** The slot's attempt (1; a retry: 2, 3, ...). */
+  attempt?: number;
   origin: 'scheduled' | 'manual';
   requestedBy: string | null;
 }
@@ -17,8 +19,8 @@ export interface BackupQueue {
   enqueueBackup(request: EnqueueBackup): Promise<string>;
   /** A backup of the target is queued or running. */
   hasActiveBackup(targetId: string): Promise<boolean>;
-  /** The job that was queued for a slot, if any (recovering a claim whose instance died before recording it). */
-  jobOfScheduleRun(scheduleRunId: string): Promise<string | null>;
+  /** The job that was queued for a slot's attempt, if any (recovering a claim whose instance died before recording it). */
+  jobOfScheduleRun(scheduleRunId: string, attempt: number): Promise<string | null>;
 }
 
 export interface ScheduleDeps {

@@ -14,7 +14,12 @@ export function queueBackups(db: MetadataDb, backups: Pick<BackupsModule, 'creat
     ...scheduleJobReads(db),
     async enqueueBackup(request) {
       const started = await backups.createBackup(
-        { targetId: request.targetId, scheduleRunId: request.scheduleRunId, origin: request.origin },
+        {
+          targetId: request.targetId,
+          scheduleRunId: request.scheduleRunId,
+          attempt: request.attempt,
+          origin: request.origin,
+        },
         { name: request.requestedBy },
       );
       return started.job.id;
@@ -33,8 +38,11 @@ export function scheduleJobReads(db: MetadataDb): Omit<BackupQueue, 'enqueueBack
         .limit(1);
       return row !== undefined;
     },
-    async jobOfScheduleRun(scheduleRunId) {
-      const [row] = await db.select({ id: jobs.id }).from(jobs).where(eq(jobs.scheduleRunId, scheduleRunId)).limit(1);
+    async jobOfScheduleRun(scheduleRunId, attempt) {
+      const [row] = await db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.scheduleRunId, scheduleRunId), eq(jobs.attempt, attempt)));
       return row?.id ?? null;
     },
   };

@@ -2,7 +2,8 @@ import { asc, eq } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
 import { type ScheduleRow, schedules, targets } from '../../db/schema.js';
 
-export type NewSchedule = Pick<ScheduleRow, 'targetId' | 'cron' | 'timeZone' | 'missedPolicy' | 'lastSlotAt'>;
+export type NewSchedule = Pick<ScheduleRow, 'targetId' | 'cron' | 'timeZone' | 'missedPolicy' | 'lastSlotAt'> &
+  Partial<Pick<ScheduleRow, 'retryLimit'>>;
 
 export const scheduleRepository = {
   async get(db: MetadataDb, targetId: string): Promise<ScheduleRow | null> {
@@ -20,7 +21,7 @@ export const scheduleRepository = {
     return rows.map((row) => ({ ...row.schedule, targetName: row.targetName, targetEnabled: row.targetEnabled }));
   },
 
-  /** Creates or replaces a target's schedule; `paused` is kept on a replace. */
+  /** Creates or replaces a target's schedule; `paused` is kept on a replace, and so is retryLimit when not given. */
   async upsert(db: MetadataDb, schedule: NewSchedule, now: Date): Promise<ScheduleRow> {
     const [row] = await db
       .insert(schedules)
@@ -32,6 +33,7 @@ export const scheduleRepository = {
           timeZone: schedule.timeZone,
           missedPolicy: schedule.missedPolicy,
           lastSlotAt: schedule.lastSlotAt,
+          ...(schedule.retryLimit === undefined ? {} : { retryLimit: schedule.retryLimit }),
           updatedAt: now,
         },
       })

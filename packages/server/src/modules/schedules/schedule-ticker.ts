@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
 import { schedules, targets } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
+import { type Repeating, repeatUntilStopped } from '../../repeat.js';
 import type { TargetsModule } from '../targets/targets-module.js';
 import type { Schedules } from './schedules.js';
 
@@ -33,10 +34,7 @@ export function startScheduleTicker(deps: {
   clock: Clock;
   logger: Logger;
   intervalMs?: number;
-}): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: { cancel(): void } | null = null;
-  let running: Promise<void> = Promise.resolve();
+}): Repeating {
   let lastSync = -Infinity;
 
   const syncServers = async () => {
@@ -65,20 +63,8 @@ export function startScheduleTicker(deps: {
       deps.logger.warn('schedule tick failed; retrying at the next', { error: String(error) });
     }
   };
-  const schedule = (delay: number) => {
-    timer = deps.clock.setTimeout(() => {
-      running = pass().finally(() => {
-        const interval = deps.intervalMs ?? TICK_MS;
-        if (!stopped) schedule(delayToNextTick(deps.clock.now(), interval));
-      });
-    }, delay);
-  };
-  schedule(0);
-  return {
-    async stop() {
-      stopped = true;
-      timer?.cancel();
-      await running;
-    },
-  };
+  return repeatUntilStopped(deps.clock, pass, {
+    firstDelayMs: 0,
+    nextDelayMs: () => delayToNextTick(deps.clock.now(), deps.intervalMs ?? TICK_MS),
+  });
 }

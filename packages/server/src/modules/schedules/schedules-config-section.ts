@@ -5,7 +5,7 @@ import { validCron, validTimeZone } from './cron.js';
 import { MISSED_POLICIES, type MissedPolicy } from './due-slots.js';
 import type { ScheduleDeps } from './ports.js';
 import { scheduleRepository } from './schedule-repository.js';
-import { setSchedule } from './set-schedule.js';
+import { MAX_RETRIES, setSchedule } from './set-schedule.js';
 
 /** A schedule as exported: by its target's name. */
 export interface ExportedSchedule {
@@ -14,6 +14,8 @@ export interface ExportedSchedule {
   timeZone: string;
   missedPolicy: MissedPolicy;
   paused: boolean;
+  /** Retries of a failed scheduled backup; absent in an older export: 1 (the default). */
+  retries: number;
 }
 
 function parseSchedule(value: unknown, index: number): ExportedSchedule {
@@ -28,6 +30,10 @@ function parseSchedule(value: unknown, index: number): ExportedSchedule {
   if (!MISSED_POLICIES.includes(missedPolicy as MissedPolicy)) {
     throw invalidImport(`${where}.missedPolicy is ${MISSED_POLICIES.join(' or ')}.`);
   }
+  const retries = entry.retries ?? 1;
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+    throw invalidImport(`${where}.retries is a whole number from 0 to ${MAX_RETRIES}.`);
+  }
   try {
     const timeZone = validTimeZone(typeof entry.timeZone === 'string' ? entry.timeZone : 'UTC');
     return {
@@ -36,6 +42,7 @@ function parseSchedule(value: unknown, index: number): ExportedSchedule {
       timeZone,
       missedPolicy: missedPolicy as MissedPolicy,
       paused,
+      retries,
     };
   } catch (error) {
     throw invalidImport(`${where}: ${(error as Error).message}`);
@@ -57,6 +64,7 @@ export function schedulesConfigSection(deps: ScheduleDeps): ConfigSection<Export
         timeZone: row.timeZone,
         missedPolicy: row.missedPolicy as MissedPolicy,
         paused: row.paused,
+        retries: row.retryLimit,
       }));
     },
     parse(data) {

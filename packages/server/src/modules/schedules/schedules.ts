@@ -1,5 +1,7 @@
 import { setSchedulePaused } from './control-schedule.js';
 import { deleteSchedule } from './delete-schedule.js';
+import type { JobRow } from '../../db/schema.js';
+import { jobAttempts } from './job-attempts.js';
 import { listSchedules, recentRuns } from './list-schedules.js';
 import type { Actor, ScheduleDeps } from './ports.js';
 import { runScheduleNow } from './run-schedule-now.js';
@@ -16,6 +18,7 @@ export function createSchedules(deps: ScheduleDeps) {
     remove: (target: string, actor: Actor) => deleteSchedule(deps, target, actor),
     list: (nextCount?: number) => listSchedules(deps, nextCount),
     recentRuns: (targetId: string, limit: number) => recentRuns(deps, targetId, limit),
+    attemptsOf: (job: JobRow) => jobAttempts(deps.db, job),
     /** The `schedule-tick` job's handler. */
     tick: (options?: { graceMs?: number }) => tickSchedules(deps, options),
   };

@@ -12,7 +12,12 @@ export interface SetScheduleInput {
   cron: string;
   timeZone?: string | null;
   missedPolicy?: string | null;
+  /** Retries of a failed scheduled backup (0: none); omitted: kept (1 for a new schedule). */
+  retries?: number | null;
 }
+
+/** More would keep retrying a target that is down for hours: the next slot is the better retry. */
+export const MAX_RETRIES = 10;
 
 /**
  * Creates or replaces a target's schedule (for a server target: of each of its databases). Slots
@@ -28,11 +33,18 @@ export async function setSchedule(deps: ScheduleDeps, input: SetScheduleInput, a
       `The missed-run policy must be ${MISSED_POLICIES.join(' or ')}, not "${missedPolicy}".`,
     );
   }
+  const retries = input.retries ?? undefined;
+  if (retries !== undefined && (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES)) {
+    throw new ServiceError(
+      'schedule/invalid-retries',
+      `The number of retries must be a whole number from 0 to ${MAX_RETRIES}, not ${retries}.`,
+    );
+  }
   const target = await targetLookup.byName(deps.db, input.target);
   const now = new Date(deps.clock.now());
   const schedule = await scheduleRepository.upsert(
     deps.db,
-    { targetId: target.id, cron, timeZone, missedPolicy, lastSlotAt: now },
+    { targetId: target.id, cron, timeZone, missedPolicy, lastSlotAt: now, retryLimit: retries },
     now,
   );
   await deps.audit.record({
@@ -42,7 +54,7 @@ export async function setSchedule(deps: ScheduleDeps, input: SetScheduleInput, a
     outcome: 'succeeded',
     subjectId: target.id,
     targetId: target.id,
-    details: { target: target.name, cron, timeZone, missedPolicy },
+    details: { target: target.name, cron, timeZone, missedPolicy, retries: schedule.retryLimit },
   });
   return scheduleView(schedule, target.name, now);
 }

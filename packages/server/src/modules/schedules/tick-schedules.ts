@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { type ScheduleRow, type ScheduleRunRow, schedules, targets } from '../../db/schema.js';
 import { type MissedPolicy, dueSlots } from './due-slots.js';
 import type { ScheduleDeps } from './ports.js';
+import { planRetry } from './retry-runs.js';
 import { scheduleRunRepository } from './schedule-run-repository.js';
 import { targetLookup } from './target-lookup.js';
 
@@ -15,6 +16,8 @@ export interface TickReport {
   /** The backup could not be queued (its target refused it): counts as a failed run. */
   failed: ScheduleRunRow[];
   missed: number;
+  /** Retries of failed slots that were due, each as settled (ran, skipped-overlap or failed). */
+  retries: ScheduleRunRow[];
 }
 
 /** Schedules claimed and queued at once within one tick. */
@@ -29,9 +32,11 @@ const TICK_CONCURRENCY = 4;
  *   only the instance whose insert went through enqueues.
  * The enqueue happens after the commit (the queue is not in this transaction): a claim is
  * `pending` until then, and a claim whose instance died there is settled by the next tick.
+ * Then the retries due (a failed attempt's slot, retry-runs.ts) are claimed the same way, after
+ * the slots: a fresh slot of the same target goes first and the retry is skipped for overlap.
  */
 export async function tickSchedules(deps: ScheduleDeps, options: { graceMs?: number } = {}): Promise<TickReport> {
-  const report: TickReport = { ran: [], skippedOverlap: [], failed: [], missed: 0 };
+  const report: TickReport = { ran: [], skippedOverlap: [], failed: [], missed: 0, retries: [] };
   await settleStaleClaims(deps);
   const active = await deps.db
     .select({ schedule: schedules })
@@ -63,6 +68,13 @@ export async function tickSchedules(deps: ScheduleDeps, options: { graceMs?: num
     }
   };
   await Promise.all(Array.from({ length: Math.min(TICK_CONCURRENCY, pending.length) }, claimNext));
+  for (const retry of await scheduleRunRepository.claimDueRetries(deps.db, now)) {
+    try {
+      report.retries.push(await startRun(deps, retry));
+    } catch (error) {
+      deps.logger.error('schedule retry failed', { runId: retry.id, error });
+    }
+  }
   return report;
 }
 
@@ -111,39 +123,69 @@ function dueOf(schedule: ScheduleRow, now: Date, graceMs: number | undefined) {
   });
 }
 
-/** A claimed slot: skipped while the target's previous backup is still queued or running, else queued. */
+/**
+ * A claimed slot or retry: skipped while the target's previous backup is still queued or running,
+ * else queued as the slot's current attempt. One that cannot be queued failed, and may be retried.
+ */
 async function startRun(deps: ScheduleDeps, run: ScheduleRunRow): Promise<ScheduleRunRow> {
+  // A retry's record keeps its failed attempt's job until the next one is queued.
+  const previousJobId = run.attempt > 1 ? run.jobId : null;
+  let settled: ScheduleRunRow;
   if (await deps.queue.hasActiveBackup(run.targetId)) {
-    await scheduleRunRepository.settle(deps.db, run.id, 'skipped-overlap', null);
-    return { ...run, outcome: 'skipped-overlap' };
+    await scheduleRunRepository.settle(deps.db, run.id, 'skipped-overlap', previousJobId);
+    settled = { ...run, outcome: 'skipped-overlap', jobId: previousJobId };
+  } else {
+    try {
+      const jobId = await deps.queue.enqueueBackup({
+        targetId: run.targetId,
+        scheduleRunId: run.id,
+        attempt: run.attempt,
+        origin: 'scheduled',
+        requestedBy: null,
+      });
+      await scheduleRunRepository.settle(deps.db, run.id, 'ran', jobId);
+      settled = { ...run, outcome: 'ran', jobId };
+    } catch (error) {
+      // Recorded as a failed run (the failed-runs guard counts it), not left to become "missed".
+      deps.logger.warn('a scheduled backup could not be queued', { runId: run.id, targetId: run.targetId, error });
+      await scheduleRunRepository.settle(deps.db, run.id, 'failed', previousJobId);
+      await planRetry(deps.db, run.id, run.attempt, new Date(deps.clock.now()));
+      settled = { ...run, outcome: 'failed', jobId: previousJobId };
+    }
   }
-  let jobId: string;
-  try {
-    jobId = await deps.queue.enqueueBackup({
-      targetId: run.targetId,
-      scheduleRunId: run.id,
-      origin: 'scheduled',
-      requestedBy: null,
-    });
-  } catch (error) {
-    // Recorded as a failed run (the failed-runs guard counts it), not left to become "missed".
-    deps.logger.warn('a scheduled backup could not be queued', { runId: run.id, targetId: run.targetId, error });
-    await scheduleRunRepository.settle(deps.db, run.id, 'failed', null);
-    return { ...run, outcome: 'failed' };
-  }
-  await scheduleRunRepository.settle(deps.db, run.id, 'ran', jobId);
-  return { ...run, outcome: 'ran', jobId };
+  if (run.attempt > 1) await auditRetry(deps, settled, previousJobId);
+  return settled;
 }
 
-/** Claims left pending by a dead instance: ran if their job was queued after all, else missed. */
+async function auditRetry(deps: ScheduleDeps, run: ScheduleRunRow, failedJobId: string | null): Promise<void> {
+  await deps.audit.record({
+    actor: null,
+    action: 'schedule.retry',
+    outcome: run.outcome === 'ran' ? 'succeeded' : 'failed',
+    subjectId: run.id,
+    targetId: run.targetId,
+    details: {
+      slotAt: run.slotAt.toISOString(),
+      attempt: run.attempt,
+      // ran: the retry's job was queued; skipped-overlap: another backup of the target was going.
+      result: run.outcome,
+      jobId: run.outcome === 'ran' ? run.jobId : null,
+      failedJobId,
+    },
+  });
+}
+
+/**
+ * Claims left pending by a dead instance: ran if their job was queued after all; else a slot's is
+ * missed, and a retry's stays what its failed attempt made it (ran, with that attempt's job).
+ */
 async function settleStaleClaims(deps: ScheduleDeps): Promise<void> {
   const stale = await scheduleRunRepository.stalePending(deps.db, new Date(deps.clock.now() - STALE_CLAIM_MS));
   for (const run of stale) {
-    const jobId = await deps.queue.jobOfScheduleRun(run.id);
-    await scheduleRunRepository.settle(deps.db, run.id, jobId ? 'ran' : 'missed', jobId);
-    deps.logger.warn('settled a slot claim left by a stopped instance', {
-      runId: run.id,
-      outcome: jobId ? 'ran' : 'missed',
-    });
+    const queued = await deps.queue.jobOfScheduleRun(run.id, run.attempt);
+    const jobId = queued ?? (run.attempt > 1 ? run.jobId : null);
+    const outcome = jobId ? 'ran' : 'missed';
+    await scheduleRunRepository.settle(deps.db, run.id, outcome, jobId);
+    deps.logger.warn('settled a slot claim left by a stopped instance', { runId: run.id, outcome });
   }
 }

@@ -1,7 +1,7 @@
 import { parsePgUrl } from '@pgbs/engine';
-import { and, isNull, like, or } from 'drizzle-orm';
+import { and, inArray, isNull, like, lt, min, or } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
-import { type TargetRow, auditEvents, backups, jobs } from '../../db/schema.js';
+import { type TargetRow, auditEvents, backups, jobs, targets } from '../../db/schema.js';
 import { TargetRepository } from './target-repository.js';
 import { withoutPassword } from './target-url.js';
 
@@ -45,9 +45,20 @@ export async function ensureEnvTarget(
   return row;
 }
 
+/** The kinds the first stage had; each ran on its single database. */
+const FIRST_STAGE_JOB_KINDS = ['backup', 'restore', 'verify'];
+
 async function attachOrphans(db: MetadataDb, targetId: string): Promise<void> {
   await db.update(backups).set({ targetId }).where(isNull(backups.targetId));
-  await db.update(jobs).set({ targetId }).where(isNull(jobs.targetId));
+  // Only the first stage's jobs, from before the first target row (removed ones stay, so the
+  // oldest row is when targets began): a later job without a target has none on purpose.
+  const [first] = await db.select({ at: min(targets.createdAt) }).from(targets);
+  if (first?.at) {
+    await db
+      .update(jobs)
+      .set({ targetId })
+      .where(and(isNull(jobs.targetId), inArray(jobs.kind, FIRST_STAGE_JOB_KINDS), lt(jobs.createdAt, first.at)));
+  }
   // Only events about backups and jobs: logins and user changes concern no target.
   await db
     .update(auditEvents)

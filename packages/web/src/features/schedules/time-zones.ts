@@ -44,7 +44,14 @@ const OUTCOMES: Record<string, string> = {
 };
 
 /** A slot record's outcome in words, with its backup job's state when it ran. */
-export function runOutcomeLabel(run: { outcome: string; jobState?: string | null }): string {
+export function runOutcomeLabel(run: {
+  outcome: string;
+  jobState?: string | null;
+  attempt?: number;
+  retryAt?: string | null;
+}): string {
   const outcome = OUTCOMES[run.outcome] ?? run.outcome;
-  return run.outcome === 'ran' && run.jobState ? `${outcome} · ${run.jobState}` : outcome;
+  const label = run.outcome === 'ran' && run.jobState ? `${outcome} · ${run.jobState}` : outcome;
+  const attempt = run.attempt && run.attempt > 1 ? ` · attempt ${run.attempt}` : '';
+  return `${label}${attempt}${run.retryAt ? ' · retry due' : ''}`;
 }
