@@ -31,6 +31,7 @@ import { type InstanceRole, isInstanceGone, registerInstance } from './jobs/inst
 import { sweepUploadSpools, uploadSpoolDir } from './http/upload-spool-dirs.js';
 import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
 import { JobWorker } from './jobs/job-worker.js';
+import { enableJobTrace } from './jobs/job-trace.js';
 import { SHARED_QUEUE, instanceQueue, startJobQueue } from './jobs/queue.js';
 import { recoverInterrupted, startRecovery } from './jobs/recovery.js';
 import type { Logger } from './logger.js';
@@ -102,6 +103,7 @@ export async function createApp(
   const role = options.role ?? 'server';
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
+  if (config.traceJobs) enableJobTrace(logger);
   const metadata = createMetadataDb(metadataUrl);
   const storage = localStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
@@ -160,9 +162,11 @@ export async function createApp(
     audit,
     logger,
     instanceId: instance.id,
-    activityProbe: async (target) => {
+    // The tools are looked up when a stall check needs them (bytes stood still), not for every
+    // job: most jobs end before their first check, and a lookup is a psql run.
+    activityProbe: (target) => async (applicationName) => {
       const prepared = await tools.prepare(target.connection);
-      return targetActivityProbe(nodeProcessRunner, prepared.tools.psql, target.connection);
+      return targetActivityProbe(nodeProcessRunner, prepared.tools.psql, target.connection)(applicationName);
     },
     limits: {
       timeoutSeconds: config.jobTimeoutSeconds,

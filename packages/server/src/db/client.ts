@@ -3,6 +3,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import * as schema from './schema.js';
+import { countQuery, jobTraceEnabled } from '../jobs/job-trace.js';
 
 export type MetadataDb = ReturnType<typeof createMetadataDb>['db'];
 
@@ -12,13 +13,25 @@ const MIGRATION_LOCK_KEY = 7_240_113_001;
 
 /** The one connection pool to the metadata database. */
 export function createMetadataDb(url: string) {
-  const sql = postgres(url, { max: 5, onnotice: () => {}, connect_timeout: 10 });
+  const sql = postgres(url, {
+    max: 5,
+    onnotice: () => {},
+    connect_timeout: 10,
+    // Counts each job's metadata queries when job tracing is on (it also keeps each query's stack).
+    ...(jobTraceEnabled() ? { debug: countQuery } : {}),
+  });
   const db = drizzle(sql, { schema });
   return {
     sql,
     db,
     /** A client of one connection of its own (for a lock's session, which must not be pooled). */
-    connectSingle: () => postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 }),
+    connectSingle: () =>
+      postgres(url, {
+        max: 1,
+        onnotice: () => {},
+        connect_timeout: 10,
+        ...(jobTraceEnabled() ? { debug: countQuery } : {}),
+      }),
     close: () => sql.end({ timeout: 5 }),
   };
 }

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { type ArchiveFormat, type BackupFormat, type Prepared, type ProgressSnapshot, runBackup } from '@pgbs/engine';
+import {
+  type ArchiveFormat,
+  type BackupFormat,
+  type Prepared,
+  type ProgressSnapshot,
+  type TableSize,
+  runBackup,
+} from '@pgbs/engine';
 import type { BackupRow } from '../../db/schema.js';
+import { traced } from '../../jobs/job-trace.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
 import type { BackupManifest } from '../../storage/manifest.js';
 import type { ResolvedTarget } from '../targets/target-connections.js';
@@ -18,7 +26,8 @@ export async function dumpToStorage(
   deps: BackupsDeps,
   context: JobContext<JobKind>,
   target: ResolvedTarget,
-  prepared: Prepared,
+  /** With the table sizes when read already (prepareBackup: one psql run fewer). */
+  prepared: Prepared & { tables?: TableSize[] },
   input: {
     format: BackupFormat;
     description: string;
@@ -30,30 +39,35 @@ export async function dumpToStorage(
   onProgress: (snapshot: ProgressSnapshot) => void,
 ): Promise<BackupRow> {
   const connection = target.connection;
-  const tables = await deps.tools.tableSizes(connection, prepared.tools);
+  const tables =
+    prepared.tables ?? (await traced('tableSizes', () => deps.tools.tableSizes(connection, prepared.tools)));
   const id = randomUUID();
   const format: ArchiveFormat = input.format === 'custom' ? 'custom' : 'plain-gzip';
   const fileName = backupFileName(deps.clock.now(), connection.database, id, format);
-  const partial = await deps.storage.createPartial(fileName);
-  await context.setPartialPath(partial.path);
+  const partial = await traced('createPartial', () => deps.storage.createPartial(fileName));
+  await traced('setPartialPath', () => context.setPartialPath(partial.path));
   let globalsFileName: string | null = null;
   let committed = false;
   try {
-    const result = await runBackup({
-      runner: deps.runner,
-      clock: deps.clock,
-      tools: prepared.tools,
-      target: connection,
-      format: input.format,
-      compressionLevel: deps.compressionLevel,
-      tables,
-      sink: partial.stream,
-      signal: context.signal,
-      onProgress,
-      lockWaitTimeoutSeconds: deps.lockTimeoutSeconds,
-      applicationName: context.applicationName,
-    });
-    if (input.globals) globalsFileName = await storeGlobals(deps, context, target.id, fileName);
+    const result = await traced('runBackup', () =>
+      runBackup({
+        runner: deps.runner,
+        clock: deps.clock,
+        tools: prepared.tools,
+        target: connection,
+        format: input.format,
+        compressionLevel: deps.compressionLevel,
+        tables,
+        sink: partial.stream,
+        signal: context.signal,
+        onProgress,
+        lockWaitTimeoutSeconds: deps.lockTimeoutSeconds,
+        applicationName: context.applicationName,
+      }),
+    );
+    if (input.globals) {
+      globalsFileName = await traced('storeGlobals', () => storeGlobals(deps, context, target.id, fileName));
+    }
     const manifest: BackupManifest = {
       manifestVersion: 1,
       id,
@@ -74,19 +88,21 @@ export async function dumpToStorage(
       omitted: result.omitted,
       ...(globalsFileName ? { globalsFileName } : {}),
     };
-    await partial.commit(manifest);
+    await traced('commit', () => partial.commit(manifest));
     committed = true;
     // From here the backup exists (file and manifest): recording it must survive a restart of the
     // metadata database, so the writes are idempotent and retried.
-    const row = await context.record(async () => {
-      await deps.backups.insert(rowFromManifest(manifest, target.id));
-      if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
-      else await deps.jobs.setBackupId(context.jobId, id);
-      return deps.backups.get(id);
-    });
+    const row = await traced('recordBackup', () =>
+      context.record(async () => {
+        await deps.backups.insert(rowFromManifest(manifest, target.id));
+        if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
+        else await deps.jobs.setBackupId(context.jobId, id);
+        return deps.backups.get(id);
+      }),
+    );
     // The file is no longer partial. Best effort: the job's end clears it anyway, and the backup
     // is recorded already.
-    await context.setPartialPath(null).catch(() => {});
+    await traced('setPartialPath', () => context.setPartialPath(null).catch(() => {}));
     return row;
   } catch (error) {
     await partial.abort();
