@@ -34,6 +34,7 @@ import { JobWorker } from './jobs/job-worker.js';
 import { enableJobTrace } from './jobs/job-trace.js';
 import { SHARED_QUEUE, instanceQueue, startJobQueue } from './jobs/queue.js';
 import { recoverInterrupted, startRecovery } from './jobs/recovery.js';
+import { reusedLockSessions } from './jobs/target-lock.js';
 import type { Logger } from './logger.js';
 import type { BackupsDeps } from './modules/backups/backups-deps.js';
 import { type BackupsModule, backupsModule, registerBackupHandlers } from './modules/backups/index.js';
@@ -152,11 +153,12 @@ export async function createApp(
     supervise: role !== 'cli',
   });
   const registry = new HandlerRegistry();
+  const lockSessions = reusedLockSessions(metadata.connectSingle, config.workerConcurrency);
   const worker = new JobWorker({
     jobs: jobRows,
     registry,
     targets: targets.connections,
-    connectForLock: metadata.connectSingle,
+    lockSessions,
     clock: systemClock,
     events,
     audit,
@@ -319,6 +321,7 @@ export async function createApp(
       await recovery.stop();
       await worker.stop();
       await queue.stop().catch((error: unknown) => logger.warn('job queue stop', { error: String(error) }));
+      await lockSessions.end();
       await instance.stop();
       live.close();
       await metadata.close();

@@ -30,6 +30,9 @@ export function createMetadataDb(url: string) {
         max: 1,
         onnotice: () => {},
         connect_timeout: 10,
+        // postgres.js closes a connection after 30-60 minutes by default, and its advisory locks
+        // with it: a long job's, or an instance's (which would then look gone to the others).
+        max_lifetime: null,
         ...(jobTraceEnabled() ? { debug: countQuery } : {}),
       }),
     close: () => sql.end({ timeout: 5 }),

@@ -12,7 +12,7 @@ import type { JobActor, JobContext, JobKind, JobProgress, JobState } from './job
 import { traced, withJobTrace } from './job-trace.js';
 import { NotYet } from './queue.js';
 import { type ActivityProbe, StallWatch } from './stall-detector.js';
-import { type HeldLock, type LockConnector, takeJobLocks } from './target-lock.js';
+import { type HeldLock, type LockSessions, takeJobLocks } from './target-lock.js';
 
 export interface Outcome {
   state: 'succeeded' | 'failed' | 'cancelled';
@@ -27,7 +27,7 @@ export interface WorkerDeps {
   registry: HandlerRegistry;
   targets: TargetConnections;
   /** A connection of its own per running job, for its locks. */
-  connectForLock: LockConnector;
+  lockSessions: LockSessions;
   clock: Clock;
   events: JobEvents;
   audit: AuditLog;
@@ -112,7 +112,7 @@ export class JobWorker {
       return;
     }
     const lock = await traced('locks', () =>
-      takeJobLocks(this.deps.connectForLock, {
+      takeJobLocks(this.deps.lockSessions, {
         database: handler.lock && row.lockKey ? { key: row.lockKey, mode: handler.lock } : null,
         slots: { global: this.deps.limits.maxConcurrentJobs, perServer: this.deps.limits.maxJobsPerServer },
       }),
@@ -186,11 +186,13 @@ export class JobWorker {
       outcome = this.outcomeOf(error, controller.signal);
     } finally {
       timeout.cancel();
+      // Its last heartbeat first: one still running on the lock's session when that closes took
+      // the locks for lost (a warning at the end of every short job).
+      await watcher?.stop();
       await traced('lock.release', () =>
         lock.release().catch((error: unknown) => this.deps.logger.error('lock release failed', { error })),
       );
     }
-    await watcher?.stop();
     return traced('finish', () => this.finish(job, outcome, { progress: watcher?.latest ?? null, result }));
   }
 

@@ -94,15 +94,15 @@ export async function dumpToStorage(
     // metadata database, so the writes are idempotent and retried.
     const row = await traced('recordBackup', () =>
       context.record(async () => {
-        await deps.backups.insert(rowFromManifest(manifest, target.id));
+        const inserted = await deps.backups.insert(rowFromManifest(manifest, target.id));
+        // The file is no longer partial (a backup job's row says so with its backupId).
         if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
         else await deps.jobs.setBackupId(context.jobId, id);
-        return deps.backups.get(id);
+        return inserted ?? deps.backups.get(id);
       }),
     );
-    // The file is no longer partial. Best effort: the job's end clears it anyway, and the backup
-    // is recorded already.
-    await traced('setPartialPath', () => context.setPartialPath(null).catch(() => {}));
+    // Best effort: the job's end clears it anyway, and the backup is recorded already.
+    if (input.origin === 'pre-restore-snapshot') await context.setPartialPath(null).catch(() => {});
     return row;
   } catch (error) {
     await partial.abort();
