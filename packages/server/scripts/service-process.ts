@@ -31,6 +31,7 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
   });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // PGBS_BENCH_SERVICE_LOG=/tmp/x: each service's log in /tmp/x.<pid> (with PGBS_TRACE_JOBS=1, its job traces).
   if (process.env.PGBS_BENCH_SERVICE_LOG) {
     const log = createWriteStream(`${process.env.PGBS_BENCH_SERVICE_LOG}.${child.pid}`);
     child.stderr!.pipe(log);

@@ -31,7 +31,7 @@ import { type InstanceRole, isInstanceGone, registerInstance } from './jobs/inst
 import { sweepUploadSpools, uploadSpoolDir } from './http/upload-spool-dirs.js';
 import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
 import { JobWorker } from './jobs/job-worker.js';
-import { enableJobTrace } from './jobs/job-trace.js';
+import { countQuery, enableJobTrace } from './jobs/job-trace.js';
 import { SHARED_QUEUE, instanceQueue, startJobQueue } from './jobs/queue.js';
 import { recoverInterrupted, startRecovery } from './jobs/recovery.js';
 import { reusedLockSessions } from './jobs/target-lock.js';
@@ -105,7 +105,7 @@ export async function createApp(
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
   if (config.traceJobs) enableJobTrace(logger);
-  const metadata = createMetadataDb(metadataUrl);
+  const metadata = createMetadataDb(metadataUrl, config.traceJobs ? { onQuery: countQuery } : {});
   const storage = localStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const audit = databaseAuditLog(metadata.db, logger);

@@ -3,7 +3,6 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import * as schema from './schema.js';
-import { countQuery, jobTraceEnabled } from '../jobs/job-trace.js';
 
 export type MetadataDb = ReturnType<typeof createMetadataDb>['db'];
 
@@ -11,14 +10,18 @@ const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 /** Arbitrary but fixed: serialises migrations across processes starting at once. */
 const MIGRATION_LOCK_KEY = 7_240_113_001;
 
-/** The one connection pool to the metadata database. */
-export function createMetadataDb(url: string) {
+/**
+ * The one connection pool to the metadata database. `onQuery` sees every query sent, on the pool
+ * and on the single connections (job tracing counts them; it also makes postgres.js keep each
+ * query's stack).
+ */
+export function createMetadataDb(url: string, options: { onQuery?: (connection: number, query: string) => void } = {}) {
+  const debug = options.onQuery ? { debug: options.onQuery } : {};
   const sql = postgres(url, {
     max: 5,
     onnotice: () => {},
     connect_timeout: 10,
-    // Counts each job's metadata queries when job tracing is on (it also keeps each query's stack).
-    ...(jobTraceEnabled() ? { debug: countQuery } : {}),
+    ...debug,
   });
   const db = drizzle(sql, { schema });
   return {
@@ -33,7 +36,7 @@ export function createMetadataDb(url: string) {
         // postgres.js closes a connection after 30-60 minutes by default, and its advisory locks
         // with it: a long job's, or an instance's (which would then look gone to the others).
         max_lifetime: null,
-        ...(jobTraceEnabled() ? { debug: countQuery } : {}),
+        ...debug,
       }),
     close: () => sql.end({ timeout: 5 }),
   };

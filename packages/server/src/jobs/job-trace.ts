@@ -22,8 +22,6 @@ export function enableJobTrace(log: Logger): void {
   logger = log;
 }
 
-export const jobTraceEnabled = () => logger !== null;
-
 /**
  * Runs a job's attempt in a trace of its own, logged with `fields` when `work` settles; null
  * fields: not logged (an attempt that found no slot), its queries added to the job's next one.
