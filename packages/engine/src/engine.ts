@@ -21,6 +21,11 @@ export interface Prepared {
   serverVersion: PgVersion;
 }
 
+/** What a backup needs before pg_dump starts: the tools, and the table sizes its progress weighs. */
+export interface PreparedBackup extends Prepared {
+  tables: TableSize[];
+}
+
 /**
  * Finds the tools and checks them against a target before any work starts. Probing the installed
  * tool sets (six `--version` runs, ~0.5 s of CPU) was most of a small job's overhead, so a probe is
@@ -68,6 +73,12 @@ export function createToolResolver(deps: EngineDeps) {
       const catalog = psqlCatalogReader(deps.runner, await anyPsql());
       const serverVersion = await catalog.serverVersion(target);
       return { tools: await select(serverVersion), serverVersion };
+    },
+    /** prepare and tableSizes in one psql run, for a backup. */
+    async prepareBackup(target: PgTarget): Promise<PreparedBackup> {
+      const catalog = psqlCatalogReader(deps.runner, await anyPsql());
+      const { serverVersion, tables } = await catalog.serverVersionAndTableSizes(target);
+      return { tools: await select(serverVersion), serverVersion, tables };
     },
     /** The tools for a server of this version (pg/version-mismatch if none is new enough). */
     selectTools: select,

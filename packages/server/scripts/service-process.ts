@@ -1,6 +1,7 @@
 // The real service as a child process (what `pnpm start` runs), for the benchmarks and the fault tests
 // that kill it: started with an admin account, its URL read from what it prints.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -30,6 +31,11 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
   });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // PGBS_BENCH_SERVICE_LOG=/tmp/x: each service's log in /tmp/x.<pid> (with PGBS_TRACE_JOBS=1, its job traces).
+  if (process.env.PGBS_BENCH_SERVICE_LOG) {
+    const log = createWriteStream(`${process.env.PGBS_BENCH_SERVICE_LOG}.${child.pid}`);
+    child.stderr!.pipe(log);
+  }
   const exited = once(child, 'exit');
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {

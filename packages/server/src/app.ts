@@ -31,8 +31,10 @@ import { type InstanceRole, isInstanceGone, registerInstance } from './jobs/inst
 import { sweepUploadSpools, uploadSpoolDir } from './http/upload-spool-dirs.js';
 import { type JobEvents, createSharedJobEvents } from './jobs/job-events.js';
 import { JobWorker } from './jobs/job-worker.js';
+import { countQuery, enableJobTrace } from './jobs/job-trace.js';
 import { SHARED_QUEUE, instanceQueue, startJobQueue } from './jobs/queue.js';
 import { recoverInterrupted, startRecovery } from './jobs/recovery.js';
+import { reusedLockSessions } from './jobs/target-lock.js';
 import type { Logger } from './logger.js';
 import type { BackupsDeps } from './modules/backups/backups-deps.js';
 import { type BackupsModule, backupsModule, registerBackupHandlers } from './modules/backups/index.js';
@@ -105,7 +107,8 @@ export async function createApp(
   const role = options.role ?? 'server';
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
   await migrateMetadataDb(metadataUrl);
-  const metadata = createMetadataDb(metadataUrl);
+  if (config.traceJobs) enableJobTrace(logger);
+  const metadata = createMetadataDb(metadataUrl, config.traceJobs ? { onQuery: countQuery } : {});
   const storage = localObjectStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const audit = databaseAuditLog(metadata.db, logger);
@@ -153,19 +156,22 @@ export async function createApp(
     supervise: role !== 'cli',
   });
   const registry = new HandlerRegistry();
+  const lockSessions = reusedLockSessions(metadata.connectSingle, config.workerConcurrency);
   const worker = new JobWorker({
     jobs: jobRows,
     registry,
     targets: targets.connections,
-    connectForLock: metadata.connectSingle,
+    lockSessions,
     clock: systemClock,
     events,
     audit,
     logger,
     instanceId: instance.id,
-    activityProbe: async (target) => {
+    // The tools are looked up when a stall check needs them (bytes stood still), not for every
+    // job: most jobs end before their first check, and a lookup is a psql run.
+    activityProbe: (target) => async (applicationName) => {
       const prepared = await tools.prepare(target.connection);
-      return targetActivityProbe(nodeProcessRunner, prepared.tools.psql, target.connection);
+      return targetActivityProbe(nodeProcessRunner, prepared.tools.psql, target.connection)(applicationName);
     },
     limits: {
       timeoutSeconds: config.jobTimeoutSeconds,
@@ -322,6 +328,7 @@ export async function createApp(
       await recovery.stop();
       await worker.stop();
       await queue.stop().catch((error: unknown) => logger.warn('job queue stop', { error: String(error) }));
+      await lockSessions.end();
       await instance.stop();
       live.close();
       await metadata.close();

@@ -39,6 +39,8 @@ export interface Config {
   workerConcurrency: number;
   /** A job whose bytes did not move and whose server did no work for it this long fails job/stalled. */
   stallTimeoutSeconds: number;
+  /** PGBS_TRACE_JOBS: log each job's steps and metadata queries when it ends (jobs/job-trace.ts). */
+  traceJobs: boolean;
   maxUploadBytes: number;
   /** Where uploads are spooled while they stream in (deleted when the request or its restore job ends). */
   uploadTempDir: string;
@@ -151,6 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxJobsPerServer: int('MAX_JOBS_PER_SERVER', 2, 1, 1000),
     workerConcurrency: int('WORKER_CONCURRENCY', 0, 0, 1000),
     stallTimeoutSeconds: int('STALL_TIMEOUT_SECONDS', 600, 1, 7 * 24 * 3600),
+    traceJobs: bool('PGBS_TRACE_JOBS', false),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     panelDir: path.resolve(REPO_ROOT, env.PANEL_DIR || 'packages/web/dist'),
     // Beside the backups by default: a validated upload is then renamed into place, not copied.

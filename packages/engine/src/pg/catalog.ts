@@ -9,6 +9,8 @@ import { type PgVersion, versionFromNum } from './tools.js';
 export interface CatalogReader {
   serverVersion(target: PgTarget): Promise<PgVersion>;
   tableSizes(target: PgTarget): Promise<TableSize[]>;
+  /** Both in one psql run (each run is a process and a connection: a backup's fixed cost). */
+  serverVersionAndTableSizes(target: PgTarget): Promise<{ serverVersion: PgVersion; tables: TableSize[] }>;
 }
 
 /** A table's size as the catalog reports it: what progress weighs a job's steps by. */
@@ -71,7 +73,7 @@ export async function queryJson<T>(runner: ProcessRunner, psql: string, target: 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 export const quoteLiteral = (value: string): string => `'${value.replace(/'/g, "''")}'`;
 
-const TABLE_SIZES_SQL = `
+const TABLE_SIZES_SELECT = `
 SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('schema', n.nspname, 'name', c.relname,
                                           'bytes', pg_catalog.pg_table_size(c.oid),
                                           'heapBytes', pg_catalog.pg_relation_size(c.oid),
@@ -90,8 +92,10 @@ WHERE c.relkind = 'r'
   AND n.nspname NOT LIKE 'pg\\_toast%'
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e');
-`;
+                  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')`;
+
+const SERVER_VERSION_FIELDS = `'num', pg_catalog.current_setting('server_version_num')::int,
+                               'text', pg_catalog.current_setting('server_version')`;
 
 /**
  * Reads through any psql: catalog queries work across versions, so the psql
@@ -104,11 +108,19 @@ export function psqlCatalogReader(runner: ProcessRunner, psql: string): CatalogR
         runner,
         psql,
         target,
-        `SELECT pg_catalog.json_build_object('num', pg_catalog.current_setting('server_version_num')::int,
-                                             'text', pg_catalog.current_setting('server_version'));`,
+        `SELECT pg_catalog.json_build_object(${SERVER_VERSION_FIELDS});`,
       );
       return versionFromNum(row.num, row.text);
     },
-    tableSizes: (target) => queryJson<TableSize[]>(runner, psql, target, TABLE_SIZES_SQL),
+    tableSizes: (target) => queryJson<TableSize[]>(runner, psql, target, `${TABLE_SIZES_SELECT};`),
+    async serverVersionAndTableSizes(target) {
+      const row = await queryJson<{ num: number; text: string; tables: TableSize[] }>(
+        runner,
+        psql,
+        target,
+        `SELECT pg_catalog.json_build_object(${SERVER_VERSION_FIELDS}, 'tables', (${TABLE_SIZES_SELECT}));`,
+      );
+      return { serverVersion: versionFromNum(row.num, row.text), tables: row.tables };
+    },
   };
 }

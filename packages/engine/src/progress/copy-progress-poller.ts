@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { PgTarget } from '../pg/connection.js';
 import type { ProcessRunner } from '../pg/process.js';
-import { openPsqlSession } from '../pg/psql-session.js';
+import { type PsqlSession, openPsqlSession } from '../pg/psql-session.js';
 import type { TableSize } from '../pg/catalog.js';
 
 export interface CopyProgressPollerOptions {
@@ -52,10 +52,12 @@ SELECT coalesce((
 export function pollCopyProgress(options: CopyProgressPollerOptions): { stop(): void } {
   const sizes = new Map(options.tables.map((t) => [`${t.schema}.${t.name}`, t]));
   const interval = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-  const session = openPsqlSession({ ...options, applicationName: `${options.applicationName}-progress` });
+  // Opened at the first poll: a job that is done by then (most small ones) never starts a psql.
+  let session: PsqlSession | null = null;
   let stopped = false;
   let timer: { cancel(): void } | null = null;
   const tick = async () => {
+    session ??= openPsqlSession({ ...options, applicationName: `${options.applicationName}-progress` });
     // A reading is for the table being copied when it was asked for, and only while it still is.
     const asked = options.currentTable();
     const line = await session.queryLine(QUERY(options.applicationName));
@@ -75,7 +77,7 @@ export function pollCopyProgress(options: CopyProgressPollerOptions): { stop(): 
     stop() {
       stopped = true;
       timer?.cancel();
-      session.close();
+      session?.close();
     },
   };
 }

@@ -9,9 +9,10 @@ import type { TargetConnections } from '../modules/targets/target-connections.js
 import type { HandlerRegistry } from './handler-registry.js';
 import type { JobEvents } from './job-events.js';
 import type { JobActor, JobContext, JobKind, JobProgress, JobState } from './job-types.js';
+import { traced, withJobTrace } from './job-trace.js';
 import { NotYet } from './queue.js';
 import { type ActivityProbe, StallWatch } from './stall-detector.js';
-import { type HeldLock, type LockConnector, takeJobLocks } from './target-lock.js';
+import { type HeldLock, type LockSessions, takeJobLocks } from './target-lock.js';
 
 export interface Outcome {
   state: 'succeeded' | 'failed' | 'cancelled';
@@ -26,14 +27,14 @@ export interface WorkerDeps {
   registry: HandlerRegistry;
   targets: TargetConnections;
   /** A connection of its own per running job, for its locks. */
-  connectForLock: LockConnector;
+  lockSessions: LockSessions;
   clock: Clock;
   events: JobEvents;
   audit: AuditLog;
   logger: Logger;
   instanceId: string;
   /** How a job's sessions on its target are read (stall detection). */
-  activityProbe: (target: NonNullable<JobContext<JobKind>['target']>) => Promise<ActivityProbe>;
+  activityProbe: (target: NonNullable<JobContext<JobKind>['target']>) => ActivityProbe;
   limits: {
     timeoutSeconds: number;
     stallSeconds: number;
@@ -88,7 +89,22 @@ export class JobWorker {
    */
   async run(jobId: string): Promise<void> {
     if (this.stopping) throw new NotYet('stopping');
-    const row = await this.deps.jobs.find(jobId);
+    const fetchedAt = this.deps.clock.now();
+    let claimed: JobRow | null = null;
+    await withJobTrace(
+      jobId,
+      () =>
+        claimed && {
+          kind: claimed.kind,
+          queuedToFetchMs: fetchedAt - claimed.createdAt.getTime(),
+          queuedToClaimMs: claimed.startedAt!.getTime() - claimed.createdAt.getTime(),
+        },
+      () => this.attempt(jobId, (row) => (claimed = row)),
+    );
+  }
+
+  private async attempt(jobId: string, onClaimed: (row: JobRow) => void): Promise<void> {
+    const row = await traced('find', () => this.deps.jobs.find(jobId));
     if (!row || row.state !== 'queued') return;
     let handler;
     try {
@@ -97,16 +113,21 @@ export class JobWorker {
       await this.finish(row, this.outcomeOf(error, null));
       return;
     }
-    const lock = await takeJobLocks(this.deps.connectForLock, {
-      database: handler.lock && row.lockKey ? { key: row.lockKey, mode: handler.lock } : null,
-      slots: { global: this.deps.limits.maxConcurrentJobs, perServer: this.deps.limits.maxJobsPerServer },
-    });
+    const lock = await traced('locks', () =>
+      takeJobLocks(this.deps.lockSessions, {
+        database: handler.lock && row.lockKey ? { key: row.lockKey, mode: handler.lock } : null,
+        slots: { global: this.deps.limits.maxConcurrentJobs, perServer: this.deps.limits.maxJobsPerServer },
+      }),
+    );
     if (!lock) throw new NotYet('busy');
-    const claimed = await this.deps.jobs.claim(jobId, this.deps.instanceId, new Date(this.deps.clock.now()));
+    const claimed = await traced('claim', () =>
+      this.deps.jobs.claim(jobId, this.deps.instanceId, new Date(this.deps.clock.now())),
+    );
     if (!claimed) {
       await lock.release();
       return;
     }
+    onClaimed(claimed);
     this.deps.events.publish({ type: 'state', job: claimed });
     const controller = new AbortController();
     const done = this.execute(claimed, handler, controller, lock);
@@ -136,13 +157,15 @@ export class JobWorker {
     let result: unknown;
     let outcome: Outcome;
     try {
-      const target = job.targetId ? await this.deps.targets.resolve(job.targetId, { allowDisabled: true }) : null;
+      const target = job.targetId
+        ? await traced('target.resolve', () => this.deps.targets.resolve(job.targetId!, { allowDisabled: true }))
+        : null;
       const stall =
         target && handler.lock
           ? new StallWatch({
               clock,
               stallMs: limits.stallSeconds * 1000,
-              probe: await this.deps.activityProbe(target),
+              probe: this.deps.activityProbe(target),
               applicationName,
             })
           : null;
@@ -159,16 +182,20 @@ export class JobWorker {
         addParams: (values) => record(() => this.deps.jobs.addParams(job.id, values)),
         record,
       };
-      result = await handler.run(context);
+      result = await traced('handler', () => handler.run(context));
       outcome = { state: 'succeeded' };
     } catch (error) {
       outcome = this.outcomeOf(error, controller.signal);
     } finally {
       timeout.cancel();
-      await lock.release().catch((error: unknown) => this.deps.logger.error('lock release failed', { error }));
+      // Its last heartbeat first: one still running on the lock's session when that closes took
+      // the locks for lost (a warning at the end of every short job).
+      await watcher?.stop();
+      await traced('lock.release', () =>
+        lock.release().catch((error: unknown) => this.deps.logger.error('lock release failed', { error })),
+      );
     }
-    await watcher?.stop();
-    return this.finish(job, outcome, { progress: watcher?.latest ?? null, result });
+    return traced('finish', () => this.finish(job, outcome, { progress: watcher?.latest ?? null, result }));
   }
 
   /**
@@ -324,7 +351,7 @@ class Watcher {
     try {
       const progress = this.dirty && this.latest ? this.latest : undefined;
       this.dirty = false;
-      const row = await this.deps.jobs.heartbeat(this.jobId, { progress, activityAt });
+      const row = await traced('heartbeat', () => this.deps.jobs.heartbeat(this.jobId, { progress, activityAt }));
       if (row?.cancelRequested) this.abort(new ServiceError('job/cancelled', 'The job was cancelled.'));
       if (row && row.state !== 'running') {
         this.abort(new ServiceError(INTERRUPTED.code, 'Another instance ended this job (it took this one for gone).'));

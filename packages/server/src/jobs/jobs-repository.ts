@@ -76,8 +76,9 @@ export function jobsRepository(db: MetadataDb) {
         })
         .where(eq(jobs.id, id));
     },
+    /** The backup a backup job made; its file is complete, so no longer partial. */
     setBackupId: async (id: string, backupId: string) => {
-      await db.update(jobs).set({ backupId }).where(eq(jobs.id, id));
+      await db.update(jobs).set({ backupId, partialRef: null }).where(eq(jobs.id, id));
     },
     /**
      * Persists the latest progress (if any) and the last activity; answers what other processes

@@ -34,6 +34,48 @@ export function serverOfLockKey(lockKey: string): string {
 /** Opens a client of one connection to the metadata database, for one lock's lifetime. */
 export type LockConnector = () => Sql;
 
+/** Where a job's lock session comes from, and where it goes when the job is done with it. */
+export interface LockSessions {
+  open(): Sql;
+  /** Frees every lock the session holds. */
+  close(sql: Sql): Promise<void>;
+  /** Closes the sessions kept for later (when the process stops). */
+  end(): Promise<void>;
+}
+
+/** A new connection per job, closed after it. */
+export function freshLockSessions(connect: LockConnector): LockSessions {
+  return { open: connect, close: (sql) => sql.end({ timeout: 5 }), end: async () => {} };
+}
+
+/**
+ * Up to `spares` sessions kept for later jobs: connecting (TCP, authentication, a backend) was
+ * most of the cost of a job's locks, and a burst of queued jobs makes several attempts per job
+ * that find no free slot. A session is kept only once pg_advisory_unlock_all() answered on it, so
+ * a spare holds no lock; one that fails is closed (which frees its locks too).
+ */
+export function reusedLockSessions(connect: LockConnector, spares: number): LockSessions {
+  const idle: Sql[] = [];
+  return {
+    open: () => idle.pop() ?? connect(),
+    async close(sql) {
+      if (idle.length < spares) {
+        try {
+          await sql`SELECT pg_advisory_unlock_all()`;
+          idle.push(sql);
+          return;
+        } catch {
+          // Closing it below frees its locks.
+        }
+      }
+      await sql.end({ timeout: 5 });
+    },
+    async end() {
+      await Promise.all(idle.splice(0).map((sql) => sql.end({ timeout: 5 })));
+    },
+  };
+}
+
 export interface JobLockRequest {
   /** The job's database and how it holds it; null for jobs that touch none. */
   database: { key: string; mode: LockMode } | null;
@@ -61,8 +103,8 @@ type Key = readonly [number, number];
  * Null when something is taken: the database (a restore holds it, or backups while a restore
  * asks) or every slot. The job then stays queued.
  */
-export async function takeJobLocks(connect: LockConnector, request: JobLockRequest): Promise<HeldLock | null> {
-  const sql = connect();
+export async function takeJobLocks(sessions: LockSessions, request: JobLockRequest): Promise<HeldLock | null> {
+  const sql = sessions.open();
   const tryLock = async ([ns, key]: Key, mode: LockMode) => {
     const [row] =
       mode === 'exclusive'
@@ -100,7 +142,7 @@ export async function takeJobLocks(connect: LockConnector, request: JobLockReque
   let session: number | null;
   try {
     if (!(await takeAll())) {
-      await sql.end({ timeout: 5 }); // closing the session frees what was taken
+      await sessions.close(sql);
       return null;
     }
     session = ((await sql`SELECT pg_backend_pid() AS pid`)[0]?.pid as number | undefined) ?? null;
@@ -127,8 +169,7 @@ export async function takeJobLocks(connect: LockConnector, request: JobLockReque
     async release() {
       if (released) return;
       released = true;
-      // Closing the session releases its locks.
-      await sql.end({ timeout: 5 });
+      await sessions.close(sql);
     },
   };
 }

@@ -12,7 +12,7 @@ import {
 } from '@pgbs/test-support';
 import postgres from 'postgres';
 import { jobs } from '../../src/db/schema.js';
-import { takeJobLocks } from '../../src/jobs/target-lock.js';
+import { freshLockSessions, takeJobLocks } from '../../src/jobs/target-lock.js';
 import { type TestEnv, createTestEnv, waitFor } from '../integration/harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -87,10 +87,13 @@ describe('the metadata database restarted during a job', () => {
     await waitFor(
       'the restore to hold the target lock again',
       async () => {
-        const probe = await takeJobLocks(() => postgres(metadataServer.url('postgres'), { max: 1 }), {
-          database: { key: lockKey, mode: 'exclusive' },
-          slots: { global: 0, perServer: 0 },
-        }).catch(() => undefined);
+        const probe = await takeJobLocks(
+          freshLockSessions(() => postgres(metadataServer.url('postgres'), { max: 1 })),
+          {
+            database: { key: lockKey, mode: 'exclusive' },
+            slots: { global: 0, perServer: 0 },
+          },
+        ).catch(() => undefined);
         if (probe === null) return true;
         await probe?.release();
         return undefined;

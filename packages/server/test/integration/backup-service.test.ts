@@ -12,7 +12,7 @@ import {
 } from '@pgbs/test-support';
 import type { App } from '../../src/app.js';
 import { jobs } from '../../src/db/schema.js';
-import { takeJobLocks } from '../../src/jobs/target-lock.js';
+import { freshLockSessions, takeJobLocks } from '../../src/jobs/target-lock.js';
 import { type TestEnv, codeOf, createTestEnv } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -121,10 +121,13 @@ describe('backup service', () => {
   it('refuses a second restore while one holds the target (across connections)', async () => {
     const [latest] = await app.backups.list();
     // As another process (a first-stage CLI, a job's locks) holding the database would.
-    const held = (await takeJobLocks(() => postgres(env.metadata.url, { max: 1 }), {
-      database: { key: await app.backups.lockKey(), mode: 'exclusive' },
-      slots: { global: 0, perServer: 0 },
-    }))!;
+    const held = (await takeJobLocks(
+      freshLockSessions(() => postgres(env.metadata.url, { max: 1 })),
+      {
+        database: { key: await app.backups.lockKey(), mode: 'exclusive' },
+        slots: { global: 0, perServer: 0 },
+      },
+    ))!;
     expect(held).not.toBeNull();
     try {
       const options = { noOwner: false, noPrivileges: false, safetySnapshot: false };

@@ -1,9 +1,13 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/errors.js';
 import type { ProcessRunner, RunningProcess } from '../../../src/pg/process.js';
 import { systemClock } from '../../../src/clock.js';
 import { createToolResolver } from '../../../src/engine.js';
+import { defaultToolDirs } from '../../../src/pg/tool-dirs.js';
 import { parsePgVersion, supportsRestrict, versionFromNum } from '../../../src/pg/tools.js';
 
 /**
@@ -125,6 +129,28 @@ describe('client tool selection', () => {
     expect(runner.spawned).toBe(probes);
     stamps.set('/a/psql', 'v2');
     expect((await tools.selectTools(versionFromNum(150000, '15.0'))).version.minor).toBe(14);
+  });
+
+  it("prefers the distribution's own directory to PATH on a tie in version, the newest version wherever it is", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pgbs-tool-dirs-'));
+    try {
+      await mkdir(path.join(root, '15'));
+      await mkdir(path.join(root, '16'));
+      const dirs = defaultToolDirs(['/usr/bin', '/usr/local/bin'].join(path.delimiter), root);
+      expect(dirs).toEqual([path.join(root, '16', 'bin'), path.join(root, '15', 'bin'), '/usr/bin', '/usr/local/bin']);
+      // /usr/bin: Debian's pg_wrapper in front of the same 16.4.
+      const tied = fakeRunner({ ...install('/usr/bin', '16.4'), ...install(path.join(root, '16', 'bin'), '16.4') });
+      expect((await resolver(tied, dirs).selectTools(versionFromNum(150000, '15.0'))).dir).toBe(
+        path.join(root, '16', 'bin'),
+      );
+      const newer = fakeRunner({
+        ...install('/usr/local/bin', '16.5'),
+        ...install(path.join(root, '16', 'bin'), '16.4'),
+      });
+      expect((await resolver(newer, dirs).selectTools(versionFromNum(150000, '15.0'))).dir).toBe('/usr/local/bin');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('knows which psql releases have \\restrict', () => {

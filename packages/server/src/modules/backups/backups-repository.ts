@@ -48,8 +48,9 @@ export function backupsRepository(db: MetadataDb) {
     },
     all: () => db.select().from(backups),
     /** Idempotent: recording a backup is retried while the metadata database restarts. */
-    insert: async (row: typeof backups.$inferInsert): Promise<boolean> =>
-      (await db.insert(backups).values(row).onConflictDoNothing().returning({ id: backups.id })).length > 0,
+    /** The row inserted; null if it was there already (a retried or repeated insert). */
+    insert: async (row: typeof backups.$inferInsert): Promise<BackupRow | null> =>
+      (await db.insert(backups).values(row).onConflictDoNothing().returning())[0] ?? null,
     delete: async (id: string) => {
       await db.delete(backups).where(eq(backups.id, id));
     },

@@ -1,4 +1,5 @@
 import type { BackupFormat } from '@pgbs/engine';
+import { traced } from '../../jobs/job-trace.js';
 import type { JobHandler } from '../../jobs/job-types.js';
 import type { StartedJob } from '../jobs/enqueue-job.js';
 import type { Actor } from './backup-types.js';
@@ -48,13 +49,13 @@ export function backupHandler(deps: BackupsDeps): JobHandler<'backup', void> {
     lock: 'shared',
     async run(context) {
       const target = context.target!;
-      const prepared = await deps.tools.prepare(target.connection);
+      const prepared = await traced('tools.prepare', () => deps.tools.prepareBackup(target.connection));
       const { format, description, actor, origin = 'manual' } = context.params;
       await dumpToStorage(deps, context, target, prepared, { format, description, origin, globals: true }, actor, (s) =>
         context.progress({ ...s }),
       );
       // Each backup of a target with a policy may make an older one due: pruned as a job of its own.
-      await deps.afterBackup?.(target.id);
+      await traced('afterBackup', async () => deps.afterBackup?.(target.id));
     },
     audit: (job) => ({
       action: 'backup.create',

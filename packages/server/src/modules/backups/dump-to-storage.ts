@@ -4,10 +4,12 @@ import {
   type BackupFormat,
   type Prepared,
   type ProgressSnapshot,
+  type TableSize,
   runBackup,
   storedCodec,
 } from '@pgbs/engine';
 import type { BackupRow } from '../../db/schema.js';
+import { traced } from '../../jobs/job-trace.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
 import { type BackupManifest, MANIFEST_VERSION, writeManifest } from '../../storage/manifest.js';
 import type { ResolvedTarget } from '../targets/target-connections.js';
@@ -26,7 +28,8 @@ export async function dumpToStorage(
   deps: BackupsDeps,
   context: JobContext<JobKind>,
   target: ResolvedTarget,
-  prepared: Prepared,
+  /** With the table sizes when read already (prepareBackup: one psql run fewer). */
+  prepared: Prepared & { tables?: TableSize[] },
   input: {
     format: BackupFormat;
     description: string;
@@ -38,35 +41,40 @@ export async function dumpToStorage(
   onProgress: (snapshot: ProgressSnapshot) => void,
 ): Promise<BackupRow> {
   const connection = target.connection;
-  const tables = await deps.tools.tableSizes(connection, prepared.tools);
+  const tables =
+    prepared.tables ?? (await traced('tableSizes', () => deps.tools.tableSizes(connection, prepared.tools)));
   const id = randomUUID();
   const format: ArchiveFormat = input.format === 'custom' ? 'custom' : 'plain-gzip';
   const codec = storedCodec(input.format, deps.codec);
   const fileName = backupFileName(deps.clock.now(), connection.database, id, format, codec);
   // The database's size bounds the dump's: object storage sizes its parts from it.
   const expectedBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
-  const writer = await deps.storage.createWriter(fileName, { expectedBytes });
-  await context.setPartialRef(writer.partialRef);
+  const writer = await traced('createWriter', () => deps.storage.createWriter(fileName, { expectedBytes }));
+  await traced('setPartialRef', () => context.setPartialRef(writer.partialRef));
   let globalsFileName: string | null = null;
   let committed = false;
   let manifested = false;
   try {
-    const result = await runBackup({
-      runner: deps.runner,
-      clock: deps.clock,
-      tools: prepared.tools,
-      target: connection,
-      format: input.format,
-      codec: deps.codec,
-      compressionLevel: deps.compressionLevel,
-      tables,
-      sink: writer.stream,
-      signal: context.signal,
-      onProgress,
-      lockWaitTimeoutSeconds: deps.lockTimeoutSeconds,
-      applicationName: context.applicationName,
-    });
-    if (input.globals) globalsFileName = await storeGlobals(deps, context, target.id, fileName);
+    const result = await traced('runBackup', () =>
+      runBackup({
+        runner: deps.runner,
+        clock: deps.clock,
+        tools: prepared.tools,
+        target: connection,
+        format: input.format,
+        codec: deps.codec,
+        compressionLevel: deps.compressionLevel,
+        tables,
+        sink: writer.stream,
+        signal: context.signal,
+        onProgress,
+        lockWaitTimeoutSeconds: deps.lockTimeoutSeconds,
+        applicationName: context.applicationName,
+      }),
+    );
+    if (input.globals) {
+      globalsFileName = await traced('storeGlobals', () => storeGlobals(deps, context, target.id, fileName));
+    }
     const manifest: BackupManifest = {
       manifestVersion: MANIFEST_VERSION,
       id,
@@ -89,21 +97,23 @@ export async function dumpToStorage(
       omitted: result.omitted,
       ...(globalsFileName ? { globalsFileName } : {}),
     };
-    await writer.commit();
+    await traced('commit', () => writer.commit());
     committed = true;
-    await writeManifest(deps.storage, manifest);
+    await traced('writeManifest', () => writeManifest(deps.storage, manifest));
     manifested = true;
     // From here the backup exists (file and manifest): recording it must survive a restart of the
     // metadata database, so the writes are idempotent and retried.
-    const row = await context.record(async () => {
-      await deps.backups.insert(rowFromManifest(manifest, target.id));
-      if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
-      else await deps.jobs.setBackupId(context.jobId, id);
-      return deps.backups.get(id);
-    });
-    // The file is no longer partial. Best effort: the job's end clears it anyway, and the backup
-    // is recorded already.
-    await context.setPartialRef(null).catch(() => {});
+    const row = await traced('recordBackup', () =>
+      context.record(async () => {
+        const inserted = await deps.backups.insert(rowFromManifest(manifest, target.id));
+        // The file is no longer partial (a backup job's row says so with its backupId).
+        if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
+        else await deps.jobs.setBackupId(context.jobId, id);
+        return inserted ?? deps.backups.get(id);
+      }),
+    );
+    // Best effort: the job's end clears it anyway, and the backup is recorded already.
+    if (input.origin === 'pre-restore-snapshot') await context.setPartialRef(null).catch(() => {});
     return row;
   } catch (error) {
     await writer.abort();
