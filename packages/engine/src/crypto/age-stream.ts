@@ -94,7 +94,9 @@ export async function recipientOfIdentity(identity: string): Promise<string> {
 }
 
 function encrypterFor(to: AgeEncryptTo): Encrypter {
-  const recipients = (to.recipients ?? []).map((recipient, index) => parseRecipient(recipient, `Recipient ${index + 1}`));
+  const recipients = (to.recipients ?? []).map((recipient, index) =>
+    parseRecipient(recipient, `Recipient ${index + 1}`),
+  );
   const passphrase = to.passphrase ?? '';
   if (recipients.length > 0 && passphrase !== '') {
     throw new EngineError(
@@ -103,7 +105,10 @@ function encrypterFor(to: AgeEncryptTo): Encrypter {
     );
   }
   if (recipients.length === 0 && passphrase === '') {
-    throw new EngineError('key/no-recipient', 'Nothing to encrypt to: give at least one age recipient or a passphrase.');
+    throw new EngineError(
+      'key/no-recipient',
+      'Nothing to encrypt to: give at least one age recipient or a passphrase.',
+    );
   }
   const encrypter = new Encrypter();
   if (passphrase !== '') {
@@ -136,11 +141,20 @@ function decryptError(error: unknown): EngineError {
       'The identity (or passphrase) given does not open this file: it was encrypted to other recipients. Nothing was written.',
     );
   }
-  return new EngineError(
-    'archive/corrupt',
-    `The encrypted file is damaged or not an age file (${message}).`,
-    { cause: message },
-  );
+  return new EngineError('archive/corrupt', `The encrypted file is damaged or not an age file (${message}).`, {
+    cause: message,
+  });
+}
+
+function decrypterFor(keys: AgeDecryptWith): Decrypter {
+  const identities = (keys.identities ?? []).flatMap((identity) => parseIdentities(identity));
+  if (identities.length === 0 && !keys.passphrase) {
+    throw new EngineError('key/invalid-identity', 'An encrypted file needs an identity (or its passphrase) to open.');
+  }
+  const decrypter = new Decrypter();
+  for (const identity of identities) decrypter.addIdentity(identity);
+  if (keys.passphrase) decrypter.addPassphrase(keys.passphrase);
+  return decrypter;
 }
 
 /**
@@ -150,13 +164,7 @@ function decryptError(error: unknown): EngineError {
  * 64 KiB chunk is authenticated, and so is the end: a truncated file never ends cleanly).
  */
 export async function decryptStream(input: Readable, keys: AgeDecryptWith): Promise<Readable> {
-  const identities = (keys.identities ?? []).flatMap((identity) => parseIdentities(identity));
-  if (identities.length === 0 && !keys.passphrase) {
-    throw new EngineError('key/invalid-identity', 'An encrypted backup needs an identity (or its passphrase) to open.');
-  }
-  const decrypter = new Decrypter();
-  for (const identity of identities) decrypter.addIdentity(identity);
-  if (keys.passphrase) decrypter.addPassphrase(keys.passphrase);
+  const decrypter = decrypterFor(keys);
   const source = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
   let clear: ReadableStream<Uint8Array>;
   try {
@@ -173,6 +181,20 @@ async function* mapErrors(clear: ReadableStream<Uint8Array>, input: Readable): A
     for await (const chunk of clear) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   } catch (error) {
     input.destroy();
+    throw decryptError(error);
+  }
+}
+
+/** A small value (a manifest's schema-revealing fields) as one age file. */
+export async function encryptBytes(to: AgeEncryptTo, clear: Uint8Array): Promise<Uint8Array> {
+  return encrypterFor(to).encrypt(clear);
+}
+
+/** The reverse of encryptBytes, with the same coded errors as decryptStream. */
+export async function decryptBytes(sealed: Uint8Array, keys: AgeDecryptWith): Promise<Uint8Array> {
+  try {
+    return await decrypterFor(keys).decrypt(sealed);
+  } catch (error) {
     throw decryptError(error);
   }
 }

@@ -230,7 +230,9 @@ describe('age streams', () => {
       const error = catchSync(() => parseRecipient(bad));
       expect(error.code).toBe('key/invalid-recipient');
     }
-    await expect(encryptTransform({ recipients: [badChecksum] })).rejects.toMatchObject({ code: 'key/invalid-recipient' });
+    await expect(encryptTransform({ recipients: [badChecksum] })).rejects.toMatchObject({
+      code: 'key/invalid-recipient',
+    });
     const badIdentity = identity.slice(0, -1) + (identity.endsWith('Q') ? 'P' : 'Q');
     for (const bad of ['# only a comment\n', recipient, `# key\n${badIdentity}\n`]) {
       const error = catchSync(() => parseIdentities(bad));
