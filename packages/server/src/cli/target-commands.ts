@@ -144,7 +144,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
     group: 'target',
     name: 'set',
     args: '<name>',
-    summary: 'Change a target: URL, password, enabled, exclusions, globals.',
+    summary: 'Change a target: URL, password, enabled, exclusions, globals, the keys its backups are encrypted to.',
     options: {
       url: { type: 'string', value: 'URL', help: 'a new URL, without a password' },
       enable: { type: 'boolean', help: 'enable the target' },
@@ -155,6 +155,11 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       exclude,
       'keep-globals': trueFalse("keep the server's roles and grants beside each run's backups"),
       'globals-with-passwords': trueFalse('with role password hashes'),
+      'encrypt-to': {
+        type: 'string',
+        value: 'KEY,KEY',
+        help: 'encrypt its new backups to these keys (names, fingerprints or registered age1… recipients); none: in clear',
+      },
     },
     run: async ({ app, actor, json }, parsed) => {
       if (flag(parsed, 'enable') && flag(parsed, 'disable')) {
@@ -169,19 +174,35 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
         if (password === null)
           throw new CliError('cli/usage', 'No password given (PGPASSWORD is empty and there is no terminal).');
       }
-      const target = await app.targets.update(
-        parsed.positionals[0]!,
-        {
-          url: text(parsed, 'url'),
-          password,
-          enabled: flag(parsed, 'enable') ? true : flag(parsed, 'disable') ? false : undefined,
-          excludeDatabases: exclusions(parsed),
-          keepGlobals: parseBool(parsed, 'keep-globals'),
-          globalsWithPasswords: parseBool(parsed, 'globals-with-passwords'),
-        },
-        actor,
+      const input = {
+        url: text(parsed, 'url'),
+        password,
+        enabled: flag(parsed, 'enable') ? true : flag(parsed, 'disable') ? false : undefined,
+        excludeDatabases: exclusions(parsed),
+        keepGlobals: parseBool(parsed, 'keep-globals'),
+        globalsWithPasswords: parseBool(parsed, 'globals-with-passwords'),
+      };
+      const name = parsed.positionals[0]!;
+      const encryptTo = text(parsed, 'encrypt-to');
+      // --encrypt-to alone changes only the recipients (its own audited operation).
+      const target = Object.values(input).some((value) => value !== undefined)
+        ? await app.targets.update(name, input, actor)
+        : await app.targets.get(name);
+      const recipients =
+        encryptTo === undefined
+          ? undefined
+          : await app.keys.setTargetRecipients(target.id, encryptTo.split(','), actor);
+      print(json, recipients ? { ...target, recipients } : target, () =>
+        [
+          `Updated target ${target.name}.`,
+          describeTarget(target),
+          ...(recipients
+            ? [
+                `encrypt to: ${recipients.map((r) => `${r.name} (${r.fingerprint})`).join(', ') || 'none (stored in clear unless ENCRYPT_TO is set)'}`,
+              ]
+            : []),
+        ].join('\n'),
       );
-      print(json, target, () => `Updated target ${target.name}.\n${describeTarget(target)}`);
       return 0;
     },
   },
