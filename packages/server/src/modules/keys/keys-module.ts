@@ -3,6 +3,7 @@ import { type AddRecipientInput, addRecipient } from './add-recipient.js';
 import { type EncryptionPlan, encryptionFor, keptIdentities } from './encryption-plan.js';
 import { type GenerateKeyInput, generateKey } from './generate-key.js';
 import type { Actor, KeysDeps } from './keys-deps.js';
+import type { DependentBackup } from './keys-repository.js';
 import { type ManifestSignature, ManifestSigner, type SignatureCheck } from './manifest-signer.js';
 import { type RecipientView, recipientView } from './recipient-view.js';
 import { recoveryKit } from './recovery-kit.js';
@@ -21,6 +22,8 @@ export interface KeysModule {
   setTargetRecipients(target: string, refs: readonly string[], actor: Actor): Promise<RecipientView[]>;
   targetRecipients(targetId: string): Promise<RecipientView[]>;
   recoveryKit(ref: string): Promise<string>;
+  /** The backups only this recipient (among the unretired) opens: what retiring it must name. */
+  dependentBackups(ref: string): Promise<DependentBackup[]>;
 
   // The backup pipeline's seams.
   /** What a new backup of this target is encrypted to; null: stored in clear. */
@@ -53,6 +56,7 @@ export function createKeysModule(deps: KeysDeps, encryptTo: readonly string[] | 
       withCounts(await setTargetRecipients(deps, target, refs, actor)),
     targetRecipients: async (targetId) => withCounts(await deps.repo.ofTarget(targetId)),
     recoveryKit: async (ref) => recoveryKit(await deps.repo.find(ref)),
+    dependentBackups: async (ref) => deps.repo.dependentBackups((await deps.repo.find(ref)).fingerprint),
     encryptionFor: (targetId) => encryptionFor({ ...deps, defaultRecipients }, targetId),
     keptIdentities: (fingerprints) => keptIdentities(deps, fingerprints),
     signManifest: (manifest) => signer.sign(manifest),

@@ -14,7 +14,7 @@ export function recoveryKit(
     `recipient (public):  ${recipient.recipient}`,
     `fingerprint:         ${recipient.fingerprint}   (manifests list it under recipientFingerprints)`,
     '',
-    'WARNING: the identity below (AGE-SECRET-KEY-1…) is the only way to read backups encrypted to',
+    'WARNING: the identity (AGE-SECRET-KEY-1…) is the only way to read backups encrypted to',
     'this key. The service does not keep it. Lose it and those backups are lost: keep a copy offline',
     '(printed, or on a separate medium) and another in a password manager.',
     '',
