@@ -166,9 +166,10 @@ function decrypterFor(keys: AgeDecryptWith): Decrypter {
 export async function decryptStream(input: Readable, keys: AgeDecryptWith): Promise<Readable> {
   const decrypter = decrypterFor(keys);
   const source = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
-  let clear: ReadableStream<Uint8Array>;
+  // Node's web stream type: the library's (the DOM's) has no async iterator in every lib setting.
+  let clear: WebReadableStream<Uint8Array>;
   try {
-    clear = await decrypter.decrypt(source);
+    clear = (await decrypter.decrypt(source)) as unknown as WebReadableStream<Uint8Array>;
   } catch (error) {
     input.destroy();
     throw decryptError(error);
@@ -176,7 +177,7 @@ export async function decryptStream(input: Readable, keys: AgeDecryptWith): Prom
   return Readable.from(mapErrors(clear, input), { objectMode: false });
 }
 
-async function* mapErrors(clear: ReadableStream<Uint8Array>, input: Readable): AsyncGenerator<Buffer> {
+async function* mapErrors(clear: WebReadableStream<Uint8Array>, input: Readable): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of clear) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   } catch (error) {

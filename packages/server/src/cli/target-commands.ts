@@ -265,9 +265,17 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
   {
     group: 'key',
     name: 'rotate',
-    summary: 'Re-seal every stored password with the current master key (the first configured); the start does it too.',
+    summary:
+      'Re-seal every stored password, kept identity and signing key with the current master key (the first configured); the start does it too.',
     run: async ({ app, actor, json }) => {
-      const result = await app.targets.rotateKeys();
+      const passwords = await app.targets.rotateKeys();
+      // Kept age identities and manifest signing keys are sealed with the same master key.
+      const secrets = await app.keys.rotate();
+      const result = {
+        resealed: passwords.resealed + secrets.resealed,
+        alreadyCurrent: passwords.alreadyCurrent + secrets.alreadyCurrent,
+        failed: [...passwords.failed.map((f) => ({ ...f, name: `the password of ${f.name}` })), ...secrets.failed],
+      };
       await app.audit.record({
         actor: actor.name,
         action: 'key.rotate',
@@ -277,7 +285,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       print(json, result, () =>
         [
           `Re-sealed ${result.resealed}, already current ${result.alreadyCurrent}.`,
-          ...result.failed.map((f) => `Cannot open the password of ${f.name} [${f.code}]: set it again.`),
+          ...result.failed.map((f) => `Cannot open ${f.name} [${f.code}]: set it again.`),
         ].join('\n'),
       );
       return result.failed.length ? 1 : 0;

@@ -246,4 +246,20 @@ describe('keys', () => {
     expect(rows.find((r) => r.name === 'laptop')!.backupCount).toBe(3);
     expect(counts[0]!.n).toBe(3);
   });
+
+  it('a master-key rotation re-seals kept identities and signing keys, so the old key can go', async () => {
+    const kept = await app.keys.generate({ name: 'rotated', keepOnServer: true }, actor);
+    const signed = await app.keys.signManifest({ id: 'rotation' });
+    const newKey = randomBytes(32).toString('base64');
+    await (await start({ MASTER_KEY: `${newKey},${masterKey}` })).close();
+    const rotated = await start({ MASTER_KEY: newKey });
+    try {
+      expect(await rotated.keys.keptIdentities([kept.recipient.fingerprint])).toEqual([kept.identity]);
+      expect(await rotated.keys.verifyManifestSignature(signed)).toMatchObject({ status: 'valid' });
+      expect((await rotated.keys.signManifest({ id: 'after' })).signature!.keyId).toBe(signed.signature!.keyId);
+      expect(await rotated.keys.rotate()).toMatchObject({ resealed: 0, failed: [] });
+    } finally {
+      await rotated.close();
+    }
+  });
 });

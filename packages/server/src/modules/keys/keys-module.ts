@@ -7,6 +7,8 @@ import type { DependentBackup } from './keys-repository.js';
 import { type ManifestSignature, ManifestSigner, type SignatureCheck } from './manifest-signer.js';
 import { type RecipientView, recipientView } from './recipient-view.js';
 import { recoveryKit } from './recovery-kit.js';
+import { resealKeySecrets } from './reseal-secrets.js';
+import type { RotationResult } from '../targets/rotate-credentials.js';
 import { type RetireInput, retireRecipient } from './retire-recipient.js';
 import { resolveRecipients, setTargetRecipients } from './target-recipients.js';
 
@@ -22,6 +24,8 @@ export interface KeysModule {
   setTargetRecipients(target: string, refs: readonly string[], actor: Actor): Promise<RecipientView[]>;
   targetRecipients(targetId: string): Promise<RecipientView[]>;
   recoveryKit(ref: string): Promise<string>;
+  /** Re-seals kept identities and signing keys with the current master key (key rotate). */
+  rotate(): Promise<RotationResult>;
   /** The backups only this recipient (among the unretired) opens: what retiring it must name. */
   dependentBackups(ref: string): Promise<DependentBackup[]>;
 
@@ -56,6 +60,7 @@ export function createKeysModule(deps: KeysDeps, encryptTo: readonly string[] | 
       withCounts(await setTargetRecipients(deps, target, refs, actor)),
     targetRecipients: async (targetId) => withCounts(await deps.repo.ofTarget(targetId)),
     recoveryKit: async (ref) => recoveryKit(await deps.repo.find(ref)),
+    rotate: () => resealKeySecrets(deps),
     dependentBackups: async (ref) => deps.repo.dependentBackups((await deps.repo.find(ref)).fingerprint),
     encryptionFor: (targetId) => encryptionFor({ ...deps, defaultRecipients }, targetId),
     keptIdentities: (fingerprints) => keptIdentities(deps, fingerprints),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
 import {
   type RecipientRow,
@@ -14,6 +14,13 @@ import { ServiceError } from '../../errors/service-error.js';
 import { isUuid } from '../../ids.js';
 
 export type NewRecipient = Pick<RecipientRow, 'name' | 'recipient' | 'fingerprint' | 'identitySealed'>;
+
+export interface SealedSecret {
+  kind: 'identity' | 'signing-key';
+  id: string;
+  name: string;
+  sealed: string;
+}
 
 /** A backup that only this recipient (among the unretired ones) can open. */
 export interface DependentBackup {
@@ -167,6 +174,46 @@ export class KeysRepository {
           .select()
           .from(signingKeys)
           .where(inArray(signingKeys.id, [...ids]));
+  }
+
+  /** Every sealed value: kept identities and signing keys' private halves. */
+  async sealedSecrets(): Promise<SealedSecret[]> {
+    const identities = await this.db
+      .select({ id: recipients.id, name: recipients.name, sealed: recipients.identitySealed })
+      .from(recipients)
+      .where(isNotNull(recipients.identitySealed));
+    const keys = await this.db.select({ id: signingKeys.id, sealed: signingKeys.privateKeySealed }).from(signingKeys);
+    return [
+      ...identities.map((row) => ({
+        kind: 'identity' as const,
+        id: row.id,
+        name: `key ${row.name}`,
+        sealed: row.sealed!,
+      })),
+      ...keys.map((row) => ({
+        kind: 'signing-key' as const,
+        id: row.id,
+        name: `signing key ${row.id}`,
+        sealed: row.sealed,
+      })),
+    ];
+  }
+
+  /** Compare-and-set: another instance re-sealing the same value at the same time wins harmlessly. */
+  async replaceSealed(secret: SealedSecret, to: string): Promise<boolean> {
+    const rows =
+      secret.kind === 'identity'
+        ? await this.db
+            .update(recipients)
+            .set({ identitySealed: to })
+            .where(and(eq(recipients.id, secret.id), eq(recipients.identitySealed, secret.sealed)))
+            .returning({ id: recipients.id })
+        : await this.db
+            .update(signingKeys)
+            .set({ privateKeySealed: to })
+            .where(and(eq(signingKeys.id, secret.id), eq(signingKeys.privateKeySealed, secret.sealed)))
+            .returning({ id: signingKeys.id });
+    return rows.length === 1;
   }
 
   async insertSigningKey(row: Pick<SigningKeyRow, 'id' | 'publicKey' | 'privateKeySealed'>): Promise<void> {

@@ -2,6 +2,7 @@ import { parseRecipient, recipientFingerprint } from '@pgbs/engine';
 import { isCodedError, ServiceError } from '../../errors/service-error.js';
 import type { Logger } from '../../logger.js';
 import { defaultKeyName } from './key-name.js';
+import { resealKeySecrets } from './reseal-secrets.js';
 import type { KeysDeps } from './keys-deps.js';
 import { resolveRecipients } from './target-recipients.js';
 
@@ -20,6 +21,11 @@ export async function startKeys(
   logger: Logger,
   { strict }: { strict: boolean },
 ): Promise<void> {
+  const rotation = await resealKeySecrets(deps);
+  if (rotation.resealed > 0)
+    logger.info('re-sealed kept identities and signing keys with the current key', { count: rotation.resealed });
+  for (const failed of rotation.failed)
+    logger.warn('a kept identity or signing key cannot be opened with the configured keys', failed);
   const problems: ServiceError[] = [];
   try {
     if (encryptTo !== undefined) await checkEncryptTo(deps, encryptTo, logger);
