@@ -27,6 +27,11 @@ export const ENGINE_ERROR_CODES = [
   'restore/cannot-terminate',
   'job/cancelled',
   'config/invalid',
+  'key/invalid-recipient',
+  'key/invalid-identity',
+  'key/wrong-identity',
+  'key/mixed-recipients',
+  'key/no-recipient',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];

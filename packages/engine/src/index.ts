@@ -21,3 +21,4 @@ export type { BlockingSession, LockWait } from './restore/lock-target.js';
 export * from './restore/restore-database.js';
 export * from './pg/server-catalog.js';
 export * from './pg/dump-globals.js';
+export * from './crypto/age-stream.js';

@@ -63,6 +63,9 @@ import { schedulesConfigSection } from './modules/schedules/schedules-config-sec
 import { retentionConfigSection } from './modules/retention/retention-config-section.js';
 import type { Actor } from './modules/schedules/ports.js';
 import { type TargetsModule, createTargetsModule } from './modules/targets/targets-module.js';
+import { type KeysModule, createKeysModule } from './modules/keys/keys-module.js';
+import { KeysRepository } from './modules/keys/keys-repository.js';
+import { startKeys } from './modules/keys/start-keys.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -82,6 +85,8 @@ export interface App {
   schedules: Schedules;
   retention: Retention;
   targets: TargetsModule;
+  /** age recipients, target encryption, manifest signatures. */
+  keys: KeysModule;
   /** Per target: last success, next run, failures, guard, size trend (the panel's home). */
   dashboard(): Promise<DashboardEntry[]>;
   /** Configuration export and import; other domains register their sections (schedules, retention). */
@@ -137,6 +142,17 @@ export async function createApp(
     metadataIdentity: () => readMetadataIdentity(metadata.db),
   };
   const targets = createTargetsModule(targetDeps);
+  const keyDeps = {
+    repo: new KeysRepository(metadata.db),
+    targets: targetDeps.repo,
+    masterKeys: started.keys,
+    clock: systemClock,
+    audit,
+  };
+  // Refuses to start when encryption is on with nothing to encrypt to; the CLI only warns (it is the fix).
+  await startKeys(keyDeps, config.encryptTo, logger, { strict: role !== 'cli' });
+  if (!started.keys.current) logger.warn('no master key is configured: manifests are written unsigned');
+  const keys = createKeysModule(keyDeps, config.encryptTo);
   const configTransfer = new ConfigTransfer(audit);
   configTransfer.register(targetsConfigSection(targetDeps));
   const backupRows = backupsRepository(metadata.db);
@@ -315,6 +331,7 @@ export async function createApp(
     schedules,
     retention,
     targets,
+    keys,
     configTransfer,
     dashboard: () => dashboard({ db: metadata.db, clock: systemClock }),
     auth,

@@ -15,6 +15,11 @@ export interface Config {
    */
   masterKey: string | undefined;
   masterKeyFile: string | undefined;
+  /**
+   * ENCRYPT_TO: the age recipients (age1…) or key names a target's backups are encrypted to when
+   * the target names none of its own; unset: such targets are stored in clear.
+   */
+  encryptTo: string[] | undefined;
   dataDir: string;
   backupDir: string;
   port: number;
@@ -139,6 +144,12 @@ export function loadConfig(env: Env = process.env): Config {
       : { mode: 'embedded', port: int('EMBEDDED_PG_PORT', 54329, 1024, 65535) },
     masterKey: env.MASTER_KEY || undefined,
     masterKeyFile: env.MASTER_KEY_FILE ? path.resolve(REPO_ROOT, env.MASTER_KEY_FILE) : undefined,
+    // Only commas (", ,") stays an empty list: the start refuses it (key/no-recipient).
+    encryptTo: !env.ENCRYPT_TO
+      ? undefined
+      : env.ENCRYPT_TO.split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
     dataDir,
     backupDir,
     port: int('PORT', 4000, 0, 65535),

@@ -10,6 +10,8 @@ export type CliErrorCode =
   /** --yes takes full ids only: a prefix is confirmed by no one. */
   | 'cli/full-id-required'
   | 'cli/file-not-found'
+  /** key generate --out names a file that exists: a key is never written over another. */
+  | 'cli/file-exists'
   /** DATA_DIR holds no embedded PostgreSQL and --init was not given. */
   | 'cli/no-cluster'
   /** Ctrl-C at a question: nothing was changed (exit code 130). */

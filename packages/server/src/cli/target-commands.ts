@@ -143,7 +143,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
     group: 'target',
     name: 'set',
     args: '<name>',
-    summary: 'Change a target: URL, password, enabled, exclusions, globals.',
+    summary: 'Change a target: URL, password, enabled, exclusions, globals, the keys its backups are encrypted to.',
     options: {
       url: { type: 'string', value: 'URL', help: 'a new URL, without a password' },
       enable: { type: 'boolean', help: 'enable the target' },
@@ -154,6 +154,11 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       exclude,
       'keep-globals': trueFalse("keep the server's roles and grants beside each run's backups"),
       'globals-with-passwords': trueFalse('with role password hashes'),
+      'encrypt-to': {
+        type: 'string',
+        value: 'KEY,KEY',
+        help: 'encrypt its new backups to these keys (names, fingerprints or registered age1… recipients); none: in clear',
+      },
     },
     run: async ({ app, actor, json }, parsed) => {
       if (flag(parsed, 'enable') && flag(parsed, 'disable')) {
@@ -168,19 +173,35 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
         if (password === null)
           throw new CliError('cli/usage', 'No password given (PGPASSWORD is empty and there is no terminal).');
       }
-      const target = await app.targets.update(
-        parsed.positionals[0]!,
-        {
-          url: text(parsed, 'url'),
-          password,
-          enabled: flag(parsed, 'enable') ? true : flag(parsed, 'disable') ? false : undefined,
-          excludeDatabases: exclusions(parsed),
-          keepGlobals: parseBool(parsed, 'keep-globals'),
-          globalsWithPasswords: parseBool(parsed, 'globals-with-passwords'),
-        },
-        actor,
+      const input = {
+        url: text(parsed, 'url'),
+        password,
+        enabled: flag(parsed, 'enable') ? true : flag(parsed, 'disable') ? false : undefined,
+        excludeDatabases: exclusions(parsed),
+        keepGlobals: parseBool(parsed, 'keep-globals'),
+        globalsWithPasswords: parseBool(parsed, 'globals-with-passwords'),
+      };
+      const name = parsed.positionals[0]!;
+      const encryptTo = text(parsed, 'encrypt-to');
+      // --encrypt-to alone changes only the recipients (its own audited operation).
+      const target = Object.values(input).some((value) => value !== undefined)
+        ? await app.targets.update(name, input, actor)
+        : await app.targets.get(name);
+      const recipients =
+        encryptTo === undefined
+          ? undefined
+          : await app.keys.setTargetRecipients(target.id, encryptTo.split(','), actor);
+      print(json, recipients ? { ...target, recipients } : target, () =>
+        [
+          `Updated target ${target.name}.`,
+          describeTarget(target),
+          ...(recipients
+            ? [
+                `encrypt to: ${recipients.map((r) => `${r.name} (${r.fingerprint})`).join(', ') || 'none (stored in clear unless ENCRYPT_TO is set)'}`,
+              ]
+            : []),
+        ].join('\n'),
       );
-      print(json, target, () => `Updated target ${target.name}.\n${describeTarget(target)}`);
       return 0;
     },
   },
@@ -235,9 +256,17 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
   {
     group: 'key',
     name: 'rotate',
-    summary: 'Re-seal every stored password with the current master key (the first configured); the start does it too.',
+    summary:
+      'Re-seal every stored password, kept identity and signing key with the current master key (the first configured); the start does it too.',
     run: async ({ app, actor, json }) => {
-      const result = await app.targets.rotateKeys();
+      const passwords = await app.targets.rotateKeys();
+      // Kept age identities and manifest signing keys are sealed with the same master key.
+      const secrets = await app.keys.rotate();
+      const result = {
+        resealed: passwords.resealed + secrets.resealed,
+        alreadyCurrent: passwords.alreadyCurrent + secrets.alreadyCurrent,
+        failed: [...passwords.failed.map((f) => ({ ...f, name: `the password of ${f.name}` })), ...secrets.failed],
+      };
       await app.audit.record({
         actor: actor.name,
         action: 'key.rotate',
@@ -247,7 +276,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       print(json, result, () =>
         [
           `Re-sealed ${result.resealed}, already current ${result.alreadyCurrent}.`,
-          ...result.failed.map((f) => `Cannot open the password of ${f.name} [${f.code}]: set it again.`),
+          ...result.failed.map((f) => `Cannot open ${f.name} [${f.code}]: set it again.`),
         ].join('\n'),
       );
       return result.failed.length ? 1 : 0;

@@ -54,6 +54,13 @@ export const ERROR_CODES = [
   'key/missing',
   'key/unknown',
   'key/invalid',
+  'key/not-found',
+  'key/invalid-name',
+  'key/name-taken',
+  'key/recipient-exists',
+  'key/retired',
+  'key/in-use',
+  'key/last-recipient',
   'credential/tampered',
   'config/import-invalid',
 ] as const;

@@ -101,6 +101,20 @@ const MESSAGES: Record<ErrorCode, string> = {
     'No master key is configured, so a password cannot be stored. Set MASTER_KEY or MASTER_KEY_FILE on the server (docs/operations.md, “Keys”).',
   'key/unknown': 'A stored password was sealed with a key the server no longer has. Set the password again.',
   'key/invalid': 'The server’s master key is not valid. The server log has the details.',
+  'key/invalid-recipient': 'This is not an age recipient: it starts with age1 and is 62 characters long.',
+  'key/invalid-identity': 'This is not an age identity: the key file holds a line starting with AGE-SECRET-KEY-1.',
+  'key/wrong-identity': 'This key does not open the backup: it was encrypted to other recipients. Nothing was written.',
+  'key/mixed-recipients': 'age encrypts to recipients or to a passphrase, not both. Choose one.',
+  'key/no-recipient': 'Encryption is on but there is no recipient to encrypt to. Add a key first.',
+  'key/not-found': 'This key does not exist. The list has been refreshed.',
+  'key/invalid-name':
+    'A key name is 1 to 63 lower-case letters, digits, ".", "_" or "-", and cannot be "none" or start with "age1".',
+  'key/name-taken': 'A key with this name exists already.',
+  'key/recipient-exists': 'This recipient is registered already.',
+  'key/retired': 'This key is retired: new backups cannot be encrypted to it.',
+  'key/in-use': 'Targets still encrypt to this key. Give them other keys first.',
+  'key/last-recipient':
+    'Some backups can be opened only with this key. Keep its identity safe, and confirm by naming those backups.',
   'credential/tampered': 'A stored password cannot be opened: it was changed or copied. Set the password again.',
   'config/import-invalid': 'The configuration document is not valid. Nothing was imported.',
   'schedule/invalid-cron':

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { Duplex, Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { EngineError } from '../errors.js';
+
+/*
+ * The age format (age-encryption.org/v1) as Node streams, through npm age-encryption. Only X25519
+ * recipients and passphrases: Debian's age 1.1 (what a bare machine restores with) reads both, and
+ * not the post-quantum ones. age encrypts in 64 KiB chunks, so memory stays bounded whatever the size.
+ */
+
+// bech32: "age1" + 58 characters of its alphabet (32 bytes and a checksum); the library checks the checksum.
+const RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+const IDENTITY = /^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/;
+
+/** What a stream is encrypted to: age recipients (age1…), or one passphrase; never both. */
+export interface AgeEncryptTo {
+  recipients?: readonly string[];
+  passphrase?: string;
+  /** scrypt's log2 work factor for a passphrase (age's default, 18, when absent; tests use less). */
+  scryptWorkFactor?: number;
+}
+
+/** What opens a stream: identities (AGE-SECRET-KEY-1…) and/or a passphrase. */
+export interface AgeDecryptWith {
+  identities?: readonly string[];
+  passphrase?: string;
+}
+
+/** The short public fingerprint manifests record: sha256 of the recipient string, 16 hex characters. */
+export function recipientFingerprint(recipient: string): string {
+  return createHash('sha256').update(recipient).digest('hex').slice(0, 16);
+}
+
+/** A recipient, trimmed and checked; `key/invalid-recipient` (naming its position, never a secret) otherwise. */
+export function parseRecipient(text: string, label = 'The recipient'): string {
+  const recipient = text.trim();
+  if (!RECIPIENT.test(recipient)) {
+    throw new EngineError(
+      'key/invalid-recipient',
+      `${label} is not an age X25519 recipient (age1… , 62 characters, as age-keygen prints after "public key:").`,
+    );
+  }
+  try {
+    new Encrypter().addRecipient(recipient);
+  } catch {
+    throw new EngineError('key/invalid-recipient', `${label} is not a valid age recipient (its checksum is wrong).`);
+  }
+  return recipient;
+}
+
+/**
+ * The identities in an identity file's text (age-keygen's format: "#" comments, blank lines, one
+ * AGE-SECRET-KEY-1… a line). The message names the line, never its content: it may be a key.
+ */
+export function parseIdentities(text: string): string[] {
+  const identities: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    if (!IDENTITY.test(line)) {
+      throw new EngineError(
+        'key/invalid-identity',
+        `Line ${index + 1} of the identity is not an age identity (AGE-SECRET-KEY-1…, as age-keygen writes it).`,
+      );
+    }
+    try {
+      new Decrypter().addIdentity(line);
+    } catch {
+      throw new EngineError(
+        'key/invalid-identity',
+        `Line ${index + 1} of the identity is not a valid age identity (its checksum is wrong).`,
+      );
+    }
+    identities.push(line);
+  });
+  if (identities.length === 0) {
+    throw new EngineError('key/invalid-identity', 'The identity holds no AGE-SECRET-KEY-1… line.');
+  }
+  return identities;
+}
+
+/** A new X25519 identity and its recipient (the identity is the secret half). */
+export async function generateAgeIdentity(): Promise<{ identity: string; recipient: string }> {
+  const identity = await generateX25519Identity();
+  return { identity, recipient: await identityToRecipient(identity) };
+}
+
+/** The recipient an identity opens files for. */
+export async function recipientOfIdentity(identity: string): Promise<string> {
+  const [parsed] = parseIdentities(identity);
+  return identityToRecipient(parsed!);
+}
+
+function encrypterFor(to: AgeEncryptTo): Encrypter {
+  const recipients = (to.recipients ?? []).map((recipient, index) =>
+    parseRecipient(recipient, `Recipient ${index + 1}`),
+  );
+  const passphrase = to.passphrase ?? '';
+  if (recipients.length > 0 && passphrase !== '') {
+    throw new EngineError(
+      'key/mixed-recipients',
+      'age encrypts to recipients or to a passphrase, never both: choose one. Nothing was written.',
+    );
+  }
+  if (recipients.length === 0 && passphrase === '') {
+    throw new EngineError(
+      'key/no-recipient',
+      'Nothing to encrypt to: give at least one age recipient or a passphrase.',
+    );
+  }
+  const encrypter = new Encrypter();
+  if (passphrase !== '') {
+    if (to.scryptWorkFactor !== undefined) encrypter.setScryptWorkFactor(to.scryptWorkFactor);
+    encrypter.setPassphrase(passphrase);
+  }
+  for (const recipient of new Set(recipients)) encrypter.addRecipient(recipient);
+  return encrypter;
+}
+
+/**
+ * A transform whose input is the clear stream and whose output is the age file. Recipients are
+ * checked before it is returned, so a bad one fails before any work. Plug it into a pipeline:
+ * `pipeline(source, await encryptTransform({ recipients }), sink)`.
+ */
+export async function encryptTransform(to: AgeEncryptTo): Promise<Duplex> {
+  const encrypter = encrypterFor(to);
+  const clear = new TransformStream<Uint8Array, Uint8Array>();
+  const sealed = await encrypter.encrypt(clear.readable);
+  return Duplex.fromWeb({ writable: clear.writable, readable: sealed as unknown as WebReadableStream<Uint8Array> });
+}
+
+// The library's message for a header no identity (or passphrase) opens; anything else is damage.
+function decryptError(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/no identity matched/.test(message)) {
+    return new EngineError(
+      'key/wrong-identity',
+      'The identity (or passphrase) given does not open this file: it was encrypted to other recipients. Nothing was written.',
+    );
+  }
+  return new EngineError('archive/corrupt', `The encrypted file is damaged or not an age file (${message}).`, {
+    cause: message,
+  });
+}
+
+function decrypterFor(keys: AgeDecryptWith): Decrypter {
+  const identities = (keys.identities ?? []).flatMap((identity) => parseIdentities(identity));
+  if (identities.length === 0 && !keys.passphrase) {
+    throw new EngineError('key/invalid-identity', 'An encrypted file needs an identity (or its passphrase) to open.');
+  }
+  const decrypter = new Decrypter();
+  for (const identity of identities) decrypter.addIdentity(identity);
+  if (keys.passphrase) decrypter.addPassphrase(keys.passphrase);
+  return decrypter;
+}
+
+/**
+ * The clear stream of an age file. The header is read and opened before this resolves, so a wrong
+ * identity (`key/wrong-identity`) or a file that is no age file (`archive/corrupt`) rejects before
+ * a byte is produced; damage later in the payload fails the stream with `archive/corrupt` (every
+ * 64 KiB chunk is authenticated, and so is the end: a truncated file never ends cleanly).
+ */
+export async function decryptStream(input: Readable, keys: AgeDecryptWith): Promise<Readable> {
+  const decrypter = decrypterFor(keys);
+  const source = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
+  // Node's web stream type: the library's (the DOM's) has no async iterator in every lib setting.
+  let clear: WebReadableStream<Uint8Array>;
+  try {
+    clear = (await decrypter.decrypt(source)) as unknown as WebReadableStream<Uint8Array>;
+  } catch (error) {
+    input.destroy();
+    throw decryptError(error);
+  }
+  return Readable.from(mapErrors(clear, input), { objectMode: false });
+}
+
+async function* mapErrors(clear: WebReadableStream<Uint8Array>, input: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of clear) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  } catch (error) {
+    input.destroy();
+    throw decryptError(error);
+  }
+}
+
+/** A small value (a manifest's schema-revealing fields) as one age file. */
+export async function encryptBytes(to: AgeEncryptTo, clear: Uint8Array): Promise<Uint8Array> {
+  return encrypterFor(to).encrypt(clear);
+}
+
+/** The reverse of encryptBytes, with the same coded errors as decryptStream. */
+export async function decryptBytes(sealed: Uint8Array, keys: AgeDecryptWith): Promise<Uint8Array> {
+  try {
+    return await decrypterFor(keys).decrypt(sealed);
+  } catch (error) {
+    throw decryptError(error);
+  }
+}
+
+/** age's own magic line: how a stored or uploaded file is recognised as encrypted. */
+export const AGE_MAGIC = 'age-encryption.org/v1\n';
+
+export function isAgeHeader(head: Uint8Array): boolean {
+  return Buffer.from(head.subarray(0, AGE_MAGIC.length)).toString('latin1') === AGE_MAGIC;
+}
