@@ -2,6 +2,7 @@
 // so that `pnpm start`, `pnpm cli` and `pgbs` start without compiling TypeScript. Plain JavaScript:
 // the launchers in bin/ import ensureBuilt() before anything else, and `node scripts/build.js` builds.
 import { cpSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,13 +74,29 @@ export async function build() {
 }
 
 /**
- * Packages from node_modules stay imports (Node loads them as installed, native parts and all);
- * the workspace's own packages export TypeScript, so they are bundled.
+ * The server's own dependencies stay imports (Node loads them as installed, native parts and all).
+ * Everything else is bundled: the workspace's packages export TypeScript, and their dependencies
+ * (the engine's age-encryption) cannot be resolved from dist/, which only sees the server's.
  */
+const SERVER_DEPENDENCIES = new Set(
+  Object.keys(JSON.parse(readFileSync(path.join(SERVER_DIR, 'package.json'), 'utf8')).dependencies),
+);
+const packageName = (specifier) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 const externalPackagesButTheWorkspace = {
   name: 'external-packages',
   setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@pgbs/') ? undefined : { external: true }));
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = packageName(args.path);
+      if (name.startsWith('@pgbs/')) return undefined;
+      if (args.path.startsWith('node:') || builtinModules.includes(name) || SERVER_DEPENDENCIES.has(name)) {
+        return { external: true };
+      }
+      return undefined;
+    });
   },
 };
 
