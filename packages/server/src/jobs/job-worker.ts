@@ -14,6 +14,10 @@ import { NotYet } from './queue.js';
 import { type ActivityProbe, StallWatch } from './stall-detector.js';
 import { type HeldLock, type LockSessions, takeJobLocks } from './target-lock.js';
 
+/** How long a fetched job waits for a slot before the queue retries it, and how often it looks. */
+const SLOT_WAIT_MS = 5_000;
+const SLOT_POLL_MS = 500;
+
 export interface Outcome {
   state: 'succeeded' | 'failed' | 'cancelled';
   code?: string;
@@ -67,6 +71,7 @@ export const INTERRUPTED = {
  */
 export class JobWorker {
   private readonly running = new Map<string, Running>();
+  private readonly slotWaiters = new Set<() => void>();
   private stopping = false;
 
   constructor(private readonly deps: WorkerDeps) {}
@@ -114,7 +119,7 @@ export class JobWorker {
       return;
     }
     const lock = await traced('locks', () =>
-      takeJobLocks(this.deps.lockSessions, {
+      this.takeLocksSoon({
         database: handler.lock && row.lockKey ? { key: row.lockKey, mode: handler.lock } : null,
         slots: { global: this.deps.limits.maxConcurrentJobs, perServer: this.deps.limits.maxJobsPerServer },
       }),
@@ -137,6 +142,33 @@ export class JobWorker {
     } finally {
       this.running.delete(jobId);
     }
+  }
+
+  /**
+   * In a burst a slot frees every few hundred milliseconds: waiting for one here, woken by this
+   * process's own jobs ending and polling for other instances', keeps slots busy; the queue's
+   * retry (seconds later) would leave them idle. After SLOT_WAIT_MS the queue retries as before.
+   */
+  private async takeLocksSoon(request: Parameters<typeof takeJobLocks>[1]): Promise<HeldLock | null> {
+    const deadline = this.deps.clock.now() + SLOT_WAIT_MS;
+    for (;;) {
+      const lock = await takeJobLocks(this.deps.lockSessions, request);
+      if (lock || this.stopping || this.deps.clock.now() >= deadline) return lock;
+      await this.slotFreed(SLOT_POLL_MS);
+    }
+  }
+
+  /** Resolves when a job of this process releases its locks, or after `ms`. */
+  private slotFreed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        timer.cancel();
+        this.slotWaiters.delete(done);
+        resolve();
+      };
+      const timer = this.deps.clock.setTimeout(done, ms);
+      this.slotWaiters.add(done);
+    });
   }
 
   private async execute(
@@ -194,6 +226,7 @@ export class JobWorker {
       await traced('lock.release', () =>
         lock.release().catch((error: unknown) => this.deps.logger.error('lock release failed', { error })),
       );
+      for (const wake of [...this.slotWaiters]) wake();
     }
     return traced('finish', () => this.finish(job, outcome, { progress: watcher?.latest ?? null, result }));
   }
