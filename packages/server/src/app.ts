@@ -58,6 +58,11 @@ import { schedulesConfigSection } from './modules/schedules/schedules-config-sec
 import { retentionConfigSection } from './modules/retention/retention-config-section.js';
 import type { Actor } from './modules/schedules/ports.js';
 import { type TargetsModule, createTargetsModule } from './modules/targets/targets-module.js';
+import { ServiceError } from './errors/service-error.js';
+import { type DestinationsModule, createDestinationsModule } from './modules/destinations/destinations-module.js';
+import { DestinationRepository } from './modules/destinations/destination-repository.js';
+import { ensureEnvDestination } from './modules/destinations/ensure-env-destination.js';
+import { s3Storage } from './storage/s3-storage.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -77,6 +82,8 @@ export interface App {
   schedules: Schedules;
   retention: Retention;
   targets: TargetsModule;
+  /** Where backups are stored: BACKUP_DIR ("local") and S3-compatible buckets. */
+  destinations: DestinationsModule;
   /** Per target: last success, next run, failures, guard, size trend (the panel's home). */
   dashboard(): Promise<DashboardEntry[]>;
   /** Configuration export and import; other domains register their sections (schedules, retention). */
@@ -131,6 +138,21 @@ export async function createApp(
     metadataIdentity: () => readMetadataIdentity(metadata.db),
   };
   const targets = createTargetsModule(targetDeps);
+  await ensureEnvDestination(metadata.db, config.backupDir);
+  const destinations = createDestinationsModule({
+    repo: new DestinationRepository(metadata.db),
+    keys: started.keys,
+    clock: systemClock,
+    audit,
+    storage: {
+      // The local directory as an ObjectStorage comes with the stream refactor of local-storage.ts.
+      local: () => {
+        throw new ServiceError('destination/failed', 'Local destinations are not readable as streams in this build yet.');
+      },
+      s3: (settings, credentials) => s3Storage(settings, credentials),
+    },
+    findTarget: (idOrName) => targetDeps.repo.find(idOrName),
+  });
   const configTransfer = new ConfigTransfer();
   configTransfer.register(targetsConfigSection(targetDeps));
   const backupRows = backupsRepository(metadata.db);
@@ -302,6 +324,7 @@ export async function createApp(
     schedules,
     retention,
     targets,
+    destinations,
     configTransfer,
     dashboard: () => dashboard({ db: metadata.db, clock: systemClock }),
     auth,
