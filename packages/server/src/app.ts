@@ -147,7 +147,10 @@ export async function createApp(
     storage: {
       // The local directory as an ObjectStorage comes with the stream refactor of local-storage.ts.
       local: () => {
-        throw new ServiceError('destination/failed', 'Local destinations are not readable as streams in this build yet.');
+        throw new ServiceError(
+          'destination/failed',
+          'Local destinations are not readable as streams in this build yet.',
+        );
       },
       s3: (settings, credentials) => s3Storage(settings, credentials),
     },

@@ -15,6 +15,7 @@ import {
 } from './format.js';
 import { describeBackup, describeJob, paintState, print, progress } from './output.js';
 import { onInterrupt } from './signals.js';
+import { DESTINATION_COMMANDS } from './destination-commands.js';
 import { TARGET_COMMANDS } from './target-commands.js';
 
 // Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
@@ -398,6 +399,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
     },
   },
   ...TARGET_COMMANDS,
+  ...DESTINATION_COMMANDS,
 ];
 
 /**

@@ -155,6 +155,11 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       exclude,
       'keep-globals': trueFalse("keep the server's roles and grants beside each run's backups"),
       'globals-with-passwords': trueFalse('with role password hashes'),
+      destinations: {
+        type: 'string',
+        value: 'D,D',
+        help: 'where its backups go, in order: the first is written, the others get copies ("" for the default, local)',
+      },
     },
     run: async ({ app, actor, json }, parsed) => {
       if (flag(parsed, 'enable') && flag(parsed, 'disable')) {
@@ -169,19 +174,37 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
         if (password === null)
           throw new CliError('cli/usage', 'No password given (PGPASSWORD is empty and there is no terminal).');
       }
-      const target = await app.targets.update(
-        parsed.positionals[0]!,
-        {
-          url: text(parsed, 'url'),
-          password,
-          enabled: flag(parsed, 'enable') ? true : flag(parsed, 'disable') ? false : undefined,
-          excludeDatabases: exclusions(parsed),
-          keepGlobals: parseBool(parsed, 'keep-globals'),
-          globalsWithPasswords: parseBool(parsed, 'globals-with-passwords'),
-        },
-        actor,
+      const changes = {
+        url: text(parsed, 'url'),
+        password,
+        enabled: flag(parsed, 'enable') ? true : flag(parsed, 'disable') ? false : undefined,
+        excludeDatabases: exclusions(parsed),
+        keepGlobals: parseBool(parsed, 'keep-globals'),
+        globalsWithPasswords: parseBool(parsed, 'globals-with-passwords'),
+      };
+      const name = parsed.positionals[0]!;
+      const destinationNames = text(parsed, 'destinations')
+        ?.split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+      // Only the destinations given: the target itself is not touched (nor audited as changed).
+      const target =
+        Object.values(changes).some((value) => value !== undefined) || destinationNames === undefined
+          ? await app.targets.update(name, changes, actor)
+          : await app.targets.get(name);
+      if (destinationNames === undefined) {
+        print(json, target, () => `Updated target ${target.name}.\n${describeTarget(target)}`);
+        return 0;
+      }
+      const destinations = await app.destinations.setForTarget(target.id, destinationNames, actor);
+      const names = destinations.map((destination) => destination.name);
+      print(json, { ...target, destinations: names }, () =>
+        [
+          `Updated target ${target.name}.`,
+          describeTarget(target),
+          `destinations: ${names.join(', ') || 'the default (local)'}`,
+        ].join('\n'),
       );
-      print(json, target, () => `Updated target ${target.name}.\n${describeTarget(target)}`);
       return 0;
     },
   },

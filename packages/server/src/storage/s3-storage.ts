@@ -100,7 +100,10 @@ export function s3Error(error: unknown, location: string): ServiceError {
     name === 'TimeoutError' ||
     name === 'RequestTimeout'
   ) {
-    return new ServiceError('destination/unreachable', `${location} cannot be reached (${e.code ?? cause?.code ?? name}).`);
+    return new ServiceError(
+      'destination/unreachable',
+      `${location} cannot be reached (${e.code ?? cause?.code ?? name}).`,
+    );
   }
   return new ServiceError(
     'destination/failed',
@@ -109,12 +112,16 @@ export function s3Error(error: unknown, location: string): ServiceError {
 }
 
 /** Refuses settings that cannot work before anything is stored or sent. */
-export function validS3Settings(input: S3Settings): Required<Pick<S3Settings, 'bucket' | 'prefix' | 'pathStyle'>> &
-  S3Settings {
+export function validS3Settings(
+  input: S3Settings,
+): Required<Pick<S3Settings, 'bucket' | 'prefix' | 'pathStyle'>> & S3Settings {
   const endpoint = input.endpoint?.trim() || null;
   const region = input.region?.trim() || null;
   if (!endpoint && !region) {
-    throw new ServiceError('input/invalid', 'An S3 destination needs an endpoint (S3-compatible services) or a region (AWS).');
+    throw new ServiceError(
+      'input/invalid',
+      'An S3 destination needs an endpoint (S3-compatible services) or a region (AWS).',
+    );
   }
   if (endpoint) {
     let url: URL;
@@ -226,7 +233,8 @@ export function s3Storage(
         partialRef: JSON.stringify({ bucket, key }),
         stream,
         async commit() {
-          if (state !== 'open') throw new ServiceError('destination/failed', `The writer of ${name} was ${state} already.`);
+          if (state !== 'open')
+            throw new ServiceError('destination/failed', `The writer of ${name} was ${state} already.`);
           try {
             await finished(stream);
           } catch (error) {

@@ -14,7 +14,12 @@ let server: S3TestServer;
 let credentials: S3Credentials;
 const storageAt = (options: { bucket?: string; prefix?: string; credentials?: S3Credentials } = {}) =>
   s3Storage(
-    { endpoint: server.endpoint, bucket: options.bucket ?? BUCKET, prefix: options.prefix ?? 'backups', pathStyle: true },
+    {
+      endpoint: server.endpoint,
+      bucket: options.bucket ?? BUCKET,
+      prefix: options.prefix ?? 'backups',
+      pathStyle: true,
+    },
     options.credentials ?? credentials,
     // A stopped server fails fast instead of after the SDK's three attempts with back-off.
     { maxAttempts: 1 },

@@ -35,16 +35,22 @@ export async function startS3Server(options: { buckets: string[] }): Promise<S3T
 
   const launch = async () => {
     // s3rver's continuation tokens are DES-encrypted, which OpenSSL 3 keeps in its legacy provider.
-    const started = spawn(process.execPath, ['--openssl-legacy-provider', SCRIPT, JSON.stringify({ port, directory, buckets: options.buckets })], {
-      env: { ...process.env, S3RVER_ACCESS_KEY_ID: accessKeyId, S3RVER_SECRET_ACCESS_KEY: secretAccessKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const started = spawn(
+      process.execPath,
+      ['--openssl-legacy-provider', SCRIPT, JSON.stringify({ port, directory, buckets: options.buckets })],
+      {
+        env: { ...process.env, S3RVER_ACCESS_KEY_ID: accessKeyId, S3RVER_SECRET_ACCESS_KEY: secretAccessKey },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const stderr: string[] = [];
     started.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: started.stdout! });
       lines.once('line', () => resolve());
-      started.once('exit', (code) => reject(new Error(`s3rver exited (${code}) before listening:\n${stderr.join('')}`)));
+      started.once('exit', (code) =>
+        reject(new Error(`s3rver exited (${code}) before listening:\n${stderr.join('')}`)),
+      );
     });
     child = started;
   };

@@ -3,6 +3,7 @@
 // Settings come as JSON in argv[2]; the access key pair in the environment (never argv).
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import process from 'node:process';
 import S3rver from 's3rver';
 import AWSAccount from 's3rver/lib/models/account.js';
 

@@ -27,7 +27,10 @@ export interface AddDestinationInput {
 export function settingsFromInput(input: Omit<AddDestinationInput, 'name'>): Record<string, unknown> {
   if (input.kind === 'local') {
     if (input.endpoint || input.region || input.bucket || input.prefix || input.pathStyle || input.credentials) {
-      throw new ServiceError('input/invalid', 'A local destination takes a directory only (no bucket, endpoint or credentials).');
+      throw new ServiceError(
+        'input/invalid',
+        'A local destination takes a directory only (no bucket, endpoint or credentials).',
+      );
     }
     return { ...validLocalSettings(input) };
   }
@@ -50,13 +53,20 @@ export function validCredentials(credentials: S3Credentials): S3Credentials {
   const accessKeyId = credentials.accessKeyId.trim();
   const secretAccessKey = credentials.secretAccessKey.trim();
   if (!accessKeyId || !secretAccessKey || /\s/.test(accessKeyId)) {
-    throw new ServiceError('input/invalid', 'S3 credentials are an access key id and a secret access key, both non-empty.');
+    throw new ServiceError(
+      'input/invalid',
+      'S3 credentials are an access key id and a secret access key, both non-empty.',
+    );
   }
   return { accessKeyId, secretAccessKey };
 }
 
 /** Registers a destination; its credentials are sealed before they reach the database. */
-export function addDestination(deps: DestinationDeps, input: AddDestinationInput, actor: Actor): Promise<DestinationRow> {
+export function addDestination(
+  deps: DestinationDeps,
+  input: AddDestinationInput,
+  actor: Actor,
+): Promise<DestinationRow> {
   return auditedDestination(deps, actor, 'destination.add', { name: input.name }, { kind: input.kind }, async () => {
     const id = randomUUID();
     const settings = settingsFromInput(input);

@@ -142,7 +142,10 @@ export class DestinationRepository {
 function nameTaken(error: unknown, name: string): unknown {
   const cause = (error as { cause?: { code?: string } }).cause ?? error;
   if ((cause as { code?: string }).code === '23505') {
-    return new ServiceError('destination/name-taken', `A destination named "${name}" exists already. Nothing was changed.`);
+    return new ServiceError(
+      'destination/name-taken',
+      `A destination named "${name}" exists already. Nothing was changed.`,
+    );
   }
   return error;
 }

@@ -28,7 +28,9 @@ export function validLocalSettings(input: { directory?: string | null }): LocalS
 }
 
 /** The stored settings as typed values (destinations.settings holds no secret). */
-export function settingsOf(row: DestinationRow): { kind: 'local'; local: LocalSettings } | { kind: 's3'; s3: S3Settings } {
+export function settingsOf(
+  row: DestinationRow,
+): { kind: 'local'; local: LocalSettings } | { kind: 's3'; s3: S3Settings } {
   return row.kind === 's3'
     ? { kind: 's3', s3: row.settings as unknown as S3Settings }
     : { kind: 'local', local: row.settings as unknown as LocalSettings };

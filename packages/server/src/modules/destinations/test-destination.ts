@@ -14,7 +14,11 @@ export interface DestinationTestResult {
  * Writes, reads back and removes a probe object, as a backup would. A refusal (credentials, a
  * missing bucket, an unreachable endpoint) is a result with its code, not a failure of the test.
  */
-export async function testDestination(deps: DestinationDeps, idOrName: string, actor: Actor): Promise<DestinationTestResult> {
+export async function testDestination(
+  deps: DestinationDeps,
+  idOrName: string,
+  actor: Actor,
+): Promise<DestinationTestResult> {
   const row = await deps.repo.find(idOrName);
   const at = new Date(deps.clock.now()).toISOString();
   let result: DestinationTestResult;

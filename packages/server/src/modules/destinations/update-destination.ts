@@ -44,12 +44,16 @@ export async function updateDestination(
     if (input.enabled !== undefined) patch.enabled = input.enabled;
     const { enabled: _enabled, credentials, ...settings } = input;
     if (Object.values(settings).some((value) => value !== undefined)) {
-      const merged = { ...row.settings, ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) };
+      const merged = {
+        ...row.settings,
+        ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)),
+      };
       patch.settings = settingsFromInput({ ...merged, kind: row.kind as 'local' | 's3' });
     }
     if (credentials !== undefined) {
       if (row.kind !== 's3') throw new ServiceError('input/invalid', 'Only an S3 destination has credentials.');
-      patch.credentialsSealed = credentials === null ? null : sealS3Credentials(deps, row.id, validCredentials(credentials));
+      patch.credentialsSealed =
+        credentials === null ? null : sealS3Credentials(deps, row.id, validCredentials(credentials));
     }
     return deps.repo.update(row.id, patch);
   });
