@@ -11,6 +11,7 @@ import './types/uploads.js';
 import './types/schedules.js';
 import './types/retention.js';
 import './types/targets.js';
+import './types/destinations.js';
 import './types/config-transfer.js';
 import './types/dashboard.js';
 
