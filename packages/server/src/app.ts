@@ -156,6 +156,13 @@ export async function createApp(
     },
     findTarget: (idOrName) => targetDeps.repo.find(idOrName),
   });
+  const resealed = await destinations.rotateKeys();
+  if (resealed.resealed > 0) {
+    logger.info('re-sealed stored destination credentials with the current key', { count: resealed.resealed });
+  }
+  for (const failed of resealed.failed) {
+    logger.warn('stored destination credentials cannot be opened with the configured keys', failed);
+  }
   const configTransfer = new ConfigTransfer();
   configTransfer.register(targetsConfigSection(targetDeps));
   const backupRows = backupsRepository(metadata.db);

@@ -267,9 +267,18 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
   {
     group: 'key',
     name: 'rotate',
-    summary: 'Re-seal every stored password with the current master key (the first configured); the start does it too.',
+    summary:
+      'Re-seal every stored password and S3 credential with the current master key (the first configured); the start does it too.',
     run: async ({ app, actor, json }) => {
-      const result = await app.targets.rotateKeys();
+      const [targets, destinations] = [await app.targets.rotateKeys(), await app.destinations.rotateKeys()];
+      const result = {
+        resealed: targets.resealed + destinations.resealed,
+        alreadyCurrent: targets.alreadyCurrent + destinations.alreadyCurrent,
+        failed: [
+          ...targets.failed,
+          ...destinations.failed.map((failure) => ({ ...failure, name: `destination ${failure.name}` })),
+        ],
+      };
       await app.audit.record({
         actor: actor.name,
         action: 'key.rotate',
@@ -279,7 +288,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       print(json, result, () =>
         [
           `Re-sealed ${result.resealed}, already current ${result.alreadyCurrent}.`,
-          ...result.failed.map((f) => `Cannot open the password of ${f.name} [${f.code}]: set it again.`),
+          ...result.failed.map((f) => `Cannot open the credentials of ${f.name} [${f.code}]: set them again.`),
         ].join('\n'),
       );
       return result.failed.length ? 1 : 0;

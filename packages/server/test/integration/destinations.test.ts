@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { keyIdOf } from '../../src/modules/targets/credential-box.js';
 import { auditEvents, backupCopies, backups, destinations } from '../../src/db/schema.js';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { startHttpServer } from '../../src/http/http-server.js';
@@ -381,5 +382,34 @@ describe('destinations', () => {
         await app.close();
       }
     });
+  });
+  // Last: the credentials are sealed with another key afterwards.
+  it('re-seals stored credentials with the current key at start; the old key can then go', async () => {
+    const newKey = randomBytes(32).toString('base64');
+    const keyIdOfSealed = async (app: App) =>
+      (await app.db.select().from(destinations).where(eq(destinations.name, 'offsite')))[0]!.credentialsSealed!.split(
+        '.',
+      )[1];
+    const old = await start();
+    try {
+      expect(await keyIdOfSealed(old)).toBe(keyIdOf(Buffer.from(masterKey, 'base64')));
+    } finally {
+      await old.close();
+    }
+    const rotated = await createApp(loadConfig({ ...env.env, MASTER_KEY: `${newKey},${masterKey}` }), logger, {
+      scheduleTicker: false,
+    });
+    try {
+      expect(await keyIdOfSealed(rotated)).toBe(keyIdOf(Buffer.from(newKey, 'base64')));
+      expect(await rotated.destinations.rotateKeys()).toMatchObject({ resealed: 0, failed: [] });
+    } finally {
+      await rotated.close();
+    }
+    const onlyNew = await createApp(loadConfig({ ...env.env, MASTER_KEY: newKey }), logger, { scheduleTicker: false });
+    try {
+      expect(await onlyNew.destinations.test('offsite', actor)).toMatchObject({ ok: true });
+    } finally {
+      await onlyNew.close();
+    }
   });
 });

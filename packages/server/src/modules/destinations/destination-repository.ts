@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { ServiceError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import { type DestinationRow, backupCopies, destinations, targetDestinations, targets } from '../../db/schema.js';
@@ -122,6 +122,25 @@ export class DestinationRepository {
           .values(destinationIds.map((destinationId, position) => ({ targetId, destinationId, position })));
       }
     });
+  }
+
+  /** Every stored sealed credential (a removed destination's is wiped when it is removed). */
+  async sealed(): Promise<{ id: string; name: string; sealed: string }[]> {
+    const rows = await this.db
+      .select({ id: destinations.id, name: destinations.name, sealed: destinations.credentialsSealed })
+      .from(destinations)
+      .where(isNotNull(destinations.credentialsSealed));
+    return rows.map((row) => ({ ...row, sealed: row.sealed! }));
+  }
+
+  /** Compare-and-set: another process re-sealing the same row at the same time wins harmlessly. */
+  async replaceSealed(id: string, from: string, to: string): Promise<boolean> {
+    const rows = await this.db
+      .update(destinations)
+      .set({ credentialsSealed: to })
+      .where(and(eq(destinations.id, id), eq(destinations.credentialsSealed, from)))
+      .returning({ id: destinations.id });
+    return rows.length === 1;
   }
 
   /** Soft delete: its copies keep naming it. The targets that used it stop using it. */

@@ -1,5 +1,6 @@
 import type { DestinationRow } from '../../db/schema.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
+import { type RotationResult, resealAll } from '../targets/rotate-credentials.js';
 import { type AddDestinationInput, addDestination } from './add-destination.js';
 import type { Actor, DestinationDeps } from './destination-deps.js';
 import { type DestinationView, destinationView } from './destination-view.js';
@@ -23,6 +24,8 @@ export interface DestinationsModule {
   /** A target's destinations in order (empty: the default, "local"). */
   ofTarget(targetIdOrName: string): Promise<DestinationView[]>;
   setForTarget(targetIdOrName: string, names: readonly string[], actor: Actor): Promise<DestinationView[]>;
+  /** Re-seals stored credentials with the current master key (each start and `key rotate`). */
+  rotateKeys(): Promise<RotationResult>;
 }
 
 export function createDestinationsModule(deps: DestinationDeps): DestinationsModule {
@@ -45,5 +48,10 @@ export function createDestinationsModule(deps: DestinationDeps): DestinationsMod
     storage: async (idOrName) => storageFor(deps, await deps.repo.find(idOrName)),
     ofTarget: async (target) => views(await deps.repo.ofTarget((await deps.findTarget(target)).id)),
     setForTarget: async (target, names, actor) => views(await setTargetDestinations(deps, target, names, actor)),
+    rotateKeys: () =>
+      resealAll(deps.keys, {
+        sealed: () => deps.repo.sealed(),
+        replace: (id, from, to) => deps.repo.replaceSealed(id, from, to),
+      }),
   };
 }
