@@ -1,3 +1,4 @@
+import { isCodedError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import type { DestinationRow } from '../../db/schema.js';
 import { DestinationRepository } from './destination-repository.js';
@@ -14,5 +15,12 @@ export async function ensureEnvDestination(db: MetadataDb, backupDir: string): P
   const settings = { ...validLocalSettings({ directory: backupDir }) };
   const existing = await repo.envManaged();
   if (existing) return repo.update(existing.id, { settings, enabled: true });
-  return repo.insert({ name: ENV_DESTINATION_NAME, kind: 'local', settings, enabled: true, managedBy: 'env' });
+  try {
+    return await repo.insert({ name: ENV_DESTINATION_NAME, kind: 'local', settings, enabled: true, managedBy: 'env' });
+  } catch (error) {
+    // Another instance starting at the same time created it first: refresh that one.
+    const created = isCodedError(error, 'destination/name-taken') ? await repo.envManaged() : undefined;
+    if (!created) throw error;
+    return repo.update(created.id, { settings, enabled: true });
+  }
 }
