@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../../errors/service-error.js';
 import type { DestinationRow } from '../../db/schema.js';
-import type { S3Credentials } from '../../storage/s3-storage.js';
+import { type S3Credentials, validS3Settings } from '../../storage/s3-storage.js';
 import { auditedDestination } from './audit-destination.js';
 import type { Actor, DestinationDeps } from './destination-deps.js';
-import { validDestinationName, validLocalSettings, validS3Settings } from './destination-settings.js';
+import { validDestinationName, validLocalSettings } from './destination-settings.js';
 import { sealS3Credentials } from './storage-for.js';
 
 export interface AddDestinationInput {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ServiceError } from '../../errors/service-error.js';
 import type { DestinationRow } from '../../db/schema.js';
-import { type S3Settings, validS3Settings } from '../../storage/s3-storage.js';
+import type { S3Settings } from '../../storage/s3-storage.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -43,5 +43,3 @@ export function locationOf(row: DestinationRow): string {
   const { bucket, prefix, endpoint, region } = settings.s3;
   return `s3://${bucket}/${prefix ?? ''}${endpoint ? ` at ${endpoint}` : ` in ${region}`}`;
 }
-
-export { validS3Settings };
