@@ -66,6 +66,10 @@ import { type TargetsModule, createTargetsModule } from './modules/targets/targe
 import { type KeysModule, createKeysModule } from './modules/keys/keys-module.js';
 import { KeysRepository } from './modules/keys/keys-repository.js';
 import { startKeys } from './modules/keys/start-keys.js';
+import { type DestinationsModule, createDestinationsModule } from './modules/destinations/destinations-module.js';
+import { DestinationRepository } from './modules/destinations/destination-repository.js';
+import { ensureEnvDestination } from './modules/destinations/ensure-env-destination.js';
+import { s3Storage } from './storage/s3-storage.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -87,6 +91,8 @@ export interface App {
   targets: TargetsModule;
   /** age recipients, target encryption, manifest signatures. */
   keys: KeysModule;
+  /** Where backups are stored: BACKUP_DIR ("local") and S3-compatible buckets. */
+  destinations: DestinationsModule;
   /** Per target: last success, next run, failures, guard, size trend (the panel's home). */
   dashboard(): Promise<DashboardEntry[]>;
   /** Configuration export and import; other domains register their sections (schedules, retention). */
@@ -153,6 +159,25 @@ export async function createApp(
   await startKeys(keyDeps, config.encryptTo, logger, { strict: role !== 'cli' });
   if (!started.keys.current) logger.warn('no master key is configured: manifests are written unsigned');
   const keys = createKeysModule(keyDeps, config.encryptTo);
+  await ensureEnvDestination(metadata.db, config.backupDir);
+  const destinations = createDestinationsModule({
+    repo: new DestinationRepository(metadata.db),
+    keys: started.keys,
+    clock: systemClock,
+    audit,
+    storage: {
+      local: (directory) => localObjectStorage(directory),
+      s3: (settings, credentials) => s3Storage(settings, credentials),
+    },
+    findTarget: (idOrName) => targetDeps.repo.find(idOrName),
+  });
+  const resealed = await destinations.rotateKeys();
+  if (resealed.resealed > 0) {
+    logger.info('re-sealed stored destination credentials with the current key', { count: resealed.resealed });
+  }
+  for (const failed of resealed.failed) {
+    logger.warn('stored destination credentials cannot be opened with the configured keys', failed);
+  }
   const configTransfer = new ConfigTransfer(audit);
   configTransfer.register(targetsConfigSection(targetDeps));
   const backupRows = backupsRepository(metadata.db);
@@ -332,6 +357,7 @@ export async function createApp(
     retention,
     targets,
     keys,
+    destinations,
     configTransfer,
     dashboard: () => dashboard({ db: metadata.db, clock: systemClock }),
     auth,

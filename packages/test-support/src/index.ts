@@ -19,3 +19,5 @@ export type { OwnedDatabase } from './owned-database.js';
 export { dumpInEveryFormat, libpqEnv, runPgTool, runPgToolOrThrow } from './pg-tools.js';
 export type { ToolResult } from './pg-tools.js';
 export { BROKEN_PLAIN_DUMP } from './broken-dump.js';
+export { startS3Server } from './s3/s3-server.js';
+export type { S3TestServer } from './s3/s3-server.js';

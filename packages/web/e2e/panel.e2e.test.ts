@@ -330,6 +330,7 @@ describe('admin panel', () => {
       { label: 'Jobs', path: '/settings/jobs', heading: 'Jobs' },
       { label: 'Audit log', path: '/settings/audit', heading: 'Audit log' },
       { label: 'API tokens', path: '/settings/tokens', heading: 'API tokens' },
+      { label: 'Destinations', path: '/settings/destinations', heading: 'Destinations' },
       { label: 'Backup & Restore', path: '/settings/backups', heading: 'Backup & Restore' },
     ];
     for (const section of sections) {

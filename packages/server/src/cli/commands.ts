@@ -16,6 +16,7 @@ import {
 import { describeBackup, describeJob, paintState, print, progress } from './output.js';
 import { onInterrupt } from './signals.js';
 import { KEY_COMMANDS } from './key-commands.js';
+import { DESTINATION_COMMANDS } from './destination-commands.js';
 import { TARGET_COMMANDS } from './target-commands.js';
 
 // Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
@@ -416,6 +417,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
   },
   ...TARGET_COMMANDS,
   ...KEY_COMMANDS,
+  ...DESTINATION_COMMANDS,
 ];
 
 /**

@@ -159,6 +159,11 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
         value: 'KEY,KEY',
         help: 'encrypt its new backups to these keys (names, fingerprints or registered age1… recipients); none: in clear',
       },
+      destinations: {
+        type: 'string',
+        value: 'D,D',
+        help: 'where its backups go, in order: the first is written, the others get copies ("" for the default, local)',
+      },
     },
     run: async ({ app, actor, json }, parsed) => {
       if (flag(parsed, 'enable') && flag(parsed, 'disable')) {
@@ -173,7 +178,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
         if (password === null)
           throw new CliError('cli/usage', 'No password given (PGPASSWORD is empty and there is no terminal).');
       }
-      const input = {
+      const changes = {
         url: text(parsed, 'url'),
         password,
         enabled: flag(parsed, 'enable') ? true : flag(parsed, 'disable') ? false : undefined,
@@ -183,15 +188,25 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
       };
       const name = parsed.positionals[0]!;
       const encryptTo = text(parsed, 'encrypt-to');
-      // --encrypt-to alone changes only the recipients (its own audited operation).
-      const target = Object.values(input).some((value) => value !== undefined)
-        ? await app.targets.update(name, input, actor)
-        : await app.targets.get(name);
+      const destinationNames = text(parsed, 'destinations')
+        ?.split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+      // --encrypt-to and --destinations alone change only those (each its own audited operation).
+      const onlyThose = encryptTo !== undefined || destinationNames !== undefined;
+      const target =
+        Object.values(changes).some((value) => value !== undefined) || !onlyThose
+          ? await app.targets.update(name, changes, actor)
+          : await app.targets.get(name);
       const recipients =
         encryptTo === undefined
           ? undefined
           : await app.keys.setTargetRecipients(target.id, encryptTo.split(','), actor);
-      print(json, recipients ? { ...target, recipients } : target, () =>
+      const destinations =
+        destinationNames === undefined
+          ? undefined
+          : (await app.destinations.setForTarget(target.id, destinationNames, actor)).map((d) => d.name);
+      print(json, { ...target, ...(recipients ? { recipients } : {}), ...(destinations ? { destinations } : {}) }, () =>
         [
           `Updated target ${target.name}.`,
           describeTarget(target),
@@ -200,6 +215,7 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
                 `encrypt to: ${recipients.map((r) => `${r.name} (${r.fingerprint})`).join(', ') || 'none (stored in clear unless ENCRYPT_TO is set)'}`,
               ]
             : []),
+          ...(destinations ? [`destinations: ${destinations.join(', ') || 'the default (local)'}`] : []),
         ].join('\n'),
       );
       return 0;
@@ -257,15 +273,20 @@ export const TARGET_COMMANDS: CommandSpec<Context>[] = [
     group: 'key',
     name: 'rotate',
     summary:
-      'Re-seal every stored password, kept identity and signing key with the current master key (the first configured); the start does it too.',
+      'Re-seal every stored password, S3 credential, kept identity and signing key with the current master key (the first configured); the start does it too.',
     run: async ({ app, actor, json }) => {
       const passwords = await app.targets.rotateKeys();
+      const credentials = await app.destinations.rotateKeys();
       // Kept age identities and manifest signing keys are sealed with the same master key.
       const secrets = await app.keys.rotate();
       const result = {
-        resealed: passwords.resealed + secrets.resealed,
-        alreadyCurrent: passwords.alreadyCurrent + secrets.alreadyCurrent,
-        failed: [...passwords.failed.map((f) => ({ ...f, name: `the password of ${f.name}` })), ...secrets.failed],
+        resealed: passwords.resealed + credentials.resealed + secrets.resealed,
+        alreadyCurrent: passwords.alreadyCurrent + credentials.alreadyCurrent + secrets.alreadyCurrent,
+        failed: [
+          ...passwords.failed.map((f) => ({ ...f, name: `the password of ${f.name}` })),
+          ...credentials.failed.map((f) => ({ ...f, name: `the credentials of destination ${f.name}` })),
+          ...secrets.failed,
+        ],
       };
       await app.audit.record({
         actor: actor.name,

@@ -63,6 +63,15 @@ export const ERROR_CODES = [
   'key/last-recipient',
   'credential/tampered',
   'config/import-invalid',
+  'destination/not-found',
+  'destination/invalid-name',
+  'destination/name-taken',
+  'destination/managed-by-env',
+  'destination/in-use',
+  'destination/auth-failed',
+  'destination/bucket-missing',
+  'destination/unreachable',
+  'destination/failed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -12,6 +12,7 @@ import './types/schedules.js';
 import './types/retention.js';
 import './types/targets.js';
 import './types/keys.js';
+import './types/destinations.js';
 import './types/config-transfer.js';
 import './types/dashboard.js';
 

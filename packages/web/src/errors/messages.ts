@@ -124,6 +124,19 @@ const MESSAGES: Record<ErrorCode, string> = {
   'schedule/invalid-retries': 'The number of retries must be a whole number from 0 to 10.',
   'schedule/not-found': 'This target has no schedule.',
   'retention/invalid-policy': 'The retention policy is not valid: every count must be a whole number of 0 or more.',
+  'destination/not-found': 'This destination no longer exists. The list has been refreshed.',
+  'destination/invalid-name':
+    'A destination name is 1 to 63 characters: lower-case letters, digits, “_” and “-”, starting with a letter or digit.',
+  'destination/name-taken': 'Another destination already has this name. Choose another one.',
+  'destination/managed-by-env':
+    'This destination comes from the server’s configuration (BACKUP_DIR) and cannot be changed here.',
+  'destination/in-use':
+    'Targets still send their backups to this destination, or copies are stored there: change those targets first.',
+  'destination/auth-failed':
+    'The storage refused the credentials: check the access key id and secret, and that they may use this bucket.',
+  'destination/bucket-missing': 'The bucket does not exist. Create it first, or correct its name.',
+  'destination/unreachable': 'The storage cannot be reached. Check the endpoint or region, and the network.',
+  'destination/failed': 'The storage refused the request. The server log has the details.',
 };
 
 export const GENERIC_MESSAGE = 'Something went wrong. Try again; if it keeps failing, the server log has the details.';

@@ -25,6 +25,12 @@ export const SETTINGS_SECTIONS: SettingsSection[] = [
   },
   { path: 'targets', label: 'Targets', icon: 'server', component: () => import('../targets/TargetsPage.vue') },
   {
+    path: 'destinations',
+    label: 'Destinations',
+    icon: 'archive',
+    component: () => import('../destinations/DestinationsPage.vue'),
+  },
+  {
     path: 'schedules',
     label: 'Schedules',
     icon: 'calendar',

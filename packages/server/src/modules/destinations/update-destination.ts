@@ -1,0 +1,60 @@
+import { ServiceError } from '../../errors/service-error.js';
+import type { DestinationRow } from '../../db/schema.js';
+import type { S3Credentials } from '../../storage/s3-storage.js';
+import { settingsFromInput, validCredentials } from './add-destination.js';
+import { auditedDestination } from './audit-destination.js';
+import type { Actor, DestinationDeps } from './destination-deps.js';
+import type { DestinationPatch } from './destination-repository.js';
+import { sealS3Credentials } from './storage-for.js';
+
+export interface UpdateDestinationInput {
+  enabled?: boolean;
+  /** New credentials; null removes the stored ones (the SDK's default chain then applies). */
+  credentials?: S3Credentials | null;
+  directory?: string;
+  endpoint?: string | null;
+  region?: string | null;
+  bucket?: string;
+  prefix?: string;
+  pathStyle?: boolean;
+}
+
+/** The env-managed destination is BACKUP_DIR's: the environment is where it changes. */
+export function refuseEnvManaged(row: DestinationRow): void {
+  if (row.managedBy === 'env') {
+    throw new ServiceError(
+      'destination/managed-by-env',
+      `Destination "${row.name}" is BACKUP_DIR: change the environment and restart instead. Nothing was changed.`,
+    );
+  }
+}
+
+/** Edits a destination: settings are merged into the stored ones and checked again as a whole. */
+export async function updateDestination(
+  deps: DestinationDeps,
+  idOrName: string,
+  input: UpdateDestinationInput,
+  actor: Actor,
+): Promise<DestinationRow> {
+  const row = await deps.repo.find(idOrName);
+  const changed = Object.keys(input).filter((key) => input[key as keyof UpdateDestinationInput] !== undefined);
+  return auditedDestination(deps, actor, 'destination.update', row, { changed }, async () => {
+    refuseEnvManaged(row);
+    const patch: DestinationPatch = {};
+    if (input.enabled !== undefined) patch.enabled = input.enabled;
+    const { enabled: _enabled, credentials, ...settings } = input;
+    if (Object.values(settings).some((value) => value !== undefined)) {
+      const merged = {
+        ...row.settings,
+        ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)),
+      };
+      patch.settings = settingsFromInput({ ...merged, kind: row.kind as 'local' | 's3' });
+    }
+    if (credentials !== undefined) {
+      if (row.kind !== 's3') throw new ServiceError('input/invalid', 'Only an S3 destination has credentials.');
+      patch.credentialsSealed =
+        credentials === null ? null : sealS3Credentials(deps, row.id, validCredentials(credentials));
+    }
+    return deps.repo.update(row.id, patch);
+  });
+}

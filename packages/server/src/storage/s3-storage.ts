@@ -1,0 +1,379 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, type Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ServiceError, isCodedError } from '../errors/service-error.js';
+import { type ObjectStorage, type ObjectWriter, type StoredObject, isSafeObjectName } from './object-storage.js';
+
+/** Where an S3-compatible destination's objects live. Never a secret (stored in destinations.settings). */
+export interface S3Settings {
+  /** An S3-compatible service's URL (MinIO, R2, B2); absent: AWS S3 in `region`. */
+  endpoint?: string | null;
+  region?: string | null;
+  bucket: string;
+  /** Objects are named `<prefix>/<name>`; empty: at the bucket's root. */
+  prefix?: string;
+  /** Path-style addressing (`host/bucket/key`), which MinIO and most self-hosted services need. */
+  pathStyle?: boolean;
+}
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+const MiB = 1024 * 1024;
+const MIN_PART_BYTES = 5 * MiB;
+// Without an expected size: 10,000 parts of 16 MiB hold 156 GiB.
+const DEFAULT_PART_BYTES = 16 * MiB;
+
+/**
+ * A part size with which the expected size (plus 20 % for what the estimate misses) fits in 9,000
+ * parts, below S3's 10,000: 5 MiB up to about 37 GB, 128 MiB for 1 TB. Memory is about two parts.
+ */
+export function partSizeFor(expectedBytes?: number): number {
+  if (!expectedBytes || expectedBytes <= 0) return DEFAULT_PART_BYTES;
+  return Math.max(MIN_PART_BYTES, Math.ceil((expectedBytes * 1.2) / 9000 / MiB) * MiB);
+}
+
+const AUTH_ERRORS = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'InvalidToken',
+  'ExpiredToken',
+  'CredentialsProviderError',
+]);
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * An SDK error as a coded one. The messages are ours: neither the credentials nor the signing
+ * details a server may echo (s3rver returns the string it signed) reach a message or a log.
+ */
+export function s3Error(error: unknown, location: string): ServiceError {
+  if (isCodedError(error)) return error as ServiceError;
+  const e = (error ?? {}) as SdkError;
+  const name = e.name ?? 'Error';
+  const status = e.$metadata?.httpStatusCode;
+  const cause = (e as { cause?: SdkError }).cause;
+  if (AUTH_ERRORS.has(name) || status === 401 || status === 403) {
+    return new ServiceError(
+      'destination/auth-failed',
+      `${location} refused the credentials (${name}): check the access key id and secret, and that they may use this bucket.`,
+    );
+  }
+  if (name === 'NoSuchBucket') {
+    return new ServiceError('destination/bucket-missing', `The bucket of ${location} does not exist: create it first.`);
+  }
+  if (
+    NETWORK_ERRORS.has(e.code ?? '') ||
+    NETWORK_ERRORS.has(cause?.code ?? '') ||
+    name === 'TimeoutError' ||
+    name === 'RequestTimeout'
+  ) {
+    return new ServiceError(
+      'destination/unreachable',
+      `${location} cannot be reached (${e.code ?? cause?.code ?? name}).`,
+    );
+  }
+  return new ServiceError(
+    'destination/failed',
+    `${location} failed: ${name}${status ? ` (HTTP ${status})` : ''}${e.message && e.message !== name ? `: ${e.message.slice(0, 200)}` : ''}.`,
+  );
+}
+
+/** Refuses settings that cannot work before anything is stored or sent. */
+export function validS3Settings(
+  input: S3Settings,
+): Required<Pick<S3Settings, 'bucket' | 'prefix' | 'pathStyle'>> & S3Settings {
+  const endpoint = input.endpoint?.trim() || null;
+  const region = input.region?.trim() || null;
+  if (!endpoint && !region) {
+    throw new ServiceError(
+      'input/invalid',
+      'An S3 destination needs an endpoint (S3-compatible services) or a region (AWS).',
+    );
+  }
+  if (endpoint) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new ServiceError('input/invalid', 'The S3 endpoint is not a URL (https://host[:port]).');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ServiceError('input/invalid', 'The S3 endpoint is an http:// or https:// URL.');
+    }
+    // Credentials are given separately and sealed: never inside a URL that is stored and shown.
+    if (url.username || url.password) {
+      throw new ServiceError('input/invalid', 'The S3 endpoint must not hold credentials: give them separately.');
+    }
+  }
+  // The bucket naming rules of S3 (3–63 lower-case letters, digits, dots, hyphens).
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(input.bucket ?? '')) {
+    throw new ServiceError('input/invalid', 'A bucket name is 3 to 63 lower-case letters, digits, dots or hyphens.');
+  }
+  const prefix = (input.prefix ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix.split('/').some((part) => part === '..' || part === '.') || prefix.length > 512) {
+    throw new ServiceError('input/invalid', 'The prefix is a path inside the bucket, without "." or ".." segments.');
+  }
+  return { endpoint, region, bucket: input.bucket, prefix, pathStyle: input.pathStyle ?? false };
+}
+
+/** S3-compatible object storage (AWS S3, R2, MinIO, B2). Credentials null: the SDK's default chain. */
+export function s3Storage(
+  input: S3Settings,
+  credentials: S3Credentials | null,
+  options: { maxAttempts?: number } = {},
+): ObjectStorage {
+  const settings = validS3Settings(input);
+  const bucket = settings.bucket;
+  const location = `s3://${bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ` in ${settings.region}`}`;
+  const client = new S3Client({
+    region: settings.region ?? 'us-east-1',
+    endpoint: settings.endpoint ?? undefined,
+    forcePathStyle: settings.pathStyle,
+    credentials: credentials ?? undefined,
+    // R2 and MinIO versions reject the SDK's default CRC checksums.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+  });
+  const keyOf = (name: string) => {
+    if (!isSafeObjectName(name)) throw new ServiceError('input/invalid', `Unsafe object name: ${JSON.stringify(name)}`);
+    return settings.prefix ? `${settings.prefix}/${name}` : name;
+  };
+  const listPrefix = settings.prefix ? `${settings.prefix}/` : '';
+  const send = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw s3Error(error, location);
+    }
+  };
+  const abortUpload = async (key: string, uploadId: string) => {
+    try {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    } catch (error) {
+      if ((error as SdkError).name !== 'NoSuchUpload') throw s3Error(error, location);
+    }
+  };
+  const remove = (name: string) =>
+    send(async () => void (await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(name) }))));
+
+  const storage: ObjectStorage = {
+    kind: 's3',
+    location,
+
+    async createWriter(name, writerOptions = {}): Promise<ObjectWriter> {
+      const key = keyOf(name);
+      const body = new PassThrough();
+      // queueSize 1: one part uploading while the next fills, so memory stays about two parts.
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: body },
+        partSize: partSizeFor(writerOptions.expectedBytes),
+        queueSize: 1,
+        leavePartsOnError: false,
+      });
+      const done = upload.done();
+      let failure: ServiceError | null = null;
+      const failed = new Promise<ServiceError>((resolve) => {
+        done.catch((error: unknown) => resolve((failure ??= s3Error(error, location))));
+      });
+      let bytes = 0;
+      let state: 'open' | 'committed' | 'aborted' = 'open';
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          if (failure) return callback(failure);
+          bytes += chunk.length;
+          if (body.write(chunk)) return callback();
+          void Promise.race([once(body, 'drain').then(() => null), failed]).then(
+            (error) => callback(error ?? undefined),
+            callback,
+          );
+        },
+        // The end of the stream does not end the upload: S3 shows the object once the upload
+        // completes, which is what commit does (an abort after the end leaves nothing behind).
+        final: (callback) => callback(failure ?? undefined),
+      });
+      return {
+        // The key, not the upload id, which exists only once the first part is full: recovery
+        // aborts whatever upload is open on the key (discardPartial).
+        partialRef: JSON.stringify({ bucket, key }),
+        stream,
+        async commit() {
+          if (state !== 'open')
+            throw new ServiceError('destination/failed', `The writer of ${name} was ${state} already.`);
+          try {
+            await finished(stream);
+          } catch (error) {
+            throw failure ?? s3Error(error, location);
+          }
+          body.end();
+          try {
+            await done;
+          } catch (error) {
+            throw failure ?? s3Error(error, location);
+          }
+          state = 'committed';
+          return { sizeBytes: bytes };
+        },
+        async abort() {
+          if (state === 'aborted') return;
+          const wasCommitted = state === 'committed';
+          state = 'aborted';
+          stream.destroy();
+          // Ending the body with an error makes lib-storage abort its multipart upload and settle.
+          body.destroy(new Error('aborted'));
+          await done.catch(() => {});
+          if (wasCommitted) await remove(name);
+          // lib-storage's own abort may have failed (a server gone midway): ask again.
+          else if (upload.uploadId) await abortUpload(key, upload.uploadId);
+        },
+      };
+    },
+
+    async openRead(name, range) {
+      const key = keyOf(name);
+      const response = await send(async () => {
+        try {
+          return await client.send(
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+            }),
+          );
+        } catch (error) {
+          if ((error as SdkError).name === 'NoSuchKey') {
+            throw new ServiceError('backup/file-missing', `${name} is missing on ${location}.`);
+          }
+          throw error;
+        }
+      });
+      // A connection cut midway fails the read with a coded error, like a failed request.
+      const source = response.Body as Readable;
+      const out = new PassThrough();
+      source.on('error', (error) => out.destroy(s3Error(error, location)));
+      out.on('close', () => source.destroy());
+      return source.pipe(out);
+    },
+
+    async stat(name) {
+      const key = keyOf(name);
+      return send(async () => {
+        try {
+          const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+          return { sizeBytes: head.ContentLength ?? 0 };
+        } catch (error) {
+          const e = error as SdkError;
+          if (e.name === 'NotFound' || e.name === 'NoSuchKey') return null;
+          throw error;
+        }
+      });
+    },
+
+    async list(suffix) {
+      const objects: StoredObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await send(() =>
+          client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token })),
+        );
+        for (const item of page.Contents ?? []) {
+          const name = item.Key?.slice(listPrefix.length) ?? '';
+          // Only our own flat names: nothing in sub-"directories", nothing another tool put there.
+          if (isSafeObjectName(name) && (suffix === undefined || name.endsWith(suffix))) {
+            objects.push({ name, sizeBytes: item.Size ?? 0 });
+          }
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return objects.sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    remove,
+
+    async discardPartial(partialRef) {
+      let ref: { bucket?: string; key?: string };
+      try {
+        ref = JSON.parse(partialRef) as typeof ref;
+      } catch {
+        throw new ServiceError('input/invalid', 'Not a partial reference of S3 storage.');
+      }
+      if (ref.bucket !== bucket || typeof ref.key !== 'string' || !ref.key.startsWith(listPrefix)) {
+        throw new ServiceError('input/invalid', `The partial reference is not of ${location}.`);
+      }
+      const key = ref.key;
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const page = await send(() =>
+          client.send(
+            new ListMultipartUploadsCommand({
+              Bucket: bucket,
+              Prefix: key,
+              KeyMarker: keyMarker,
+              UploadIdMarker: uploadIdMarker,
+            }),
+          ),
+        );
+        for (const open of page.Uploads ?? []) {
+          if (open.Key === key && open.UploadId) await abortUpload(key, open.UploadId);
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+    },
+
+    freeBytes: async () => null,
+
+    async test() {
+      const name = `pgbs-probe-${randomBytes(8).toString('hex')}.tmp`;
+      const content = `pgbs probe ${new Date().toISOString()}`;
+      await send(() => client.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(name), Body: content })));
+      try {
+        const read = await storage.openRead(name);
+        const chunks: Buffer[] = [];
+        for await (const chunk of read) chunks.push(chunk as Buffer);
+        if (Buffer.concat(chunks).toString() !== content) {
+          throw new ServiceError('destination/failed', `${location} returned other bytes than were written.`);
+        }
+      } finally {
+        await remove(name);
+      }
+    },
+  };
+  return storage;
+}
