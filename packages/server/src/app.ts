@@ -50,7 +50,7 @@ import { startScheduleTicker } from './modules/schedules/schedule-ticker.js';
 import { planRetryOfEndedJob } from './modules/schedules/retry-runs.js';
 import { readServerIdentity } from './modules/targets/server-identity.js';
 import type { ResolvedTarget } from './modules/targets/target-connections.js';
-import { localObjectStorage } from './storage/local-storage.js';
+import { checkLocalDirectory, localObjectStorage } from './storage/local-storage.js';
 import type { ObjectStorage } from './storage/object-storage.js';
 import { localRestoreSpool } from './storage/restore-spool.js';
 import { ensurePrivateDirectory } from './storage/private-files.js';
@@ -167,6 +167,7 @@ export async function createApp(
     audit,
     storage: {
       local: (directory) => localObjectStorage(directory),
+      checkLocal: checkLocalDirectory,
       s3: (settings, credentials) => s3Storage(settings, credentials),
     },
     findTarget: (idOrName) => targetDeps.repo.find(idOrName),

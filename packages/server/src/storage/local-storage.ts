@@ -3,7 +3,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { ServiceError } from '../errors/service-error.js';
+import { ServiceError, isCodedError } from '../errors/service-error.js';
+import { MANIFEST_SUFFIX } from './manifest.js';
 import { type ObjectStorage, type ObjectWriter, isSafeObjectName } from './object-storage.js';
 import { PRIVATE_FILE_MODE, ensurePrivateDirectory } from './private-files.js';
 
@@ -113,18 +114,49 @@ export function localObjectStorage(directory: string): ObjectStorage {
     },
     async test() {
       const name = `pgbs-probe-${randomUUID()}`;
-      const writer = await storage.createWriter(name);
-      writer.stream.end('probe');
-      await writer.commit();
       try {
-        const read = await storage.openRead(name);
-        for await (const _chunk of read) {
-          // read back completely
+        const writer = await storage.createWriter(name);
+        writer.stream.end('probe');
+        await writer.commit();
+        try {
+          const read = await storage.openRead(name);
+          for await (const _chunk of read) {
+            // read back completely
+          }
+        } finally {
+          await storage.remove(name);
         }
-      } finally {
-        await storage.remove(name);
+      } catch (error) {
+        // A test result, not a crash: a read-only mount or a missing permission is the answer.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (!code || isCodedError(error)) throw error;
+        throw new ServiceError('destination/failed', `Cannot write to ${directory} (${code}).`);
       }
     },
   };
   return storage;
+}
+
+/**
+ * A directory an administrator gives a new local destination. The service makes it owner-only
+ * (chmod 0700), so it must be its own: missing (it is created), empty, or already holding backups
+ * (manifests) — never "/" or a system directory that happens to exist.
+ */
+export async function checkLocalDirectory(directory: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new ServiceError(
+      'input/invalid',
+      `${directory} cannot be used as a backup directory (${code ?? 'unreadable'}).`,
+    );
+  }
+  if (entries.length === 0 || entries.some((entry) => entry.endsWith(MANIFEST_SUFFIX))) return;
+  throw new ServiceError(
+    'input/invalid',
+    `${directory} holds other files: a local destination needs a new or empty directory, or one that holds backups (it is made owner-only).`,
+  );
 }

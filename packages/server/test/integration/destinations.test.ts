@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type S3TestServer, startS3Server } from '@pgbs/test-support';
@@ -125,6 +125,35 @@ describe('destinations', () => {
         'input/invalid',
       ]);
       expect(await app.destinations.list()).toHaveLength(before);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses a local directory that is not its own (never makes it owner-only), takes a new one', async () => {
+    const app = await start();
+    try {
+      // Somebody else's directory: files that are not backups, readable by others.
+      const foreign = await mkdtemp(path.join(tmpdir(), 'pgbs-foreign-'));
+      await writeFile(path.join(foreign, 'notes.txt'), 'not a backup');
+      await chmod(foreign, 0o755);
+      const before = (await app.destinations.list()).length;
+      expect(await codeOf(app.destinations.add({ name: 'foreign', kind: 'local', directory: foreign }, actor))).toBe(
+        'input/invalid',
+      );
+      expect(await codeOf(app.destinations.add({ name: 'root', kind: 'local', directory: '/' }, actor))).toBe(
+        'input/invalid',
+      );
+      expect(await app.destinations.list()).toHaveLength(before);
+      expect((await stat(foreign)).mode & 0o777).toBe(0o755);
+      expect((await stat('/')).mode & 0o777).not.toBe(0o700);
+      await rm(foreign, { recursive: true, force: true });
+
+      const fresh = path.join(dir, 'new-local');
+      const { test } = await app.destinations.add({ name: 'fresh', kind: 'local', directory: fresh }, actor);
+      expect(test.ok).toBe(true);
+      expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+      await app.destinations.remove('fresh', { force: true }, actor);
     } finally {
       await app.close();
     }

@@ -70,6 +70,7 @@ export function addDestination(
   return auditedDestination(deps, actor, 'destination.add', { name: input.name }, { kind: input.kind }, async () => {
     const id = randomUUID();
     const settings = settingsFromInput(input);
+    if (input.kind === 'local') await deps.storage.checkLocal(String(settings['directory']));
     return deps.repo.insert(
       {
         name: validDestinationName(input.name),

@@ -9,6 +9,8 @@ import type { DestinationRepository } from './destination-repository.js';
 /** How a destination's storage is built: app.ts picks the real ones (tests may count or fail them). */
 export interface StorageFactories {
   local(directory: string): ObjectStorage;
+  /** Refuses a directory that is not fit to become a new local destination (before anything is stored). */
+  checkLocal(directory: string): Promise<void>;
   s3(settings: S3Settings, credentials: S3Credentials | null): ObjectStorage;
 }
 

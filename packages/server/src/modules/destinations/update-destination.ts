@@ -49,6 +49,9 @@ export async function updateDestination(
         ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)),
       };
       patch.settings = settingsFromInput({ ...merged, kind: row.kind as 'local' | 's3' });
+      const directory = patch.settings['directory'];
+      if (row.kind === 'local' && directory !== row.settings['directory'])
+        await deps.storage.checkLocal(String(directory));
     }
     if (credentials !== undefined) {
       if (row.kind !== 's3') throw new ServiceError('input/invalid', 'Only an S3 destination has credentials.');
