@@ -59,8 +59,11 @@ export const KEY_COMMANDS: CommandSpec<Context>[] = [
           actor,
         );
         await file?.writeFile(identityFile(generated.recipient, generated.identity));
+        await file?.sync();
       } catch (error) {
         if (out) await rm(out, { force: true });
+        // Registered, but its identity was never saved: nothing may be encrypted to it.
+        if (generated && out) await app.keys.retire(generated.recipient.id, {}, actor).catch(() => {});
         throw error;
       } finally {
         await file?.close();

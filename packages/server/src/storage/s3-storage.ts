@@ -332,10 +332,14 @@ export function s3Storage(
       } catch {
         throw new ServiceError('input/invalid', 'Not a partial reference of S3 storage.');
       }
-      if (ref.bucket !== bucket || typeof ref.key !== 'string' || !ref.key.startsWith(listPrefix)) {
+      // Exactly a key this storage's writer makes (prefix + one safe name): a row of the jobs table
+      // must not reach another prefix's uploads in a shared bucket.
+      const name =
+        typeof ref.key === 'string' && ref.key.startsWith(listPrefix) ? ref.key.slice(listPrefix.length) : '';
+      if (ref.bucket !== bucket || !isSafeObjectName(name)) {
         throw new ServiceError('input/invalid', `The partial reference is not of ${location}.`);
       }
-      const key = ref.key;
+      const key = listPrefix + name;
       let keyMarker: string | undefined;
       let uploadIdMarker: string | undefined;
       do {

@@ -61,6 +61,8 @@ describe('keys', () => {
     expect(generated.recipient.name).toBe(`key-${generated.recipient.fingerprint.slice(0, 8)}`);
     expect(await codeOf(app.keys.generate({ name: 'laptop' }, actor))).toBe('key/name-taken');
     expect(await codeOf(app.keys.generate({ name: 'none' }, actor))).toBe('key/invalid-name');
+    // A name shaped like a fingerprint would make `key retire <fingerprint>` ambiguous.
+    expect(await codeOf(app.keys.generate({ name: '0123456789abcdef' }, actor))).toBe('key/invalid-name');
 
     const audit = JSON.stringify(await app.db.select().from(auditEvents));
     expect(audit).toContain('key.generate');

@@ -150,6 +150,9 @@ describe('S3 storage against s3rver', () => {
     await expect(storageAt({ prefix: 'other' }).discardPartial(writer.partialRef)).rejects.toMatchObject({
       code: 'input/invalid',
     });
+    // Only a key its own writer makes: not a deeper key (another prefix nested in this one's).
+    const nested = JSON.stringify({ bucket: BUCKET, key: 'backups/other/crashed.dump' });
+    await expect(storageAt().discardPartial(nested)).rejects.toMatchObject({ code: 'input/invalid' });
   });
 
   it('test() writes, reads back and removes a probe', async () => {
