@@ -1,5 +1,5 @@
 import type { Codec, TableSize } from '@pgbs/engine';
-import type { ObjectStorage } from './object-storage.js';
+import { type ObjectStorage, isSafeObjectName } from './object-storage.js';
 
 /**
  * Written beside every backup, so the catalog can be rebuilt from the storage alone. Version 2
@@ -40,34 +40,66 @@ export const MANIFEST_VERSION = 2;
 export const manifestNameOf = (fileName: string) => `${fileName}${MANIFEST_SUFFIX}`;
 
 const CODECS = new Set<unknown>(['zstd', 'gzip', 'none']);
+const ORIGINS = new Set<unknown>(['manual', 'scheduled', 'upload', 'pre-restore-snapshot']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SHA256 = /^[0-9a-f]{64}$/;
+/** Names of the objects beside a backup: a manifest naming one of them as its backup is forged. */
+const NOT_A_BACKUP = ['.partial', '.globals.sql', MANIFEST_SUFFIX];
 
+/** The roles' file of a backup: always this name, whatever a manifest or a row says. */
+export const globalsFileNameOf = (backupFileName: string) => `${backupFileName}.globals.sql`;
+
+const isTableSize = (value: unknown) => {
+  const table = value as Partial<TableSize> | null;
+  return typeof table?.schema === 'string' && typeof table.name === 'string' && Number.isFinite(table.bytes);
+};
+
+/**
+ * A manifest read from storage, checked field by field: a rescan trusts nothing a directory or a
+ * bucket holds (a planted manifest must not name another backup's files, or carry junk into the
+ * catalog). null: not a manifest of ours, reported as unreadable.
+ */
 export function parseManifest(text: string): BackupManifest | null {
+  let value: Partial<BackupManifest>;
   try {
-    const value = JSON.parse(text) as Partial<BackupManifest>;
-    if (
-      (value.manifestVersion !== 1 && value.manifestVersion !== 2) ||
-      typeof value.id !== 'string' ||
-      typeof value.fileName !== 'string' ||
-      typeof value.sha256 !== 'string' ||
-      typeof value.sizeBytes !== 'number' ||
-      typeof value.format !== 'string'
-    ) {
-      return null;
-    }
-    if (value.manifestVersion === 1) {
-      return {
-        ...value,
-        codec: value.format === 'plain-gzip' ? 'gzip' : 'none',
-        contentSha256: null,
-      } as BackupManifest;
-    }
-    if (!CODECS.has(value.codec) || !(typeof value.contentSha256 === 'string' || value.contentSha256 === null)) {
-      return null;
-    }
-    return value as BackupManifest;
+    value = JSON.parse(text) as Partial<BackupManifest>;
   } catch {
     return null;
   }
+  const fileName = value.fileName;
+  if (
+    (value.manifestVersion !== 1 && value.manifestVersion !== 2) ||
+    typeof value.id !== 'string' ||
+    !UUID.test(value.id) ||
+    typeof fileName !== 'string' ||
+    !isSafeObjectName(fileName) ||
+    NOT_A_BACKUP.some((suffix) => fileName.endsWith(suffix)) ||
+    typeof value.sha256 !== 'string' ||
+    !SHA256.test(value.sha256) ||
+    !Number.isSafeInteger(value.sizeBytes) ||
+    value.sizeBytes! < 0 ||
+    typeof value.format !== 'string' ||
+    !ORIGINS.has(value.origin) ||
+    typeof value.createdAt !== 'string' ||
+    Number.isNaN(Date.parse(value.createdAt)) ||
+    !(value.tableSizes === undefined || (Array.isArray(value.tableSizes) && value.tableSizes.every(isTableSize))) ||
+    !(value.description === undefined || typeof value.description === 'string') ||
+    !(value.globalsFileName === undefined || value.globalsFileName === globalsFileNameOf(fileName))
+  ) {
+    return null;
+  }
+  const common = { ...value, description: value.description ?? '', tableSizes: value.tableSizes ?? [] };
+  if (value.manifestVersion === 1) {
+    return {
+      ...common,
+      codec: value.format === 'plain-gzip' ? 'gzip' : 'none',
+      contentSha256: null,
+    } as BackupManifest;
+  }
+  if (!CODECS.has(value.codec) || !(value.contentSha256 === null || SHA256.test(String(value.contentSha256)))) {
+    return null;
+  }
+  return common as BackupManifest;
 }
 
 /** Writes the manifest of a committed backup, as an object of its own. */

@@ -29,7 +29,6 @@ export function backupFileName(now: number, database: string, id: string, format
 }
 
 /** The roles and grants kept beside a backup: its name says which backup it belongs to. */
-export const globalsFileNameOf = (backupFileName: string) => `${backupFileName}.globals.sql`;
 
 export function rowFromManifest(manifest: BackupManifest, targetId: string | null): typeof backups.$inferInsert {
   return {

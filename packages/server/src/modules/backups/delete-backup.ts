@@ -1,5 +1,5 @@
 import { ServiceError } from '../../errors/service-error.js';
-import { removeWithManifest } from '../../storage/manifest.js';
+import { globalsFileNameOf, removeWithManifest } from '../../storage/manifest.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
@@ -13,7 +13,8 @@ export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor):
   }
   await deps.backups.delete(id);
   await removeWithManifest(deps.storage, backup.fileName);
-  if (backup.globalsFileName) await deps.storage.remove(backup.globalsFileName);
+  // By the backup's own name, never the row's (a rescanned manifest may have lied about it).
+  if (backup.globalsFileName) await deps.storage.remove(globalsFileNameOf(backup.fileName));
   await deps.audit.record({
     actor: actor.name,
     address: actor.address,

@@ -1,7 +1,7 @@
 import { isCodedError } from '../../errors/service-error.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
 import type { BackupsDeps } from './backups-deps.js';
-import { globalsFileNameOf } from './backup-files.js';
+import { globalsFileNameOf } from '../../storage/manifest.js';
 
 /**
  * Stores the target's roles and grants beside a backup (private, like the backup) when the target

@@ -11,6 +11,9 @@ const text = async (stream: AsyncIterable<unknown>) => {
   return Buffer.concat(chunks).toString();
 };
 
+const B1 = '11111111-1111-4111-8111-111111111111';
+const B2 = '22222222-2222-4222-8222-222222222222';
+
 describe('local object storage', () => {
   let root: string;
   let dir: string;
@@ -76,12 +79,14 @@ describe('local object storage', () => {
     const storage = localObjectStorage(dir);
     const v1 = {
       manifestVersion: 1,
-      id: 'b1',
+      id: B1,
       fileName: 'old.sql.gz',
       description: '',
       format: 'plain-gzip',
       sizeBytes: 3,
       sha256: 'a'.repeat(64),
+      origin: 'manual',
+      createdAt: '2026-01-02T03:04:05.000Z',
     };
     const writer = await storage.createWriter(manifestNameOf('old.sql.gz'));
     writer.stream.end(JSON.stringify(v1));
@@ -89,7 +94,7 @@ describe('local object storage', () => {
     const v2 = {
       ...v1,
       manifestVersion: 2 as const,
-      id: 'b2',
+      id: B2,
       fileName: 'new.dump.zst',
       format: 'custom',
       codec: 'zstd' as const,
@@ -100,9 +105,46 @@ describe('local object storage', () => {
     bad.stream.end(JSON.stringify({ ...v2, fileName: 'other.dump' }));
     await bad.commit();
     const { manifests, unreadable } = await listManifests(storage);
-    expect(manifests.find((m) => m.id === 'b1')).toMatchObject({ codec: 'gzip', contentSha256: null });
-    expect(manifests.find((m) => m.id === 'b2')).toMatchObject({ codec: 'zstd', contentSha256: 'b'.repeat(64) });
+    expect(manifests.find((m) => m.id === B1)).toMatchObject({ codec: 'gzip', contentSha256: null, tableSizes: [] });
+    expect(manifests.find((m) => m.id === B2)).toMatchObject({ codec: 'zstd', contentSha256: 'b'.repeat(64) });
     expect(unreadable).toEqual(['wrong.dump.manifest.json']);
     expect(parseManifest(JSON.stringify({ ...v2, codec: 'lz4' }))).toBeNull();
+  });
+
+  it('refuses a planted manifest that names files beside a backup, or carries junk into the catalog', () => {
+    const good = {
+      manifestVersion: 2,
+      id: B2,
+      fileName: 'x.dump.zst',
+      format: 'custom',
+      codec: 'zstd',
+      sizeBytes: 3,
+      sha256: 'a'.repeat(64),
+      contentSha256: null,
+      origin: 'scheduled',
+      createdAt: '2026-01-02T03:04:05.000Z',
+      globalsFileName: 'x.dump.zst.globals.sql',
+    };
+    expect(parseManifest(JSON.stringify(good))).not.toBeNull();
+    const forged: Record<string, unknown>[] = [
+      // Deleting the planted backup would delete another backup's file.
+      { globalsFileName: 'y.dump.zst' },
+      { fileName: 'y.dump.zst.partial' },
+      { fileName: 'y.dump.zst.globals.sql', globalsFileName: undefined },
+      { fileName: 'y.dump.manifest.json', globalsFileName: undefined },
+      { fileName: '../y.dump', globalsFileName: undefined },
+      { id: "1'; drop table backups; --" },
+      { sha256: 'not hex' },
+      { sizeBytes: -1 },
+      { sizeBytes: 2 ** 60 },
+      { origin: 'root' },
+      { createdAt: 'yesterday' },
+      { tableSizes: [{ schema: 1 }] },
+      { description: { html: '<script>' } },
+      { contentSha256: 'zz' },
+    ];
+    for (const change of forged)
+      expect(parseManifest(JSON.stringify({ ...good, ...change })), JSON.stringify(change)).toBeNull();
+    expect(parseManifest('{"manifestVersion": 2')).toBeNull();
   });
 });
