@@ -63,7 +63,7 @@ describe('Keys', () => {
     const rows = wrapper.findAll('tbody tr');
     expect(rows[0]!.text()).toContain('0123456789abcdef');
     expect(rows[0]!.text()).toContain('Kept (sealed)');
-    expect(rows[0]!.find('[data-test="key-backups"]').text()).toBe('5, 2 only with it');
+    expect(rows[0]!.find('[data-test="key-backups"]').text()).toBe('5 (2 only with this key)');
     expect(rows[0]!.text()).toContain('Active');
     expect(rows[1]!.text()).toContain('Retired');
     expect(rows[1]!.text()).toContain('Not kept');
