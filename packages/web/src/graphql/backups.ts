@@ -227,3 +227,14 @@ export const PinBackupMutation = graphql(`
     }
   }
 `);
+
+/** A backup named in a list (e.g. the backups only one key opens). */
+export const BackupLabelQuery = graphql(`
+  query BackupLabel($id: ID!) {
+    backup(id: $id) {
+      id
+      fileName
+      createdAt
+    }
+  }
+`);

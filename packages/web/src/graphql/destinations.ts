@@ -120,3 +120,23 @@ export const RemoveDestinationMutation = graphql(`
     }
   }
 `);
+
+export const SetTargetDestinationsMutation = graphql(`
+  mutation SetTargetDestinations($target: ID!, $destinations: [String!]!) {
+    setTargetDestinations(target: $target, destinations: $destinations) {
+      __typename
+      ... on MutationSetTargetDestinationsSuccess {
+        data {
+          id
+          name
+          kind
+          enabled
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);

@@ -125,3 +125,38 @@ export const RemoveTargetMutation = graphql(`
     }
   }
 `);
+
+/** What a target's backups go to and are encrypted to, for the targets table and its editor. */
+export const TargetPlacementQuery = graphql(`
+  query TargetPlacement($target: ID!) {
+    targetDestinations(target: $target) {
+      __typename
+      ... on QueryTargetDestinationsSuccess {
+        data {
+          id
+          name
+          kind
+          enabled
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+    targetRecipients(target: $target) {
+      __typename
+      ... on QueryTargetRecipientsSuccess {
+        data {
+          id
+          name
+          fingerprint
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);

@@ -30,6 +30,7 @@ export const SETTINGS_SECTIONS: SettingsSection[] = [
     icon: 'archive',
     component: () => import('../destinations/DestinationsPage.vue'),
   },
+  { path: 'keys', label: 'Keys', icon: 'lock', component: () => import('../keys/KeysPage.vue') },
   {
     path: 'schedules',
     label: 'Schedules',
