@@ -151,10 +151,10 @@ describe('CLI', () => {
     ]);
     const table = await cli(env.env, ['job', 'list']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID +KIND +STATE +TARGET +STARTED \(UTC\) +DURATION +WHO$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID +KIND +STATE +ATTEMPT +TARGET +STARTED \(UTC\) +DURATION +WHO$/);
     const line = table.stdout.split('\n').find((l) => l.startsWith(job.id))!;
-    // The target by name (the env-managed one is named after its database).
-    expect(line).toMatch(new RegExp(`^${job.id} +backup +succeeded +${env.target.name} `));
+    // The target by name (the env-managed one is named after its database); a job asked by a person has no attempts.
+    expect(line).toMatch(new RegExp(`^${job.id} +backup +succeeded +- +${env.target.name} `));
     expect(line).toMatch(/\d+\.\d s +cli:\S+$/);
     // Piped, not a terminal: no colour.
     expect(table.stdout).not.toContain('\x1b[');
