@@ -2,6 +2,7 @@ import type { BackupRow } from '../../db/schema.js';
 import type { HandlerRegistry } from '../../jobs/handler-registry.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupHandler, createBackup } from './create-backup.js';
+import { copyHandler } from './copy-backup.js';
 import { deleteBackup } from './delete-backup.js';
 import { pinBackup } from './pin-backup.js';
 import { importUpload } from './import-upload.js';
@@ -18,7 +19,8 @@ export function registerBackupHandlers(registry: HandlerRegistry, deps: BackupsD
   registry
     .register('backup', backupHandler(deps))
     .register('restore', restoreHandler(deps))
-    .register('verify', verifyHandler(deps));
+    .register('verify', verifyHandler(deps))
+    .register('copy', copyHandler(deps));
 }
 
 type Tail<F> = F extends (deps: BackupsDeps, ...args: infer A) => infer R ? (...args: A) => R : never;
