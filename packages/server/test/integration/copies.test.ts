@@ -6,7 +6,10 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { backupCopies, jobs } from '../../src/db/schema.js';
-import { type TestEnv, createTestEnv, waitFor } from './harness.js';
+import { CSRF_HEADER } from '../../src/http/yoga.js';
+import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
+import { login } from '../../scripts/service-process.js';
+import { type TestEnv, createTestEnv, silentLogger, waitFor } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const BUCKET = 'pgbs-copies';
@@ -19,10 +22,22 @@ describe('backup copies on several destinations', () => {
   let app: App;
   let offsiteId: string;
   let localId: string;
+  let http: HttpService;
+  let cookie: string;
+  const gql = async (query: string, variables: Record<string, unknown>) => {
+    const response = await fetch(`${http.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1', cookie },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as {
+      data?: { backup: { copies: Record<string, unknown>[] } & Record<string, unknown> };
+      errors?: unknown[];
+    };
+  };
   const masterKey = randomBytes(32).toString('base64');
 
-  const copiesOf = (backupId: string) =>
-    app.db.select().from(backupCopies).where(eq(backupCopies.backupId, backupId));
+  const copiesOf = (backupId: string) => app.db.select().from(backupCopies).where(eq(backupCopies.backupId, backupId));
   const copyOn = async (backupId: string, destinationId: string) =>
     (
       await app.db
@@ -74,8 +89,12 @@ describe('backup copies on several destinations', () => {
     localId = (await app.destinations.get('local')).id;
     const [target] = await app.targets.list();
     await app.destinations.setForTarget(target!.id, ['local', 'offsite'], actor);
+    await app.auth.createUser('admin@example.com', 'admin-password-123', 'admin');
+    http = await startHttpServer(app, silentLogger, 0);
+    cookie = await login(http.url, { email: 'admin@example.com', password: 'admin-password-123' });
   });
   afterAll(async () => {
+    await http?.close();
     await s3?.stop();
     await env?.cleanup();
   });
@@ -104,6 +123,19 @@ describe('backup copies on several destinations', () => {
       expect(failed.errorCode).toBe('destination/unreachable');
       expect(failed.errorMessage).toBeTruthy();
       expect(failed.attempts).toBeGreaterThanOrEqual(1);
+      // The backup itself succeeded and can be read; the API shows the copy's state and error.
+      const answer = await gql(
+        `query($id: ID!) { backup(id: $id) { copiesComplete copiesTotal copies { destination { name kind } state attempts errorCode errorMessage storedSha256 } } }`,
+        { id: backupId },
+      );
+      expect(answer.errors).toBeUndefined();
+      const seen = answer.data!.backup;
+      expect(seen).toMatchObject({ copiesComplete: 1, copiesTotal: 2 });
+      const [local, offsite] = seen.copies;
+      expect(local).toMatchObject({ destination: { name: 'local', kind: 'local' }, state: 'complete' });
+      expect(offsite).toMatchObject({ destination: { name: 'offsite', kind: 's3' }, storedSha256: null });
+      expect(['failed', 'copying']).toContain(offsite?.state);
+      expect(offsite?.errorCode).toBe('destination/unreachable');
     } finally {
       await s3.restart();
     }

@@ -9,7 +9,7 @@ import {
 import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow, backups } from '../../db/schema.js';
 import type { BackupManifest } from '../../storage/manifest.js';
-import { openFromCopies, readableCopies } from './copy-reader.js';
+import { firstStoredCopy, openFromCopies } from './copy-reader.js';
 import type { BackupsDeps } from './backups-deps.js';
 
 const MAX_DESCRIPTION = 500;
@@ -58,9 +58,7 @@ export function rowFromManifest(manifest: BackupManifest, targetId: string | nul
 
 /** Some copy of the backup can be read (its file is there on a destination that answers). */
 export async function requireFile(deps: Pick<BackupsDeps, 'placement' | 'copies'>, backup: BackupRow): Promise<void> {
-  for (const copy of await readableCopies(deps, backup)) {
-    if (await copy.storage.stat(backup.fileName).catch(() => null)) return;
-  }
+  if (await firstStoredCopy(deps, backup)) return;
   throw new ServiceError(
     'backup/file-missing',
     `The file of backup ${backup.id} (${backup.fileName}) is missing from every destination that holds a copy.`,

@@ -38,7 +38,10 @@ export function copiesRepository(db: MetadataDb) {
     async ofBackups(backupIds: readonly string[]): Promise<Map<string, BackupCopyRow[]>> {
       const byBackup = new Map<string, BackupCopyRow[]>();
       if (backupIds.length === 0) return byBackup;
-      for (const row of await db.select().from(backupCopies).where(inArray(backupCopies.backupId, [...backupIds]))) {
+      for (const row of await db
+        .select()
+        .from(backupCopies)
+        .where(inArray(backupCopies.backupId, [...backupIds]))) {
         byBackup.set(row.backupId, [...(byBackup.get(row.backupId) ?? []), row]);
       }
       return byBackup;

@@ -55,3 +55,15 @@ export async function openFromCopies(
       : `No copy of backup ${backup.id} (${backup.fileName}) could be read: ${failures.join('; ')}`,
   );
 }
+
+/** The first copy whose destination answers and holds the file, with its size there; null: none does. */
+export async function firstStoredCopy(
+  deps: ReaderDeps,
+  backup: Pick<BackupRow, 'id' | 'fileName'>,
+): Promise<(PlacedStorage & { sizeBytes: number }) | null> {
+  for (const copy of await readableCopies(deps, backup)) {
+    const stat = await copy.storage.stat(backup.fileName).catch(() => null);
+    if (stat) return { ...copy, sizeBytes: stat.sizeBytes };
+  }
+  return null;
+}

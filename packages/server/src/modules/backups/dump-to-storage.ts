@@ -78,7 +78,9 @@ export async function dumpToStorage(
       }),
     );
     if (input.globals) {
-      globalsFileName = await traced('storeGlobals', () => storeGlobals({ ...deps, storage }, context, target.id, fileName));
+      globalsFileName = await traced('storeGlobals', () =>
+        storeGlobals({ ...deps, storage }, context, target.id, fileName),
+      );
     }
     const manifest: BackupManifest = {
       manifestVersion: MANIFEST_VERSION,

@@ -4,6 +4,8 @@ import type { BackupsDeps } from './backups-deps.js';
 import { backupHandler, createBackup } from './create-backup.js';
 import { copyHandler } from './copy-backup.js';
 import { deleteBackup } from './delete-backup.js';
+import { copiesWithDestinations } from './copy-view.js';
+import { firstStoredCopy } from './copy-reader.js';
 import { pinBackup } from './pin-backup.js';
 import { importUpload } from './import-upload.js';
 import { backupContents, connectionRole, restoreCheck, toolVersions } from './inspect-target.js';
@@ -34,6 +36,10 @@ export function backupsModule(deps: BackupsDeps) {
     count: deps.backups.count,
     get: deps.backups.get,
     madeBy: (backup: BackupRow) => deps.jobs.madeBy(backup),
+    /** A backup's copies in its target's destination order (with their destinations' names). */
+    copies: (backup: Pick<BackupRow, 'id'>) => copiesWithDestinations(deps, backup.id),
+    /** Where a download reads: the first copy whose destination answers and holds the file. */
+    storedCopy: (backup: BackupRow) => firstStoredCopy(deps, backup),
     createBackup: bind(deps, createBackup),
     restore: bind(deps, restoreBackup),
     restoreUpload: bind(deps, restoreUpload),
