@@ -185,6 +185,7 @@ export async function createApp(
     // A disabled destination gets no new backups or copies.
     ofTarget: async (targetId) => (await destinations.ofTarget(targetId)).filter((destination) => destination.enabled),
     get: (id) => destinations.get(id),
+    enabled: async () => (await destinations.list()).filter((destination) => destination.enabled),
     storage: (id) => destinations.storage(id),
     localId: localDestination.id,
   });

@@ -5,7 +5,7 @@ import { type S3TestServer, loadFeatureRichSchema, startS3Server } from '@pgbs/t
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { backupCopies, jobs } from '../../src/db/schema.js';
+import { backupCopies, backups, jobs } from '../../src/db/schema.js';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
 import { login } from '../../scripts/service-process.js';
@@ -168,6 +168,22 @@ describe('backup copies on several destinations', () => {
     expect(await storage.stat(backup.fileName)).toBeNull();
     expect(await storage.stat(`${backup.fileName}.manifest.json`)).toBeNull();
     expect(await copiesOf(backup.id)).toEqual([]);
+  });
+
+  it('rebuilds a wiped catalog from the S3 destination alone', async () => {
+    const backup = await backUp();
+    await copied(backup.id);
+    await app.db.update(jobs).set({ backupId: null });
+    await app.db.delete(backups);
+    const result = await app.backups.rescan(actor, { destinationId: offsiteId });
+    expect(result.added).toContain(backup.id);
+    expect(await app.backups.get(backup.id)).toMatchObject({ sha256: backup.sha256, sizeBytes: backup.sizeBytes });
+    expect(await copiesOf(backup.id)).toEqual([
+      expect.objectContaining({ destinationId: offsiteId, state: 'complete', storedSha256: backup.sha256 }),
+    ]);
+    // The whole catalog again, from every destination: the local copy comes back beside it.
+    await app.backups.rescan(actor);
+    expect((await copiesOf(backup.id)).map((copy) => copy.state)).toEqual(['complete', 'complete']);
   });
 
   it('recovery discards what a crashed writer left on the destination its partial ref names', async () => {

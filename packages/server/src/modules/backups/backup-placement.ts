@@ -11,6 +11,8 @@ export interface BackupPlacement {
   /** The target's destinations in order; the env-managed "local" one when it has none. */
   ofTarget(targetId: string): Promise<PlacedStorage[]>;
   storage(destinationId: string): Promise<ObjectStorage>;
+  /** Every enabled destination (what a rescan reads by default). */
+  enabled(): Promise<PlacedStorage[]>;
   /** The env-managed "local" destination's id: partial refs from before destinations are its. */
   readonly localId: string;
 }
@@ -38,6 +40,8 @@ interface DestinationVersion {
 export function cachedPlacement(source: {
   ofTarget(targetId: string): Promise<DestinationVersion[]>;
   get(destinationId: string): Promise<DestinationVersion>;
+  /** Every enabled destination. */
+  enabled(): Promise<DestinationVersion[]>;
   storage(destinationId: string): Promise<ObjectStorage>;
   localId: string;
 }): BackupPlacement {
@@ -56,6 +60,13 @@ export function cachedPlacement(source: {
   return {
     localId: source.localId,
     storage: async (destinationId) => storageOf(await source.get(destinationId)),
+    enabled: async () =>
+      Promise.all(
+        (await source.enabled()).map(async (destination) => ({
+          destinationId: destination.id,
+          storage: await storageOf(destination),
+        })),
+      ),
     async ofTarget(targetId) {
       const listed = await source.ofTarget(targetId);
       const ordered = listed.length > 0 ? listed : [await source.get(source.localId)];

@@ -38,6 +38,14 @@ export function backupsModule(deps: BackupsDeps) {
     madeBy: (backup: BackupRow) => deps.jobs.madeBy(backup),
     /** A backup's copies in its target's destination order (with their destinations' names). */
     copies: (backup: Pick<BackupRow, 'id'>) => copiesWithDestinations(deps, backup.id),
+    /** "2 of 3": complete and all copies by backup id (none listed: a backup from before destinations). */
+    copyCounts: async (backupIds: readonly string[]) => {
+      const counts = new Map<string, { complete: number; total: number }>();
+      for (const [id, copies] of await deps.copies.ofBackups(backupIds)) {
+        counts.set(id, { complete: copies.filter((copy) => copy.state === 'complete').length, total: copies.length });
+      }
+      return counts;
+    },
     /** Where a download reads: the first copy whose destination answers and holds the file. */
     storedCopy: (backup: BackupRow) => firstStoredCopy(deps, backup),
     createBackup: bind(deps, createBackup),
