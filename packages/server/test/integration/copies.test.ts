@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type S3TestServer, loadFeatureRichSchema, startS3Server } from '@pgbs/test-support';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -168,6 +168,22 @@ describe('backup copies on several destinations', () => {
     expect(await storage.stat(backup.fileName)).toBeNull();
     expect(await storage.stat(`${backup.fileName}.manifest.json`)).toBeNull();
     expect(await copiesOf(backup.id)).toEqual([]);
+  });
+
+  it('verifies every copy: a damaged one fails, the backup stays ok on the other', async () => {
+    const backup = await backUp();
+    await copied(backup.id);
+    const file = path.join(env.backupDir, backup.fileName);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
+    await writeFile(file, bytes);
+    const verified = await (await app.backups.verify(backup.id, actor)).done;
+    expect(verified.state, verified.errorMessage ?? '').toBe('succeeded');
+    expect(JSON.stringify(verified.params['warnings'])).toContain(env.backupDir);
+    expect((await app.backups.get(backup.id)).verifyStatus).toBe('ok');
+    expect(await copyOn(backup.id, localId)).toMatchObject({ state: 'failed' });
+    expect(['backup/checksum-mismatch', 'archive/corrupt']).toContain((await copyOn(backup.id, localId))?.errorCode);
+    expect(await copyOn(backup.id, offsiteId)).toMatchObject({ state: 'complete' });
   });
 
   it('rebuilds a wiped catalog from the S3 destination alone', async () => {
