@@ -1,4 +1,4 @@
-import { ServiceError } from '../../errors/service-error.js';
+import { ServiceError, isCodedError } from '../../errors/service-error.js';
 import { removeWithManifest } from '../../storage/manifest.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { Actor } from './backup-types.js';
@@ -37,7 +37,15 @@ async function removeCopies(deps: BackupsDeps, backup: BackupRow): Promise<void>
   const failures: string[] = [];
   for (const destinationId of destinationIds) {
     try {
-      const storage = await deps.placement.storage(destinationId);
+      // A destination removed since (destination remove --force) can no longer be reached: its copy is only forgotten.
+      const storage = await deps.placement.storage(destinationId).catch((error: unknown) => {
+        if (isCodedError(error, 'destination/not-found')) return null;
+        throw error;
+      });
+      if (!storage) {
+        await deps.copies.remove(backup.id, destinationId);
+        continue;
+      }
       await removeWithManifest(storage, backup.fileName);
       if (backup.globalsFileName) await storage.remove(backup.globalsFileName);
       if (copies.length > 0) await deps.copies.remove(backup.id, destinationId);
