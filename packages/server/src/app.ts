@@ -70,6 +70,8 @@ import { type DestinationsModule, createDestinationsModule } from './modules/des
 import { DestinationRepository } from './modules/destinations/destination-repository.js';
 import { ensureEnvDestination } from './modules/destinations/ensure-env-destination.js';
 import { s3Storage } from './storage/s3-storage.js';
+import { cachedPlacement, splitRef } from './modules/backups/backup-placement.js';
+import { copiesRepository } from './modules/backups/copies-repository.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -113,7 +115,8 @@ export async function createApp(
   config: Config,
   logger: Logger,
   // scheduleTicker false: for tests that tick with a clock of their own, which the real one would race.
-  options: { role?: InstanceRole; scheduleTicker?: boolean } = {},
+  // copyRetryDelaysSeconds: for tests, which cannot wait minutes for a copy's retry.
+  options: { role?: InstanceRole; scheduleTicker?: boolean; copyRetryDelaysSeconds?: readonly number[] } = {},
 ): Promise<App> {
   const role = options.role ?? 'server';
   const { targetUrl, metadataUrl, embedded } = await resolveDatabases(config, logger);
@@ -159,7 +162,7 @@ export async function createApp(
   await startKeys(keyDeps, config.encryptTo, logger, { strict: role !== 'cli' });
   if (!started.keys.current) logger.warn('no master key is configured: manifests are written unsigned');
   const keys = createKeysModule(keyDeps, config.encryptTo);
-  await ensureEnvDestination(metadata.db, config.backupDir);
+  const localDestination = await ensureEnvDestination(metadata.db, config.backupDir);
   const destinations = createDestinationsModule({
     repo: new DestinationRepository(metadata.db),
     keys: started.keys,
@@ -179,6 +182,14 @@ export async function createApp(
   for (const failed of resealed.failed) {
     logger.warn('stored destination credentials cannot be opened with the configured keys', failed);
   }
+  const placement = cachedPlacement({
+    // A disabled destination gets no new backups or copies.
+    ofTarget: async (targetId) => (await destinations.ofTarget(targetId)).filter((destination) => destination.enabled),
+    get: (id) => destinations.get(id),
+    enabled: async () => (await destinations.list()).filter((destination) => destination.enabled),
+    storage: (id) => destinations.storage(id),
+    localId: localDestination.id,
+  });
   const configTransfer = new ConfigTransfer(audit);
   configTransfer.register(targetsConfigSection(targetDeps));
   const backupRows = backupsRepository(metadata.db);
@@ -240,6 +251,9 @@ export async function createApp(
     backups: backupRows,
     jobs: jobRows,
     storage,
+    placement,
+    copies: copiesRepository(metadata.db),
+    ...(options.copyRetryDelaysSeconds ? { copyRetryDelaysSeconds: options.copyRetryDelaysSeconds } : {}),
     audit,
     runner: nodeProcessRunner,
     clock: systemClock,
@@ -316,7 +330,10 @@ export async function createApp(
     db: metadata.db,
     jobs: jobRows,
     worker,
-    storage,
+    storageOf: async (partialRef: string) => {
+      const { destinationId, ref } = splitRef(partialRef, placement.localId);
+      return { storage: await placement.storage(destinationId), ref };
+    },
     queue,
     clock: systemClock,
     logger,

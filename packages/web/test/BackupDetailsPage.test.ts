@@ -19,6 +19,7 @@ const details = {
   ],
   contents: { schemas: ['app', 'public'], tables: [], pgDumpVersion: '17.6', sourceServerVersion: '15.18' },
   job: job({ state: 'succeeded', finishedAt: '2025-11-20T10:00:05.000Z' }),
+  copies: [],
 };
 
 function mountPage(backup: unknown, handlers: Parameters<typeof fakeClient>[0] = {}) {
@@ -53,6 +54,38 @@ describe('Backup details', () => {
       expect.stringMatching(/public\.people\s*16 KiB\s*1,?200/),
       expect.stringMatching(/app\.time_entries\s*5 MiB\s*—/),
     ]);
+  });
+
+  it('lists its copies with their states, and why a failed one failed', async () => {
+    const copy = { sizeBytes: 157_286_400, errorCode: null, errorMessage: null, completedAt: null, attempts: 1 };
+    const { wrapper } = mountPage({
+      ...details,
+      copies: [
+        {
+          ...copy,
+          destination: { id: 'd1', name: 'local', kind: 'local' },
+          state: 'complete',
+          completedAt: '2025-11-20T10:00:05.000Z',
+        },
+        {
+          ...copy,
+          destination: { id: 'd2', name: 'offsite', kind: 's3' },
+          state: 'failed',
+          attempts: 2,
+          errorCode: 'destination/unreachable',
+          errorMessage: 'connect ECONNREFUSED',
+        },
+      ],
+    });
+    await flushPromises();
+    const table = wrapper.find('[data-test="backup-copies"]');
+    expect(wrapper.text()).toContain('Copies: 1 of 2');
+    const rows = table.findAll('tbody tr').map((row) => row.text());
+    expect(rows[0]).toMatch(/local \(local\)\s*Complete/);
+    expect(rows[1]).toContain('offsite (s3)');
+    expect(rows[1]).toContain('Failed');
+    expect(rows[1]).toContain(messageFor('destination/unreachable'));
+    expect(rows[1]).toContain('attempt 2');
   });
 
   it('pins and unpins the backup, and says what that means for retention', async () => {

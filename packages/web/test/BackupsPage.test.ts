@@ -51,6 +51,17 @@ describe('Backups page', () => {
     expect(rows[0]!.find('td').attributes('data-label')).toBe('Date');
   });
 
+  it('counts the copies of backups whose target has several destinations', async () => {
+    const { wrapper } = mountPage(
+      page([backupRow({ id: 'b2', copiesComplete: 2, copiesTotal: 3 }), backupRow({ id: 'b1' })]),
+    );
+    await flushPromises();
+    const rows = wrapper.findAll('tbody tr');
+    expect(rows[0]!.find('[data-test="backup-copies-count"]').text()).toBe('2 of 3 copies');
+    // One destination: nothing to count.
+    expect(rows[1]!.find('[data-test="backup-copies-count"]').exists()).toBe(false);
+  });
+
   it('says so when there are no backups', async () => {
     const { wrapper } = mountPage(page([]));
     await flushPromises();

@@ -17,6 +17,8 @@ export function backupRow(overrides: Partial<BackupRow> = {}): BackupRow {
     origin: 'manual',
     createdBy: 'admin@localhost',
     pinned: false,
+    copiesComplete: 1,
+    copiesTotal: 1,
     target: { id: 't1', name: 'workload', database: 'workload_tracker', removed: false },
     ...overrides,
   };

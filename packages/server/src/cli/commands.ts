@@ -13,7 +13,7 @@ import {
   formatRetentionPreview,
   formatScheduleTable,
 } from './format.js';
-import { describeBackup, describeJob, paintState, print, progress } from './output.js';
+import { describeBackup, describeCopies, describeJob, paintState, print, progress } from './output.js';
 import { onInterrupt } from './signals.js';
 import { KEY_COMMANDS } from './key-commands.js';
 import { DESTINATION_COMMANDS } from './destination-commands.js';
@@ -107,7 +107,8 @@ export const COMMANDS: CommandSpec<Context>[] = [
     run: async ({ app, json }, parsed) => {
       const rows = await app.backups.list({ ...page(parsed), targetId: await targetOf(app, parsed) });
       const names = await targetNames(app, rows);
-      print(json, rows, () => formatBackupTable(rows, names));
+      const copies = await app.backups.copyCounts(rows.map((row) => row.id));
+      print(json, rows, () => formatBackupTable(rows, names, copies));
       return 0;
     },
   },
@@ -121,7 +122,10 @@ export const COMMANDS: CommandSpec<Context>[] = [
       const contents = await app.backups.contents(backup);
       const target = (await targetNames(app, [backup])).get(backup.targetId ?? '') ?? null;
       const targetLabel = target && { id: backup.targetId, ...target };
-      print(json, { ...backup, target: targetLabel, contents }, () => describeBackup(backup, contents, target));
+      const copies = await app.backups.copies(backup);
+      print(json, { ...backup, target: targetLabel, contents, copies }, () =>
+        [describeBackup(backup, contents, target), describeCopies(copies)].join('\n'),
+      );
       return 0;
     },
   },
@@ -226,14 +230,17 @@ export const COMMANDS: CommandSpec<Context>[] = [
   {
     group: 'backup',
     name: 'rescan',
-    summary: 'Rebuild the catalog from the manifests in the backup directory.',
-    run: async ({ app, actor, json }) => {
-      const result = await app.backups.rescan(actor);
+    summary: "Rebuild the catalog from the backups' manifests on one destination (default: every enabled one).",
+    options: { destination: { type: 'string', value: 'NAME', help: 'the destination to read (name or id)' } },
+    run: async ({ app, actor, json }, parsed) => {
+      const name = text(parsed, 'destination');
+      const destination = name ? await app.destinations.get(name) : null;
+      const result = await app.backups.rescan(actor, destination ? { destinationId: destination.id } : {});
       print(
         json,
         result,
         () =>
-          `Rescanned ${app.storage.location}: ${result.added.length} added, ${result.removed.length} removed from the catalog` +
+          `Rescanned ${destination ? destination.location : 'every enabled destination'}: ${result.added.length} added, ${result.removed.length} removed from the catalog` +
           (result.unreadable.length ? `, unreadable: ${result.unreadable.join(', ')}` : ''),
       );
       return 0;

@@ -47,16 +47,28 @@ const targetCell = (names: TargetNames, targetId: string | null) => {
   return target ? `${target.name}${target.removed ? ' (removed)' : ''}` : '-';
 };
 
-export function formatBackupTable(rows: readonly BackupRow[], names: TargetNames = new Map()): string {
+/** Complete and all copies of each backup (missing: one local copy, a backup from before destinations). */
+export type CopyCounts = ReadonlyMap<string, { complete: number; total: number }>;
+
+export function formatBackupTable(
+  rows: readonly BackupRow[],
+  names: TargetNames = new Map(),
+  copies: CopyCounts = new Map(),
+): string {
   if (rows.length === 0) return 'No backups yet. Create one with: pnpm cli backup create';
+  const copiesCell = (id: string) => {
+    const counts = copies.get(id) ?? { complete: 1, total: 1 };
+    return `${counts.complete}/${counts.total}`;
+  };
   return formatTable(
-    ['ID', 'CREATED (UTC)', 'TARGET', 'FORMAT', 'SIZE', 'ORIGIN', 'VERIFIED', 'DESCRIPTION'],
+    ['ID', 'CREATED (UTC)', 'TARGET', 'FORMAT', 'SIZE', 'COPIES', 'ORIGIN', 'VERIFIED', 'DESCRIPTION'],
     rows.map((row) => [
       row.id,
       utc(row.createdAt),
       targetCell(names, row.targetId),
       row.format,
       formatBytes(row.sizeBytes),
+      copiesCell(row.id),
       row.origin,
       row.verifyStatus ?? '-',
       row.description,

@@ -1,3 +1,4 @@
+import type { BackupCopyView } from '../modules/backups/copy-view.js';
 import { styleText } from 'node:util';
 import type { BackupRow, JobRow } from '../db/schema.js';
 import { type Logger, consoleLogger } from '../logger.js';
@@ -93,6 +94,20 @@ export function describeBackup(
     }
   } else if (c && c.tables.length > 0) {
     lines.push('', 'tables:', ...c.tables.map((name) => `  ${name}`));
+  }
+  return lines.join('\n');
+}
+
+/** A backup's copies, one line each: where, state, and why a failed one failed. */
+export function describeCopies(copies: readonly BackupCopyView[]): string {
+  if (copies.length === 0) return '\ncopies:      1 (local, from before destinations)';
+  const lines = ['', 'copies:'];
+  for (const copy of copies) {
+    const when = copy.completedAt ? ` at ${copy.completedAt.toISOString()}` : '';
+    const error = copy.errorCode ? ` [${copy.errorCode}] ${copy.errorMessage ?? ''}` : '';
+    lines.push(
+      `  ${copy.destination.name} (${copy.destination.kind}): ${copy.state}${when}, attempts ${copy.attempts}${error}`,
+    );
   }
   return lines.join('\n');
 }

@@ -125,8 +125,10 @@ async function sendFile(
   backup: BackupRow,
   record: DownloadRecord,
 ): Promise<void> {
-  const size = (await app.storage.stat(backup.fileName))?.sizeBytes ?? null;
-  if (size === null) {
+  // Any copy will do: the first whose destination answers.
+  const copy = await app.backups.storedCopy(backup);
+  const size = copy?.sizeBytes ?? null;
+  if (copy === null || size === null) {
     throw new Refusal(410, 'backup/file-missing', `The file of backup ${backup.id} (${backup.fileName}) is missing.`);
   }
   // The headers promise the catalog's size and checksum; a changed file must not be sent under them.
@@ -170,7 +172,7 @@ async function sendFile(
   }
   try {
     // pipeline destroys the file stream when the client goes away: no descriptor outlives the request.
-    await pipeline(await app.storage.openRead(backup.fileName, { start, end }), res);
+    await pipeline(await copy.storage.openRead(backup.fileName, { start, end }), res);
   } catch (error) {
     // A client that disconnects is not a server error; the audit row records the failed download.
     if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;

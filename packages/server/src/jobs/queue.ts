@@ -13,7 +13,8 @@ export class NotYet extends Error {
 
 export interface JobQueue {
   /** Puts a job (by our jobs row's id) on a queue. */
-  send(queue: string, jobId: string): Promise<void>;
+  /** startAfterSeconds: not run before then (a copy's retry backoff). */
+  send(queue: string, jobId: string, options?: { startAfterSeconds?: number }): Promise<void>;
   /** Runs `handle` for each job of the queue, at most `concurrency` at once in this process. */
   work(queue: string, concurrency: number, handle: (jobId: string) => Promise<void>): Promise<void>;
   /** Removes the queue of an instance that is gone (its jobs were failed already). */
@@ -73,9 +74,10 @@ export async function startJobQueue(options: QueueOptions): Promise<JobQueue> {
   };
   const workers: string[] = [];
   return {
-    async send(queue, jobId) {
+    async send(queue, jobId, sendOptions = {}) {
       await ensureQueue(queue);
-      await boss.send(queue, { jobId }, { id: jobId });
+      const { startAfterSeconds } = sendOptions;
+      await boss.send(queue, { jobId }, { id: jobId, ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}) });
       for (const worker of workers) boss.notifyWorker(worker);
     },
     async work(queue, concurrency, handle) {

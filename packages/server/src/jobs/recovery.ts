@@ -16,7 +16,8 @@ interface RecoveryDeps {
   db: MetadataDb;
   jobs: JobsRepository;
   worker: JobWorker;
-  storage: ObjectStorage;
+  /** The storage a partial ref's destination writes to (an unqualified, older ref: the local one). */
+  storageOf(partialRef: string): Promise<{ storage: ObjectStorage; ref: string }>;
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
@@ -41,7 +42,10 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> 
       if (!gone.has(instanceId)) gone.set(instanceId, await isInstanceGone(deps.db, instanceId));
       if (!gone.get(instanceId)) continue;
     }
-    if (job.partialRef) await deps.storage.discardPartial(job.partialRef);
+    if (job.partialRef) {
+      const { storage, ref } = await deps.storageOf(job.partialRef);
+      await storage.discardPartial(ref);
+    }
     recovered.push(await deps.worker.finish(job, INTERRUPTED));
   }
   for (const [instanceId, isGone] of gone) if (isGone) await deps.queue.drop(instanceQueue(instanceId));

@@ -22,6 +22,10 @@ const MESSAGES: Record<ErrorCode, string> = {
   'backup/checksum-mismatch':
     'The backup file is damaged: its checksum does not match the one recorded when it was made.',
   'backup/file-missing': 'The backup file is missing from the storage directory.',
+  'backup/delete-incomplete':
+    'The backup could not be removed from every destination (one did not answer). Delete it again once they answer.',
+  'backup/delete-failed': 'This copy could not be removed: its destination did not answer.',
+  'copy/failed': 'The copy to this destination failed; it is retried.',
   'backup/disk-full': 'The storage is full. Delete old backups or free some space, then try again.',
   'backup/confirmation-mismatch': 'The name you typed does not match the backup’s file name.',
   'backup/permission-denied':

@@ -34,6 +34,8 @@ export const BackupsQuery = graphql(`
         origin
         createdBy
         pinned
+        copiesComplete
+        copiesTotal
         target {
           id
           name
@@ -63,6 +65,19 @@ export const BackupQuery = graphql(
         pinned
         databaseName
         globalsFileName
+        copies {
+          destination {
+            id
+            name
+            kind
+          }
+          state
+          sizeBytes
+          attempts
+          errorCode
+          errorMessage
+          completedAt
+        }
         target {
           id
           name

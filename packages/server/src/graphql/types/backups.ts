@@ -2,6 +2,7 @@ import type { TableSize } from '@pgbs/engine';
 import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { ArchiveContents } from '../../modules/backups/index.js';
+import type { BackupCopyView } from '../../modules/backups/copy-view.js';
 import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
 import { idOrNull, page } from '../pagination.js';
@@ -35,6 +36,38 @@ const BackupTableRef = builder.objectRef<TableSize>('BackupTable').implement({
     }),
   }),
 });
+
+const BackupCopyRef = builder.objectRef<BackupCopyView>('BackupCopy').implement({
+  description: 'A backup on one of its destinations.',
+  fields: (t) => ({
+    destination: t.field({
+      type: builder.objectRef<BackupCopyView['destination']>('BackupCopyDestination').implement({
+        fields: (d) => ({ id: d.exposeID('id'), name: d.exposeString('name'), kind: d.exposeString('kind') }),
+      }),
+      resolve: (copy) => copy.destination,
+    }),
+    state: t.exposeString('state', {
+      description: 'pending, copying, complete or failed (a failed copy is retried a few times).',
+    }),
+    sizeBytes: t.expose('sizeBytes', { type: 'Bytes', nullable: true }),
+    storedSha256: t.exposeString('storedSha256', { nullable: true }),
+    attempts: t.exposeInt('attempts'),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+/** One read per backup object and request (copies, copiesComplete and copiesTotal share it). */
+const copiesRead = new WeakMap<BackupRow, Promise<BackupCopyView[]>>();
+function copiesOf(backup: BackupRow, app: { backups: { copies(b: BackupRow): Promise<BackupCopyView[]> } }) {
+  let read = copiesRead.get(backup);
+  if (!read) {
+    read = app.backups.copies(backup);
+    copiesRead.set(backup, read);
+  }
+  return read;
+}
 
 export const BackupRef = builder.objectRef<BackupRow>('Backup').implement({
   fields: (t) => ({
@@ -80,6 +113,21 @@ export const BackupRef = builder.objectRef<BackupRow>('Backup').implement({
       nullable: true,
       description: 'The job that wrote it (for a safety snapshot, the restore); null for uploads.',
       resolve: (backup, _args, context) => context.app.backups.madeBy(backup),
+    }),
+    copies: t.field({
+      type: [BackupCopyRef],
+      description: "In its target's destination order; empty for a backup made before destinations (on local only).",
+      resolve: (backup, _args, context) => copiesOf(backup, context.app),
+    }),
+    copiesComplete: t.int({
+      description: 'Copies that can be read (a backup made before destinations: its one local copy).',
+      resolve: async (backup, _args, context) => {
+        const copies = await copiesOf(backup, context.app);
+        return copies.length === 0 ? 1 : copies.filter((copy) => copy.state === 'complete').length;
+      },
+    }),
+    copiesTotal: t.int({
+      resolve: async (backup, _args, context) => Math.max(1, (await copiesOf(backup, context.app)).length),
     }),
     contents: t.field({
       type: ArchiveContentsRef,

@@ -9,6 +9,7 @@ import {
 import { ServiceError } from '../../errors/service-error.js';
 import type { BackupRow, backups } from '../../db/schema.js';
 import type { BackupManifest } from '../../storage/manifest.js';
+import { firstStoredCopy, openFromCopies } from './copy-reader.js';
 import type { BackupsDeps } from './backups-deps.js';
 
 const MAX_DESCRIPTION = 500;
@@ -54,19 +55,19 @@ export function rowFromManifest(manifest: BackupManifest, targetId: string | nul
   };
 }
 
-export async function requireFile(deps: Pick<BackupsDeps, 'storage'>, backup: BackupRow): Promise<void> {
-  if (!(await deps.storage.stat(backup.fileName))) {
-    throw new ServiceError(
-      'backup/file-missing',
-      `The file of backup ${backup.id} (${backup.fileName}) is missing from ${deps.storage.location}.`,
-    );
-  }
+/** Some copy of the backup can be read (its file is there on a destination that answers). */
+export async function requireFile(deps: Pick<BackupsDeps, 'placement' | 'copies'>, backup: BackupRow): Promise<void> {
+  if (await firstStoredCopy(deps, backup)) return;
+  throw new ServiceError(
+    'backup/file-missing',
+    `The file of backup ${backup.id} (${backup.fileName}) is missing from every destination that holds a copy.`,
+  );
 }
 
-/** A stored backup as the engine reads it: a stream from storage, opened on each read. */
-export function storedSource(deps: Pick<BackupsDeps, 'storage'>, backup: BackupRow): ArchiveSource {
+/** A stored backup as the engine reads it: a stream from the first copy that answers, opened on each read. */
+export function storedSource(deps: Pick<BackupsDeps, 'placement' | 'copies'>, backup: BackupRow): ArchiveSource {
   return {
-    open: () => deps.storage.openRead(backup.fileName),
+    open: async () => (await openFromCopies(deps, backup, backup.fileName)).stream,
     sizeBytes: backup.sizeBytes,
     format: backup.format as ArchiveFormat,
     codec: backup.codec as Codec,

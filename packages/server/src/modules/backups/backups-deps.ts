@@ -7,13 +7,21 @@ import type { RestoreSpool } from '../../storage/restore-spool.js';
 import type { JobRequest, StartedJob } from '../jobs/enqueue-job.js';
 import type { JobsRepository } from '../../jobs/jobs-repository.js';
 import type { ResolvedTarget, TargetConnections } from '../targets/target-connections.js';
+import type { BackupPlacement } from './backup-placement.js';
 import type { BackupsRepository } from './backups-repository.js';
+import type { CopiesRepository } from './copies-repository.js';
 
 /** What the backup operations and handlers use; chosen in app.ts. */
 export interface BackupsDeps {
   backups: BackupsRepository;
   jobs: JobsRepository;
+  /** The local destination's storage (BACKUP_DIR): uploads are imported into it. */
   storage: ObjectStorage;
+  /** A target's destinations: a backup is written to the first, then copied to the others. */
+  placement: BackupPlacement;
+  copies: CopiesRepository;
+  /** Waits before a failed copy's retries (tests: seconds, not the default minutes). */
+  copyRetryDelaysSeconds?: readonly number[];
   /** Where restores that cannot stream from storage are copied first (UPLOAD_TEMP_DIR/<instance>). */
   restoreSpool: RestoreSpool;
   audit: AuditLog;

@@ -1,20 +1,23 @@
-import { ServiceError } from '../../errors/service-error.js';
+import { ServiceError, isCodedError } from '../../errors/service-error.js';
 import { globalsFileNameOf, removeWithManifest } from '../../storage/manifest.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 
-/** Deletes the file and its catalog row, unless an active job uses the backup. */
+/**
+ * Deletes every copy (file, roles' file, manifest) and then the catalog row, unless an active job
+ * (a restore, a copy) uses the backup. A copy whose destination does not answer stays, as a failed
+ * copy of a backup still listed: the delete fails with backup/delete-incomplete and can be repeated,
+ * and no object is left that the catalog forgets.
+ */
 export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor): Promise<BackupRow> {
   const backup = await deps.backups.get(id);
   const active = await deps.jobs.activeUsingBackup(id);
   if (active) {
     throw new ServiceError('backup/in-use', `The backup is in use by a running ${active.kind} job (${active.id}).`);
   }
+  await removeCopies(deps, backup);
   await deps.backups.delete(id);
-  await removeWithManifest(deps.storage, backup.fileName);
-  // By the backup's own name, never the row's (a rescanned manifest may have lied about it).
-  if (backup.globalsFileName) await deps.storage.remove(globalsFileNameOf(backup.fileName));
   await deps.audit.record({
     actor: actor.name,
     address: actor.address,
@@ -25,4 +28,40 @@ export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor):
     details: { fileName: backup.fileName, globalsFileName: backup.globalsFileName },
   });
   return backup;
+}
+
+async function removeCopies(deps: BackupsDeps, backup: BackupRow): Promise<void> {
+  const copies = await deps.copies.ofBackup(backup.id);
+  // A backup from before copies is on the local destination only.
+  const destinationIds = copies.length > 0 ? copies.map((copy) => copy.destinationId) : [deps.placement.localId];
+  const failures: string[] = [];
+  for (const destinationId of destinationIds) {
+    try {
+      // A destination removed since (destination remove --force) can no longer be reached: its copy is only forgotten.
+      const storage = await deps.placement.storage(destinationId).catch((error: unknown) => {
+        if (isCodedError(error, 'destination/not-found')) return null;
+        throw error;
+      });
+      if (!storage) {
+        await deps.copies.remove(backup.id, destinationId);
+        continue;
+      }
+      await removeWithManifest(storage, backup.fileName);
+      // By the backup's own name, never the row's (a rescanned manifest may have lied about it).
+      if (backup.globalsFileName) await storage.remove(globalsFileNameOf(backup.fileName));
+      if (copies.length > 0) await deps.copies.remove(backup.id, destinationId);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push(message);
+      if (copies.length > 0) {
+        await deps.copies.fail(backup.id, destinationId, { code: 'backup/delete-failed', message });
+      }
+    }
+  }
+  if (failures.length > 0) {
+    throw new ServiceError(
+      'backup/delete-incomplete',
+      `Backup ${backup.id} was not deleted from every destination (${failures.join('; ')}); delete it again once they answer.`,
+    );
+  }
 }

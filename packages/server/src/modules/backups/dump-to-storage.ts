@@ -17,6 +17,8 @@ import type { Actor, BackupOrigin } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupFileName, rowFromManifest } from './backup-files.js';
 import { storeGlobals } from './store-globals.js';
+import { qualifiedRef } from './backup-placement.js';
+import { copyRows, queueCopies } from './copy-backup.js';
 
 /**
  * pg_dump through the configured codec into a storage writer, then manifest + catalog row;
@@ -49,8 +51,11 @@ export async function dumpToStorage(
   const fileName = backupFileName(deps.clock.now(), connection.database, id, format, codec);
   // The database's size bounds the dump's: object storage sizes its parts from it.
   const expectedBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
-  const writer = await traced('createWriter', () => deps.storage.createWriter(fileName, { expectedBytes }));
-  await traced('setPartialRef', () => context.setPartialRef(writer.partialRef));
+  // Written once, to the target's first destination; the others get copies once it is recorded.
+  const [first, ...others] = await traced('destinations', () => deps.placement.ofTarget(target.id));
+  const storage = first!.storage;
+  const writer = await traced('createWriter', () => storage.createWriter(fileName, { expectedBytes }));
+  await traced('setPartialRef', () => context.setPartialRef(qualifiedRef(first!.destinationId, writer.partialRef)));
   let globalsFileName: string | null = null;
   let committed = false;
   let manifested = false;
@@ -73,7 +78,9 @@ export async function dumpToStorage(
       }),
     );
     if (input.globals) {
-      globalsFileName = await traced('storeGlobals', () => storeGlobals(deps, context, target.id, fileName));
+      globalsFileName = await traced('storeGlobals', () =>
+        storeGlobals({ ...deps, storage }, context, target.id, fileName),
+      );
     }
     const manifest: BackupManifest = {
       manifestVersion: MANIFEST_VERSION,
@@ -99,13 +106,14 @@ export async function dumpToStorage(
     };
     await traced('commit', () => writer.commit());
     committed = true;
-    await traced('writeManifest', () => writeManifest(deps.storage, manifest));
+    await traced('writeManifest', () => writeManifest(storage, manifest));
     manifested = true;
     // From here the backup exists (file and manifest): recording it must survive a restart of the
     // metadata database, so the writes are idempotent and retried.
     const row = await traced('recordBackup', () =>
       context.record(async () => {
         const inserted = await deps.backups.insert(rowFromManifest(manifest, target.id));
+        await deps.copies.insert(copyRows(manifest, first!.destinationId, others));
         // The file is no longer partial (a backup job's row says so with its backupId).
         if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
         else await deps.jobs.setBackupId(context.jobId, id);
@@ -114,12 +122,13 @@ export async function dumpToStorage(
     );
     // Best effort: the job's end clears it anyway, and the backup is recorded already.
     if (input.origin === 'pre-restore-snapshot') await context.setPartialRef(null).catch(() => {});
+    await queueCopies(deps, context, row, others);
     return row;
   } catch (error) {
     await writer.abort();
     // A file without its manifest is no backup (a failed manifest write); the roles' file belongs to none.
-    if (committed && !manifested) await deps.storage.remove(fileName).catch(() => {});
-    if (globalsFileName && !manifested) await deps.storage.remove(globalsFileName).catch(() => {});
+    if (committed && !manifested) await storage.remove(fileName).catch(() => {});
+    if (globalsFileName && !manifested) await storage.remove(globalsFileName).catch(() => {});
     throw error;
   }
 }

@@ -2,7 +2,10 @@ import type { BackupRow } from '../../db/schema.js';
 import type { HandlerRegistry } from '../../jobs/handler-registry.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupHandler, createBackup } from './create-backup.js';
+import { copyHandler } from './copy-backup.js';
 import { deleteBackup } from './delete-backup.js';
+import { copiesWithDestinations } from './copy-view.js';
+import { firstStoredCopy } from './copy-reader.js';
 import { pinBackup } from './pin-backup.js';
 import { importUpload } from './import-upload.js';
 import { backupContents, connectionRole, restoreCheck, toolVersions } from './inspect-target.js';
@@ -18,7 +21,8 @@ export function registerBackupHandlers(registry: HandlerRegistry, deps: BackupsD
   registry
     .register('backup', backupHandler(deps))
     .register('restore', restoreHandler(deps))
-    .register('verify', verifyHandler(deps));
+    .register('verify', verifyHandler(deps))
+    .register('copy', copyHandler(deps));
 }
 
 type Tail<F> = F extends (deps: BackupsDeps, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -32,6 +36,18 @@ export function backupsModule(deps: BackupsDeps) {
     count: deps.backups.count,
     get: deps.backups.get,
     madeBy: (backup: BackupRow) => deps.jobs.madeBy(backup),
+    /** A backup's copies in its target's destination order (with their destinations' names). */
+    copies: (backup: Pick<BackupRow, 'id'>) => copiesWithDestinations(deps, backup.id),
+    /** "2 of 3": complete and all copies by backup id (none listed: a backup from before destinations). */
+    copyCounts: async (backupIds: readonly string[]) => {
+      const counts = new Map<string, { complete: number; total: number }>();
+      for (const [id, copies] of await deps.copies.ofBackups(backupIds)) {
+        counts.set(id, { complete: copies.filter((copy) => copy.state === 'complete').length, total: copies.length });
+      }
+      return counts;
+    },
+    /** Where a download reads: the first copy whose destination answers and holds the file. */
+    storedCopy: (backup: BackupRow) => firstStoredCopy(deps, backup),
     createBackup: bind(deps, createBackup),
     restore: bind(deps, restoreBackup),
     restoreUpload: bind(deps, restoreUpload),

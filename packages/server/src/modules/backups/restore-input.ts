@@ -1,6 +1,7 @@
 import { type ArchiveSource, fileSource } from '@pgbs/engine';
 import { ServiceError } from '../../errors/service-error.js';
 import type { RestoreSource } from './backup-types.js';
+import { openFromCopies } from './copy-reader.js';
 import type { BackupsDeps } from './backups-deps.js';
 
 /** Room left on the spool's disk besides the copy itself. */
@@ -34,7 +35,7 @@ const mib = (bytes: number) => Math.ceil(bytes / 1024 / 1024);
 
 /** The source as it is: the stored object streamed from storage, or the file from outside. */
 export function directInput(
-  deps: Pick<BackupsDeps, 'storage'>,
+  deps: Pick<BackupsDeps, 'placement' | 'copies'>,
   source: RestoreSource,
 ): ArchiveSource & { sha256: string; contentSha256: string | null } {
   const { fileName, filePath } = source;
@@ -44,13 +45,16 @@ export function directInput(
     sizeBytes: source.sizeBytes,
     sha256: source.sha256,
     contentSha256: source.contentSha256,
-    open: async () => (fileName !== null ? deps.storage.openRead(fileName) : (await fileSource(filePath!)).open()),
+    open: async () =>
+      fileName !== null
+        ? (await openFromCopies(deps, { id: source.backupId!, fileName }, fileName)).stream
+        : (await fileSource(filePath!)).open(),
   };
 }
 
 /** What a restore job reads: the direct input, or a local copy of it (mustSpool). `release` deletes a copy. */
 export async function openRestoreInput(
-  deps: Pick<BackupsDeps, 'storage' | 'restoreSpool'>,
+  deps: Pick<BackupsDeps, 'placement' | 'copies' | 'restoreSpool'>,
   source: RestoreSource,
   signal: AbortSignal,
 ): Promise<{ source: ReturnType<typeof directInput>; release(): Promise<void> }> {

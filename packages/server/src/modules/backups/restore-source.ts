@@ -54,7 +54,7 @@ export async function restoreSource(
 
 /** The pre-flight's request: what the restore would do as the connection's role (reading only the archive's head). */
 export function checkRequest(
-  deps: Pick<BackupsDeps, 'runner' | 'storage'>,
+  deps: Pick<BackupsDeps, 'runner' | 'placement' | 'copies'>,
   target: ResolvedTarget,
   prepared: Prepared,
   source: RestoreSource,

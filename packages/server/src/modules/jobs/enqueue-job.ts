@@ -35,6 +35,8 @@ export interface JobRequest<K extends JobKind> {
   attempt?: number;
   /** "here": only this instance can run it (a file it spooled; a CLI runs its own jobs). */
   placement: 'any' | 'here';
+  /** Queued now, run no sooner than this many seconds later (a retry's backoff). */
+  startAfterSeconds?: number;
 }
 
 export interface StartedJob {
@@ -89,7 +91,9 @@ export async function enqueueJob<K extends JobKind>(deps: EnqueueDeps, request: 
     });
   });
   try {
-    await deps.queue.send(request.placement === 'here' ? instanceQueue(deps.instanceId) : SHARED_QUEUE, id);
+    await deps.queue.send(request.placement === 'here' ? instanceQueue(deps.instanceId) : SHARED_QUEUE, id, {
+      startAfterSeconds: request.startAfterSeconds,
+    });
   } catch (error) {
     await deps.worker.finish(row, {
       state: 'failed',

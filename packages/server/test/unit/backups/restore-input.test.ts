@@ -33,7 +33,16 @@ function deps(freeBytes: number) {
       return { source: { sizeBytes: bytes.sizeBytes, open: async () => Readable.from([]) }, release: async () => {} };
     },
   };
-  return { deps: { storage, restoreSpool } satisfies Pick<BackupsDeps, 'storage' | 'restoreSpool'>, copies };
+  // No copy rows: a backup from before copies, read from the local destination.
+  const placement = { localId: 'local', storage: async () => storage } as unknown as BackupsDeps['placement'];
+  const copyRows = { ofBackup: async () => [] } as unknown as BackupsDeps['copies'];
+  return {
+    deps: { placement, copies: copyRows, restoreSpool } satisfies Pick<
+      BackupsDeps,
+      'placement' | 'copies' | 'restoreSpool'
+    >,
+    copies,
+  };
 }
 
 describe('restore input', () => {

@@ -29,6 +29,7 @@ const KINDS: Record<string, string> = {
   restore: 'Restore',
   verify: 'Verification',
   prune: 'Retention prune',
+  copy: 'Copy to a destination',
 };
 
 export const ORIGIN_CHOICES = Object.entries(ORIGINS).map(([value, label]) => ({ value, label }));
