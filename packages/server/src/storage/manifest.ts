@@ -32,6 +32,12 @@ export interface BackupManifest {
   omitted?: string[];
   /** The server's roles and grants (pg_dumpall --globals-only), an object beside this one (absent: none kept). */
   globalsFileName?: string;
+  /** The age recipients' fingerprints of an encrypted backup (absent: stored in clear). */
+  recipientFingerprints?: string[];
+  /** An encrypted backup's schema-revealing fields, sealed to its recipients (modules/keys/manifest-secrets.ts). */
+  sealedFields?: string;
+  /** The service's Ed25519 signature over every other field (modules/keys/manifest-signer.ts). */
+  signature?: unknown;
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';

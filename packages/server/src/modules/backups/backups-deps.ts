@@ -8,6 +8,8 @@ import type { JobRequest, StartedJob } from '../jobs/enqueue-job.js';
 import type { JobsRepository } from '../../jobs/jobs-repository.js';
 import type { ResolvedTarget, TargetConnections } from '../targets/target-connections.js';
 import type { BackupsRepository } from './backups-repository.js';
+import type { BackupKeys } from './backup-encryption.js';
+import type { IdentityVault } from './identity-vault.js';
 
 /** What the backup operations and handlers use; chosen in app.ts. */
 export interface BackupsDeps {
@@ -37,6 +39,10 @@ export interface BackupsDeps {
   compressionLevel?: number;
   /** After each successful backup of a target (retention queues its prune). */
   afterBackup?: (targetId: string) => Promise<void>;
+  /** Encryption, signing and kept identities (app.keys); absent: backups in clear, manifests unsigned. */
+  keys?: BackupKeys;
+  /** Identities given per request, in memory on this instance for the job they were given to. */
+  identityVault: IdentityVault;
   lockTimeoutSeconds: number;
   jobTimeoutSeconds: number;
 }

@@ -17,6 +17,7 @@ import type { Actor, BackupOrigin } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupFileName, rowFromManifest } from './backup-files.js';
 import { storeGlobals } from './store-globals.js';
+import { encryptedName, encryptionPlan, protectManifest } from './backup-encryption.js';
 
 /**
  * pg_dump through the configured codec into a storage writer, then manifest + catalog row;
@@ -46,7 +47,8 @@ export async function dumpToStorage(
   const id = randomUUID();
   const format: ArchiveFormat = input.format === 'custom' ? 'custom' : 'plain-gzip';
   const codec = storedCodec(input.format, deps.codec);
-  const fileName = backupFileName(deps.clock.now(), connection.database, id, format, codec);
+  const plan = await encryptionPlan(deps.keys, target.id);
+  const fileName = encryptedName(backupFileName(deps.clock.now(), connection.database, id, format, codec), plan);
   // The database's size bounds the dump's: object storage sizes its parts from it.
   const expectedBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
   const writer = await traced('createWriter', () => deps.storage.createWriter(fileName, { expectedBytes }));
@@ -64,6 +66,7 @@ export async function dumpToStorage(
         format: input.format,
         codec: deps.codec,
         compressionLevel: deps.compressionLevel,
+        encryptTo: plan?.recipients,
         tables,
         sink: writer.stream,
         signal: context.signal,
@@ -73,7 +76,7 @@ export async function dumpToStorage(
       }),
     );
     if (input.globals) {
-      globalsFileName = await traced('storeGlobals', () => storeGlobals(deps, context, target.id, fileName));
+      globalsFileName = await traced('storeGlobals', () => storeGlobals(deps, context, target.id, fileName, plan));
     }
     const manifest: BackupManifest = {
       manifestVersion: MANIFEST_VERSION,
@@ -99,13 +102,17 @@ export async function dumpToStorage(
     };
     await traced('commit', () => writer.commit());
     committed = true;
-    await traced('writeManifest', () => writeManifest(deps.storage, manifest));
+    const stored = await protectManifest(deps.keys, manifest, plan);
+    await traced('writeManifest', () => writeManifest(deps.storage, stored.manifest));
     manifested = true;
     // From here the backup exists (file and manifest): recording it must survive a restart of the
     // metadata database, so the writes are idempotent and retried.
     const row = await traced('recordBackup', () =>
       context.record(async () => {
-        const inserted = await deps.backups.insert(rowFromManifest(manifest, target.id));
+        const inserted = await deps.backups.insert({
+          ...rowFromManifest({ ...manifest, recipientFingerprints: plan?.fingerprints }, target.id),
+          signed: stored.signed,
+        });
         // The file is no longer partial (a backup job's row says so with its backupId).
         if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });
         else await deps.jobs.setBackupId(context.jobId, id);

@@ -49,9 +49,16 @@ export async function restoreCheck(
   targetId?: string | null,
 ) {
   const { target, prepared } = await restoreTarget(deps, { backupId }, targetId);
-  const source = await restoreSource(deps, { backupId }, prepared);
+  const { source, identities } = await restoreSource(deps, { backupId }, prepared);
   const check = await inspectRestore(
-    checkRequest(deps, target, prepared, source, { ...options, skipUnrestorable: false, terminateBlockers: false }),
+    checkRequest(
+      deps,
+      target,
+      prepared,
+      source,
+      { ...options, skipUnrestorable: false, terminateBlockers: false },
+      identities,
+    ),
   );
   return {
     mode: check.mode,

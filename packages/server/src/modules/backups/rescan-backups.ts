@@ -2,6 +2,7 @@ import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { rowFromManifest } from './backup-files.js';
 import { listManifests } from '../../storage/manifest.js';
+import { signatureValid } from './backup-encryption.js';
 
 /**
  * Rebuilds the catalog from the manifests in storage (after losing the metadata database). The
@@ -20,7 +21,10 @@ export async function rescanBackups(
       unreadable.push(manifest.fileName);
       continue;
     }
-    if (await deps.backups.insert(rowFromManifest(manifest, target?.id ?? null))) added.push(manifest.id);
+    // Unsigned or badly signed: foreign, validated completely before any restore (restore-source.ts).
+    const signed = await signatureValid(deps.keys, manifest);
+    const row = { ...rowFromManifest(manifest, target?.id ?? null), signed };
+    if (await deps.backups.insert(row)) added.push(manifest.id);
   }
   const removed: string[] = [];
   for (const row of await deps.backups.all()) {
