@@ -9,7 +9,7 @@ import type { BackupManifest } from '../../storage/manifest.js';
 /** What the backup pipeline asks the keys module (app.keys). */
 export type BackupKeys = Pick<
   KeysModule,
-  'encryptionFor' | 'keptIdentities' | 'signManifest' | 'verifyManifestSignature'
+  'encryptionFor' | 'keptIdentities' | 'signManifest' | 'verifyManifestSignature' | 'signsManifests'
 >;
 
 /** age's extension, after the codec's: `.dump.zst.age`. */
@@ -44,6 +44,16 @@ export async function protectManifest(
 export async function signatureValid(keys: BackupKeys | undefined, manifest: BackupManifest): Promise<boolean> {
   if (!keys) return false;
   return (await keys.verifyManifestSignature(manifest as unknown as Record<string, unknown>)).status === 'valid';
+}
+
+/**
+ * Not known to be this service's own: an upload, or, when the service signs its manifests, a
+ * backup whose manifest had no valid signature (a rescan). Without a master key nothing is signed,
+ * so a signature tells nothing and only the origin counts.
+ */
+export function isForeign(keys: BackupKeys | undefined, backup: Pick<BackupRow, 'origin' | 'signed'>): boolean {
+  if (backup.origin === 'upload') return true;
+  return keys !== undefined && keys.signsManifests() && !backup.signed;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { RestoreChoices, RestoreRequestInput, RestoreSource } from './backu
 import { inspectRequest, requireFile, storedSource } from './backup-files.js';
 import type { ResolvedTarget } from '../targets/target-connections.js';
 import { directInput } from './restore-input.js';
-import { identitiesFor, requireOpens } from './backup-encryption.js';
+import { identitiesFor, isForeign, requireOpens } from './backup-encryption.js';
 import { ServiceError } from '../../errors/service-error.js';
 
 /** What a restore would read: a stored backup, or a file from outside validated completely first. */
@@ -24,7 +24,7 @@ export async function restoreSource(
     await requireOpens(stored);
     // A manifest without a valid signature (a rescan) may describe anything: the whole file is
     // checked against it first, as an upload is (uploads were checked when they were imported).
-    const foreign = backup.origin === 'upload' || !backup.signed;
+    const foreign = isForeign(deps.keys, backup);
     if (foreign && backup.origin !== 'upload') await requireMatches(deps, stored, backup, prepared);
     const postDataItems = isArchive(stored.format)
       ? await readPostDataItems(inspectRequest(deps, stored, prepared.tools), backup.tableSizes)
