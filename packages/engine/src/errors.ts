@@ -30,6 +30,7 @@ export const ENGINE_ERROR_CODES = [
   'key/invalid-recipient',
   'key/invalid-identity',
   'key/wrong-identity',
+  'key/identity-required',
   'key/mixed-recipients',
   'key/no-recipient',
 ] as const;

@@ -66,6 +66,7 @@ import { type TargetsModule, createTargetsModule } from './modules/targets/targe
 import { type KeysModule, createKeysModule } from './modules/keys/keys-module.js';
 import { KeysRepository } from './modules/keys/keys-repository.js';
 import { startKeys } from './modules/keys/start-keys.js';
+import { IdentityVault } from './modules/backups/identity-vault.js';
 import { type DestinationsModule, createDestinationsModule } from './modules/destinations/destinations-module.js';
 import { DestinationRepository } from './modules/destinations/destination-repository.js';
 import { ensureEnvDestination } from './modules/destinations/ensure-env-destination.js';
@@ -281,6 +282,9 @@ export async function createApp(
     restoreSpool: localRestoreSpool(uploadSpoolDir(config.uploadTempDir, instance.id)),
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
+    keys,
+    // Held no longer than a job may run (plus its wait in the queue).
+    identityVault: new IdentityVault((config.jobTimeoutSeconds + 3600) * 1000),
   };
   registerBackupHandlers(registry, backupDeps);
   const backups = backupsModule(backupDeps);

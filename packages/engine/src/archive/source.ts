@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { type Codec, decodeStages, isZstd, zstdError } from '../compression/codec.js';
+import { decryptStream, isAgeHeader } from '../crypto/age-stream.js';
 import { EngineError } from '../errors.js';
 import { type ArchiveFormat, SNIFF_BYTES, sniffFormat } from './sniff.js';
 
@@ -9,6 +10,11 @@ import { type ArchiveFormat, SNIFF_BYTES, sniffFormat } from './sniff.js';
 export interface ByteSource {
   open(): Promise<Readable>;
   sizeBytes: number;
+  /**
+   * age identities (AGE-SECRET-KEY-1…) that open an encrypted source: given per request, held in
+   * memory only, never stored with the source.
+   */
+  identities?: readonly string[];
 }
 
 /** A backup as the engine reads it: never a path, so storage may be a directory or a bucket. */
@@ -16,6 +22,8 @@ export interface ArchiveSource extends ByteSource {
   /** What the content is once the codec is removed. */
   format: ArchiveFormat;
   codec: Codec;
+  /** age-encrypted around the codec: opened with `identities` before anything is decompressed. */
+  encrypted?: boolean;
 }
 
 /** A local file (an upload, a spool, a file given to the CLI) as a byte source. */
@@ -25,8 +33,10 @@ export async function fileSource(path: string): Promise<ByteSource> {
 }
 
 /** pg_dump's output: the source's bytes with its codec removed. */
-export async function openContent(source: Pick<ArchiveSource, 'open' | 'codec'>): Promise<Readable> {
-  const raw = await source.open();
+export async function openContent(
+  source: Pick<ArchiveSource, 'open' | 'codec' | 'encrypted' | 'identities'>,
+): Promise<Readable> {
+  const raw = source.encrypted ? await openDecrypted(source) : await source.open();
   const [decoder] = decodeStages(source.codec);
   if (!decoder) return raw;
   const content = new PassThrough();
@@ -42,12 +52,33 @@ export async function openContent(source: Pick<ArchiveSource, 'open' | 'codec'>)
 }
 
 /**
+ * The clear stream of an encrypted source. Without an identity: `key/identity-required`; with
+ * one that does not open it: `key/wrong-identity` (decryptStream), both before a byte is read on.
+ */
+export async function openDecrypted(source: Pick<ByteSource, 'open' | 'identities'>): Promise<Readable> {
+  const identities = source.identities ?? [];
+  if (identities.length === 0) {
+    throw new EngineError(
+      'key/identity-required',
+      'The backup is encrypted: give the age identity that opens it (--identity FILE, or the identity field). Nothing was changed.',
+    );
+  }
+  return decryptStream(await source.open(), { identities });
+}
+
+/**
  * What a file is, judged by its bytes, never by its name: its codec (zstd by its magic number)
  * and the format of what the codec holds.
  */
 export async function detectSource(source: ByteSource): Promise<ArchiveSource> {
   if (source.sizeBytes === 0) throw new EngineError('archive/empty', 'The file is empty.');
   const head = await readHead(await source.open(), SNIFF_BYTES);
+  if (isAgeHeader(head)) {
+    // What is inside the encryption decides format and codec; reads stay raw (opened on the way).
+    const clear: ByteSource = { sizeBytes: source.sizeBytes, open: () => openDecrypted(source) };
+    const inner = await detectSource(clear);
+    return { ...source, format: inner.format, codec: inner.codec, encrypted: true };
+  }
   if (!isZstd(head)) return { ...source, format: requireFormat(sniffFormat(head)), codec: 'none' };
   const inner = await readHead(await openContent({ ...source, codec: 'zstd' }), SNIFF_BYTES);
   if (inner.length === 0) throw new EngineError('archive/empty', 'The zstd file contains nothing.');

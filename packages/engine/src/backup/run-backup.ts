@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Clock } from '../clock.js';
 import { type Codec, zstdCompressor } from '../compression/codec.js';
+import { encryptTransform } from '../crypto/age-stream.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { TableSize } from '../pg/catalog.js';
@@ -35,6 +36,8 @@ export interface BackupRequest {
   compressionLevel?: number;
   /** Sizes read before the dump: they weight the progress. */
   tables: readonly TableSize[];
+  /** age recipients (age1…) the stored bytes are encrypted to, after the codec; absent or empty: in clear. */
+  encryptTo?: readonly string[];
   /** Where the bytes go (the storage's partial file). */
   sink: Writable;
   signal: AbortSignal;
@@ -92,6 +95,11 @@ export function pgDumpArgs(
 export async function runBackup(request: BackupRequest): Promise<BackupResult> {
   const started = request.clock.now();
   if (request.signal.aborted) throw abortReason(request.signal);
+  // Before pg_dump starts: a bad recipient fails with nothing done.
+  const encrypt =
+    request.encryptTo && request.encryptTo.length > 0
+      ? [await encryptTransform({ recipients: request.encryptTo })]
+      : [];
   const tracker = new ProgressTracker({
     tables: request.tables,
     rowCostBytes: ROW_COST_BYTES.dump,
@@ -116,9 +124,10 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
       : codec === 'gzip'
         ? [createGzip({ level: request.codec === 'gzip' ? (level ?? DEFAULT_GZIP_LEVEL) : DEFAULT_GZIP_LEVEL })]
         : [];
-  // Without a codec the stored bytes are pg_dump's output: one digest serves for both.
-  const stored = compress.length > 0 ? new DigestStream() : content;
-  const stages = compress.length > 0 ? [content, ...compress, stored] : [content];
+  // Without a codec or encryption the stored bytes are pg_dump's output: one digest serves for both.
+  const transforms = [...compress, ...encrypt];
+  const stored = transforms.length > 0 ? new DigestStream() : content;
+  const stages = transforms.length > 0 ? [content, ...transforms, stored] : [content];
   try {
     const [exit] = await Promise.all([
       child.exit,

@@ -18,6 +18,7 @@ import { onInterrupt } from './signals.js';
 import { KEY_COMMANDS } from './key-commands.js';
 import { DESTINATION_COMMANDS } from './destination-commands.js';
 import { TARGET_COMMANDS } from './target-commands.js';
+import { identityInput, identityOption } from './identity-input.js';
 
 // Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
 const resolver = () => import('./resolve.js');
@@ -133,9 +134,18 @@ export const COMMANDS: CommandSpec<Context>[] = [
     group: 'backup',
     name: 'verify',
     args: '<id>',
-    summary: "Re-read a backup's whole file: checksum, size and every archive block.",
-    run: async ({ app, actor, json }, parsed) =>
-      watch(app, json, await app.backups.verify(await idArg(app, 'backup', parsed), actor)),
+    summary:
+      "Re-read a backup's whole file: checksum, size and every archive block (an encrypted one: its stored digest, or all with --deep).",
+    options: {
+      deep: { type: 'boolean', help: 'decrypt an encrypted backup and check its content and archive too' },
+      ...identityOption,
+    },
+    run: async ({ app, actor, json }, parsed) => {
+      const id = await idArg(app, 'backup', parsed);
+      const deep = flag(parsed, 'deep');
+      const identity = deep ? await identityInput(app, id, text(parsed, 'identity')) : undefined;
+      return watch(app, json, await app.backups.verify(id, actor, { deep, identity }));
+    },
   },
   ...(['pin', 'unpin'] as const).map((name): CommandSpec<Context> => ({
     group: 'backup',
@@ -184,6 +194,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
       'skip-unrestorable': { type: 'boolean', help: "leave out what the owner's rights cannot restore" },
       'accept-source-mismatch': { type: 'boolean', help: 'restore a backup of another database' },
       'terminate-blockers': { type: 'boolean', help: 'terminate sessions holding locks the restore needs' },
+      ...identityOption,
     },
     run: async ({ app, actor, json }, parsed) => {
       const source = await (
@@ -205,6 +216,8 @@ export const COMMANDS: CommandSpec<Context>[] = [
         );
         confirmation = await ask(`Type the name of target ${target.name}'s database (${database}) to confirm: `);
       }
+      const identity =
+        'backupId' in source ? await identityInput(app, source.backupId, text(parsed, 'identity')) : undefined;
       return watch(
         app,
         json,
@@ -221,6 +234,7 @@ export const COMMANDS: CommandSpec<Context>[] = [
               terminateBlockers: flag(parsed, 'terminate-blockers'),
             },
             targetId: target.id,
+            ...(identity !== undefined ? { identity } : {}),
           },
           actor,
         ),

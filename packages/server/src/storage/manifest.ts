@@ -32,6 +32,12 @@ export interface BackupManifest {
   omitted?: string[];
   /** The server's roles and grants (pg_dumpall --globals-only), an object beside this one (absent: none kept). */
   globalsFileName?: string;
+  /** The age recipients' fingerprints of an encrypted backup (absent: stored in clear). */
+  recipientFingerprints?: string[];
+  /** An encrypted backup's schema-revealing fields, sealed to its recipients (modules/keys/manifest-secrets.ts). */
+  sealedFields?: string;
+  /** The service's Ed25519 signature over every other field (modules/keys/manifest-signer.ts). */
+  signature?: unknown;
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';
@@ -46,8 +52,16 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** Names of the objects beside a backup: a manifest naming one of them as its backup is forged. */
 const NOT_A_BACKUP = ['.partial', '.globals.sql', MANIFEST_SUFFIX];
 
-/** The roles' file of a backup: always this name, whatever a manifest or a row says. */
+/** The roles' file of a backup: always this name (plus `.age` when encrypted), whatever a manifest says. */
 export const globalsFileNameOf = (backupFileName: string) => `${backupFileName}.globals.sql`;
+const isGlobalsFileOf = (backupFileName: string, name: string) =>
+  name === globalsFileNameOf(backupFileName) || name === `${globalsFileNameOf(backupFileName)}.age`;
+
+/** The roles' file a backup row names, only if it is one of the names its own file allows; else none. */
+export function globalsFileOf(backup: { fileName: string; globalsFileName: string | null }): string | null {
+  const name = backup.globalsFileName;
+  return name && isGlobalsFileOf(backup.fileName, name) ? name : null;
+}
 
 const isTableSize = (value: unknown) => {
   const table = value as Partial<TableSize> | null;
@@ -84,7 +98,7 @@ export function parseManifest(text: string): BackupManifest | null {
     Number.isNaN(Date.parse(value.createdAt)) ||
     !(value.tableSizes === undefined || (Array.isArray(value.tableSizes) && value.tableSizes.every(isTableSize))) ||
     !(value.description === undefined || typeof value.description === 'string') ||
-    !(value.globalsFileName === undefined || value.globalsFileName === globalsFileNameOf(fileName))
+    !(value.globalsFileName === undefined || isGlobalsFileOf(fileName, String(value.globalsFileName)))
   ) {
     return null;
   }

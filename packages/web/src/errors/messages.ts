@@ -108,6 +108,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'key/invalid-recipient': 'This is not an age recipient: it starts with age1 and is 62 characters long.',
   'key/invalid-identity': 'This is not an age identity: the key file holds a line starting with AGE-SECRET-KEY-1.',
   'key/wrong-identity': 'This key does not open the backup: it was encrypted to other recipients. Nothing was written.',
+  'key/identity-required':
+    'This backup is encrypted: give the age identity (key file) that opens it. Nothing was changed.',
   'key/mixed-recipients': 'age encrypts to recipients or to a passphrase, not both. Choose one.',
   'key/no-recipient': 'Encryption is on but there is no recipient to encrypt to. Add a key first.',
   'key/not-found': 'This key does not exist. The list has been refreshed.',

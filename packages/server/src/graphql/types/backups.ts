@@ -271,6 +271,11 @@ builder.mutationFields((t) => ({
       }),
       confirmation: t.arg.string({ required: true }),
       options: t.arg({ type: RestoreOptionsInput, required: false }),
+      identity: t.arg.string({
+        required: false,
+        description:
+          'An encrypted backup: the text of the age identity file that opens it. Held in memory for this job only, never stored.',
+      }),
     },
     resolve: async (_root, args, context) => {
       requireAdmin(context);
@@ -281,6 +286,7 @@ builder.mutationFields((t) => ({
           confirmation: args.confirmation,
           options: restoreOptions(args.options),
           targetId: idOrNull(args.targetId),
+          ...(args.identity ? { identity: args.identity } : {}),
         },
         actorOf(context),
       );
@@ -290,10 +296,21 @@ builder.mutationFields((t) => ({
   verifyBackup: t.field({
     type: JobRef,
     errors: {},
-    args: { id: t.arg.id({ required: true }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      deep: t.arg.boolean({
+        required: false,
+        description: 'An encrypted backup: decrypt it and check its content and archive, not only its stored digest.',
+      }),
+      identity: t.arg.string({
+        required: false,
+        description: 'With deep: the text of the age identity file. Held in memory for this job only, never stored.',
+      }),
+    },
     resolve: async (_root, args, context) => {
       requireAdmin(context);
-      return (await context.app.backups.verify(String(args.id), actorOf(context))).job;
+      const options = { deep: args.deep ?? false, ...(args.identity ? { identity: args.identity } : {}) };
+      return (await context.app.backups.verify(String(args.id), actorOf(context), options)).job;
     },
   }),
   pinBackup: t.field({

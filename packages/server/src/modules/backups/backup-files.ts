@@ -31,11 +31,16 @@ export function backupFileName(now: number, database: string, id: string, format
 
 /** The roles and grants kept beside a backup: its name says which backup it belongs to. */
 
+/** What a sealed manifest shows until it is opened with an identity: its fields are encrypted. */
+export const SEALED_DESCRIPTION = '(encrypted)';
+
 export function rowFromManifest(manifest: BackupManifest, targetId: string | null): typeof backups.$inferInsert {
+  // A sealed manifest (rescanned) has no schema fields in clear: placeholders stand in for them.
+  const sealed = manifest.sealedFields !== undefined;
   return {
     id: manifest.id,
     fileName: manifest.fileName,
-    description: manifest.description,
+    description: sealed ? SEALED_DESCRIPTION : manifest.description,
     format: manifest.format,
     sizeBytes: manifest.sizeBytes,
     sha256: manifest.sha256,
@@ -43,14 +48,15 @@ export function rowFromManifest(manifest: BackupManifest, targetId: string | nul
     contentSha256: manifest.contentSha256,
     serverVersion: manifest.serverVersion,
     clientVersion: manifest.clientVersion,
-    databaseName: manifest.databaseName,
+    databaseName: manifest.databaseName ?? null,
     durationMs: manifest.durationMs,
-    tableCount: manifest.tableCount,
-    tableSizes: manifest.tableSizes,
+    tableCount: manifest.tableCount ?? null,
+    tableSizes: manifest.tableSizes ?? [],
     origin: manifest.origin,
     targetId,
     globalsFileName: manifest.globalsFileName ?? null,
-    createdBy: manifest.createdBy,
+    createdBy: manifest.createdBy ?? null,
+    recipientFingerprints: manifest.recipientFingerprints ?? [],
     createdAt: new Date(manifest.createdAt),
   };
 }
@@ -65,12 +71,19 @@ export async function requireFile(deps: Pick<BackupsDeps, 'placement' | 'copies'
 }
 
 /** A stored backup as the engine reads it: a stream from the first copy that answers, opened on each read. */
-export function storedSource(deps: Pick<BackupsDeps, 'placement' | 'copies'>, backup: BackupRow): ArchiveSource {
+export function storedSource(
+  deps: Pick<BackupsDeps, 'placement' | 'copies'>,
+  backup: BackupRow,
+  /** What opens an encrypted backup (given per request, never stored). */
+  identities: readonly string[] = [],
+): ArchiveSource {
   return {
+    identities,
     open: async () => (await openFromCopies(deps, backup, backup.fileName)).stream,
     sizeBytes: backup.sizeBytes,
     format: backup.format as ArchiveFormat,
     codec: backup.codec as Codec,
+    encrypted: backup.recipientFingerprints.length > 0,
   };
 }
 

@@ -29,6 +29,8 @@ export interface RestoreRequestInput {
   /** Must equal the target database's name. */
   confirmation: string;
   options: RestoreChoices;
+  /** The age identity file's text for an encrypted backup: held in memory for the job, never stored. */
+  identity?: string;
 }
 
 /** What a restore reads, validated when it was asked for: the restore checks the bytes against it. */
@@ -41,8 +43,13 @@ export interface RestoreSource {
   label: string;
   format: ArchiveFormat;
   codec: Codec;
-  /** Not written by this service (an upload): read from a local copy (restore-input.ts). */
+  /**
+   * Not known to be written by this service (an upload, or a manifest without a valid signature):
+   * validated completely first and read from a local copy (restore-input.ts).
+   */
   foreign: boolean;
+  /** age-encrypted: the job needs the identity its request held in memory (identityRef). */
+  encrypted?: boolean;
   sha256: string;
   contentSha256: string | null;
   databaseName: string | null;
@@ -81,11 +88,16 @@ export interface RestoreJobParams {
   file?: string;
   /** The backup taken before the restore, once it exists. */
   safetySnapshotId?: string;
+  /** Names the identity this instance holds in memory for the job (identity-vault.ts); never the identity. */
+  identityRef?: string;
   actor?: JobActor;
 }
 
 export interface VerifyJobParams {
   target: string;
+  /** Decrypt, decompress and check the content digest and the archive, not only the stored digest. */
+  deep?: boolean;
+  identityRef?: string;
   actor?: JobActor;
 }
 

@@ -10,6 +10,8 @@ import type { ResolvedTarget, TargetConnections } from '../targets/target-connec
 import type { BackupPlacement } from './backup-placement.js';
 import type { BackupsRepository } from './backups-repository.js';
 import type { CopiesRepository } from './copies-repository.js';
+import type { BackupKeys } from './backup-encryption.js';
+import type { IdentityVault } from './identity-vault.js';
 
 /** What the backup operations and handlers use; chosen in app.ts. */
 export interface BackupsDeps {
@@ -45,6 +47,10 @@ export interface BackupsDeps {
   compressionLevel?: number;
   /** After each successful backup of a target (retention queues its prune). */
   afterBackup?: (targetId: string) => Promise<void>;
+  /** Encryption, signing and kept identities (app.keys); absent: backups in clear, manifests unsigned. */
+  keys?: BackupKeys;
+  /** Identities given per request, in memory on this instance for the job they were given to. */
+  identityVault: IdentityVault;
   lockTimeoutSeconds: number;
   jobTimeoutSeconds: number;
 }

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BackupRow, backupCopies } from '../../db/schema.js';
 import { ServiceError, isCodedError } from '../../errors/service-error.js';
 import type { JobContext, JobHandler, JobKind } from '../../jobs/job-types.js';
-import { type BackupManifest, globalsFileNameOf, manifestNameOf } from '../../storage/manifest.js';
+import { type BackupManifest, globalsFileOf, manifestNameOf } from '../../storage/manifest.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 import type { JobRequest } from '../jobs/enqueue-job.js';
 import { type PlacedStorage, qualifiedRef } from './backup-placement.js';
@@ -147,8 +147,9 @@ async function copyObjects(
       `The copy of backup ${backup.id} read back another sha256 (${copied.sha256}) than the backup's (${backup.sha256}).`,
     );
   }
-  if (backup.globalsFileName) {
-    await copyObject(deps, context, backup, destination, destinationId, globalsFileNameOf(backup.fileName));
+  const globals = globalsFileOf(backup);
+  if (globals) {
+    await copyObject(deps, context, backup, destination, destinationId, globals);
   }
   // Byte for byte: a sealed or signed manifest stays valid.
   await copyObject(deps, context, backup, destination, destinationId, manifestNameOf(backup.fileName));

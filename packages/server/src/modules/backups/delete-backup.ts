@@ -1,5 +1,5 @@
 import { ServiceError, isCodedError } from '../../errors/service-error.js';
-import { globalsFileNameOf, removeWithManifest } from '../../storage/manifest.js';
+import { globalsFileOf, removeWithManifest } from '../../storage/manifest.js';
 import type { BackupRow } from '../../db/schema.js';
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
@@ -47,8 +47,9 @@ async function removeCopies(deps: BackupsDeps, backup: BackupRow): Promise<void>
         continue;
       }
       await removeWithManifest(storage, backup.fileName);
-      // By the backup's own name, never the row's (a rescanned manifest may have lied about it).
-      if (backup.globalsFileName) await storage.remove(globalsFileNameOf(backup.fileName));
+      // Only a name the backup's own allows (a rescanned manifest may have named another file).
+      const globals = globalsFileOf(backup);
+      if (globals) await storage.remove(globals);
       if (copies.length > 0) await deps.copies.remove(backup.id, destinationId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -19,6 +19,7 @@ import { backupFileName, rowFromManifest } from './backup-files.js';
 import { storeGlobals } from './store-globals.js';
 import { qualifiedRef } from './backup-placement.js';
 import { copyRows, queueCopies } from './copy-backup.js';
+import { encryptedName, encryptionPlan, protectManifest } from './backup-encryption.js';
 
 /**
  * pg_dump through the configured codec into a storage writer, then manifest + catalog row;
@@ -48,7 +49,8 @@ export async function dumpToStorage(
   const id = randomUUID();
   const format: ArchiveFormat = input.format === 'custom' ? 'custom' : 'plain-gzip';
   const codec = storedCodec(input.format, deps.codec);
-  const fileName = backupFileName(deps.clock.now(), connection.database, id, format, codec);
+  const plan = await encryptionPlan(deps.keys, target.id);
+  const fileName = encryptedName(backupFileName(deps.clock.now(), connection.database, id, format, codec), plan);
   // The database's size bounds the dump's: object storage sizes its parts from it.
   const expectedBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
   // Written once, to the target's first destination; the others get copies once it is recorded.
@@ -69,6 +71,7 @@ export async function dumpToStorage(
         format: input.format,
         codec: deps.codec,
         compressionLevel: deps.compressionLevel,
+        encryptTo: plan?.recipients,
         tables,
         sink: writer.stream,
         signal: context.signal,
@@ -79,7 +82,7 @@ export async function dumpToStorage(
     );
     if (input.globals) {
       globalsFileName = await traced('storeGlobals', () =>
-        storeGlobals({ ...deps, storage }, context, target.id, fileName),
+        storeGlobals({ ...deps, storage }, context, target.id, fileName, plan),
       );
     }
     const manifest: BackupManifest = {
@@ -106,13 +109,17 @@ export async function dumpToStorage(
     };
     await traced('commit', () => writer.commit());
     committed = true;
-    await traced('writeManifest', () => writeManifest(storage, manifest));
+    const stored = await protectManifest(deps.keys, manifest, plan);
+    await traced('writeManifest', () => writeManifest(storage, stored.manifest));
     manifested = true;
     // From here the backup exists (file and manifest): recording it must survive a restart of the
     // metadata database, so the writes are idempotent and retried.
     const row = await traced('recordBackup', () =>
       context.record(async () => {
-        const inserted = await deps.backups.insert(rowFromManifest(manifest, target.id));
+        const inserted = await deps.backups.insert({
+          ...rowFromManifest({ ...manifest, recipientFingerprints: plan?.fingerprints }, target.id),
+          signed: stored.signed,
+        });
         await deps.copies.insert(copyRows(manifest, first!.destinationId, others));
         // The file is no longer partial (a backup job's row says so with its backupId).
         if (input.origin === 'pre-restore-snapshot') await deps.jobs.addParams(context.jobId, { safetySnapshotId: id });

@@ -1,3 +1,4 @@
+import { identitiesFor } from './backup-encryption.js';
 import {
   type ArchiveFormat,
   type Prepared,
@@ -31,13 +32,18 @@ export async function connectionRole(
   return readTargetRole(deps.runner, prepared.tools.psql, (await targetOf(deps, targetId)).connection);
 }
 
-/** What an archive holds (from its TOC); null for plain SQL, which has no TOC. */
+/**
+ * What an archive holds (from its TOC); null for plain SQL, which has no TOC, and for an encrypted
+ * backup the service keeps no identity for (its contents are sealed).
+ */
 export async function backupContents(deps: BackupsDeps, backup: BackupRow): Promise<ArchiveContents | null> {
   if (!isArchive(backup.format as ArchiveFormat)) return null;
+  const identities = await identitiesFor(deps.keys, backup, undefined);
+  if (backup.recipientFingerprints.length > 0 && identities.length === 0) return null;
   await requireFile(deps, backup);
   const prepared = await toolVersions(deps, backup.targetId);
   return readArchiveSummary(
-    inspectRequest(deps, storedSource(deps, backup), prepared.tools, AbortSignal.timeout(60_000)),
+    inspectRequest(deps, storedSource(deps, backup, identities), prepared.tools, AbortSignal.timeout(60_000)),
   );
 }
 
@@ -49,9 +55,16 @@ export async function restoreCheck(
   targetId?: string | null,
 ) {
   const { target, prepared } = await restoreTarget(deps, { backupId }, targetId);
-  const source = await restoreSource(deps, { backupId }, prepared);
+  const { source, identities } = await restoreSource(deps, { backupId }, prepared);
   const check = await inspectRestore(
-    checkRequest(deps, target, prepared, source, { ...options, skipUnrestorable: false, terminateBlockers: false }),
+    checkRequest(
+      deps,
+      target,
+      prepared,
+      source,
+      { ...options, skipUnrestorable: false, terminateBlockers: false },
+      identities,
+    ),
   );
   return {
     mode: check.mode,

@@ -3,6 +3,7 @@ import type { PlacedStorage } from './backup-placement.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { rowFromManifest } from './backup-files.js';
 import { listManifests } from '../../storage/manifest.js';
+import { signatureValid } from './backup-encryption.js';
 
 export interface RescanResult {
   added: string[];
@@ -66,7 +67,9 @@ async function scanDestination(
       result.unreadable.push(manifest.fileName);
       continue;
     }
-    if (await deps.backups.insert(rowFromManifest(manifest, targetId))) result.added.push(manifest.id);
+    // Unsigned or badly signed: foreign, validated completely before any restore (restore-source.ts).
+    const signed = await signatureValid(deps.keys, manifest);
+    if (await deps.backups.insert({ ...rowFromManifest(manifest, targetId), signed })) result.added.push(manifest.id);
     await deps.copies.insert([
       {
         backupId: manifest.id,

@@ -8,6 +8,7 @@ import { dumpToStorage } from './dump-to-storage.js';
 import { restoreTarget } from './job-target.js';
 import { checkRequest, restoreSource } from './restore-source.js';
 import { openRestoreInput, requireSpoolSpace } from './restore-input.js';
+import { heldIdentities, holdIdentities } from './job-identities.js';
 
 /** Share of a restore job's progress bar taken by its safety snapshot. */
 const SNAPSHOT_SHARE = 0.3;
@@ -35,7 +36,7 @@ export async function restoreBackup(
       { targetId: target.id, targetDatabase: database },
     );
   }
-  const source = await restoreSource(deps, input.source, prepared);
+  const { source, identities } = await restoreSource(deps, input.source, prepared, input.identity);
   if (source.databaseName && source.databaseName !== database && !input.options.acceptSourceMismatch) {
     throw new ServiceError(
       'restore/source-mismatch',
@@ -45,19 +46,29 @@ export async function restoreBackup(
   }
   // Before any job exists: a restore that cannot run as the owner, or would hit what the
   // owner's rights cannot do, is refused here with the list.
-  await checkRestore(checkRequest(deps, target, prepared, source, input.options));
+  await checkRestore(checkRequest(deps, target, prepared, source, input.options, identities));
   await requireSpoolSpace(deps, source);
   const file = 'filePath' in input.source ? input.source.filePath : undefined;
-  return deps.startJob({
-    kind: 'restore',
-    params: { target: target.connection.display, options: input.options, source, ...(file ? { file } : {}) },
-    actor,
-    targetId: target.id,
-    lockKey,
-    targetDisplay: target.connection.display,
-    backupId: source.backupId,
-    ...(file ? { placement: 'here' as const } : {}),
-  });
+  // A given identity stays in this instance's memory only, so the job runs here (identity-vault.ts).
+  const held = holdIdentities(deps, input.identity === undefined ? [] : identities);
+  return held.around(
+    deps.startJob({
+      kind: 'restore',
+      params: {
+        target: target.connection.display,
+        options: input.options,
+        source,
+        ...(file ? { file } : {}),
+        ...held.params,
+      },
+      actor,
+      targetId: target.id,
+      lockKey,
+      targetDisplay: target.connection.display,
+      backupId: source.backupId,
+      ...(file || held.here ? { placement: 'here' as const } : {}),
+    }),
+  );
 }
 
 /**
@@ -108,54 +119,59 @@ export function restoreHandler(deps: BackupsDeps): JobHandler<'restore', Restore
     lock: 'exclusive',
     async run(context) {
       const target = context.target!;
-      const { options, source, actor } = context.params;
-      const prepared = await deps.tools.prepare(target.connection);
-      // Before the snapshot: a restore that cannot get its local copy changes nothing.
-      const input = await openRestoreInput(deps, source, context.signal);
+      const { options, source, actor, identityRef } = context.params;
       try {
-        let share = 0;
-        if (options.safetySnapshot) {
-          share = SNAPSHOT_SHARE;
-          // Named in the job's params (dumpToStorage), whatever the restore's outcome: whoever
-          // started it is told where to go back to.
-          await dumpToStorage(
-            deps,
-            context,
-            target,
-            prepared,
-            { format: 'custom', description: `Before restoring ${source.label}`, origin: 'pre-restore-snapshot' },
-            actor,
-            (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
-          );
+        const prepared = await deps.tools.prepare(target.connection);
+        const identities = await heldIdentities(deps, identityRef, source.backupId);
+        // Before the snapshot: a restore that cannot get its local copy changes nothing.
+        const input = await openRestoreInput(deps, source, context.signal, identities);
+        try {
+          let share = 0;
+          if (options.safetySnapshot) {
+            share = SNAPSHOT_SHARE;
+            // Named in the job's params (dumpToStorage), whatever the restore's outcome: whoever
+            // started it is told where to go back to.
+            await dumpToStorage(
+              deps,
+              context,
+              target,
+              prepared,
+              { format: 'custom', description: `Before restoring ${source.label}`, origin: 'pre-restore-snapshot' },
+              actor,
+              (s) => context.progress({ ...s, phase: 'snapshot', percent: round(s.percent * share), etaSeconds: null }),
+            );
+          }
+          const result = await restoreDatabase({
+            ...checkRequest(deps, target, prepared, source, options, identities),
+            clock: deps.clock,
+            serverVersion: prepared.serverVersion,
+            jobId: context.jobId,
+            applicationName: context.applicationName,
+            // The short-lived login of a superuser connection outlives no job.
+            roleValidForSeconds: deps.jobTimeoutSeconds + 300,
+            source: input.source,
+            options: { noOwner: options.noOwner, noPrivileges: options.noPrivileges },
+            tables: source.tables,
+            postDataItems: source.postDataItems,
+            signal: context.signal,
+            lockWait: {
+              totalSeconds: deps.lockTimeoutSeconds,
+              attemptMs: LOCK_ATTEMPT_MS,
+              terminateBlockers: options.terminateBlockers ?? false,
+            },
+            onProgress: (s) => context.progress({ ...s, percent: round(share * 100 + s.percent * (1 - share)) }),
+          });
+          return {
+            mode: result.mode,
+            terminatedSessions: result.terminatedSessions,
+            leftoverRole: result.leftoverRole,
+            skipped: result.plan.unrestorable.length,
+          };
+        } finally {
+          await input.release();
         }
-        const result = await restoreDatabase({
-          ...checkRequest(deps, target, prepared, source, options),
-          clock: deps.clock,
-          serverVersion: prepared.serverVersion,
-          jobId: context.jobId,
-          applicationName: context.applicationName,
-          // The short-lived login of a superuser connection outlives no job.
-          roleValidForSeconds: deps.jobTimeoutSeconds + 300,
-          source: input.source,
-          options: { noOwner: options.noOwner, noPrivileges: options.noPrivileges },
-          tables: source.tables,
-          postDataItems: source.postDataItems,
-          signal: context.signal,
-          lockWait: {
-            totalSeconds: deps.lockTimeoutSeconds,
-            attemptMs: LOCK_ATTEMPT_MS,
-            terminateBlockers: options.terminateBlockers ?? false,
-          },
-          onProgress: (s) => context.progress({ ...s, percent: round(share * 100 + s.percent * (1 - share)) }),
-        });
-        return {
-          mode: result.mode,
-          terminatedSessions: result.terminatedSessions,
-          leftoverRole: result.leftoverRole,
-          skipped: result.plan.unrestorable.length,
-        };
       } finally {
-        await input.release();
+        deps.identityVault.drop(identityRef);
       }
     },
     audit: (job, outcome) => {

@@ -37,11 +37,14 @@ const mib = (bytes: number) => Math.ceil(bytes / 1024 / 1024);
 export function directInput(
   deps: Pick<BackupsDeps, 'placement' | 'copies'>,
   source: RestoreSource,
+  identities: readonly string[] = [],
 ): ArchiveSource & { sha256: string; contentSha256: string | null } {
   const { fileName, filePath } = source;
   return {
     format: source.format,
     codec: source.codec,
+    encrypted: source.encrypted ?? false,
+    identities,
     sizeBytes: source.sizeBytes,
     sha256: source.sha256,
     contentSha256: source.contentSha256,
@@ -57,8 +60,9 @@ export async function openRestoreInput(
   deps: Pick<BackupsDeps, 'placement' | 'copies' | 'restoreSpool'>,
   source: RestoreSource,
   signal: AbortSignal,
+  identities: readonly string[] = [],
 ): Promise<{ source: ReturnType<typeof directInput>; release(): Promise<void> }> {
-  const direct = directInput(deps, source);
+  const direct = directInput(deps, source, identities);
   if (!mustSpool(source)) return { source: direct, release: async () => {} };
   await requireSpoolSpace(deps, source);
   const copy = await deps.restoreSpool.copy(direct, signal);

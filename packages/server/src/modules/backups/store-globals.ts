@@ -2,6 +2,8 @@ import { isCodedError } from '../../errors/service-error.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { globalsFileNameOf } from '../../storage/manifest.js';
+import type { EncryptionPlan } from '../keys/encryption-plan.js';
+import { encryptedName, encryptingSink } from './backup-encryption.js';
 
 /**
  * Stores the target's roles and grants beside a backup (private, like the backup) when the target
@@ -13,15 +15,20 @@ export async function storeGlobals(
   context: Pick<JobContext<JobKind>, 'jobId' | 'signal'>,
   targetId: string,
   backupFileName: string,
+  /** An encrypted backup's roles are encrypted to the same recipients. */
+  plan: EncryptionPlan | null = null,
 ): Promise<string | null> {
   if (!deps.dumpGlobals) return null;
-  const fileName = globalsFileNameOf(backupFileName);
+  const fileName = encryptedName(globalsFileNameOf(backupFileName), plan);
   const writer = await deps.storage.createWriter(fileName);
+  const sink = plan ? await encryptingSink(writer.stream, plan) : { stream: writer.stream, done: Promise.resolve() };
   try {
-    if (!(await deps.dumpGlobals(targetId, writer.stream))) {
+    if (!(await deps.dumpGlobals(targetId, sink.stream))) {
+      sink.stream.destroy();
       await writer.abort();
       return null;
     }
+    await sink.done;
     await writer.commit();
     return fileName;
   } catch (error) {

@@ -8,23 +8,40 @@ import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { inspectRequest, requireFile, storedSource } from './backup-files.js';
 import { readableCopies } from './copy-reader.js';
+import { identitiesFor, requireOpens } from './backup-encryption.js';
+import { heldIdentities, holdIdentities } from './job-identities.js';
+import { storedDigest } from './stored-digest.js';
 
 /** Queues a re-read of the whole file: checksum and size against the catalog, and every archive block. */
-export async function verifyBackup(deps: BackupsDeps, id: string, actor: Actor): Promise<StartedJob> {
+export async function verifyBackup(
+  deps: BackupsDeps,
+  id: string,
+  actor: Actor,
+  /** deep: an encrypted backup is decrypted with `identity` (its file's text) and read whole; otherwise only its stored digest is checked. */
+  options: { deep?: boolean; identity?: string } = {},
+): Promise<StartedJob> {
   const backup = await deps.backups.get(id);
+  const deep = options.deep === true && backup.recipientFingerprints.length > 0;
+  const identities = deep ? await identitiesFor(deps.keys, backup, options.identity) : [];
+  // Refused now, not in the job: no identity, or one that does not open it.
+  if (deep) await requireOpens(storedSource(deps, backup, identities));
   const target = backup.targetId
     ? await deps.targets.resolve(backup.targetId, { allowDisabled: true })
     : await deps.targets.defaultTarget();
   // Refuses now, not in the job, when no client tools fit.
   await deps.tools.prepare(target.connection);
-  return deps.startJob({
-    kind: 'verify',
-    params: { target: target.connection.display },
-    actor,
-    targetId: target.id,
-    lockKey: null,
-    backupId: id,
-  });
+  const held = holdIdentities(deps, options.identity === undefined ? [] : identities);
+  return held.around(
+    deps.startJob({
+      kind: 'verify',
+      params: { target: target.connection.display, ...(deep ? { deep } : {}), ...held.params },
+      actor,
+      targetId: target.id,
+      lockKey: null,
+      backupId: id,
+      ...(held.here ? { placement: 'here' as const } : {}),
+    }),
+  );
 }
 
 /**
@@ -38,10 +55,14 @@ export function verifyHandler(deps: BackupsDeps): JobHandler<'verify', void> {
     async run(context) {
       const backup = await deps.backups.get(context.job.backupId!);
       const prepared = await deps.tools.prepare(context.target!.connection);
+      const { deep, identityRef } = context.params;
       let status: 'ok' | 'failed' = 'failed';
       try {
         await requireFile(deps, backup);
         const rows = await deps.copies.ofBackup(backup.id);
+        // An encrypted backup without --deep: the bytes at rest only, which needs no key.
+        const identities =
+          backup.recipientFingerprints.length > 0 && !deep ? null : await heldIdentities(deps, identityRef, backup.id);
         let firstBad: unknown = null;
         for (const copy of await readableCopies(deps, backup)) {
           // A destination that does not answer says nothing about its bytes: skipped, not failed.
@@ -51,7 +72,7 @@ export function verifyHandler(deps: BackupsDeps): JobHandler<'verify', void> {
             continue;
           }
           try {
-            await verifyCopy(deps, context.signal, prepared.tools, backup, copy.storage);
+            await verifyCopy(deps, context.signal, prepared.tools, backup, copy.storage, identities);
             status = 'ok';
           } catch (error) {
             if (context.signal.aborted) throw error;
@@ -65,23 +86,33 @@ export function verifyHandler(deps: BackupsDeps): JobHandler<'verify', void> {
         }
         if (status !== 'ok' && firstBad) throw firstBad;
       } finally {
+        deps.identityVault.drop(identityRef);
         if (!context.signal.aborted) await deps.backups.setVerified(backup.id, status, new Date(deps.clock.now()));
       }
     },
-    audit: (job) => ({ action: 'backup.verify', subjectId: job.backupId, details: {} }),
+    audit: (job) => ({
+      action: 'backup.verify',
+      subjectId: job.backupId,
+      details: { deep: (job.params as { deep?: boolean }).deep === true },
+    }),
   };
 }
 
+/** One copy: its stored digest only (identities null: encrypted, no --deep), or read whole. */
 async function verifyCopy(
   deps: BackupsDeps,
   signal: AbortSignal,
   tools: PgTools,
   backup: BackupRow,
   storage: ObjectStorage,
+  identities: readonly string[] | null,
 ): Promise<void> {
-  const source = { ...storedSource(deps, backup), open: () => storage.openRead(backup.fileName) };
-  const summary = await inspectArchive(inspectRequest(deps, source, tools, signal));
-  const contentChanged = backup.contentSha256 !== null && summary.contentSha256 !== backup.contentSha256;
+  const source = { ...storedSource(deps, backup, identities ?? []), open: () => storage.openRead(backup.fileName) };
+  const summary = identities
+    ? await inspectArchive(inspectRequest(deps, source, tools, signal))
+    : await storedDigest(storage, backup.fileName, signal);
+  const contentChanged =
+    backup.contentSha256 !== null && summary.contentSha256 !== null && summary.contentSha256 !== backup.contentSha256;
   if (summary.sha256 !== backup.sha256 || summary.sizeBytes !== backup.sizeBytes || contentChanged) {
     throw new ServiceError(
       'backup/checksum-mismatch',

@@ -36,6 +36,8 @@ export interface KeysModule {
   keptIdentities(fingerprints: readonly string[]): Promise<string[]>;
   signManifest<T extends Record<string, unknown>>(manifest: T): Promise<T & { signature?: ManifestSignature }>;
   verifyManifestSignature(manifest: Record<string, unknown>): Promise<SignatureCheck>;
+  /** Whether manifests are signed (a master key is configured): only then does a missing signature mean foreign. */
+  signsManifests(): boolean;
 }
 
 export function createKeysModule(deps: KeysDeps, encryptTo: readonly string[] | undefined): KeysModule {
@@ -66,5 +68,6 @@ export function createKeysModule(deps: KeysDeps, encryptTo: readonly string[] | 
     keptIdentities: (fingerprints) => keptIdentities(deps, fingerprints),
     signManifest: (manifest) => signer.sign(manifest),
     verifyManifestSignature: (manifest) => signer.verify(manifest),
+    signsManifests: () => signer.canSign,
   };
 }
