@@ -22,3 +22,4 @@ export * from './restore/restore-database.js';
 export * from './pg/server-catalog.js';
 export * from './pg/dump-globals.js';
 export * from './crypto/age-stream.js';
+export { DigestStream } from './streams/digest.js';

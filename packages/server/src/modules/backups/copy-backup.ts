@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { DigestStream } from '@pgbs/engine';
 import { pipeline } from 'node:stream/promises';
 import type { BackupRow, backupCopies } from '../../db/schema.js';
 import { ServiceError, isCodedError } from '../../errors/service-error.js';
@@ -168,15 +167,7 @@ async function copyObject(
   const source = await openFromCopies(deps, backup, name, { except: destinationId });
   const writer = await destination.createWriter(name, expectedBytes ? { expectedBytes } : {});
   await context.setPartialRef(qualifiedRef(destinationId, writer.partialRef));
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const hashing = new DigestStream();
   try {
     await pipeline(source.stream, hashing, writer.stream, { signal: context.signal });
     await writer.commit();
@@ -186,5 +177,5 @@ async function copyObject(
   } finally {
     await context.setPartialRef(null).catch(() => {});
   }
-  return { sizeBytes, sha256: hash.digest('hex') };
+  return { sizeBytes: hashing.bytes, sha256: hashing.sha256() };
 }

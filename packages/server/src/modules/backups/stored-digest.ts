@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestStream } from '@pgbs/engine';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 
 /**
@@ -10,18 +12,8 @@ export async function storedDigest(
   fileName: string,
   signal: AbortSignal,
 ): Promise<{ sha256: string; sizeBytes: number; contentSha256: null }> {
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  const stream = await storage.openRead(fileName);
-  const abort = () => stream.destroy(signal.reason as Error);
-  signal.addEventListener('abort', abort, { once: true });
-  try {
-    for await (const chunk of stream) {
-      hash.update(chunk as Buffer);
-      sizeBytes += (chunk as Buffer).length;
-    }
-  } finally {
-    signal.removeEventListener('abort', abort);
-  }
-  return { sha256: hash.digest('hex'), sizeBytes, contentSha256: null };
+  const digest = new DigestStream();
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  await pipeline(await storage.openRead(fileName), digest, discard, { signal });
+  return { sha256: digest.sha256(), sizeBytes: digest.bytes, contentSha256: null };
 }
