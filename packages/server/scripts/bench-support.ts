@@ -25,6 +25,8 @@ export interface BenchOptions {
   startupRuns: number;
   /** Targets all due in the same minute (scheduling). */
   targets: number;
+  /** Bytes each pipeline stage is measured over, in MB (stages). */
+  stageMb: number;
 }
 
 /** One part of the report: markdown, and whether its targets were met. */

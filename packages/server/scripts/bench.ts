@@ -14,6 +14,7 @@ const parts: Record<string, () => Promise<Part>> = {
   upload: async () => (await import('./bench-upload.js')).run,
   startup: async () => (await import('./bench-startup.js')).run,
   scheduling: async () => (await import('./bench-scheduling.js')).run,
+  stages: async () => (await import('./bench-stages.js')).run,
 };
 
 const START = '<!-- pnpm bench: start -->';
@@ -31,6 +32,7 @@ const { values, positionals } = parseArgs({
     subscribers: { type: 'string', default: '200' },
     'startup-runs': { type: 'string', default: '20' },
     targets: { type: 'string', default: '100' },
+    'stage-mb': { type: 'string', default: '256' },
     out: { type: 'string' },
   },
 });
@@ -38,7 +40,7 @@ const name = positionals[0] ?? 'all';
 const selected = name === 'all' ? Object.keys(parts) : [name];
 if (positionals.length > 1 || !selected.every((part) => part in parts)) {
   process.stderr.write(
-    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--startup-runs 20] [--targets 100] [--out FILE]\n`,
+    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--startup-runs 20] [--targets 100] [--stage-mb 256] [--out FILE]\n`,
   );
   process.exit(2);
 }
@@ -49,6 +51,7 @@ const options: BenchOptions = {
   subscribers: count('subscribers', 0),
   startupRuns: count('startup-runs', 1),
   targets: count('targets', 1),
+  stageMb: count('stage-mb', 1),
 };
 // pnpm runs the script in packages/server; a relative --out means where the user typed it.
 const out = values.out
