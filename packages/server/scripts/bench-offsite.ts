@@ -3,6 +3,7 @@
 // of its own, on the same CPUs) as the target's only destination, and restores from them, against the
 // raw tools on the same database; then the server's memory during one backup of a bigger database
 // (2 GB; --big-s3: 10 GB) to S3.
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startS3Server, type S3TestServer } from '@pgbs/test-support';
@@ -58,7 +59,8 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
   const s3 = await startS3Server({ buckets: [BUCKET] });
   let target: BenchTarget | undefined;
   try {
-    target = await startBenchTarget(options.sizeMb);
+    // The destination's credentials are sealed with it (in the child's environment, never argv).
+    target = await startBenchTarget(options.sizeMb, { MASTER_KEY: randomBytes(32).toString('base64') });
     const identity = await configureOffsite(target.api, s3);
     const runs: RunResult[] = [];
     for (let i = 1; i <= options.runs; i++) {
