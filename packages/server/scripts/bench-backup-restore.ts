@@ -22,8 +22,11 @@ import {
 } from './bench-support.js';
 import { measureSubscribers } from './bench-subscribers.js';
 import {
+  type BackupSteps,
   type BenchTarget,
   type CpuParts,
+  backupSteps,
+  backupStepsTable,
   type RawTools,
   SMALL_TABLES,
   TARGET_DB,
@@ -91,6 +94,8 @@ interface RunResult {
   bytes: { raw: number; zstd: number; service: number };
   /** CPU seconds of each party during each step. */
   cpu: { rawBackup: CpuParts; backup: CpuParts; rawRestore: CpuParts; restore: CpuParts };
+  /** The service's backup job, from its trace. */
+  steps: BackupSteps;
   service: { backup: number; restore: number };
   progress: { backup: ProgressStats; restore: ProgressStats };
   /** The server's peak RSS growth over its idle baseline during its backup and restore. */
@@ -132,6 +137,7 @@ async function measureRun(target: BenchTarget, index: number): Promise<RunResult
     },
     bytes: { raw: rawBackup.result.bytes, zstd: zstd.bytes, service: await backupSize(api, backupId) },
     cpu: { rawBackup: rawBackup.parts, backup: backupCpu, rawRestore: rawRestore.parts, restore: restoreCpu },
+    steps: backupSteps(server, backup.final.id),
     service: { backup: backup.seconds, restore: restore.seconds },
     progress: { backup: progressStats(backup), restore: progressStats(restore) },
     rssGrowth: peak.max - peak.baseline,
@@ -232,6 +238,10 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
       ],
       median,
     ),
+    '',
+    "The service's backup job, from its trace (`PGBS_TRACE_JOBS=1`, medians):",
+    '',
+    ...backupStepsTable([{ step: 'local, zstd', steps: runs.map((x) => x.steps) }], median),
     '',
     `Server peak RSS growth during its backup and restore: ${(median(runs.map((x) => x.rssGrowth)) / MB).toFixed(1)} MB (median).`,
     '',

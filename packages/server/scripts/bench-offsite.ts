@@ -21,8 +21,11 @@ import {
   timed,
 } from './bench-support.js';
 import {
+  type BackupSteps,
   type BenchTarget,
   type CpuParts,
+  backupSteps,
+  backupStepsTable,
   TARGET_DB,
   cpuPartsTable,
   growDatabase,
@@ -42,6 +45,7 @@ interface RunResult {
   service: { backup: number; restore: number };
   bytes: { raw: number; service: number };
   cpu: { backup: CpuParts; restore: CpuParts };
+  steps: BackupSteps;
 }
 
 interface MemoryResult {
@@ -157,6 +161,7 @@ async function measureRun(target: BenchTarget, identity: string, index: number):
     service: { backup: backup.seconds, restore: restore.seconds },
     bytes: { raw: rawBackup.bytes, service: await backupSize(api, backupId) },
     cpu: { backup: backupCpu, restore: restoreCpu },
+    steps: backupSteps(target.server, backup.final.id),
   };
 }
 
@@ -203,7 +208,7 @@ function renderReport(runs: RunResult[], memory: MemoryResult, target: BenchTarg
   return [
     '## Off-site: encrypted backups to S3 and restores from them',
     '',
-    `Database: ${(target.dbBytes / MB).toFixed(0)} MB on ${target.serverLabel}, as in the section above. The target's only destination is an S3 bucket on s3rver (started by the bench, in a process of its own, on the same CPUs), and its backups are encrypted with age to a key generated through the API (\`generateKey\`); restores are given that identity (\`restoreBackup(identity:)\`) and read the backup from S3. Medians of ${runs.length} run(s), each against the raw tools on the same database; timed like the section above.`,
+    `Database: ${(target.dbBytes / MB).toFixed(0)} MB on ${target.serverLabel}, generated as for the backup and restore section. The target's only destination is an S3 bucket on s3rver (started by the bench, in a process of its own, on the same CPUs), and its backups are encrypted with age to a key generated through the API (\`generateKey\`); restores are given that identity (\`restoreBackup(identity:)\`) and read the backup from S3. Medians of ${runs.length} run(s), each against the raw tools on the same database; timed like the section above.`,
     '',
     '| operation | raw tool | service | service / raw | target |',
     '|---|---|---|---|---|',
@@ -219,6 +224,10 @@ function renderReport(runs: RunResult[], memory: MemoryResult, target: BenchTarg
       ],
       median,
     ),
+    '',
+    "The service's backup job, from its trace (`PGBS_TRACE_JOBS=1`, medians):",
+    '',
+    ...backupStepsTable([{ step: 'zstd + age, to S3', steps: runs.map((x) => x.steps) }], median),
     '',
     `Memory: one backup of the database grown to ${mbOf(memory.dbBytes)} (stored: ${mbOf(memory.storedBytes)}, encrypted, to S3, ${s(memory.seconds)}), the server's RSS read every 100 ms against its idle baseline just before (${mbOf(memory.baseline)}).`,
     '',

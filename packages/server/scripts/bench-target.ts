@@ -77,6 +77,8 @@ export async function startBenchTarget(sizeMb: number, env: Record<string, strin
       BACKUP_DIR: path.join(work, 'backups'),
       // The bench starts more jobs than an operator would; the limiter must not time them.
       RATE_LIMIT_JOBS_PER_HOUR: '100000',
+      // Each job's steps in its log (jobs/job-trace.ts): where a backup's time goes.
+      PGBS_TRACE_JOBS: '1',
       ...env,
     });
     api = await connectApi(server.url);
@@ -338,6 +340,44 @@ export function cpuPartsTable(rows: { step: string; parts: CpuParts[] }[], media
     ...rows.map(
       ({ step, parts }) =>
         `| ${step} | ${s(parts.map((p) => p.serviceMain))} | ${s(parts.map((p) => p.servicePool))} | ${s(parts.map((p) => p.serviceOther))} | ${s(parts.map((p) => p.tools))} | ${s(parts.map((p) => p.postgres))} |`,
+    ),
+  ];
+}
+
+/** Seconds of a backup job's steps, from its trace: the dump, the part of it spent waiting for storage, the rest. */
+export interface BackupSteps {
+  dump: number;
+  storageWait: number;
+  commit: number;
+  /** Everything else the job did: preparing, the manifest, recording it. */
+  other: number;
+}
+
+export function backupSteps(server: Server, jobId: string): BackupSteps {
+  const trace = server.jobTraces().find((t) => t.jobId === jobId);
+  if (!trace) throw new Error(`no job trace for ${jobId} (PGBS_TRACE_JOBS=1?)`);
+  const steps = trace.steps as Record<string, number>;
+  const ms = (name: string) => steps[name] ?? 0;
+  return {
+    dump: ms('runBackup') / 1000,
+    storageWait: ms('runBackup.storageWait') / 1000,
+    commit: ms('commit') / 1000,
+    other: ((trace.totalMs as number) - ms('runBackup') - ms('commit')) / 1000,
+  };
+}
+
+/** The job-trace table of a report: one row per kind of backup, medians of the runs. */
+export function backupStepsTable(
+  rows: { step: string; steps: BackupSteps[] }[],
+  median: (v: number[]) => number,
+): string[] {
+  const s = (values: number[]) => `${median(values).toFixed(2)} s`;
+  return [
+    '| backup job | pg_dump through the pipeline into storage | of which waiting for storage | commit (file: fsync + rename; S3: last part + completion) | the rest of the job (prepare, manifest, record) |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      ({ step, steps }) =>
+        `| ${step} | ${s(steps.map((x) => x.dump))} | ${s(steps.map((x) => x.storageWait))} | ${s(steps.map((x) => x.commit))} | ${s(steps.map((x) => x.other))} |`,
     ),
   ];
 }
