@@ -27,7 +27,6 @@ import {
   type CpuParts,
   backupSteps,
   backupStepsTable,
-  type RawTools,
   SMALL_TABLES,
   TARGET_DB,
   cpuPartsTable,

@@ -63,7 +63,9 @@ describe('age payload through OpenSSL', () => {
       expect(age.status, age.stderr?.toString()).toBe(0);
       expect(age.stdout.equals(clear), `age opens ${size}`).toBe(true);
 
-      const opened = await collect(await decryptStream(Readable.from(pieces(reference)), { identities: [identity] }));
+      const opened = await collect(
+        await decryptStream(Readable.from(pieces(Buffer.from(reference))), { identities: [identity] }),
+      );
       expect(opened.equals(clear), `module opens ${size}`).toBe(true);
     }
   });
