@@ -92,7 +92,7 @@ interface RunResult {
   /** Sizes of the raw `pg_dump -Fc`, `pg_dump -Fc -Z0 | zstd -3` and the service's stored backup. */
   bytes: { raw: number; zstd: number; service: number };
   /** CPU seconds of each party during each step. */
-  cpu: { rawBackup: CpuParts; backup: CpuParts; rawRestore: CpuParts; restore: CpuParts };
+  cpu: { rawBackup: CpuParts; rawZstd: CpuParts; backup: CpuParts; rawRestore: CpuParts; restore: CpuParts };
   /** The service's backup job, from its trace. */
   steps: BackupSteps;
   service: { backup: number; restore: number };
@@ -109,7 +109,7 @@ async function measureRun(target: BenchTarget, index: number): Promise<RunResult
   const rawBackup = await withCpuParts(target, () => timedSize(() => raw.dump(file)));
   // References, not targets: what zstd around pg_dump costs without the service, and pg_dump alone.
   await settle(pg);
-  const zstd = await timedSize(() => raw.dumpUncompressed(scratch, true));
+  const zstd = await withCpuParts(target, () => timedSize(() => raw.dumpUncompressed(scratch, true)));
   await settle(pg);
   const floor = await timedSize(() => raw.dumpUncompressed(scratch, false));
   await rm(scratch);
@@ -131,11 +131,17 @@ async function measureRun(target: BenchTarget, index: number): Promise<RunResult
     raw: {
       backup: rawBackup.result.seconds,
       restore: rawRestore.result,
-      zstd: zstd.seconds,
+      zstd: zstd.result.seconds,
       floor: floor.seconds,
     },
-    bytes: { raw: rawBackup.result.bytes, zstd: zstd.bytes, service: await backupSize(api, backupId) },
-    cpu: { rawBackup: rawBackup.parts, backup: backupCpu, rawRestore: rawRestore.parts, restore: restoreCpu },
+    bytes: { raw: rawBackup.result.bytes, zstd: zstd.result.bytes, service: await backupSize(api, backupId) },
+    cpu: {
+      rawBackup: rawBackup.parts,
+      rawZstd: zstd.parts,
+      backup: backupCpu,
+      rawRestore: rawRestore.parts,
+      restore: restoreCpu,
+    },
     steps: backupSteps(server, backup.final.id),
     service: { backup: backup.seconds, restore: restore.seconds },
     progress: { backup: progressStats(backup), restore: progressStats(restore) },
@@ -231,6 +237,7 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
     ...cpuPartsTable(
       [
         { step: 'raw `pg_dump -Fc`', parts: runs.map((x) => x.cpu.rawBackup) },
+        { step: 'raw `pg_dump -Fc -Z0 \\| zstd -3`', parts: runs.map((x) => x.cpu.rawZstd) },
         { step: 'service backup', parts: runs.map((x) => x.cpu.backup) },
         { step: 'raw `pg_restore -1`', parts: runs.map((x) => x.cpu.rawRestore) },
         { step: 'service restore', parts: runs.map((x) => x.cpu.restore) },
