@@ -139,7 +139,7 @@ function encrypterFor(to: AgeEncryptTo, fileKey?: (key: Uint8Array) => void): En
  *
  * To recipients, the library writes the header (its recipients' stanzas and MAC) of an empty file,
  * whose file key and nonce then key the payload, encrypted by OpenSSL (age-payload.ts): the same
- * format, ~20× less CPU. A passphrase (scrypt hides the file key) keeps the library's own stream.
+ * format, a fraction of the CPU. A passphrase (scrypt hides the file key) keeps the library's own stream.
  */
 export async function encryptTransform(to: AgeEncryptTo): Promise<Transform | Duplex> {
   let fileKey: Uint8Array | undefined;
