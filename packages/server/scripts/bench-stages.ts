@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  ChunkBatcher,
   DEFAULT_ZSTD_LEVEL,
   DigestStream,
   decryptStream,
@@ -53,6 +54,18 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
       return result.output;
     };
 
+    progress("reading pg_dump's pipe");
+    const piped = await cpuOf(async () => {
+      // cat stands for pg_dump: its own CPU is not the service's (process.cpuUsage counts this process only).
+      const child = spawn('cat', [clearFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await pipeline(child.stdout, new ChunkBatcher(), discard());
+      return [];
+    });
+    measures.push({
+      stage: "reading pg_dump's pipe, batched into 256 KB chunks (ChunkBatcher; cat stands for pg_dump)",
+      inputMb: sizeOf(clear) / MB,
+      ...piped,
+    });
     await measure('sha256 (the content digest, DigestStream)', clear, () => [new DigestStream()]);
     const compressed = await measure(`zstd ${DEFAULT_ZSTD_LEVEL}, Node zlib (the service's compressor)`, clear, () => [
       zstdCompressor(DEFAULT_ZSTD_LEVEL),
