@@ -23,3 +23,4 @@ export * from './pg/server-catalog.js';
 export * from './pg/dump-globals.js';
 export * from './crypto/age-stream.js';
 export { DigestStream } from './streams/digest.js';
+export { ChunkBatcher } from './streams/chunk-batcher.js';

@@ -111,11 +111,11 @@ export const createBackup: JobMutation = {
   variables: {},
 };
 
-export function restoreBackup(backupId: string, database: string): JobMutation {
+export function restoreBackup(backupId: string, database: string, identity?: string): JobMutation {
   return {
     field: 'restoreBackup',
-    query: `mutation($id: ID!, $db: String!) { restoreBackup(id: $id, confirmation: $db, options: { safetySnapshot: false }) {
+    query: `mutation($id: ID!, $db: String!, $identity: String) { restoreBackup(id: $id, confirmation: $db, identity: $identity, options: { safetySnapshot: false }) {
        ... on MutationRestoreBackupSuccess { data { id } } ... on CodedError { code message } } }`,
-    variables: { id: backupId, db: database },
+    variables: { id: backupId, db: database, identity },
   };
 }

@@ -25,6 +25,10 @@ export interface BenchOptions {
   startupRuns: number;
   /** Targets all due in the same minute (scheduling). */
   targets: number;
+  /** Bytes each pipeline stage is measured over, in MB (stages). */
+  stageMb: number;
+  /** Size of the database backed up to S3 while the server's memory is read (offsite). */
+  memoryMb: number;
 }
 
 /** One part of the report: markdown, and whether its targets were met. */

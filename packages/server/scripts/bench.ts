@@ -1,4 +1,4 @@
-// `pnpm bench [all|backup-restore|upload|startup|scheduling] [options]`: benchmarks that run the real service
+// `pnpm bench [all|backup-restore|offsite|upload|startup|scheduling|stages] [options]`: benchmarks that run the real service
 // against the raw tools, and the CLI's start (not tests: they print figures). `all` (the default)
 // runs every part and writes the report into docs/benchmarks.md, between its markers, unless --out
 // names another file. One part with --out replaces only its own section there.
@@ -14,6 +14,8 @@ const parts: Record<string, () => Promise<Part>> = {
   upload: async () => (await import('./bench-upload.js')).run,
   startup: async () => (await import('./bench-startup.js')).run,
   scheduling: async () => (await import('./bench-scheduling.js')).run,
+  offsite: async () => (await import('./bench-offsite.js')).run,
+  stages: async () => (await import('./bench-stages.js')).run,
 };
 
 const START = '<!-- pnpm bench: start -->';
@@ -31,6 +33,9 @@ const { values, positionals } = parseArgs({
     subscribers: { type: 'string', default: '200' },
     'startup-runs': { type: 'string', default: '20' },
     targets: { type: 'string', default: '100' },
+    'stage-mb': { type: 'string', default: '256' },
+    'memory-mb': { type: 'string', default: '2048' },
+    'big-s3': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -38,7 +43,7 @@ const name = positionals[0] ?? 'all';
 const selected = name === 'all' ? Object.keys(parts) : [name];
 if (positionals.length > 1 || !selected.every((part) => part in parts)) {
   process.stderr.write(
-    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--startup-runs 20] [--targets 100] [--out FILE]\n`,
+    `usage: pnpm bench [all|${Object.keys(parts).join('|')}] [--size-mb 1024] [--runs 3] [--upload-mb 2048] [--subscribers 200] [--startup-runs 20] [--targets 100] [--stage-mb 256] [--memory-mb 2048 | --big-s3] [--out FILE]\n`,
   );
   process.exit(2);
 }
@@ -49,6 +54,9 @@ const options: BenchOptions = {
   subscribers: count('subscribers', 0),
   startupRuns: count('startup-runs', 1),
   targets: count('targets', 1),
+  stageMb: count('stage-mb', 1),
+  // --big-s3: the 10 GB memory run (about 15 minutes more); opt-in.
+  memoryMb: values['big-s3'] ? 10240 : count('memory-mb', 1),
 };
 // pnpm runs the script in packages/server; a relative --out means where the user typed it.
 const out = values.out

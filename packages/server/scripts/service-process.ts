@@ -17,6 +17,8 @@ export interface Server {
   stop(): Promise<void>;
   /** SIGKILL, as a crash or the OOM killer would end it. */
   kill(): Promise<void>;
+  /** With PGBS_TRACE_JOBS=1: the job traces it has logged so far (jobs/job-trace.ts), oldest first. */
+  jobTraces(): Record<string, unknown>[];
 }
 
 /**
@@ -63,6 +65,10 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
       child.kill('SIGKILL');
       await exited;
     },
+    jobTraces: () =>
+      [...output.matchAll(/ info job trace (\{.*\})$/gm)].map(
+        (match) => JSON.parse(match[1]!) as Record<string, unknown>,
+      ),
   };
 }
 

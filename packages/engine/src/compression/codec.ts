@@ -23,15 +23,26 @@ export function isZstd(head: Buffer): boolean {
   return head.length >= 4 && head.subarray(0, 4).equals(ZSTD_MAGIC);
 }
 
+/**
+ * zlib's output buffer. Its default (16 KB) sends every 16 KB of output back from the thread pool
+ * to the main thread before zstd may go on: measured with `pnpm bench stages`, 1 MB cut the CPU per
+ * MB by a quarter compressing and by two thirds decompressing (which writes ~3-7× more than it reads).
+ */
+const ZSTD_CHUNK_BYTES = 1024 * 1024;
+
 /** zstd at `level` with a frame checksum, so `zstd -d` alone detects a damaged file. */
 export function zstdCompressor(level: number): Transform {
   return createZstdCompress({
+    chunkSize: ZSTD_CHUNK_BYTES,
     params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 1 },
   });
 }
 
 export function zstdDecompressor(): Transform {
-  return createZstdDecompress({ params: { [constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX } });
+  return createZstdDecompress({
+    chunkSize: ZSTD_CHUNK_BYTES,
+    params: { [constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX },
+  });
 }
 
 /** The stages that turn stored bytes into pg_dump's output (plain-gzip keeps its gzip: it is part of that format). */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Duplex, Readable } from 'node:stream';
+import { Duplex, Readable, type Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { EngineError } from '../errors.js';
+import { PAYLOAD_NONCE_BYTES, PayloadDecrypter, PayloadEncrypter, payloadKey } from './age-payload.js';
 
 /*
  * The age format (age-encryption.org/v1) as Node streams, through npm age-encryption. Only X25519
@@ -93,7 +94,11 @@ export async function recipientOfIdentity(identity: string): Promise<string> {
   return identityToRecipient(parsed!);
 }
 
-function encrypterFor(to: AgeEncryptTo): Encrypter {
+/**
+ * The library's Encrypter for `to`; `fileKey` (a custom recipient that adds no stanza) sees the
+ * file key of each file it encrypts, so that the payload can be encrypted outside the library.
+ */
+function encrypterFor(to: AgeEncryptTo, fileKey?: (key: Uint8Array) => void): Encrypter {
   const recipients = (to.recipients ?? []).map((recipient, index) =>
     parseRecipient(recipient, `Recipient ${index + 1}`),
   );
@@ -116,6 +121,14 @@ function encrypterFor(to: AgeEncryptTo): Encrypter {
     encrypter.setPassphrase(passphrase);
   }
   for (const recipient of new Set(recipients)) encrypter.addRecipient(recipient);
+  if (fileKey && passphrase === '') {
+    encrypter.addRecipient({
+      wrapFileKey: (key: Uint8Array) => {
+        fileKey(key);
+        return [];
+      },
+    });
+  }
   return encrypter;
 }
 
@@ -123,12 +136,23 @@ function encrypterFor(to: AgeEncryptTo): Encrypter {
  * A transform whose input is the clear stream and whose output is the age file. Recipients are
  * checked before it is returned, so a bad one fails before any work. Plug it into a pipeline:
  * `pipeline(source, await encryptTransform({ recipients }), sink)`.
+ *
+ * To recipients, the library writes the header (its recipients' stanzas and MAC) of an empty file,
+ * whose file key and nonce then key the payload, encrypted by OpenSSL (age-payload.ts): the same
+ * format, a fraction of the CPU. A passphrase (scrypt hides the file key) keeps the library's own stream.
  */
-export async function encryptTransform(to: AgeEncryptTo): Promise<Duplex> {
-  const encrypter = encrypterFor(to);
-  const clear = new TransformStream<Uint8Array, Uint8Array>();
-  const sealed = await encrypter.encrypt(clear.readable);
-  return Duplex.fromWeb({ writable: clear.writable, readable: sealed as unknown as WebReadableStream<Uint8Array> });
+export async function encryptTransform(to: AgeEncryptTo): Promise<Transform | Duplex> {
+  let fileKey: Uint8Array | undefined;
+  const encrypter = encrypterFor(to, (key) => (fileKey = key));
+  if (to.passphrase) {
+    const clear = new TransformStream<Uint8Array, Uint8Array>();
+    const sealed = await encrypter.encrypt(clear.readable);
+    return Duplex.fromWeb({ writable: clear.writable, readable: sealed as unknown as WebReadableStream<Uint8Array> });
+  }
+  // An empty file: its header, its nonce, and one empty final chunk (a 16-byte tag).
+  const empty = await encrypter.encrypt(new Uint8Array(0));
+  const prefix = Buffer.from(empty.subarray(0, empty.length - 16));
+  return new PayloadEncrypter(payloadKey(fileKey!, prefix.subarray(-PAYLOAD_NONCE_BYTES)), prefix);
 }
 
 // The library's message for a header no identity (or passphrase) opens; anything else is damage.
@@ -157,33 +181,72 @@ function decrypterFor(keys: AgeDecryptWith): Decrypter {
   return decrypter;
 }
 
+/** The longest header read before a file is judged no age file (a hybrid recipient's stanza is ~1.6 KB). */
+const MAX_HEADER_BYTES = 1024 * 1024;
+
 /**
  * The clear stream of an age file. The header is read and opened before this resolves, so a wrong
  * identity (`key/wrong-identity`) or a file that is no age file (`archive/corrupt`) rejects before
  * a byte is produced; damage later in the payload fails the stream with `archive/corrupt` (every
- * 64 KiB chunk is authenticated, and so is the end: a truncated file never ends cleanly).
+ * 64 KiB chunk is authenticated, and so is the end: a truncated file never ends cleanly). The
+ * library opens the header; OpenSSL decrypts the payload (age-payload.ts).
  */
 export async function decryptStream(input: Readable, keys: AgeDecryptWith): Promise<Readable> {
   const decrypter = decrypterFor(keys);
-  const source = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
-  // Node's web stream type: the library's (the DOM's) has no async iterator in every lib setting.
-  let clear: WebReadableStream<Uint8Array>;
+  let key: Buffer;
   try {
-    clear = (await decrypter.decrypt(source)) as unknown as WebReadableStream<Uint8Array>;
+    const { header, nonce } = await readHeader(input);
+    key = payloadKey(await decrypter.decryptHeader(header), nonce);
   } catch (error) {
     input.destroy();
     throw decryptError(error);
   }
-  return Readable.from(mapErrors(clear, input), { objectMode: false });
+  const clear = new PayloadDecrypter(key, decryptError);
+  input.on('error', (error) => clear.destroy(decryptError(error)));
+  // Whoever reads the clear stream may stop early (or it failed): the input is not read on.
+  clear.on('close', () => {
+    if (!input.readableEnded) input.destroy();
+  });
+  input.pipe(clear);
+  return clear;
 }
 
-async function* mapErrors(clear: WebReadableStream<Uint8Array>, input: Readable): AsyncGenerator<Buffer> {
-  try {
-    for await (const chunk of clear) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  } catch (error) {
-    input.destroy();
-    throw decryptError(error);
+/** The header (up to its MAC line) and the payload's nonce; what follows is put back into `input`. */
+async function readHeader(input: Readable): Promise<{ header: Buffer; nonce: Buffer }> {
+  let head = Buffer.alloc(0);
+  for (;;) {
+    if (head.length >= AGE_MAGIC.length && !isAgeHeader(head)) throw new Error('no age header');
+    const macLine = head.indexOf('\n--- ');
+    const end = macLine < 0 ? -1 : head.indexOf('\n', macLine + 1) + 1;
+    if (end > 0 && head.length >= end + PAYLOAD_NONCE_BYTES) {
+      const rest = head.subarray(end + PAYLOAD_NONCE_BYTES);
+      if (rest.length > 0) input.unshift(rest);
+      return { header: head.subarray(0, end), nonce: head.subarray(end, end + PAYLOAD_NONCE_BYTES) };
+    }
+    if (head.length > MAX_HEADER_BYTES) throw new Error('the header is too long');
+    const chunk = await nextChunk(input);
+    if (chunk === null) throw new Error('the file ends within its header');
+    head = Buffer.concat([head, chunk]);
   }
+}
+
+/** The next chunk a paused stream has, or null at its end. */
+function nextChunk(input: Readable): Promise<Buffer | null> {
+  const ready = input.read() as Buffer | null;
+  if (ready !== null) return Promise.resolve(ready);
+  return new Promise((resolve, reject) => {
+    const done = (settle: () => void) => () => {
+      input.off('readable', onReadable).off('end', onEnd).off('error', onError);
+      settle();
+    };
+    const onReadable = () => {
+      const chunk = input.read() as Buffer | null;
+      if (chunk !== null) done(() => resolve(chunk))();
+    };
+    const onEnd = done(() => resolve(null));
+    const onError = (error: Error) => done(() => reject(error))();
+    input.on('readable', onReadable).on('end', onEnd).on('error', onError);
+  });
 }
 
 /** A small value (a manifest's schema-revealing fields) as one age file. */

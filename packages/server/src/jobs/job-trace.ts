@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Writable } from 'node:stream';
 import type { Logger } from '../logger.js';
 
 /**
@@ -68,11 +69,35 @@ export async function traced<T>(step: string, work: () => Promise<T>): Promise<T
   try {
     return await work();
   } finally {
-    const ms = Math.round(performance.now() - started);
-    const entry = trace.steps.find(([name]) => name === step);
-    if (entry) entry[1] += ms;
-    else trace.steps.push([step, ms]);
+    addTime(trace, step, performance.now() - started);
   }
+}
+
+function addTime(trace: Trace, step: string, ms: number): void {
+  const entry = trace.steps.find(([name]) => name === step);
+  if (entry) entry[1] += Math.round(ms);
+  else trace.steps.push([step, Math.round(ms)]);
+}
+
+/**
+ * Counts as `step` the time writers to `stream` wait for it (a write answered "full" until its
+ * 'drain'): where a backup waits for its storage, e.g. an upload's parts. Traced jobs only.
+ */
+export function tracedBackpressure(step: string, stream: Writable): void {
+  const trace = current.getStore();
+  if (!trace) return;
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  let full: number | null = null;
+  stream.write = ((...args: unknown[]) => {
+    const accepted = write(...args);
+    if (!accepted && full === null) full = performance.now();
+    return accepted;
+  }) as Writable['write'];
+  stream.on('drain', () => {
+    if (full === null) return;
+    addTime(trace, step, performance.now() - full);
+    full = null;
+  });
 }
 
 /** The metadata pool's debug hook: a query sent within a job's trace counts for that job. */

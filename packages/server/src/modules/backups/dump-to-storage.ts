@@ -9,7 +9,7 @@ import {
   storedCodec,
 } from '@pgbs/engine';
 import type { BackupRow } from '../../db/schema.js';
-import { traced } from '../../jobs/job-trace.js';
+import { traced, tracedBackpressure } from '../../jobs/job-trace.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
 import { type BackupManifest, MANIFEST_VERSION, writeManifest } from '../../storage/manifest.js';
 import type { ResolvedTarget } from '../targets/target-connections.js';
@@ -58,6 +58,7 @@ export async function dumpToStorage(
   const storage = first!.storage;
   const writer = await traced('createWriter', () => storage.createWriter(fileName, { expectedBytes }));
   await traced('setPartialRef', () => context.setPartialRef(qualifiedRef(first!.destinationId, writer.partialRef)));
+  tracedBackpressure('runBackup.storageWait', writer.stream);
   let globalsFileName: string | null = null;
   let committed = false;
   let manifested = false;
