@@ -21,7 +21,8 @@ export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
 
 function chunkNonce(counter: number, last: boolean): Buffer {
   const nonce = Buffer.alloc(12);
-  // 2^53 chunks of 64 KiB is more than any backup: the counter's high bytes stay zero.
+  // Six bytes count 2^48 chunks of 64 KiB (2^64 bytes): past that writeUIntBE throws, so a nonce
+  // is never reused; the counter's high bytes stay zero.
   nonce.writeUIntBE(counter, 5, 6);
   nonce[11] = last ? 1 : 0;
   return nonce;

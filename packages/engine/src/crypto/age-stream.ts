@@ -149,7 +149,10 @@ export async function encryptTransform(to: AgeEncryptTo): Promise<Transform | Du
     const sealed = await encrypter.encrypt(clear.readable);
     return Duplex.fromWeb({ writable: clear.writable, readable: sealed as unknown as WebReadableStream<Uint8Array> });
   }
-  // An empty file: its header, its nonce, and one empty final chunk (a 16-byte tag).
+  // An empty file: its header, its nonce, and one empty final chunk (a 16-byte tag). That tag is
+  // sealed under the same key and nonce as our own first chunk when the file is one chunk long, so
+  // it is dropped here and must never be written or kept: two tags under one nonce would give away
+  // Poly1305's one-time key.
   const empty = await encrypter.encrypt(new Uint8Array(0));
   const prefix = Buffer.from(empty.subarray(0, empty.length - 16));
   return new PayloadEncrypter(payloadKey(fileKey!, prefix.subarray(-PAYLOAD_NONCE_BYTES)), prefix);
@@ -193,16 +196,24 @@ const MAX_HEADER_BYTES = 1024 * 1024;
  */
 export async function decryptStream(input: Readable, keys: AgeDecryptWith): Promise<Readable> {
   const decrypter = decrypterFor(keys);
+  // One listener for the input's whole life: an error while the header is being opened (a socket
+  // reset) is kept for below, never an unhandled 'error' event that would end the process.
+  let clear: PayloadDecrypter | undefined = undefined;
+  let inputError: Error | undefined;
+  input.on('error', (error) => {
+    if (clear) clear.destroy(decryptError(error));
+    else inputError ??= error;
+  });
   let key: Buffer;
   try {
     const { header, nonce } = await readHeader(input);
     key = payloadKey(await decrypter.decryptHeader(header), nonce);
+    if (inputError) throw inputError;
   } catch (error) {
     input.destroy();
     throw decryptError(error);
   }
-  const clear = new PayloadDecrypter(key, decryptError);
-  input.on('error', (error) => clear.destroy(decryptError(error)));
+  clear = new PayloadDecrypter(key, decryptError);
   // Whoever reads the clear stream may stop early (or it failed): the input is not read on.
   clear.on('close', () => {
     if (!input.readableEnded) input.destroy();
@@ -211,32 +222,54 @@ export async function decryptStream(input: Readable, keys: AgeDecryptWith): Prom
   return clear;
 }
 
-/** The header (up to its MAC line) and the payload's nonce; what follows is put back into `input`. */
+/**
+ * The header (up to its MAC line) and the payload's nonce; what follows is put back into `input`.
+ * Linear in the header's length however the input is cut (a hostile source may send 1-byte chunks):
+ * the buffer doubles and each search starts where the last one stopped.
+ */
 async function readHeader(input: Readable): Promise<{ header: Buffer; nonce: Buffer }> {
-  let head = Buffer.alloc(0);
+  let buffer = Buffer.alloc(4096);
+  let length = 0;
+  let macLine = -1;
+  let lineEnd = -1;
+  let scanned = 0;
   for (;;) {
-    if (head.length >= AGE_MAGIC.length && !isAgeHeader(head)) throw new Error('no age header');
-    const macLine = head.indexOf('\n--- ');
-    const end = macLine < 0 ? -1 : head.indexOf('\n', macLine + 1) + 1;
-    if (end > 0 && head.length >= end + PAYLOAD_NONCE_BYTES) {
-      const rest = head.subarray(end + PAYLOAD_NONCE_BYTES);
-      if (rest.length > 0) input.unshift(rest);
-      return { header: head.subarray(0, end), nonce: head.subarray(end, end + PAYLOAD_NONCE_BYTES) };
+    const head = buffer.subarray(0, length);
+    if (length >= AGE_MAGIC.length && !isAgeHeader(head)) throw new Error('no age header');
+    // A match may straddle the previous end: back up by the pattern's length less one.
+    if (macLine < 0) macLine = head.indexOf('\n--- ', Math.max(0, scanned - 4));
+    if (macLine >= 0 && lineEnd < 0) {
+      const newline = head.indexOf('\n', Math.max(macLine + 1, scanned));
+      if (newline >= 0) lineEnd = newline + 1;
     }
-    if (head.length > MAX_HEADER_BYTES) throw new Error('the header is too long');
+    scanned = length;
+    if (lineEnd > 0 && length >= lineEnd + PAYLOAD_NONCE_BYTES) {
+      const rest = head.subarray(lineEnd + PAYLOAD_NONCE_BYTES);
+      if (rest.length > 0) input.unshift(rest);
+      return { header: head.subarray(0, lineEnd), nonce: head.subarray(lineEnd, lineEnd + PAYLOAD_NONCE_BYTES) };
+    }
+    if (length > MAX_HEADER_BYTES) throw new Error('the header is too long');
     const chunk = await nextChunk(input);
     if (chunk === null) throw new Error('the file ends within its header');
-    head = Buffer.concat([head, chunk]);
+    if (length + chunk.length > buffer.length) {
+      const grown = Buffer.alloc(Math.max(buffer.length * 2, length + chunk.length));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    chunk.copy(buffer, length);
+    length += chunk.length;
   }
 }
 
-/** The next chunk a paused stream has, or null at its end. */
+/** The next chunk a paused stream has, or null at its end; a stream already failed or closed rejects. */
 function nextChunk(input: Readable): Promise<Buffer | null> {
+  if (input.errored) return Promise.reject(input.errored);
+  if (input.destroyed) return Promise.reject(new Error('the input closed within the header'));
   const ready = input.read() as Buffer | null;
   if (ready !== null) return Promise.resolve(ready);
   return new Promise((resolve, reject) => {
     const done = (settle: () => void) => () => {
-      input.off('readable', onReadable).off('end', onEnd).off('error', onError);
+      input.off('readable', onReadable).off('end', onEnd).off('error', onError).off('close', onClose);
       settle();
     };
     const onReadable = () => {
@@ -245,7 +278,11 @@ function nextChunk(input: Readable): Promise<Buffer | null> {
     };
     const onEnd = done(() => resolve(null));
     const onError = (error: Error) => done(() => reject(error))();
-    input.on('readable', onReadable).on('end', onEnd).on('error', onError);
+    // Destroyed without an error, a stream sends neither 'end' nor 'error'.
+    const onClose = () => {
+      if (!input.readableEnded) done(() => reject(input.errored ?? new Error('the input closed within the header')))();
+    };
+    input.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
