@@ -48,7 +48,8 @@ builder.objectFields(BackupRef, (t) => ({
   }),
   recipients: t.field({
     type: [RecipientRef],
-    description: 'The registered recipients it is encrypted to (a fingerprint from elsewhere, e.g. a rescan, has none).',
+    description:
+      'The registered recipients it is encrypted to (a fingerprint from elsewhere, e.g. a rescan, has none).',
     resolve: async (backup, _args, context) => {
       if (backup.recipientFingerprints.length === 0) return [];
       const known = await knownRecipients(context);
