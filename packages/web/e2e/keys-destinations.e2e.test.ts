@@ -386,6 +386,7 @@ describe('keys and destinations: a target to the local disk and S3, encrypted to
     // The key file the Keys page saved, read in the page.
     await dialog.getByLabel('Or its key file').setInputFiles(path.join(bareDir, 'key.txt'));
     await dialog.locator('[data-test=identity-loaded]').waitFor();
+    expect(await field.inputValue()).toBe('');
     await dialog.locator('[data-test=restore-mode]').waitFor();
     await expect.poll(() => dialog.locator('[data-test=confirm]').isDisabled(), POLL).toBe(false);
     expect(await page.content()).not.toContain(identity);
@@ -412,4 +413,17 @@ describe('keys and destinations: a target to the local disk and S3, encrypted to
     expect(rows[0]!.text).not.toContain(secret);
     expect(world.serverErrors.join('\n')).not.toContain(secret);
   }, 240_000);
+
+  it('shows the backup’s recipients and both complete copies on its page', async () => {
+    await page.locator('tbody tr', { hasText: scheduled.fileName }).locator('[data-test=backup-details-link]').click();
+    await expect
+      .poll(() => page.locator('[data-test=backup-encryption]').textContent(), POLL)
+      .toContain('age, to offline');
+    const copies = page.locator('[data-test=backup-copies] tbody tr');
+    expect(await copies.allInnerTexts()).toEqual([
+      expect.stringMatching(/local \(local\)\s*Complete/),
+      expect.stringMatching(/offsite \(s3\)\s*Complete/),
+    ]);
+    await expectAccessible(page, 'backup details (encrypted, two copies)');
+  });
 });

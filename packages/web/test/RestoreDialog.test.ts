@@ -367,13 +367,20 @@ describe('Restore dialog of an encrypted backup', () => {
 
   it('reads the key file in the browser and forgets the file', async () => {
     const restore = await openRestoreDialog(() => restoreCheck(), undefined, encrypted());
+    await give(restore, 'AGE-SECRET-KEY-1TYPEDBEFORE');
     const picker = restore.dialog().find<HTMLInputElement>('[data-test="identity-file"]');
     const file = new File([`# public key: age1xyz\n${IDENTITY}\n`], 'offline.age-key.txt', { type: 'text/plain' });
     Object.defineProperty(picker.element, 'files', { value: [file], configurable: true });
     await picker.trigger('change');
     await flushPromises();
     expect(restore.dialog().find('[data-test="identity-loaded"]').text()).toBe('Read offline.age-key.txt.');
-    expect(checks(restore).map((variables) => variables['identity'])).toEqual([IDENTITY]);
+    // What was typed before is gone from the field: the file's identity is the one used.
+    expect(restore.dialog().find<HTMLInputElement>('[data-test="identity-input"]').element.value).toBe('');
+    expect(picker.element.value).toBe('');
+    expect(checks(restore).map((variables) => variables['identity'])).toEqual([
+      'AGE-SECRET-KEY-1TYPEDBEFORE',
+      IDENTITY,
+    ]);
     await restore.fillConfirmation();
     await restore.confirmButton().trigger('click');
     await flushPromises();

@@ -70,6 +70,11 @@ export const BackupQuery = graphql(
         pinned
         databaseName
         globalsFileName
+        recipientFingerprints
+        recipients {
+          name
+          fingerprint
+        }
         copies {
           destination {
             id
