@@ -415,7 +415,11 @@ describe('keys and destinations: a target to the local disk and S3, encrypted to
   }, 240_000);
 
   it('shows the backup’s recipients and both complete copies on its page', async () => {
-    await page.locator('tbody tr', { hasText: scheduled.fileName }).locator('[data-test=backup-details-link]').click();
+    // By its file name exactly: the safety snapshot's description names the restored file too.
+    await page
+      .locator('[data-test=backup-details-link]')
+      .filter({ has: page.getByText(scheduled.fileName, { exact: true }) })
+      .click();
     await expect
       .poll(() => page.locator('[data-test=backup-encryption]').textContent(), POLL)
       .toContain('age, to offline');
