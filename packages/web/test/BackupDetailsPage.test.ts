@@ -56,6 +56,21 @@ describe('Backup details', () => {
     ]);
   });
 
+  it('says whether it is encrypted, and to which recipients', async () => {
+    const clear = mountPage(details);
+    await flushPromises();
+    expect(clear.wrapper.find('[data-test="backup-encryption"]').text()).toBe('None (stored in clear)');
+    const sealed = mountPage({
+      ...details,
+      recipientFingerprints: ['0123456789abcdef', 'fedcba9876543210'],
+      recipients: [{ name: 'offline', fingerprint: '0123456789abcdef' }],
+    });
+    await flushPromises();
+    expect(sealed.wrapper.find('[data-test="backup-encryption"]').text()).toBe(
+      'age, to offline, an unknown key (fingerprint fedcba9876543210)',
+    );
+  });
+
   it('lists its copies with their states, and why a failed one failed', async () => {
     const copy = { sizeBytes: 157_286_400, errorCode: null, errorMessage: null, completedAt: null, attempts: 1 };
     const { wrapper } = mountPage({

@@ -46,7 +46,16 @@ const foreignOwner: Item = {
 
 let wrapper: VueWrapper | undefined;
 
-afterEach(() => {
+afterEach(async () => {
+  // The app's one dialog outlives the page: answered here, so the next test starts without it.
+  const open = wrapper?.find('[role="dialog"]');
+  if (open?.exists()) {
+    await open
+      .findAll('button')
+      .find((button) => button.text() === 'Cancel')!
+      .trigger('click');
+    await flushPromises();
+  }
   wrapper?.unmount();
   wrapper = undefined;
   document.body.innerHTML = '';
@@ -275,5 +284,116 @@ describe('Restore dialog', () => {
     await restore.confirmButton().trigger('click');
     await flushPromises();
     expect(wrapper!.find('[role="alert"]').text()).toBe(refusal);
+  });
+});
+
+describe('Restore dialog of an encrypted backup', () => {
+  const IDENTITY = 'AGE-SECRET-KEY-1QQQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSQ9VFX2E';
+  const encrypted = (identityKept = false) =>
+    backupRow({
+      fileName: 'workload_tracker-20251120-100000.dump.zst.age',
+      recipientFingerprints: ['0123456789abcdef'],
+      recipients: [{ name: 'offline', identityKept }],
+    });
+  const checks = (restore: Awaited<ReturnType<typeof openRestoreDialog>>) =>
+    restore.fake.client.executeQuery.mock.calls
+      .map(([request]) => request.variables as Record<string, unknown>)
+      .filter((variables) => 'noOwner' in variables);
+  async function give(restore: Awaited<ReturnType<typeof openRestoreDialog>>, text: string) {
+    const input = restore.dialog().find<HTMLInputElement>('[data-test="identity-input"]');
+    input.element.value = text;
+    await input.trigger('change');
+    await flushPromises();
+  }
+
+  it('asks for no identity for a backup in clear', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck());
+    expect(restore.dialog().find('[data-test="restore-identity"]').exists()).toBe(false);
+    expect(checks(restore)[0]).toMatchObject({ identity: null });
+  });
+
+  it('checks nothing before the identity is given, then checks and restores with it, and keeps it nowhere', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, encrypted());
+    const prompt = restore.dialog().find('[data-test="restore-identity"]');
+    expect(prompt.text()).toContain('Encrypted to offline');
+    const input = prompt.find<HTMLInputElement>('[data-test="identity-input"]');
+    expect(input.attributes('type')).toBe('password');
+    expect(input.attributes('autocomplete')).toBe('off');
+    expect(checks(restore)).toEqual([]);
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    expect(restore.blockedReason().text()).toContain('give the age identity');
+
+    await give(restore, `# created: today\n# public key: age1xyz\n${IDENTITY}\n`);
+    // Only the identity line goes: a pasted file loses its line breaks in the field, and its comments here.
+    expect(checks(restore).map((variables) => variables['identity'])).toEqual([IDENTITY]);
+    expect(restore.confirmButton().element.disabled).toBe(false);
+    // Never echoed: the dialog's markup holds no trace of it (a password field's value is not markup).
+    expect(document.body.innerHTML).not.toContain(IDENTITY);
+
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    const sent = restore.fake.client.executeMutation.mock.calls[0]![0].variables as Record<string, unknown>;
+    expect(sent['identity']).toBe(IDENTITY);
+    expect(sent['options']).not.toHaveProperty('identity');
+    expect(restore.dialog().exists()).toBe(false);
+    expect(JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })).not.toContain(IDENTITY);
+    expect(document.body.innerHTML).not.toContain(IDENTITY);
+  });
+
+  it('says so when the identity does not open the backup, and keeps the button disabled', async () => {
+    const wrong = new CombinedError({
+      graphQLErrors: [new GraphQLError('raw', { extensions: { code: 'key/wrong-identity' } })],
+    });
+    const restore = await openRestoreDialog(
+      (variables) => (variables['identity'] ? { error: wrong } : restoreCheck()),
+      undefined,
+      encrypted(),
+    );
+    await restore.fillConfirmation();
+    await give(restore, IDENTITY);
+    expect(restore.dialog().find('[data-test="restore-check-error"]').text()).toBe(messageFor('key/wrong-identity'));
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    expect(restore.dialog().text()).not.toContain(IDENTITY);
+  });
+
+  it('sends nothing that is not an identity, and says what one looks like', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, encrypted());
+    await give(restore, 'my-database-password');
+    expect(restore.dialog().find('[role="alert"].field-error').text()).toBe(messageFor('key/invalid-identity'));
+    expect(checks(restore)).toEqual([]);
+    expect(restore.dialog().find('[data-test="identity-input"]').attributes('aria-invalid')).toBe('true');
+  });
+
+  it('reads the key file in the browser and forgets the file', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, encrypted());
+    await give(restore, 'AGE-SECRET-KEY-1TYPEDBEFORE');
+    const picker = restore.dialog().find<HTMLInputElement>('[data-test="identity-file"]');
+    const file = new File([`# public key: age1xyz\n${IDENTITY}\n`], 'offline.age-key.txt', { type: 'text/plain' });
+    Object.defineProperty(picker.element, 'files', { value: [file], configurable: true });
+    await picker.trigger('change');
+    await flushPromises();
+    expect(restore.dialog().find('[data-test="identity-loaded"]').text()).toBe('Read offline.age-key.txt.');
+    // What was typed before is gone from the field: the file's identity is the one used.
+    expect(restore.dialog().find<HTMLInputElement>('[data-test="identity-input"]').element.value).toBe('');
+    expect(picker.element.value).toBe('');
+    expect(checks(restore).map((variables) => variables['identity'])).toEqual([
+      'AGE-SECRET-KEY-1TYPEDBEFORE',
+      IDENTITY,
+    ]);
+    await restore.fillConfirmation();
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({ identity: IDENTITY });
+  });
+
+  it('checks at once when the server keeps an identity, and sends none unless one is given', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, encrypted(true));
+    expect(restore.dialog().find('[data-test="restore-identity"]').text()).toContain('leave this empty');
+    expect(checks(restore)).toEqual([expect.objectContaining({ identity: null })]);
+    await restore.fillConfirmation();
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({ identity: null });
   });
 });

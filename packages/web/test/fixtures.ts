@@ -19,6 +19,8 @@ export function backupRow(overrides: Partial<BackupRow> = {}): BackupRow {
     pinned: false,
     copiesComplete: 1,
     copiesTotal: 1,
+    recipientFingerprints: [],
+    recipients: [],
     target: { id: 't1', name: 'workload', database: 'workload_tracker', removed: false },
     ...overrides,
   };

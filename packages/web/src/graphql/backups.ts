@@ -36,6 +36,11 @@ export const BackupsQuery = graphql(`
         pinned
         copiesComplete
         copiesTotal
+        recipientFingerprints
+        recipients {
+          name
+          identityKept
+        }
         target {
           id
           name
@@ -65,6 +70,11 @@ export const BackupQuery = graphql(
         pinned
         databaseName
         globalsFileName
+        recipientFingerprints
+        recipients {
+          name
+          fingerprint
+        }
         copies {
           destination {
             id
@@ -168,8 +178,14 @@ export const DeleteBackupMutation = graphql(`
 
 export const RestoreBackupMutation = graphql(
   `
-    mutation RestoreBackup($id: ID!, $targetId: ID, $confirmation: String!, $options: RestoreOptions) {
-      restoreBackup(id: $id, targetId: $targetId, confirmation: $confirmation, options: $options) {
+    mutation RestoreBackup(
+      $id: ID!
+      $targetId: ID
+      $confirmation: String!
+      $options: RestoreOptions
+      $identity: String
+    ) {
+      restoreBackup(id: $id, targetId: $targetId, confirmation: $confirmation, options: $options, identity: $identity) {
         __typename
         ... on MutationRestoreBackupSuccess {
           data {
@@ -187,8 +203,8 @@ export const RestoreBackupMutation = graphql(
 );
 
 export const RestoreCheckQuery = graphql(`
-  query RestoreCheck($id: ID!, $targetId: ID, $noOwner: Boolean) {
-    restoreCheck(id: $id, targetId: $targetId, noOwner: $noOwner) {
+  query RestoreCheck($id: ID!, $targetId: ID, $noOwner: Boolean, $identity: String) {
+    restoreCheck(id: $id, targetId: $targetId, noOwner: $noOwner, identity: $identity) {
       mode
       targetName
       role {

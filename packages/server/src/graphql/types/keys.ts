@@ -1,7 +1,8 @@
 import type { RecipientView } from '../../modules/keys/recipient-view.js';
 import { recoveryKit } from '../../modules/keys/recovery-kit.js';
 import { builder } from '../builder.js';
-import { actorOf, requireAdmin } from '../context.js';
+import { type GraphQLContext, actorOf, requireAdmin } from '../context.js';
+import { BackupRef } from './backups.js';
 
 // Answers are built from RecipientView, which has no identity (only whether one is kept). The one
 // answer with an identity is GeneratedKey, made once by generateKey.
@@ -28,6 +29,34 @@ const RecipientRef = builder.objectRef<RecipientView>('Recipient').implement({
     }),
   }),
 });
+
+/** One read of the recipients per request, however many backups ask for theirs. */
+const recipientsRead = new WeakMap<GraphQLContext, Promise<RecipientView[]>>();
+function knownRecipients(context: GraphQLContext): Promise<RecipientView[]> {
+  let read = recipientsRead.get(context);
+  if (!read) {
+    read = context.app.keys.list();
+    recipientsRead.set(context, read);
+  }
+  return read;
+}
+
+builder.objectFields(BackupRef, (t) => ({
+  recipientFingerprints: t.exposeStringList('recipientFingerprints', {
+    description:
+      'The fingerprints of the recipients it is encrypted to; empty for a backup in clear. An encrypted backup needs an identity to restore (restoreCheck and restoreBackup take it).',
+  }),
+  recipients: t.field({
+    type: [RecipientRef],
+    description:
+      'The registered recipients it is encrypted to (a fingerprint from elsewhere, e.g. a rescan, has none).',
+    resolve: async (backup, _args, context) => {
+      if (backup.recipientFingerprints.length === 0) return [];
+      const known = await knownRecipients(context);
+      return known.filter((recipient) => backup.recipientFingerprints.includes(recipient.fingerprint));
+    },
+  }),
+}));
 
 const GeneratedKeyRef = builder
   .objectRef<{ recipient: RecipientView; identity: string; recoveryKit: string }>('GeneratedKey')

@@ -71,6 +71,11 @@ builder.queryFields((t) => ({
         required: false,
         description: "The target to restore into; the backup's own when omitted.",
       }),
+      identity: t.arg.string({
+        required: false,
+        description:
+          'An encrypted backup (recipientFingerprints not empty): the text of the age identity file that opens it, unless the service keeps one. Used for this check only, never stored or returned; key/wrong-identity when it does not open the backup.',
+      }),
     },
     resolve: (_root, args, context) => {
       requireAdmin(context);
@@ -78,6 +83,7 @@ builder.queryFields((t) => ({
         String(args.id),
         { noOwner: args.noOwner ?? false },
         idOrNull(args.targetId),
+        args.identity ?? undefined,
       );
     },
   }),

@@ -53,9 +53,11 @@ export async function restoreCheck(
   backupId: string,
   options: Pick<RestoreChoices, 'noOwner'>,
   targetId?: string | null,
+  /** An encrypted backup: the identity file's text given for this check (kept identities otherwise). */
+  identity?: string,
 ) {
   const { target, prepared } = await restoreTarget(deps, { backupId }, targetId);
-  const { source, identities } = await restoreSource(deps, { backupId }, prepared);
+  const { source, identities } = await restoreSource(deps, { backupId }, prepared, identity);
   const check = await inspectRestore(
     checkRequest(
       deps,

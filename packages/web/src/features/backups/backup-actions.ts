@@ -118,20 +118,29 @@ export function useBackupActions(options: {
       }
       const targetDatabase = target?.database ?? options.targetDatabase();
       if (!targetDatabase) return;
-      const restoreOptions = await confirmRestore(confirm, {
+      const encrypted = backup.recipientFingerprints.length > 0;
+      const choice = await confirmRestore(confirm, {
         source: backupName(backup),
         targetDatabase,
         targetName: target?.name,
         targetId: target?.id,
         backupId: backup.id,
+        encryption: encrypted
+          ? {
+              recipientNames: backup.recipients.map((recipient) => recipient.name),
+              identityKept: backup.recipients.some((recipient) => recipient.identityKept),
+            }
+          : undefined,
       });
-      if (!restoreOptions) return;
+      if (!choice) return;
+      const { identity, ...restoreOptions } = choice;
       const job = await run(backup, 'restore', async () => {
         const result = await restore.executeMutation({
           id: backup.id,
           targetId: target?.id ?? null,
           confirmation: targetDatabase,
           options: restoreOptions,
+          identity: identity ?? null,
         });
         return outcomeOf(result, result.data?.restoreBackup);
       });

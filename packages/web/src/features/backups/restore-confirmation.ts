@@ -2,9 +2,20 @@ import { h, ref } from 'vue';
 import type { ConfirmToggle, useConfirm } from '@/composables/useConfirm';
 import type { VariablesOf } from '@/graphql/graphql';
 import type { RestoreBackupMutation } from '@/graphql/backups';
+import RestoreIdentity from './RestoreIdentity.vue';
 import RestorePreflight from './RestorePreflight.vue';
 
 export type RestoreOptions = NonNullable<VariablesOf<typeof RestoreBackupMutation>['options']>;
+
+/** What the dialog answers: the options, and an encrypted backup's identity when one was given. */
+export type RestoreChoice = RestoreOptions & { identity?: string };
+
+/** An encrypted backup's recipients, as the Backup type lists them. */
+export interface RestoreEncryption {
+  recipientNames: string[];
+  /** The server keeps an identity of one of them: giving one is optional. */
+  identityKept: boolean;
+}
 
 /** What a retry after a refusal has already agreed to (uploads have no pre-flight to ask first). */
 export type RestoreAgreements = Pick<RestoreOptions, 'acceptSourceMismatch' | 'skipUnrestorable'>;
@@ -27,6 +38,7 @@ export async function confirmRestore(
     targetName,
     targetId,
     backupId,
+    encryption,
     agreed = {},
   }: {
     source: string;
@@ -35,9 +47,11 @@ export async function confirmRestore(
     targetName?: string;
     targetId?: string;
     backupId?: string;
+    /** A stored backup that is encrypted: the dialog asks for its identity. */
+    encryption?: RestoreEncryption;
     agreed?: RestoreAgreements;
   },
-): Promise<RestoreOptions | null> {
+): Promise<RestoreChoice | null> {
   const safetySnapshot = ref(true);
   const noOwner = ref(false);
   const noPrivileges = ref(false);
@@ -45,6 +59,8 @@ export async function confirmRestore(
   const acceptSourceMismatch = ref(agreed.acceptSourceMismatch ?? false);
   const skipUnrestorable = ref(agreed.skipUnrestorable ?? false);
   const blocked = ref<string | null>(null);
+  // In this dialog's memory only, and emptied once read (below).
+  const identity = ref('');
 
   const toggles: ConfirmToggle[] = [
     {
@@ -74,17 +90,27 @@ export async function confirmRestore(
     message:
       'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
     details: backupId
-      ? () =>
+      ? () => [
+          encryption
+            ? h(RestoreIdentity, {
+                ...encryption,
+                modelValue: identity.value,
+                'onUpdate:modelValue': (value: string) => (identity.value = value),
+              })
+            : null,
           h(RestorePreflight, {
             backupId,
             targetId,
+            identity: identity.value,
+            needsIdentity: encryption !== undefined && !encryption.identityKept,
             noOwner: noOwner.value,
             acceptSourceMismatch: acceptSourceMismatch.value,
             'onUpdate:acceptSourceMismatch': (value: boolean) => (acceptSourceMismatch.value = value),
             skipUnrestorable: skipUnrestorable.value,
             'onUpdate:skipUnrestorable': (value: boolean) => (skipUnrestorable.value = value),
             onBlocked: (reason: string | null) => (blocked.value = reason),
-          })
+          }),
+        ]
       : undefined,
     blockedReason: () => blocked.value,
     toggles,
@@ -93,8 +119,11 @@ export async function confirmRestore(
     confirmLabel: 'Replace the data',
     danger: true,
   });
+  const given = identity.value;
+  identity.value = '';
   if (!confirmed) return null;
   return {
+    ...(given ? { identity: given } : {}),
     safetySnapshot: safetySnapshot.value,
     noOwner: noOwner.value,
     noPrivileges: noPrivileges.value,
