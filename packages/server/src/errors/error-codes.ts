@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   'upload/invalid',
   'download/link-invalid',
   'request/too-large',
+  'request/method-not-allowed',
   'query/too-complex',
   'metadata/unavailable',
   'storage/insufficient-space',

@@ -31,6 +31,14 @@ export async function startHttpServer(app: App, logger: Logger, port: number): P
     if (isGraphiQLRequest(req)) {
       if (await refuseGraphiQL(app, req, res)) return;
       res.setHeader('content-security-policy', GRAPHIQL_CSP);
+    } else if (req.method === 'GET') {
+      // Operations over GET carry their variables in the URL, where proxies and logs keep them (an
+      // identity given to restoreCheck would be one): the panel, the CLI and GraphiQL all POST.
+      const body = {
+        errors: [{ message: 'Send GraphQL operations with POST.', extensions: { code: 'request/method-not-allowed' } }],
+      };
+      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
     }
     await yoga(req, res);
   };

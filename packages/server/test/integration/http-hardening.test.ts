@@ -188,6 +188,17 @@ describe('HTTP hardening', () => {
   });
 
   describe('request size and query cost', () => {
+    it('refuses operations over GET (their variables would sit in URLs and logs) with 405, answering nothing', async () => {
+      const response = await fetch(`${api.http.url}/graphql?query=${encodeURIComponent('{ me { email } }')}`, {
+        headers: { accept: 'application/json', cookie: api.adminCookie, [CSRF_HEADER]: '1' },
+      });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+      const body = (await response.json()) as GraphQLBody & { data?: unknown };
+      expect(body.errors?.[0]?.extensions?.code).toBe('request/method-not-allowed');
+      expect(body.data).toBeUndefined();
+    });
+
     it('refuses a JSON body over 1 MB with 413 request/too-large, by Content-Length or while streaming', async () => {
       const big = JSON.stringify({ query: '{ me { email } }', variables: { pad: 'x'.repeat(1024 * 1024) } });
       const declared = await post(api.http.url, big, { cookie: api.adminCookie });

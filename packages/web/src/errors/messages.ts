@@ -71,6 +71,7 @@ const MESSAGES: Record<ErrorCode, string> = {
 
   'upload/too-large': 'The file is larger than the server accepts.',
   'request/too-large': 'The request is larger than the server accepts.',
+  'request/method-not-allowed': 'GraphQL operations are sent with POST.',
   'query/too-complex': 'The server refused the request as too complex.',
   'metadata/unavailable':
     'The service cannot reach its own database right now (it may be restarting). Nothing was changed; try again in a moment.',
