@@ -42,7 +42,6 @@ import { planRetryOfEndedJob } from './modules/schedules/retry-runs.js';
 import { readServerIdentity } from './modules/targets/server-identity.js';
 import type { ResolvedTarget } from './modules/targets/target-connections.js';
 import { checkLocalDirectory, localObjectStorage } from './storage/local-storage.js';
-import type { ObjectStorage } from './storage/object-storage.js';
 import { localRestoreSpool } from './storage/restore-spool.js';
 import { ensurePrivateDirectory } from './storage/private-files.js';
 import { ConfigTransfer } from './modules/config/config-transfer.js';
@@ -62,7 +61,7 @@ import { type DestinationsModule, createDestinationsModule } from './modules/des
 import { DestinationRepository } from './modules/destinations/destination-repository.js';
 import { ensureEnvDestination } from './modules/destinations/ensure-env-destination.js';
 import { s3Storage } from './storage/s3-storage.js';
-import { cachedPlacement, splitRef } from './modules/backups/backup-placement.js';
+import { type BackupPlacement, cachedPlacement, splitRef } from './modules/backups/backup-placement.js';
 import { copiesRepository } from './modules/backups/copies-repository.js';
 import { sweepLeftoverRestoreRoles } from './modules/backups/sweep-restore-roles.js';
 
@@ -76,7 +75,8 @@ export interface App {
   instanceId: string;
   metadataDisplay: string;
   db: MetadataDb;
-  storage: ObjectStorage;
+  /** One storage per destination; the env-managed "local" one (BACKUP_DIR) is `placement.localId`. */
+  placement: BackupPlacement;
   events: JobEvents;
   jobs: JobsModule;
   audit: AuditLog;
@@ -116,7 +116,6 @@ export async function createApp(
   await migrateMetadataDb(metadataUrl);
   if (config.traceJobs) enableJobTrace(logger);
   const metadata = createMetadataDb(metadataUrl, config.traceJobs ? { onQuery: countQuery } : {});
-  const storage = localObjectStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const audit = databaseAuditLog(metadata.db, logger);
   const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
@@ -246,7 +245,6 @@ export async function createApp(
   const backupDeps: BackupsDeps = {
     backups: backupRows,
     jobs: jobRows,
-    storage,
     placement,
     copies: copiesRepository(metadata.db),
     ...(options.copyRetryDelaysSeconds ? { copyRetryDelaysSeconds: options.copyRetryDelaysSeconds } : {}),
@@ -371,7 +369,7 @@ export async function createApp(
     instanceId: instance.id,
     metadataDisplay: parsePgUrl(metadataUrl).display,
     db: metadata.db,
-    storage,
+    placement,
     events,
     jobs,
     audit,

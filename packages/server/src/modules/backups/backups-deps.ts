@@ -17,8 +17,6 @@ import type { IdentityVault } from './identity-vault.js';
 export interface BackupsDeps {
   backups: BackupsRepository;
   jobs: JobsRepository;
-  /** The local destination's storage (BACKUP_DIR): uploads are imported into it. */
-  storage: ObjectStorage;
   /** A target's destinations: a backup is written to the first, then copied to the others. */
   placement: BackupPlacement;
   copies: CopiesRepository;
