@@ -1,13 +1,4 @@
-import {
-  type PgTarget,
-  type ToolResolver,
-  createToolResolver,
-  nodeProcessRunner,
-  parsePgUrl,
-  readTargetRole,
-  sweepRestoreRoles,
-  systemClock,
-} from '@pgbs/engine';
+import { createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
@@ -41,7 +32,7 @@ import { type BackupsModule, backupsModule, registerBackupHandlers } from './mod
 import { backupsRepository } from './modules/backups/backups-repository.js';
 import { type DashboardEntry, dashboard } from './modules/dashboard/dashboard.js';
 import { type JobsModule, jobsModule } from './modules/jobs/index.js';
-import { type JobsRepository, jobsRepository } from './jobs/jobs-repository.js';
+import { jobsRepository } from './jobs/jobs-repository.js';
 import { pruneRequest, registerPruneHandler } from './modules/retention/prune-job.js';
 import { type Retention, createRetention } from './modules/retention/retention.js';
 import { queueBackups } from './modules/schedules/queue-backups.js';
@@ -51,7 +42,6 @@ import { planRetryOfEndedJob } from './modules/schedules/retry-runs.js';
 import { readServerIdentity } from './modules/targets/server-identity.js';
 import type { ResolvedTarget } from './modules/targets/target-connections.js';
 import { checkLocalDirectory, localObjectStorage } from './storage/local-storage.js';
-import type { ObjectStorage } from './storage/object-storage.js';
 import { localRestoreSpool } from './storage/restore-spool.js';
 import { ensurePrivateDirectory } from './storage/private-files.js';
 import { ConfigTransfer } from './modules/config/config-transfer.js';
@@ -71,8 +61,9 @@ import { type DestinationsModule, createDestinationsModule } from './modules/des
 import { DestinationRepository } from './modules/destinations/destination-repository.js';
 import { ensureEnvDestination } from './modules/destinations/ensure-env-destination.js';
 import { s3Storage } from './storage/s3-storage.js';
-import { cachedPlacement, splitRef } from './modules/backups/backup-placement.js';
+import { type BackupPlacement, cachedPlacement, splitRef } from './modules/backups/backup-placement.js';
 import { copiesRepository } from './modules/backups/copies-repository.js';
+import { sweepLeftoverRestoreRoles } from './modules/backups/sweep-restore-roles.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -84,7 +75,8 @@ export interface App {
   instanceId: string;
   metadataDisplay: string;
   db: MetadataDb;
-  storage: ObjectStorage;
+  /** One storage per destination; the env-managed "local" one (BACKUP_DIR) is `placement.localId`. */
+  placement: BackupPlacement;
   events: JobEvents;
   jobs: JobsModule;
   audit: AuditLog;
@@ -124,7 +116,6 @@ export async function createApp(
   await migrateMetadataDb(metadataUrl);
   if (config.traceJobs) enableJobTrace(logger);
   const metadata = createMetadataDb(metadataUrl, config.traceJobs ? { onQuery: countQuery } : {});
-  const storage = localObjectStorage(config.backupDir);
   const events = await createSharedJobEvents({ sql: metadata.sql, db: metadata.db, logger });
   const audit = databaseAuditLog(metadata.db, logger);
   const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock, pgBinDir: config.pgBinDir });
@@ -254,7 +245,6 @@ export async function createApp(
   const backupDeps: BackupsDeps = {
     backups: backupRows,
     jobs: jobRows,
-    storage,
     placement,
     copies: copiesRepository(metadata.db),
     ...(options.copyRetryDelaysSeconds ? { copyRetryDelaysSeconds: options.copyRetryDelaysSeconds } : {}),
@@ -333,6 +323,13 @@ export async function createApp(
   });
   const urlSigner = new UrlSigner(config.signingSecret ? Buffer.from(config.signingSecret) : randomBytes(32));
 
+  const roleSweep = {
+    runner: nodeProcessRunner,
+    tools,
+    targets: targets.connections,
+    isJobActive: (jobIdHex: string) => jobRows.isActive(jobIdHex),
+    logger,
+  };
   const recoveryDeps = {
     db: metadata.db,
     jobs: jobRows,
@@ -341,6 +338,7 @@ export async function createApp(
       const { destinationId, ref } = splitRef(partialRef, placement.localId);
       return { storage: await placement.storage(destinationId), ref };
     },
+    sweepRestoreRoles: (targetId: string) => sweepLeftoverRestoreRoles(roleSweep, targetId),
     queue,
     clock: systemClock,
     logger,
@@ -354,10 +352,8 @@ export async function createApp(
   await sweepUploadSpools(config.uploadTempDir, (id) => isInstanceGone(metadata.db, id));
   // Owner only, like each instance's spool in it: uploads hold database contents.
   if (role === 'server') await ensurePrivateDirectory(config.uploadTempDir);
-  if (started.envTargetId) {
-    const env = await targets.connections.resolve(started.envTargetId, { allowDisabled: true });
-    await sweepLeftoverRestoreRoles(env.connection, jobRows, tools, logger);
-  }
+  // What restores killed before this start left there (recovery sweeps the targets of those it fails).
+  if (started.envTargetId) await sweepLeftoverRestoreRoles(roleSweep, started.envTargetId);
   const run = (jobId: string) => worker.run(jobId);
   await queue.work(instanceQueue(instance.id), config.workerConcurrency, run);
   if (role !== 'cli') await queue.work(SHARED_QUEUE, config.workerConcurrency, run);
@@ -373,7 +369,7 @@ export async function createApp(
     instanceId: instance.id,
     metadataDisplay: parsePgUrl(metadataUrl).display,
     db: metadata.db,
-    storage,
+    placement,
     events,
     jobs,
     audit,
@@ -427,29 +423,4 @@ async function resolveDatabases(config: Config, logger: Logger) {
     metadataUrl: embedded.url(EMBEDDED_METADATA_DB),
     embedded,
   };
-}
-
-/**
- * A superuser connection restores through short-lived login roles; a process killed during a
- * restore never dropped its own. Those whose job is no longer running (on any instance) go now.
- * Best effort: an unreachable target must not stop the service from starting.
- */
-async function sweepLeftoverRestoreRoles(
-  target: PgTarget,
-  jobs: JobsRepository,
-  tools: ToolResolver,
-  logger: Logger,
-): Promise<void> {
-  try {
-    const { tools: set } = await tools.prepare(target);
-    const role = await readTargetRole(nodeProcessRunner, set.psql, target);
-    if (!role.superuser) return;
-    const dropped = await sweepRestoreRoles(
-      { runner: nodeProcessRunner, psql: set.psql, admin: target, owner: role.owner },
-      (jobIdHex) => jobs.isActive(jobIdHex),
-    );
-    for (const name of dropped) logger.warn('dropped a restore role left by an interrupted restore', { role: name });
-  } catch (error) {
-    logger.warn('could not check for left-over restore roles', { error: String(error) });
-  }
 }

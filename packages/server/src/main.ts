@@ -20,7 +20,7 @@ async function main(): Promise<void> {
       () => 'none (add targets: pnpm cli target add)',
     )}`,
     `  metadata database: ${app.metadataDisplay}`,
-    `  backups stored in: ${app.storage.location}`,
+    `  backups stored in: ${(await app.placement.storage(app.placement.localId)).location}`,
     app.embedded
       ? `  embedded PostgreSQL (data in ${app.embedded.databaseDir}) ${app.embedded.startedHere ? 'started by this process' : 'already running'}`
       : '  using the servers from DATABASE_URL and METADATA_DATABASE_URL',

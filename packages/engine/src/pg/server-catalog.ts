@@ -22,6 +22,24 @@ export function listServerDatabases(runner: ProcessRunner, psql: string, target:
   );
 }
 
+/**
+ * The cluster's system identifier as text; NULL when the role may not read pg_control_system()
+ * (granted to PUBLIC by default; a hardened server may revoke it). Two connections to one server
+ * share it, whatever host names they use. The one expression every reader uses: targets over
+ * psql, the metadata database over the service's pool.
+ */
+export const SYSTEM_IDENTIFIER_SQL = `CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
+  THEN (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s) END`;
+
+export function readSystemIdentifier(runner: ProcessRunner, psql: string, target: PgTarget): Promise<string | null> {
+  return queryJson<string | null>(
+    runner,
+    psql,
+    target,
+    `SELECT coalesce(pg_catalog.to_json(${SYSTEM_IDENTIFIER_SQL}), 'null'::pg_catalog.json);`,
+  );
+}
+
 /** What a connection test reports beside the role (target-role.ts). */
 export interface ServerFacts {
   /** pg_database_size of the connected database, in bytes. */
@@ -40,7 +58,6 @@ export function readServerFacts(runner: ProcessRunner, psql: string, target: PgT
     target,
     `SELECT pg_catalog.json_build_object(
        'sizeBytes', pg_catalog.pg_database_size(pg_catalog.current_database()),
-       'systemIdentifier', CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
-                                THEN (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s) END);`,
+       'systemIdentifier', ${SYSTEM_IDENTIFIER_SQL});`,
   );
 }

@@ -117,6 +117,13 @@ export function jobsRepository(db: MetadataDb) {
         .set({ cancelRequested: true })
         .where(and(eq(jobs.id, id), inArray(jobs.state, ACTIVE_STATES)));
     },
+    /** Active jobs of one kind on a target (a schedule's backup is skipped while one runs), in the enqueue transaction. */
+    activeOfTarget: (tx: Pick<MetadataDb, 'select'>, targetId: string, kind: string) =>
+      tx
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.targetId, targetId), eq(jobs.kind, kind), inArray(jobs.state, ACTIVE_STATES)))
+        .limit(1),
     /** Active jobs that hold (or will hold) a database, in the enqueue transaction. */
     activeOnLock: (tx: Pick<MetadataDb, 'select'>, lockKey: string) =>
       tx

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { type Repeating, repeatUntilStopped } from '../repeat.js';
 import type { JobsRepository } from './jobs-repository.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import { isCodedError } from '../errors/service-error.js';
 import { isInstanceGone, pruneGoneInstances } from './instances.js';
 import { INTERRUPTED, type JobWorker } from './job-worker.js';
 import { type JobQueue, instanceQueue } from './queue.js';
@@ -18,6 +19,8 @@ interface RecoveryDeps {
   worker: JobWorker;
   /** The storage a partial ref's destination writes to (an unqualified, older ref: the local one). */
   storageOf(partialRef: string): Promise<{ storage: ObjectStorage; ref: string }>;
+  /** Drops the short-lived roles that restores killed on this target left (best effort: never throws). */
+  sweepRestoreRoles(targetId: string): Promise<void>;
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
@@ -27,11 +30,13 @@ interface RecoveryDeps {
 /**
  * Fails, as job/interrupted, the active jobs whose instance is gone (killed, or a first-stage
  * process), discarding what their storage writers left. A queued job bound to a gone instance (a CLI's, an
- * upload's restore) goes too: nobody else can run it.
+ * upload's restore) goes too: nobody else can run it. The targets of the restores among them are
+ * swept of the restore roles those left.
  */
 export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> {
   const recovered: JobRow[] = [];
   const gone = new Map<string, boolean>();
+  const restoredTargets = new Set<string>();
   const candidates = [
     ...(await deps.jobs.activeWithoutInstance()),
     ...(await deps.jobs.activeOnInstances(deps.instanceId)),
@@ -42,14 +47,32 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> 
       if (!gone.has(instanceId)) gone.set(instanceId, await isInstanceGone(deps.db, instanceId));
       if (!gone.get(instanceId)) continue;
     }
-    if (job.partialRef) {
-      const { storage, ref } = await deps.storageOf(job.partialRef);
-      await storage.discardPartial(ref);
-    }
+    if (job.partialRef && !(await discardPartial(deps, job, job.partialRef))) continue;
     recovered.push(await deps.worker.finish(job, INTERRUPTED));
+    if (job.kind === 'restore' && job.targetId) restoredTargets.add(job.targetId);
   }
   for (const [instanceId, isGone] of gone) if (isGone) await deps.queue.drop(instanceQueue(instanceId));
+  for (const targetId of restoredTargets) await deps.sweepRestoreRoles(targetId);
   return recovered;
+}
+
+/**
+ * Whether the partial object is gone. One destination that is down must not keep the other jobs
+ * from being recovered: this job stays active, its partial recorded, for the next pass to retry.
+ */
+async function discardPartial(deps: RecoveryDeps, job: JobRow, partialRef: string): Promise<boolean> {
+  try {
+    const { storage, ref } = await deps.storageOf(partialRef);
+    await storage.discardPartial(ref);
+    return true;
+  } catch (error) {
+    deps.logger.warn('could not discard the partial object of an interrupted job; the next recovery pass tries again', {
+      code: isCodedError(error) ? error.code : 'destination/failed',
+      jobId: job.id,
+      error: String(error),
+    });
+    return false;
+  }
 }
 
 /**

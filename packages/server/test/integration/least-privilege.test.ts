@@ -3,10 +3,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRestoreRole, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
-import { diffFingerprints, fingerprint, loadFeatureRichSchema, withSql } from '@pgbs/test-support';
+import {
+  type TestDatabase,
+  createTestDatabase,
+  diffFingerprints,
+  fingerprint,
+  loadFeatureRichSchema,
+  withSql,
+} from '@pgbs/test-support';
+import { eq } from 'drizzle-orm';
 import type { App } from '../../src/app.js';
+import { jobs } from '../../src/db/schema.js';
 import type { RestoreChoices } from '../../src/modules/backups/index.js';
-import { type TestEnv, codeOf, createTestEnv } from './harness.js';
+import { type TestEnv, codeOf, createTestEnv, waitFor } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const actor = { name: 'test@example.com', address: '127.0.0.1' };
@@ -188,6 +197,59 @@ describe.each(['owner', 'superuser'] as const)('with the %s connection', (connec
     } finally {
       await withSql(env.target.url, (sql) => sql.unsafe(`ALTER DATABASE "${env.target.name}" RESET role`));
     }
+  });
+});
+
+/** A short-lived restore role on a database as a restore creates it, for a job. */
+async function restoreRoleOf(database: TestDatabase, jobId: string) {
+  const admin = parsePgUrl(database.adminUrl);
+  const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock });
+  const { tools: set } = await tools.prepare(admin);
+  return createRestoreRole({
+    runner: nodeProcessRunner,
+    clock: systemClock,
+    psql: set.psql,
+    admin,
+    owner: database.owner,
+    jobId,
+    validForSeconds: 600,
+  });
+}
+
+describe('restore roles left on a target that is not the env one', () => {
+  let env: TestEnv;
+  let other: TestDatabase;
+
+  beforeAll(async () => {
+    env = await createTestEnv(adminUrl, 'lp_sweep');
+    other = await createTestDatabase(adminUrl, 'lp_sweep_other');
+  });
+  afterAll(async () => {
+    await env?.cleanup();
+    await other?.drop();
+  });
+
+  it('drops the role of a restore killed midway in the recovery loop, without a restart', async () => {
+    const app = await env.startApp({ MASTER_KEY: randomBytes(32).toString('base64') }, { scheduleTicker: false });
+    // The other target is reached as a superuser: its restores run through short-lived roles.
+    const url = new URL(other.adminUrl);
+    const password = decodeURIComponent(url.password);
+    url.password = '';
+    const { target } = await app.targets.add({ name: 'other', url: url.toString(), password }, actor);
+    // What a restore killed with its process leaves: its job running on an instance that is gone
+    // (no row: never seen), and its role on the target.
+    const jobId = randomUUID();
+    await app.db
+      .insert(jobs)
+      .values({ id: jobId, kind: 'restore', state: 'running', targetId: target.id, instanceId: randomUUID() });
+    const role = await restoreRoleOf(other, jobId);
+    const exists = () =>
+      withSql(adminUrl, async (sql) => (await sql`SELECT 1 FROM pg_roles WHERE rolname = ${role.name}`).length > 0);
+    expect(await exists()).toBe(true);
+    // The loop runs every 10 s.
+    await waitFor('the restore role to go', async () => ((await exists()) ? undefined : true), 40_000);
+    const [job] = await app.db.select().from(jobs).where(eq(jobs.id, jobId));
+    expect(job).toMatchObject({ state: 'failed', errorCode: 'job/interrupted' });
   });
 });
 
@@ -373,21 +435,7 @@ describe('restore pre-flight, lock waits and source mismatch (owner connection)'
     }
   });
 
-  /** A short-lived restore role as a restore creates it, for a job (a random id) running nowhere. */
-  async function restoreRoleOfNoJob() {
-    const admin = parsePgUrl(env.target.adminUrl);
-    const tools = createToolResolver({ runner: nodeProcessRunner, clock: systemClock });
-    const { tools: set } = await tools.prepare(admin);
-    return createRestoreRole({
-      runner: nodeProcessRunner,
-      clock: systemClock,
-      psql: set.psql,
-      admin,
-      owner: env.target.owner,
-      jobId: randomUUID(),
-      validForSeconds: 600,
-    });
-  }
+  const restoreRoleOfNoJob = () => restoreRoleOf(env.target, randomUUID());
 
   it('a short-lived restore role that cannot be dropped can no longer log in', async () => {
     const role = await restoreRoleOfNoJob();

@@ -230,6 +230,66 @@ describe('retries of failed scheduled backups', () => {
     await app.db.update(jobs).set({ state: 'cancelled' }).where(eq(jobs.id, busyJob));
   });
 
+  it('queues one backup when a fresh slot on one instance and a due retry on another race for the target', async () => {
+    const now = Date.now();
+    const slot = new Date(Math.floor(now / MINUTE) * MINUTE);
+    await app.db.insert(schedules).values({
+      targetId: target.id,
+      cron: `${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *`,
+      lastSlotAt: new Date(slot.getTime() - MINUTE),
+    });
+    const failedJob = randomUUID();
+    await app.db.insert(jobs).values({ id: failedJob, kind: 'backup', state: 'failed', targetId: target.id });
+    await app.db.insert(scheduleRuns).values({
+      id: randomUUID(),
+      scheduleTargetId: target.id,
+      targetId: target.id,
+      slotAt: new Date(slot.getTime() - 24 * 60 * MINUTE),
+      outcome: 'ran',
+      jobId: failedJob,
+      retryAt: new Date(now - 1000),
+    });
+    // Both instances have claimed their run (one the slot, the other the retry) before either
+    // queues: what two instances ticking at the same moment do.
+    let arrived = 0;
+    let bothArrived!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothArrived = resolve));
+    const pools = [createMetadataDb(env.metadata.url), createMetadataDb(env.metadata.url)];
+    try {
+      const reports = await Promise.all(
+        pools.map(({ db }) => {
+          const queue = queueBackups(db, app.backups);
+          const racing = {
+            ...queue,
+            async enqueueSlotBackup(request: Parameters<typeof queue.enqueueSlotBackup>[0]) {
+              if (++arrived === 2) bothArrived();
+              await Promise.race([barrier, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+              return queue.enqueueSlotBackup(request);
+            },
+          };
+          return createSchedules({
+            db,
+            queue: racing,
+            clock: testClock(now),
+            audit: app.audit,
+            logger: silentLogger,
+          }).tick();
+        }),
+      );
+      expect(arrived).toBe(2);
+      const settled = reports.flatMap((report) => [...report.ran, ...report.skippedOverlap, ...report.retries]);
+      expect(settled.map((run) => run.outcome).sort()).toEqual(['ran', 'skipped-overlap']);
+      const queued = await app.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.targetId, target.id), eq(jobs.kind, 'backup')));
+      expect(queued.filter((job) => job.id !== failedJob)).toHaveLength(1);
+      await ended(settled.find((run) => run.outcome === 'ran')!.jobId!);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.close()));
+    }
+  });
+
   it('plans a retry for a scheduled backup its instance left behind (job/interrupted)', async () => {
     await app.db.insert(schedules).values({
       targetId: target.id,

@@ -16,7 +16,8 @@ import {
   schedules,
   targets,
 } from '../../src/db/schema.js';
-import type { BackupQueue } from '../../src/modules/schedules/ports.js';
+import { jobsRepository } from '../../src/jobs/jobs-repository.js';
+import type { BackupQueue, EnqueueBackup } from '../../src/modules/schedules/ports.js';
 import { scheduleJobReads } from '../../src/modules/schedules/queue-backups.js';
 import { createSchedules } from '../../src/modules/schedules/schedules.js';
 import { type TestEnv, codeOf, createTestEnv, silentLogger } from './harness.js';
@@ -36,20 +37,26 @@ function testClock(start: string): Clock & { set(iso: string): void } {
  * URLs lead nowhere, and what is tested is the claiming of slots, not the backups.
  */
 function queuedRowsOnly(db: App['db']): BackupQueue {
+  const enqueueBackup = async (request: EnqueueBackup) => {
+    const id = randomUUID();
+    await db.insert(jobs).values({
+      id,
+      kind: 'backup',
+      state: 'queued',
+      targetId: request.targetId,
+      scheduleRunId: request.scheduleRunId,
+      params: { origin: request.origin },
+      requestedBy: request.requestedBy,
+    });
+    return id;
+  };
   return {
     ...scheduleJobReads(db),
-    async enqueueBackup(request) {
-      const id = randomUUID();
-      await db.insert(jobs).values({
-        id,
-        kind: 'backup',
-        state: 'queued',
-        targetId: request.targetId,
-        scheduleRunId: request.scheduleRunId,
-        params: { origin: request.origin },
-        requestedBy: request.requestedBy,
-      });
-      return id;
+    enqueueBackup,
+    // As the real queue does, without its lock: no two claims of one target race here.
+    async enqueueSlotBackup(request) {
+      const [active] = await jobsRepository(db).activeOfTarget(db, request.targetId, 'backup');
+      return active ? null : enqueueBackup(request);
     },
   };
 }

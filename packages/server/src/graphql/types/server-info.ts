@@ -64,6 +64,7 @@ builder.queryFields((t) => ({
           throw error;
         },
       );
+      const storage = await app.placement.storage(app.placement.localId);
       return {
         targetDatabase: target.database,
         target: target.display,
@@ -72,8 +73,8 @@ builder.queryFields((t) => ({
         clientDirectory: versions.prepared?.tools.dir ?? null,
         versionProblem: versions.problem,
         connectionRole: versions.prepared ? await app.backups.connectionRole(versions.prepared) : null,
-        storageLocation: app.storage.location,
-        storageFreeBytes: await app.storage.freeBytes(),
+        storageLocation: storage.location,
+        storageFreeBytes: await storage.freeBytes(),
         maxUploadBytes: app.config.maxUploadBytes,
         jobTimeoutSeconds: app.config.jobTimeoutSeconds,
       };

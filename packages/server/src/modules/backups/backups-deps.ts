@@ -2,7 +2,6 @@ import type { Writable } from 'node:stream';
 import type { Clock, Codec, ProcessRunner, ToolResolver } from '@pgbs/engine';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { JobKind } from '../../jobs/job-types.js';
-import type { ObjectStorage } from '../../storage/object-storage.js';
 import type { RestoreSpool } from '../../storage/restore-spool.js';
 import type { JobRequest, StartedJob } from '../jobs/enqueue-job.js';
 import type { JobsRepository } from '../../jobs/jobs-repository.js';
@@ -17,8 +16,6 @@ import type { IdentityVault } from './identity-vault.js';
 export interface BackupsDeps {
   backups: BackupsRepository;
   jobs: JobsRepository;
-  /** The local destination's storage (BACKUP_DIR): uploads are imported into it. */
-  storage: ObjectStorage;
   /** A target's destinations: a backup is written to the first, then copied to the others. */
   placement: BackupPlacement;
   copies: CopiesRepository;

@@ -38,6 +38,8 @@ export async function createBackup(
     targetDisplay: target.connection.display,
     scheduleRunId: input.scheduleRunId ?? null,
     attempt: input.attempt ?? 1,
+    // A slot's backup (or its retry) is skipped while another backup of the target is going.
+    unlessActive: input.scheduleRunId != null,
     // Asked by a schedule (or its "run now"), not by this process: whoever is up runs it.
     ...(input.scheduleRunId !== undefined || origin === 'scheduled' ? { placement: 'any' as const } : {}),
   });

@@ -56,8 +56,10 @@ export async function importUpload(
       createdBy: actor.name,
       createdAt: new Date(deps.clock.now()).toISOString(),
     };
-    await storeFile(deps.storage, upload, manifest.fileName);
-    await writeManifest(deps.storage, manifest);
+    // Uploads go to the env-managed "local" destination (BACKUP_DIR).
+    const storage = await deps.placement.storage(deps.placement.localId);
+    await storeFile(storage, upload, manifest.fileName);
+    await writeManifest(storage, manifest);
     await deps.backups.insert(rowFromManifest(manifest, target.id));
     await audit('succeeded', id, {
       fileName: manifest.fileName,

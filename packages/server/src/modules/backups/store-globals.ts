@@ -1,6 +1,7 @@
 import { isCodedError } from '../../errors/service-error.js';
 import type { JobContext, JobKind } from '../../jobs/job-types.js';
 import type { BackupsDeps } from './backups-deps.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
 import { globalsFileNameOf } from '../../storage/manifest.js';
 import type { EncryptionPlan } from '../keys/encryption-plan.js';
 import { encryptedName, encryptingSink } from './backup-encryption.js';
@@ -11,7 +12,7 @@ import { encryptedName, encryptingSink } from './backup-encryption.js';
  * job, and the backup is kept without them. Only a cancel stops the backup.
  */
 export async function storeGlobals(
-  deps: Pick<BackupsDeps, 'dumpGlobals' | 'storage' | 'jobs'>,
+  deps: Pick<BackupsDeps, 'dumpGlobals' | 'jobs'> & { storage: ObjectStorage },
   context: Pick<JobContext<JobKind>, 'jobId' | 'signal'>,
   targetId: string,
   backupFileName: string,

@@ -37,6 +37,19 @@ export interface JobRequest<K extends JobKind> {
   placement: 'any' | 'here';
   /** Queued now, run no sooner than this many seconds later (a retry's backoff). */
   startAfterSeconds?: number;
+  /**
+   * Not queued (ActiveJobExists) while a job of the same kind and target is queued or running: a
+   * schedule's slot or retry is skipped for overlap. Checked under the database's enqueue lock, so
+   * two instances (a fresh slot on one, a due retry on another) cannot both pass.
+   */
+  unlessActive?: boolean;
+}
+
+/** What an `unlessActive` request finds instead of queueing: the job of its kind and target that is active. */
+export class ActiveJobExists extends ServiceError {
+  constructor(readonly activeJobId: string) {
+    super('job/busy', 'A job of this kind is queued or running for this target already.', { jobId: activeJobId });
+  }
 }
 
 export interface StartedJob {
@@ -56,10 +69,15 @@ export async function enqueueJob<K extends JobKind>(deps: EnqueueDeps, request: 
   const mode = deps.registry.get(request.kind).lock;
   const id = randomUUID();
   const row = await deps.db.transaction(async (tx) => {
-    if (request.lockKey && mode) {
-      const key = lockKeyOf(request.lockKey);
-      await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE.enqueue}, ${key})`);
-      const active = await deps.jobs.activeOnLock(tx, request.lockKey);
+    const lockKey = mode ? request.lockKey : null;
+    const key = lockKey ? lockKeyOf(lockKey) : null;
+    if (key !== null) await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE.enqueue}, ${key})`);
+    if (request.unlessActive && request.targetId) {
+      const [same] = await deps.jobs.activeOfTarget(tx, request.targetId, request.kind);
+      if (same) throw new ActiveJobExists(same.id);
+    }
+    if (lockKey && key !== null) {
+      const active = await deps.jobs.activeOnLock(tx, lockKey);
       const conflict = active.find((job) => mode === 'exclusive' || deps.registry.get(job.kind).lock === 'exclusive');
       const [probe] = await tx.execute<{ free: boolean }>(
         mode === 'exclusive'

@@ -17,8 +17,12 @@ export interface EnqueueBackup {
 export interface BackupQueue {
   /** Queues a backup of one database target; the job id. */
   enqueueBackup(request: EnqueueBackup): Promise<string>;
-  /** A backup of the target is queued or running. */
-  hasActiveBackup(targetId: string): Promise<boolean>;
+  /**
+   * Queues a slot's backup (or its retry); null, and nothing queued, while a backup of the target
+   * is queued or running. Checked atomically with the enqueue: a fresh slot on one instance and a
+   * due retry on another cannot both queue one.
+   */
+  enqueueSlotBackup(request: EnqueueBackup & { scheduleRunId: string }): Promise<string | null>;
   /** The job that was queued for a slot's attempt, if any (recovering a claim whose instance died before recording it). */
   jobOfScheduleRun(scheduleRunId: string, attempt: number): Promise<string | null>;
 }

@@ -130,31 +130,33 @@ function dueOf(schedule: ScheduleRow, now: Date, graceMs: number | undefined) {
 async function startRun(deps: ScheduleDeps, run: ScheduleRunRow): Promise<ScheduleRunRow> {
   // A retry's record keeps its failed attempt's job until the next one is queued.
   const previousJobId = run.attempt > 1 ? run.jobId : null;
-  let settled: ScheduleRunRow;
-  if (await deps.queue.hasActiveBackup(run.targetId)) {
-    await scheduleRunRepository.settle(deps.db, run.id, 'skipped-overlap', previousJobId);
-    settled = { ...run, outcome: 'skipped-overlap', jobId: previousJobId };
-  } else {
-    try {
-      const jobId = await deps.queue.enqueueBackup({
-        targetId: run.targetId,
-        scheduleRunId: run.id,
-        attempt: run.attempt,
-        origin: 'scheduled',
-        requestedBy: null,
-      });
-      await scheduleRunRepository.settle(deps.db, run.id, 'ran', jobId);
-      settled = { ...run, outcome: 'ran', jobId };
-    } catch (error) {
+  const { outcome, jobId } = await enqueueRun(deps, run).then(
+    (queued) =>
+      queued === null
+        ? { outcome: 'skipped-overlap' as const, jobId: previousJobId }
+        : { outcome: 'ran' as const, jobId: queued },
+    (error: unknown) => {
       // Recorded as a failed run (the failed-runs guard counts it), not left to become "missed".
       deps.logger.warn('a scheduled backup could not be queued', { runId: run.id, targetId: run.targetId, error });
-      await scheduleRunRepository.settle(deps.db, run.id, 'failed', previousJobId);
-      await planRetry(deps.db, run.id, run.attempt, new Date(deps.clock.now()));
-      settled = { ...run, outcome: 'failed', jobId: previousJobId };
-    }
-  }
+      return { outcome: 'failed' as const, jobId: previousJobId };
+    },
+  );
+  await scheduleRunRepository.settle(deps.db, run.id, outcome, jobId);
+  if (outcome === 'failed') await planRetry(deps.db, run.id, run.attempt, new Date(deps.clock.now()));
+  const settled: ScheduleRunRow = { ...run, outcome, jobId };
   if (run.attempt > 1) await auditRetry(deps, settled, previousJobId);
   return settled;
+}
+
+/** The run's job id; null: skipped, another backup of the target is queued or running (checked with the enqueue). */
+function enqueueRun(deps: ScheduleDeps, run: ScheduleRunRow): Promise<string | null> {
+  return deps.queue.enqueueSlotBackup({
+    targetId: run.targetId,
+    scheduleRunId: run.id,
+    attempt: run.attempt,
+    origin: 'scheduled',
+    requestedBy: null,
+  });
 }
 
 async function auditRetry(deps: ScheduleDeps, run: ScheduleRunRow, failedJobId: string | null): Promise<void> {

@@ -1,3 +1,4 @@
+import { SYSTEM_IDENTIFIER_SQL } from '@pgbs/engine';
 import { sql } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
 
@@ -10,9 +11,7 @@ export interface MetadataIdentity {
 /** Read once per call from the metadata database itself: DATABASE_URL-style host names can alias. */
 export async function readMetadataIdentity(db: MetadataDb): Promise<MetadataIdentity> {
   const rows = await db.execute<{ database: string; system_identifier: string | null }>(sql`
-    SELECT pg_catalog.current_database() AS database,
-           CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
-                THEN (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s) END AS system_identifier`);
+    SELECT pg_catalog.current_database() AS database, ${sql.raw(SYSTEM_IDENTIFIER_SQL)} AS system_identifier`);
   const row = rows[0]!;
   return { database: row.database, systemIdentifier: row.system_identifier };
 }

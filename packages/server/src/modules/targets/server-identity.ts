@@ -1,4 +1,4 @@
-import { type PgTarget, type ProcessRunner, queryJson } from '@pgbs/engine';
+import { type PgTarget, type ProcessRunner, readSystemIdentifier } from '@pgbs/engine';
 
 /**
  * What identifies the database server a target is on, for the job locks: its system_identifier
@@ -6,15 +6,6 @@ import { type PgTarget, type ProcessRunner, queryJson } from '@pgbs/engine';
  * pg_control_system() (it is granted to PUBLIC up to now, but a hardened server may revoke it).
  */
 export async function readServerIdentity(runner: ProcessRunner, psql: string, target: PgTarget): Promise<string> {
-  try {
-    const id = await queryJson<string>(
-      runner,
-      psql,
-      target,
-      'SELECT pg_catalog.to_json(system_identifier::text) FROM pg_catalog.pg_control_system();',
-    );
-    return `sysid:${id}`;
-  } catch {
-    return `addr:${target.env.PGHOST ?? 'localhost'}:${target.env.PGPORT ?? '5432'}`;
-  }
+  const id = await readSystemIdentifier(runner, psql, target).catch(() => null);
+  return id === null ? `addr:${target.env.PGHOST ?? 'localhost'}:${target.env.PGPORT ?? '5432'}` : `sysid:${id}`;
 }

@@ -1,8 +1,8 @@
-import { type CombinedError, useMutation } from '@urql/vue';
+import { useMutation } from '@urql/vue';
 import { ref } from 'vue';
 import { startDownload } from '@/api/navigation';
 import { useConfirm } from '@/composables/useConfirm';
-import { describeRefusal, describeRequestError } from '@/errors/messages';
+import { useMutationNotice } from '@/composables/useMutationNotice';
 import { formatBytes, formatDateTime } from '@/format/format';
 import {
   type BackupsQuery,
@@ -17,29 +17,10 @@ import type { Job } from './useJobList';
 
 export type BackupRow = ResultOf<typeof BackupsQuery>['backups']['items'][number];
 
-export interface Notice {
-  tone: 'success' | 'error';
-  text: string;
-}
-
 /** A backup as people tell them apart: its date, size and description (the file name last). */
 export function backupName(backup: Pick<BackupRow, 'createdAt' | 'sizeBytes' | 'description' | 'fileName'>): string {
   const described = backup.description ? `, “${backup.description}”` : '';
   return `the backup of ${formatDateTime(backup.createdAt)} (${formatBytes(backup.sizeBytes)}${described}; file ${backup.fileName})`;
-}
-
-/** A mutation's outcome: its data, or a message (typed CodedError, top-level error, network). */
-type Outcome<T> = { ok: true; data: T } | { ok: false; message: string };
-
-function outcomeOf<T>(
-  result: { error?: CombinedError | undefined },
-  field: { __typename: string; code?: string; message?: string; data?: T } | undefined,
-): Outcome<T> {
-  if (result.error) return { ok: false, message: describeRequestError(result.error) };
-  if (!field || field.__typename === 'CodedError' || field.data === undefined) {
-    return { ok: false, message: describeRefusal(field) };
-  }
-  return { ok: true, data: field.data };
 }
 
 /** Download, verify, restore and delete for one backup row; the confirmations ask first. */
@@ -49,7 +30,7 @@ export function useBackupActions(options: {
   onChanged: () => void;
 }) {
   const { confirm } = useConfirm();
-  const notice = ref<Notice | null>(null);
+  const { notice, settle, succeed } = useMutationNotice();
   /** "<backup id>:<action>" while that request runs. */
   const busy = ref<string | null>(null);
 
@@ -58,14 +39,10 @@ export function useBackupActions(options: {
   const remove = useMutation(DeleteBackupMutation);
   const restore = useMutation(RestoreBackupMutation);
 
-  async function run<T>(backup: BackupRow, action: string, work: () => Promise<Outcome<T>>): Promise<T | null> {
+  async function run<T>(backup: BackupRow, action: string, work: () => Promise<T | null>): Promise<T | null> {
     busy.value = `${backup.id}:${action}`;
-    notice.value = null;
     try {
-      const outcome = await work();
-      if (outcome.ok) return outcome.data;
-      notice.value = { tone: 'error', text: outcome.message };
-      return null;
+      return await work();
     } finally {
       busy.value = null;
     }
@@ -75,17 +52,15 @@ export function useBackupActions(options: {
     notice,
     busy,
     async download(backup: BackupRow) {
-      const link = await run(backup, 'download', async () => {
-        const result = await downloadUrl.executeMutation({ id: backup.id });
-        return outcomeOf(result, result.data?.createDownloadUrl);
-      });
+      const link = await run(backup, 'download', () =>
+        settle(downloadUrl.executeMutation({ id: backup.id }), (data) => data.createDownloadUrl),
+      );
       if (link) startDownload(link.url);
     },
     async verify(backup: BackupRow) {
-      const job = await run(backup, 'verify', async () => {
-        const result = await verify.executeMutation({ id: backup.id });
-        return outcomeOf(result, result.data?.verifyBackup);
-      });
+      const job = await run(backup, 'verify', () =>
+        settle(verify.executeMutation({ id: backup.id }), (data) => data.verifyBackup),
+      );
       if (job) options.onJobStarted(job);
     },
     async remove(backup: BackupRow) {
@@ -97,12 +72,11 @@ export function useBackupActions(options: {
         danger: true,
       });
       if (!confirmed) return;
-      const deleted = await run(backup, 'delete', async () => {
-        const result = await remove.executeMutation({ id: backup.id, confirmation: backup.fileName });
-        return outcomeOf(result, result.data?.deleteBackup);
-      });
+      const deleted = await run(backup, 'delete', () =>
+        settle(remove.executeMutation({ id: backup.id, confirmation: backup.fileName }), (data) => data.deleteBackup),
+      );
       if (deleted) {
-        notice.value = { tone: 'success', text: `Deleted ${backup.fileName}.` };
+        succeed(`Deleted ${backup.fileName}.`);
         options.onChanged();
       }
     },
@@ -134,16 +108,18 @@ export function useBackupActions(options: {
       });
       if (!choice) return;
       const { identity, ...restoreOptions } = choice;
-      const job = await run(backup, 'restore', async () => {
-        const result = await restore.executeMutation({
-          id: backup.id,
-          targetId: target?.id ?? null,
-          confirmation: targetDatabase,
-          options: restoreOptions,
-          identity: identity ?? null,
-        });
-        return outcomeOf(result, result.data?.restoreBackup);
-      });
+      const job = await run(backup, 'restore', () =>
+        settle(
+          restore.executeMutation({
+            id: backup.id,
+            targetId: target?.id ?? null,
+            confirmation: targetDatabase,
+            options: restoreOptions,
+            identity: identity ?? null,
+          }),
+          (data) => data.restoreBackup,
+        ),
+      );
       if (job) options.onJobStarted(job);
     },
   };
