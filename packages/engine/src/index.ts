@@ -22,4 +22,5 @@ export * from './restore/restore-database.js';
 export * from './pg/server-catalog.js';
 export * from './pg/dump-globals.js';
 export * from './crypto/age-stream.js';
+export * from './crypto/reencrypt.js';
 export { DigestStream } from './streams/digest.js';
