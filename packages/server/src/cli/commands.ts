@@ -147,6 +147,19 @@ export const COMMANDS: CommandSpec<Context>[] = [
       return watch(app, json, await app.backups.verify(id, actor, { deep, identity }));
     },
   },
+  {
+    group: 'backup',
+    name: 'reencrypt',
+    args: '<id>',
+    summary:
+      "Re-encrypt a backup to its target's current recipients (after adding a key, before retiring one); the old objects go only once the new ones are verified.",
+    options: identityOption,
+    run: async ({ app, actor, json }, parsed) => {
+      const id = await idArg(app, 'backup', parsed);
+      const identity = await identityInput(app, id, text(parsed, 'identity'));
+      return watch(app, json, await app.backups.reencrypt(id, actor, identity === undefined ? {} : { identity }));
+    },
+  },
   ...(['pin', 'unpin'] as const).map((name): CommandSpec<Context> => ({
     group: 'backup',
     name,
