@@ -67,9 +67,9 @@ describe('reencryptStream', () => {
     // The new file opens with the new identity only.
     const clear = await collect(await decryptStream(Readable.from([out.bytes()]), { identities: [newKey.identity] }));
     expect(clear.equals(compressed)).toBe(true);
-    await expect(
-      decryptStream(Readable.from([out.bytes()]), { identities: [oldKey.identity] }),
-    ).rejects.toMatchObject({ code: 'key/wrong-identity' });
+    await expect(decryptStream(Readable.from([out.bytes()]), { identities: [oldKey.identity] })).rejects.toMatchObject({
+      code: 'key/wrong-identity',
+    });
   });
 
   it('encrypts a backup stored in clear (plain SQL: its gzip is removed for the content digest)', async () => {

@@ -77,7 +77,10 @@ export function backupsRepository(db: MetadataDb) {
           .where(and(eq(backups.id, id), eq(backups.fileName, from.fileName), eq(backups.sha256, from.sha256)))
           .returning();
         if (!row) return null;
-        await tx.update(backupCopies).set({ objectName: to.fileName, updatedAt: new Date() }).where(eq(backupCopies.backupId, id));
+        await tx
+          .update(backupCopies)
+          .set({ objectName: to.fileName, updatedAt: new Date() })
+          .where(eq(backupCopies.backupId, id));
         if (written.length > 0) {
           await tx
             .update(backupCopies)

@@ -88,11 +88,14 @@ async function planFor(deps: BackupsDeps, backup: BackupRow): Promise<Encryption
   if (!plan) {
     throw new ServiceError(
       'key/no-recipient',
-      'The backup\'s target has no recipients to encrypt to: set them first (pnpm cli target set <target> --encrypt-to <key>). Nothing was changed.',
+      "The backup's target has no recipients to encrypt to: set them first (pnpm cli target set <target> --encrypt-to <key>). Nothing was changed.",
     );
   }
   const current = new Set(plan.fingerprints);
-  if (backup.recipientFingerprints.length === current.size && backup.recipientFingerprints.every((f) => current.has(f))) {
+  if (
+    backup.recipientFingerprints.length === current.size &&
+    backup.recipientFingerprints.every((f) => current.has(f))
+  ) {
     throw new ServiceError(
       'backup/already-encrypted-to-current',
       `Backup ${backup.id} is encrypted to its target's current recipients already. Nothing was changed.`,
@@ -162,16 +165,24 @@ async function reencrypt(
       throw mismatch(`The backup read another sha256 (${result.source.sha256}) than its own (${backup.sha256})`);
     }
     if (backup.contentSha256 !== null && result.contentSha256 !== backup.contentSha256) {
-      throw mismatch(`The decrypted content's sha256 (${result.contentSha256}) is not the backup's (${backup.contentSha256})`);
+      throw mismatch(
+        `The decrypted content's sha256 (${result.contentSha256}) is not the backup's (${backup.contentSha256})`,
+      );
     }
     if (oldGlobals && globalsFileName) {
-      await writeReencrypted(context, first!, globalsFileName, {
-        open: async () => (await openFromCopies(deps, backup, oldGlobals)).stream,
-        codec: 'none',
-        format: 'plain',
-        encrypted: oldGlobals.endsWith(AGE_EXTENSION),
-        identities,
-      }, plan);
+      await writeReencrypted(
+        context,
+        first!,
+        globalsFileName,
+        {
+          open: async () => (await openFromCopies(deps, backup, oldGlobals)).stream,
+          codec: 'none',
+          format: 'plain',
+          encrypted: oldGlobals.endsWith(AGE_EXTENSION),
+          identities,
+        },
+        plan,
+      );
     }
     report('finishing', 85);
     for (const other of others) {
@@ -255,7 +266,10 @@ async function writeReencrypted(
   plan: EncryptionPlan,
   options: { expectedBytes?: number; onBytes?: (bytes: number) => void } = {},
 ): Promise<ReencryptResult> {
-  const writer = await to.storage.createWriter(name, options.expectedBytes ? { expectedBytes: options.expectedBytes } : {});
+  const writer = await to.storage.createWriter(
+    name,
+    options.expectedBytes ? { expectedBytes: options.expectedBytes } : {},
+  );
   await context.setPartialRef(qualifiedRef(to.destinationId, writer.partialRef));
   let result: ReencryptResult;
   try {
@@ -309,7 +323,9 @@ async function requireStored(
 ): Promise<void> {
   const stored = await storedDigest(storage, name, context.signal);
   if (stored.sha256 !== sha256) {
-    throw mismatch(`${name} on ${storage.location} reads back another sha256 (${stored.sha256}) than was written (${sha256})`);
+    throw mismatch(
+      `${name} on ${storage.location} reads back another sha256 (${stored.sha256}) than was written (${sha256})`,
+    );
   }
 }
 
@@ -323,9 +339,15 @@ async function newManifest(
 ): Promise<BackupManifest> {
   const old = await readManifest(storage, backup.fileName);
   if (!old) {
-    throw new ServiceError('backup/file-missing', `The manifest of backup ${backup.id} (${backup.fileName}) is missing or unreadable.`);
+    throw new ServiceError(
+      'backup/file-missing',
+      `The manifest of backup ${backup.id} (${backup.fileName}) is missing or unreadable.`,
+    );
   }
-  const opened = (await openManifest(old as unknown as Record<string, unknown>, identities)) as unknown as BackupManifest;
+  const opened = (await openManifest(
+    old as unknown as Record<string, unknown>,
+    identities,
+  )) as unknown as BackupManifest;
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- dropped: made anew for the new objects
   const { signature, sealedFields, globalsFileName, recipientFingerprints, ...fields } = opened;
   return {
@@ -339,7 +361,10 @@ async function newManifest(
 }
 
 const mismatch = (what: string) =>
-  new ServiceError('backup/checksum-mismatch', `${what}: the re-encryption was abandoned and the backup left as it was.`);
+  new ServiceError(
+    'backup/checksum-mismatch',
+    `${what}: the re-encryption was abandoned and the backup left as it was.`,
+  );
 
 /** About one progress event per percent (the pass reports every chunk). */
 function reporter(deps: Pick<BackupsDeps, 'clock'>, context: JobContext<'reencrypt'>) {
