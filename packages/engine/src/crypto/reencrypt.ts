@@ -12,7 +12,7 @@ import { encryptTransform } from './age-stream.js';
 export interface ReencryptRequest {
   /** The stored bytes; an encrypted source carries the identities that open it. */
   source: Pick<ArchiveSource, 'open' | 'codec' | 'format' | 'encrypted' | 'identities'>;
-  /** The age recipients the new bytes are encrypted to. */
+  /** The age recipients the new bytes are encrypted to; none: they are written decrypted. */
   encryptTo: readonly string[];
   sink: Writable;
   signal: AbortSignal;
@@ -31,14 +31,14 @@ export interface ReencryptResult {
 
 /**
  * One pass over a stored backup: read (hashed), decrypted when encrypted, encrypted to
- * `encryptTo` into the sink (hashed), while a side branch decodes the clear stream to hash
+ * `encryptTo` (or left decrypted) into the sink (hashed), while a side branch decodes the clear stream to hash
  * pg_dump's output. The new bytes cannot be opened here (the service holds no identity of the
  * new recipients): the content digest computed on the way is what proves they hold the same dump.
  */
 export async function reencryptStream(request: ReencryptRequest): Promise<ReencryptResult> {
   if (request.signal.aborted) throw abortReason(request.signal);
   // Before anything is read: a bad recipient fails with nothing written.
-  const encrypt = await encryptTransform({ recipients: request.encryptTo });
+  const encrypt = request.encryptTo.length > 0 ? [await encryptTransform({ recipients: request.encryptTo })] : [];
   const read = new DigestStream(request.onBytes);
   const written = new DigestStream();
   const content = new DigestStream();
@@ -51,7 +51,7 @@ export async function reencryptStream(request: ReencryptRequest): Promise<Reencr
     ? await openDecrypted({ identities: source.identities, open: hashed })
     : await hashed();
   try {
-    await pipeline([clear, side, encrypt, written, request.sink], { signal: request.signal });
+    await pipeline([clear, side, ...encrypt, written, request.sink], { signal: request.signal });
   } catch (error) {
     if (request.signal.aborted) throw abortReason(request.signal);
     throw source.codec === 'zstd' ? zstdError(error) : gzipError(error);
