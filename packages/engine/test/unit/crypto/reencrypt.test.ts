@@ -112,7 +112,7 @@ describe('reencryptStream', () => {
   it('fails with a coded error when the content does not decode (a damaged zstd stream)', async () => {
     const key = await generateAgeIdentity();
     const stored = await through(dump, zstdCompressor(3));
-    stored[stored.length >> 1] ^= 0xff;
+    stored[stored.length >> 1]! ^= 0xff;
     await expect(
       reencryptStream({
         source: { open: async () => Readable.from([stored]), codec: 'zstd', format: 'custom' },
