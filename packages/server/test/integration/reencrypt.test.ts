@@ -7,7 +7,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { auditEvents, backupCopies, backups, jobs } from '../../src/db/schema.js';
-import { cli } from './cli-process.js';
+import { cli, spawnCli } from './cli-process.js';
 import { type TestEnv, codeOf, createTestEnv, waitFor } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
@@ -229,3 +229,65 @@ describe(
     });
   },
 );
+
+describe('backup reencrypt killed midway', { timeout: 600_000 }, () => {
+  const masterKey = randomBytes(32).toString('base64');
+  let env: TestEnv;
+
+  beforeAll(async () => {
+    env = await createTestEnv(adminUrl, 'reenckill');
+    // Incompressible enough that the one pass lasts long enough to be killed inside it.
+    await withSql(env.target.url, (sql) =>
+      sql.unsafe(
+        `CREATE TABLE items AS SELECT g AS id, md5(random()::text) || md5(random()::text) || md5(random()::text) AS v FROM generate_series(1, 1000000) g;`,
+      ),
+    );
+  });
+  afterAll(async () => env?.cleanup());
+
+  it('leaves the old backup whole and usable; recovery discards the partial new object', async () => {
+    const first = await env.startApp({ MASTER_KEY: masterKey }, { scheduleTicker: false });
+    const made = await (await first.backups.createBackup({ description: 'kept' }, actor)).done;
+    expect(made.state, made.errorMessage ?? '').toBe('succeeded');
+    const before = await first.backups.get(made.backupId!);
+    await first.keys.generate({ name: 'later' }, actor);
+    await first.keys.setTargetRecipients((await first.targets.list())[0]!.name, ['later'], actor);
+    await first.close();
+    const files = (await readdir(env.backupDir)).sort();
+
+    // The CLI runs the job itself: no other instance is up to take it.
+    const cli = spawnCli({ ...env.env, MASTER_KEY: masterKey }, ['backup', 'reencrypt', before.id, '--json']);
+    // Killed while its writer is open (its partial ref recorded), before anything is switched.
+    await withSql(env.metadata.url, (sql) =>
+      waitFor(
+        'the re-encryption writing',
+        async () => {
+          const [job] = await sql`SELECT state, partial_ref, error_message FROM jobs WHERE kind = 'reencrypt'`;
+          // Ended before it could be killed: the test proves nothing then, and says why.
+          if (job && job.state !== 'queued' && job.state !== 'running') {
+            throw new Error(`the job ended (${job.state}: ${job.error_message}) before it was killed; ${cli.stderr}`);
+          }
+          return job?.partial_ref ? job : undefined;
+        },
+        120_000,
+      ),
+    );
+    cli.signal('SIGKILL');
+    await cli.done;
+
+    const app = await env.startApp({ MASTER_KEY: masterKey }, { scheduleTicker: false });
+    const [job] = await app.db.select().from(jobs).where(eq(jobs.kind, 'reencrypt'));
+    expect(job).toMatchObject({ state: 'failed', errorCode: 'job/interrupted', partialRef: null });
+    expect(await app.backups.get(before.id)).toEqual(before);
+    // Only the old backup's objects: the partial is gone, nothing new was committed.
+    expect((await readdir(env.backupDir)).sort()).toEqual(files);
+    expect(files).toContain(before.fileName);
+    await withSql(env.target.url, (sql) => sql`DELETE FROM items WHERE id % 2 = 0`);
+    const restored = await (
+      await app.backups.restore({ source: { backupId: before.id }, confirmation: env.target.name, options }, actor)
+    ).done;
+    expect(restored.state, restored.errorMessage ?? '').toBe('succeeded');
+    const [row] = await withSql(env.target.url, (sql) => sql`SELECT count(*)::int AS n FROM items`);
+    expect(row!.n).toBe(1_000_000);
+  });
+});

@@ -76,7 +76,7 @@ export async function reencryptBackup(
       lockKey: null,
       // Delete, copies and other re-encryptions refuse a backup an active job names.
       backupId: id,
-      placement: held.here ? 'here' : 'any',
+      ...(held.here ? { placement: 'here' as const } : {}),
     }),
   );
 }
