@@ -111,6 +111,7 @@ describe(
       ['items.dump.age', 'items.dump', 'none', 'custom'],
       ['items.dump.zst.age', 'items.dump', 'zstd', 'custom'],
       ['items.sql.age', 'items.sql', 'none', 'plain'],
+      ['items.sql.gz.age', 'items.sql.gz', 'none', 'plain-gzip'],
     ] as const)(
       'accepts %s with its identity; stored encrypted to the target’s recipient, it restores',
       async (name, dump, codec, format) => {
