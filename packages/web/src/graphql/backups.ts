@@ -65,6 +65,7 @@ export const BackupQuery = graphql(
         pinned
         databaseName
         globalsFileName
+        recipientFingerprints
         copies {
           destination {
             id
@@ -115,6 +116,26 @@ export const CreateBackupMutation = graphql(
       createBackup(description: $description) {
         __typename
         ... on MutationCreateBackupSuccess {
+          data {
+            ...JobFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [JobFields],
+);
+
+export const ReencryptBackupMutation = graphql(
+  `
+    mutation ReencryptBackup($id: ID!, $identity: String) {
+      reencryptBackup(id: $id, identity: $identity) {
+        __typename
+        ... on MutationReencryptBackupSuccess {
           data {
             ...JobFields
           }

@@ -98,6 +98,9 @@ export const BackupRef = builder.objectRef<BackupRow>('Backup').implement({
         'The target it was taken of (uploads: the one it was uploaded for); removed targets keep their name.',
       resolve: (backup, _args, context) => targetLabel(context, backup.targetId),
     }),
+    recipientFingerprints: t.exposeStringList('recipientFingerprints', {
+      description: 'The age recipients it is encrypted to, by fingerprint; empty: stored in clear.',
+    }),
     globalsFileName: t.exposeString('globalsFileName', {
       nullable: true,
       description:
