@@ -153,11 +153,9 @@ async function reencrypt(
   const oldGlobals = globalsFileOf(backup);
   const globalsFileName = oldGlobals ? `${globalsFileNameOf(fileName)}${AGE_EXTENSION}` : null;
   const report = reporter(deps, context);
-  const written: ObjectStorage[] = [];
-  let result: ReencryptResult;
+  const written: ObjectStorage[] = [first!.storage];
   try {
-    written.push(first!.storage);
-    result = await writeReencrypted(context, first!, fileName, storedSource(deps, backup, identities), plan, {
+    const result = await writeReencrypted(context, first!, fileName, storedSource(deps, backup, identities), plan, {
       expectedBytes: backup.sizeBytes,
       onBytes: (bytes) => report('data', (bytes / Math.max(backup.sizeBytes, 1)) * 80),
     });
@@ -227,10 +225,12 @@ async function reencrypt(
       await removeWithManifest(storage, backup.fileName);
       if (oldGlobals) await storage.remove(oldGlobals);
     } catch (error) {
-      await deps.jobs.addWarning(
-        context.jobId,
-        `The old object ${backup.fileName} on ${storage.location} could not be removed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      await deps.jobs
+        .addWarning(
+          context.jobId,
+          `The old object ${backup.fileName} on ${storage.location} could not be removed: ${error instanceof Error ? error.message : String(error)}`,
+        )
+        .catch(() => {});
     }
   }
   report('done', 100);
