@@ -22,5 +22,6 @@ export * from './restore/restore-database.js';
 export * from './pg/server-catalog.js';
 export * from './pg/dump-globals.js';
 export * from './crypto/age-stream.js';
+export * from './crypto/reencrypt.js';
 export { DigestStream } from './streams/digest.js';
 export { ChunkBatcher } from './streams/chunk-batcher.js';

@@ -20,6 +20,7 @@ const details = {
   contents: { schemas: ['app', 'public'], tables: [], pgDumpVersion: '17.6', sourceServerVersion: '15.18' },
   job: job({ state: 'succeeded', finishedAt: '2025-11-20T10:00:05.000Z' }),
   copies: [],
+  recipientFingerprints: [],
 };
 
 function mountPage(backup: unknown, handlers: Parameters<typeof fakeClient>[0] = {}) {
@@ -144,5 +145,55 @@ describe('Backup details', () => {
     await flushPromises();
     expect(wrapper.find('[data-test="made-by-job"]').text()).toContain('uploaded');
     expect(wrapper.text()).toContain('No table sizes were recorded');
+  });
+
+  it('re-encrypts an encrypted backup with the identity typed, sent once and then cleared; a refusal shows its message', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const { wrapper } = mountPage(
+      { ...details, recipientFingerprints: ['0123456789abcdef'] },
+      {
+        ReencryptBackup: (variables) => {
+          sent.push(variables);
+          return sent.length === 1
+            ? {
+                data: {
+                  reencryptBackup: {
+                    __typename: 'MutationReencryptBackupSuccess',
+                    data: job({ id: 'j9', kind: 'reencrypt' }),
+                  },
+                },
+              }
+            : {
+                data: {
+                  reencryptBackup: {
+                    __typename: 'CodedError',
+                    code: 'backup/already-encrypted-to-current',
+                    message: 'already',
+                  },
+                },
+              };
+        },
+      },
+    );
+    await flushPromises();
+    expect(wrapper.find('[data-test="backup-recipients"]').text()).toContain('0123456789abcdef');
+    const identity = wrapper.find('[data-test="reencrypt-identity"]');
+    await identity.setValue('AGE-SECRET-KEY-1TEST');
+    await wrapper.find('[data-test="reencrypt"]').trigger('submit');
+    await flushPromises();
+    expect(sent[0]).toEqual({ id: 'b1', identity: 'AGE-SECRET-KEY-1TEST' });
+    expect((identity.element as HTMLTextAreaElement).value).toBe('');
+    expect(wrapper.text()).toContain('Re-encryption started (job j9)');
+    await wrapper.find('[data-test="reencrypt"]').trigger('submit');
+    await flushPromises();
+    expect(sent[1]).toEqual({ id: 'b1', identity: null });
+    expect(wrapper.text()).toContain(messageFor('backup/already-encrypted-to-current'));
+  });
+
+  it('says a backup in clear is stored in clear, and asks no identity to encrypt it', async () => {
+    const { wrapper } = mountPage(details);
+    await flushPromises();
+    expect(wrapper.find('[data-test="backup-recipients"]').text()).toBe('Stored in clear.');
+    expect(wrapper.find('[data-test="reencrypt-identity"]').exists()).toBe(false);
   });
 });

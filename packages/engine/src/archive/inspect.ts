@@ -21,6 +21,8 @@ import { type ArchiveFormat, isArchive } from './sniff.js';
 export interface ArchiveSummary {
   format: ArchiveFormat;
   codec: Codec;
+  /** age-encrypted around the codec (it was opened with the source's identities to be read). */
+  encrypted: boolean;
   sizeBytes: number;
   /** The stored bytes'. */
   sha256: string;
@@ -87,7 +89,15 @@ function summary(
   toc: ReturnType<typeof summarizeToc>,
 ): ArchiveSummary {
   const { format, codec } = source;
-  return { format, codec, sizeBytes: stored.bytes, sha256: stored.sha256(), contentSha256: content.sha256(), ...toc };
+  return {
+    format,
+    codec,
+    encrypted: source.encrypted === true,
+    sizeBytes: stored.bytes,
+    sha256: stored.sha256(),
+    contentSha256: content.sha256(),
+    ...toc,
+  };
 }
 
 /** The TOC alone (cheap: pg_restore reads only the header), for summaries. */

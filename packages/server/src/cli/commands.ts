@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ServiceError } from '../errors/service-error.js';
 import type { App } from '../app.js';
 import type { JobRow } from '../db/schema.js';
@@ -18,7 +19,7 @@ import { onInterrupt } from './signals.js';
 import { KEY_COMMANDS } from './key-commands.js';
 import { DESTINATION_COMMANDS } from './destination-commands.js';
 import { TARGET_COMMANDS } from './target-commands.js';
-import { identityInput, identityOption } from './identity-input.js';
+import { identityInput, identityOption, readIdentityFile } from './identity-input.js';
 
 // Loaded when a command runs: it brings the database schema and driver, which `--help` does not need.
 const resolver = () => import('./resolve.js');
@@ -145,6 +146,51 @@ export const COMMANDS: CommandSpec<Context>[] = [
       const deep = flag(parsed, 'deep');
       const identity = deep ? await identityInput(app, id, text(parsed, 'identity')) : undefined;
       return watch(app, json, await app.backups.verify(id, actor, { deep, identity }));
+    },
+  },
+  {
+    group: 'backup',
+    name: 'upload',
+    args: '<file>',
+    summary:
+      'Store a backup file as an upload after validating it completely (an age-encrypted .age file: decrypted with --identity, stored re-encrypted to the target’s recipients).',
+    options: {
+      description: { type: 'string', value: 'TEXT', help: 'what the backup is' },
+      ...targetOption('the target it is a backup of (default: the default target)'),
+      identity: {
+        type: 'string',
+        value: 'FILE',
+        help: 'the age identity file that opens an encrypted file (read, never stored)',
+      },
+    },
+    run: async ({ app, actor, json }, parsed) => {
+      const file = parsed.positionals[0]!;
+      const identityFile = text(parsed, 'identity');
+      const backup = await app.backups.importUpload(
+        file,
+        {
+          description: text(parsed, 'description'),
+          originalName: path.basename(file),
+          targetId: await targetOf(app, parsed),
+          ...(identityFile ? { identity: await readIdentityFile(identityFile) } : {}),
+        },
+        actor,
+      );
+      print(json, backup, () => `Stored ${file} as backup ${backup.id} (${backup.fileName}).`);
+      return 0;
+    },
+  },
+  {
+    group: 'backup',
+    name: 'reencrypt',
+    args: '<id>',
+    summary:
+      "Re-encrypt a backup to its target's current recipients (after adding a key, before retiring one); the old objects go only once the new ones are verified.",
+    options: identityOption,
+    run: async ({ app, actor, json }, parsed) => {
+      const id = await idArg(app, 'backup', parsed);
+      const identity = await identityInput(app, id, text(parsed, 'identity'));
+      return watch(app, json, await app.backups.reencrypt(id, actor, identity === undefined ? {} : { identity }));
     },
   },
   ...(['pin', 'unpin'] as const).map((name): CommandSpec<Context> => ({

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'backup/file-missing',
   'backup/delete-incomplete',
   'backup/delete-failed',
+  'backup/already-encrypted-to-current',
   'copy/failed',
   'backup/confirmation-mismatch',
   'restore/confirmation-mismatch',

@@ -142,6 +142,13 @@ export async function listManifests(
   return { manifests, unreadable };
 }
 
+/** The manifest beside a backup's file, checked like a rescan's; null: missing or not one of ours. */
+export async function readManifest(storage: ObjectStorage, fileName: string): Promise<BackupManifest | null> {
+  const text = await readText(storage, manifestNameOf(fileName)).catch(() => null);
+  const manifest = text === null ? null : parseManifest(text);
+  return manifest?.fileName === fileName ? manifest : null;
+}
+
 /** A manifest is small; anything past 1 MiB is not one. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 

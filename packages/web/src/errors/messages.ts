@@ -25,6 +25,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'backup/delete-incomplete':
     'The backup could not be removed from every destination (one did not answer). Delete it again once they answer.',
   'backup/delete-failed': 'This copy could not be removed: its destination did not answer.',
+  'backup/already-encrypted-to-current':
+    'This backup is encrypted to its target’s current recipients already: nothing to re-encrypt.',
   'copy/failed': 'The copy to this destination failed; it is retried.',
   'backup/disk-full': 'The storage is full. Delete old backups or free some space, then try again.',
   'backup/confirmation-mismatch': 'The name you typed does not match the backup’s file name.',

@@ -139,6 +139,26 @@ export const CreateBackupMutation = graphql(
   [JobFields],
 );
 
+export const ReencryptBackupMutation = graphql(
+  `
+    mutation ReencryptBackup($id: ID!, $identity: String) {
+      reencryptBackup(id: $id, identity: $identity) {
+        __typename
+        ... on MutationReencryptBackupSuccess {
+          data {
+            ...JobFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [JobFields],
+);
+
 export const VerifyBackupMutation = graphql(
   `
     mutation VerifyBackup($id: ID!) {

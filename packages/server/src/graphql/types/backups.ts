@@ -313,6 +313,25 @@ builder.mutationFields((t) => ({
       return (await context.app.backups.verify(String(args.id), actorOf(context), options)).job;
     },
   }),
+  reencryptBackup: t.field({
+    type: JobRef,
+    description:
+      "Re-encrypts a backup to its target's current recipients: new objects are written and verified on every destination holding a complete copy, then the catalog switches to them and the old objects are removed.",
+    errors: {},
+    args: {
+      id: t.arg.id({ required: true }),
+      identity: t.arg.string({
+        required: false,
+        description:
+          'An encrypted backup: the text of the age identity file that opens it (not needed when the service keeps one). Held in memory for this job only, never stored.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      const options = args.identity ? { identity: args.identity } : {};
+      return (await context.app.backups.reencrypt(String(args.id), actorOf(context), options)).job;
+    },
+  }),
   pinBackup: t.field({
     type: BackupRef,
     description: 'Pins (retention keeps it forever) or unpins a backup.',

@@ -25,7 +25,7 @@ const JobStateEnum = builder.enumType('JobState', {
   values: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const,
 });
 
-const JOB_KINDS = ['backup', 'restore', 'verify', 'prune', 'copy'] as const satisfies readonly JobKind[];
+const JOB_KINDS = ['backup', 'restore', 'verify', 'prune', 'copy', 'reencrypt'] as const satisfies readonly JobKind[];
 const JobKindEnum = builder.enumType('JobKind', { values: JOB_KINDS });
 
 const JobAttemptsRef = builder.objectRef<JobAttempts>('JobAttempts').implement({

@@ -24,17 +24,26 @@ builder.mutationFields((t) => ({
   uploadBackup: t.field({
     type: BackupRef,
     description:
-      'Stores an uploaded backup file (.dump, .tar, .sql or .sql.gz) after validating it completely: format, compression, table of contents, unsafe SQL.',
+      "Stores an uploaded backup file (.dump, .tar, .sql or .sql.gz, also zstd-compressed and age-encrypted) after validating it completely: format, compression, table of contents, unsafe SQL. An age-encrypted file is validated decrypted with the identity given, and stored re-encrypted to the target's recipients (decrypted when it has none).",
     errors: {},
     args: {
       file: t.arg({ type: 'File', required: true }),
       description: t.arg.string({ required: false }),
+      identity: t.arg.string({
+        required: false,
+        description:
+          'An age-encrypted file (.age): the text of the age identity file that opens it. Used for this request only, never stored.',
+      }),
     },
     resolve: (_root, args, context) => {
       requireAdmin(context);
       return context.app.backups.importUpload(
         args.file.path,
-        { description: args.description ?? undefined, originalName: args.file.filename },
+        {
+          description: args.description ?? undefined,
+          originalName: args.file.filename,
+          ...(args.identity ? { identity: args.identity } : {}),
+        },
         actorOf(context),
       );
     },

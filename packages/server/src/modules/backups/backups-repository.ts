@@ -1,8 +1,8 @@
-import { type SQL, and, desc, eq, gte, ilike, lt, or, sql } from 'drizzle-orm';
+import { type SQL, and, desc, eq, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
 import { ServiceError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import { likeLiteral } from '../../db/like.js';
-import { type BackupRow, backups } from '../../db/schema.js';
+import { type BackupRow, backupCopies, backups } from '../../db/schema.js';
 import { isUuid } from '../../ids.js';
 import type { BackupFilter } from './backup-types.js';
 
@@ -56,6 +56,39 @@ export function backupsRepository(db: MetadataDb) {
     },
     setPinned: async (id: string, pinned: boolean) =>
       (await db.update(backups).set({ pinned }).where(eq(backups.id, id)).returning())[0]!,
+    /**
+     * Points a backup at its re-encrypted objects, in one transaction with its copies' names and
+     * digests (those on `written`; the others are pending or failed and get the new name to copy).
+     * Only if its file is still the one that was re-encrypted (or is the new one already: a retried
+     * write); null otherwise, nothing changed.
+     */
+    switchObjects: (
+      id: string,
+      from: { fileName: string; sha256: string },
+      to: Pick<BackupRow, 'fileName' | 'sha256' | 'sizeBytes' | 'recipientFingerprints' | 'signed' | 'globalsFileName'>,
+      written: readonly string[],
+    ): Promise<BackupRow | null> =>
+      db.transaction(async (tx) => {
+        const [current] = await tx.select().from(backups).where(eq(backups.id, id)).for('update');
+        if (current?.fileName === to.fileName && current.sha256 === to.sha256) return current;
+        const [row] = await tx
+          .update(backups)
+          .set(to)
+          .where(and(eq(backups.id, id), eq(backups.fileName, from.fileName), eq(backups.sha256, from.sha256)))
+          .returning();
+        if (!row) return null;
+        await tx
+          .update(backupCopies)
+          .set({ objectName: to.fileName, updatedAt: new Date() })
+          .where(eq(backupCopies.backupId, id));
+        if (written.length > 0) {
+          await tx
+            .update(backupCopies)
+            .set({ sizeBytes: to.sizeBytes, storedSha256: to.sha256 })
+            .where(and(eq(backupCopies.backupId, id), inArray(backupCopies.destinationId, [...written])));
+        }
+        return row;
+      }),
     setVerified: async (id: string, status: 'ok' | 'failed', at: Date) => {
       await db.update(backups).set({ verifyStatus: status, verifiedAt: at }).where(eq(backups.id, id));
     },

@@ -12,6 +12,7 @@ import { backupContents, connectionRole, restoreCheck, toolVersions } from './in
 import { rescanBackups } from './rescan-backups.js';
 import { restoreBackup, restoreHandler, restoreUpload } from './restore-backup.js';
 import { verifyBackup, verifyHandler } from './verify-backup.js';
+import { reencryptBackup, reencryptHandler } from './reencrypt-backup.js';
 import { jobTarget, restoreTarget } from './job-target.js';
 
 export type * from './backup-types.js';
@@ -22,7 +23,8 @@ export function registerBackupHandlers(registry: HandlerRegistry, deps: BackupsD
     .register('backup', backupHandler(deps))
     .register('restore', restoreHandler(deps))
     .register('verify', verifyHandler(deps))
-    .register('copy', copyHandler(deps));
+    .register('copy', copyHandler(deps))
+    .register('reencrypt', reencryptHandler(deps));
 }
 
 type Tail<F> = F extends (deps: BackupsDeps, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -53,6 +55,7 @@ export function backupsModule(deps: BackupsDeps) {
     restoreUpload: bind(deps, restoreUpload),
     importUpload: bind(deps, importUpload),
     verify: bind(deps, verifyBackup),
+    reencrypt: bind(deps, reencryptBackup),
     delete: bind(deps, deleteBackup),
     pin: bind(deps, pinBackup),
     rescan: bind(deps, rescanBackups),

@@ -30,6 +30,7 @@ const KINDS: Record<string, string> = {
   verify: 'Verification',
   prune: 'Retention prune',
   copy: 'Copy to a destination',
+  reencrypt: 'Re-encryption',
 };
 
 export const ORIGIN_CHOICES = Object.entries(ORIGINS).map(([value, label]) => ({ value, label }));
