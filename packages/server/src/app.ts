@@ -73,6 +73,7 @@ import { ensureEnvDestination } from './modules/destinations/ensure-env-destinat
 import { s3Storage } from './storage/s3-storage.js';
 import { cachedPlacement, splitRef } from './modules/backups/backup-placement.js';
 import { copiesRepository } from './modules/backups/copies-repository.js';
+import { copyLeases } from './modules/backups/copy-leases.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -257,6 +258,7 @@ export async function createApp(
     storage,
     placement,
     copies: copiesRepository(metadata.db),
+    leases: copyLeases(metadata.db, instance.id),
     ...(options.copyRetryDelaysSeconds ? { copyRetryDelaysSeconds: options.copyRetryDelaysSeconds } : {}),
     audit,
     runner: nodeProcessRunner,
