@@ -306,7 +306,9 @@ export async function createApp(
     clock: systemClock,
     audit,
     logger,
-    deleteBackup: async (id: string, { actor }: { actor: Actor }) => void (await backups.delete(id, actor)),
+    deleteCopy: (id: string, destinationId: string, { actor }: { actor: Actor }) =>
+      backups.deleteCopy(id, destinationId, actor),
+    localDestinationId: placement.localId,
   };
   const retention = createRetention(retentionDeps);
   // After the targets section: schedules and policies name their targets.
