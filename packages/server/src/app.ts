@@ -60,7 +60,7 @@ import { startTargets } from './modules/targets/start-targets.js';
 import { TargetRepository } from './modules/targets/target-repository.js';
 import { targetsConfigSection } from './modules/targets/targets-config-section.js';
 import { schedulesConfigSection } from './modules/schedules/schedules-config-section.js';
-import { retentionConfigSection } from './modules/retention/retention-config-section.js';
+import { destinationRetentionConfigSection, retentionConfigSection } from './modules/retention/retention-config-section.js';
 import type { Actor } from './modules/schedules/ports.js';
 import { type TargetsModule, createTargetsModule } from './modules/targets/targets-module.js';
 import { type KeysModule, createKeysModule } from './modules/keys/keys-module.js';
@@ -314,6 +314,7 @@ export async function createApp(
   // After the targets section: schedules and policies name their targets.
   configTransfer.register(schedulesConfigSection(scheduleDeps));
   configTransfer.register(retentionConfigSection(retentionDeps));
+  configTransfer.register(destinationRetentionConfigSection(retentionDeps));
   registerPruneHandler(registry, retention);
   backupDeps.afterBackup = async (targetId) => {
     if (await retention.hasPolicy(targetId)) await jobs.start(pruneRequest(targetId));

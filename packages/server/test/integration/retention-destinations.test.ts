@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { backupCopies, backups, destinationRetentionPolicies, jobs, readLeases } from '../../src/db/schema.js';
 import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
+import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { cli } from './cli-process.js';
 import { type TestEnv, codeOf, createTestEnv, silentLogger, waitFor } from './harness.js';
 
@@ -250,6 +251,70 @@ describe('retention per destination, and read leases', () => {
     expect(await inBucket(month.fileName)).toBe(false);
     // The newest backup, the latest good one, stays everywhere whatever the rules.
     expect(await copiesOf(ids.fresh)).toEqual(['local:complete', 'offsite:complete']);
+  });
+
+  it('carries per-destination rules through GraphQL and the configuration export and import', async () => {
+    const gql = async (query: string, variables: Record<string, unknown>) =>
+      (await (
+        await fetch(`${http.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1', ...bearer },
+          body: JSON.stringify({ query, variables }),
+        })
+      ).json()) as { data: Record<string, { __typename: string; data?: unknown; code?: string }> };
+    const target = env.target.name;
+    const set = await gql(
+      `mutation ($target: String!, $destination: String!, $policy: DestinationRetentionPolicyInput!) {
+        setDestinationRetentionPolicy(target: $target, destination: $destination, policy: $policy) {
+          __typename
+          ... on MutationSetDestinationRetentionPolicySuccess { data { destination keepDaily keepWithinDays } }
+          ... on CodedError { code }
+        }
+      }`,
+      { target, destination: 'offsite', policy: { keepDaily: 30 } },
+    );
+    expect(set.data.setDestinationRetentionPolicy!.data).toEqual({
+      destination: 'offsite',
+      keepDaily: 30,
+      keepWithinDays: null,
+    });
+    const refused = await gql(
+      `mutation ($target: String!) {
+        setDestinationRetentionPolicy(target: $target, destination: "unused", policy: { keepLast: 1 }) {
+          __typename
+          ... on CodedError { code }
+        }
+      }`,
+      { target },
+    );
+    expect(refused.data.setDestinationRetentionPolicy!.code).toBe('RETENTION_DESTINATION_NOT_USED');
+    const preview = await gql(
+      `query ($target: String!) {
+        previewRetention(target: $target) {
+          ... on QueryPreviewRetentionSuccess { data { destinations { destinationName source rules } } }
+        }
+      }`,
+      { target },
+    );
+    expect(preview.data.previewRetention!.data).toEqual({
+      destinations: [
+        { destinationName: 'local', source: 'destination', rules: 'keep-within-days 7' },
+        { destinationName: 'offsite', source: 'destination', rules: 'keep-daily 30' },
+      ],
+    });
+
+    const exported = await app.configTransfer.export(new Date(), actor);
+    expect(exported.sections.destinationRetentionPolicies).toEqual([
+      expect.objectContaining({ target, destination: 'local', keepWithinDays: 7, keepDaily: null }),
+      expect.objectContaining({ target, destination: 'offsite', keepDaily: 30 }),
+    ]);
+    await app.db.delete(destinationRetentionPolicies);
+    const report = await app.configTransfer.import(JSON.stringify(exported), actor);
+    expect(JSON.stringify(report)).toContain(`${target} on offsite`);
+    expect((await app.retention.destinationPolicies(target)).map((p) => [p.destination, p.rules.keepDaily])).toEqual([
+      ['local', null],
+      ['offsite', 30],
+    ]);
   });
 
   it('clears a destination’s rules: its copies follow the target’s policy again', async () => {
