@@ -287,7 +287,7 @@ describe('retention per destination, and read leases', () => {
       }`,
       { target },
     );
-    expect(refused.data.setDestinationRetentionPolicy!.code).toBe('RETENTION_DESTINATION_NOT_USED');
+    expect(refused.data.setDestinationRetentionPolicy!.code).toBe('retention/destination-not-used');
     const preview = await gql(
       `query ($target: String!) {
         previewRetention(target: $target) {
