@@ -60,7 +60,10 @@ import { startTargets } from './modules/targets/start-targets.js';
 import { TargetRepository } from './modules/targets/target-repository.js';
 import { targetsConfigSection } from './modules/targets/targets-config-section.js';
 import { schedulesConfigSection } from './modules/schedules/schedules-config-section.js';
-import { destinationRetentionConfigSection, retentionConfigSection } from './modules/retention/retention-config-section.js';
+import {
+  destinationRetentionConfigSection,
+  retentionConfigSection,
+} from './modules/retention/retention-config-section.js';
 import type { Actor } from './modules/schedules/ports.js';
 import { type TargetsModule, createTargetsModule } from './modules/targets/targets-module.js';
 import { type KeysModule, createKeysModule } from './modules/keys/keys-module.js';

@@ -384,7 +384,10 @@ export const COMMANDS: CommandSpec<Context>[] = [
       }
       const targetOnly = TARGET_ONLY.find((name) => text(parsed, name) !== undefined);
       if (targetOnly) {
-        throw new CliError('cli/usage', `--${targetOnly} is the target's, not a destination's: set it without --destination.`);
+        throw new CliError(
+          'cli/usage',
+          `--${targetOnly} is the target's, not a destination's: set it without --destination.`,
+        );
       }
       const rules = await app.retention.setDestinationPolicy(
         parsed.positionals[0]!,
@@ -407,7 +410,9 @@ export const COMMANDS: CommandSpec<Context>[] = [
       if (destination === undefined) throw new CliError('cli/usage', 'retention clear needs --destination NAME.');
       const cleared = await app.retention.clearDestinationPolicy(parsed.positionals[0]!, destination, actor);
       print(json, { cleared }, () =>
-        cleared ? `Destination "${destination}" follows the target's policy again.` : `"${destination}" had no rules of its own.`,
+        cleared
+          ? `Destination "${destination}" follows the target's policy again.`
+          : `"${destination}" had no rules of its own.`,
       );
       return 0;
     },

@@ -38,7 +38,8 @@ describe('retention per destination, and read leases', () => {
       .sort();
   const exists = async (backupId: string) =>
     (await app.db.select({ id: backups.id }).from(backups).where(eq(backups.id, backupId))).length === 1;
-  const inBucket = async (fileName: string) => (await (await app.destinations.storage('offsite')).stat(fileName)) !== null;
+  const inBucket = async (fileName: string) =>
+    (await (await app.destinations.storage('offsite')).stat(fileName)) !== null;
   const onDisk = (fileName: string) => existsSync(path.join(env.backupDir, fileName));
 
   /** A backup with both copies complete and no job left on it, dated `daysAgo` back. */

@@ -18,8 +18,7 @@ const MESSAGES: Record<ErrorCode, string> = {
   'auth/last-admin': 'This is the last administrator: create another one before removing it.',
 
   'backup/not-found': 'This backup no longer exists. The list has been refreshed.',
-  'backup/in-use':
-    'This backup is being used by a running job or read by a download. Try again when it has finished.',
+  'backup/in-use': 'This backup is being used by a running job or read by a download. Try again when it has finished.',
   'backup/copy-not-found': 'This backup has no copy on that destination.',
   'backup/checksum-mismatch':
     'The backup file is damaged: its checksum does not match the one recorded when it was made.',

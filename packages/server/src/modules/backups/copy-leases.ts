@@ -81,7 +81,9 @@ export function copyLeases(db: MetadataDb, instanceId: string, ttlSeconds = LEAS
       return db.transaction(async (tx) => {
         await tx.select({ id: backups.id }).from(backups).where(eq(backups.id, backupId)).for('update');
         // Leases of an instance that died mid-read hold nothing: dropped here rather than by a sweeper.
-        await tx.delete(readLeases).where(and(eq(readLeases.backupId, backupId), lte(readLeases.expiresAt, sql`now()`)));
+        await tx
+          .delete(readLeases)
+          .where(and(eq(readLeases.backupId, backupId), lte(readLeases.expiresAt, sql`now()`)));
         const onClaimed = destinationIds ? [inArray(readLeases.destinationId, [...destinationIds])] : [];
         const [lease] = await tx
           .select()

@@ -3,8 +3,6 @@ import { DEFAULT_FAILED_RUNS_GUARD } from './retention-guard.js';
 import type { PolicyValues } from './retention-repository.js';
 import { COUNT_FIELDS, type CountRules } from './plan-retention.js';
 
-
-
 /** What a person sets: count rules not given are unset; the other fields keep their value when not given. */
 export type PolicyInput = Partial<
   Record<(typeof COUNT_FIELDS)[number] | 'snapshotKeepDays' | 'uploadKeepDays' | 'failedRunsGuard', number | null>

@@ -14,7 +14,11 @@ export interface RetentionDeps {
    * ('backup'); throws `backup/in-use` while a job uses the backup or a reader (a download on any
    * instance) leases the copy. The backups module implements it.
    */
-  deleteCopy(backupId: string, destinationId: string, options: { rule: string; actor: Actor }): Promise<'copy' | 'backup'>;
+  deleteCopy(
+    backupId: string,
+    destinationId: string,
+    options: { rule: string; actor: Actor },
+  ): Promise<'copy' | 'backup'>;
   /** The env-managed local destination: where backups from before copies are. */
   localDestinationId: string;
 }

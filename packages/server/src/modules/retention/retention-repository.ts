@@ -80,9 +80,18 @@ export const retentionRepository = {
       rows.length === 0
         ? []
         : await db
-            .select({ backupId: backupCopies.backupId, destinationId: backupCopies.destinationId, state: backupCopies.state })
+            .select({
+              backupId: backupCopies.backupId,
+              destinationId: backupCopies.destinationId,
+              state: backupCopies.state,
+            })
             .from(backupCopies)
-            .where(inArray(backupCopies.backupId, rows.map((row) => row.id)));
+            .where(
+              inArray(
+                backupCopies.backupId,
+                rows.map((row) => row.id),
+              ),
+            );
     return rows.map((row) => {
       const own = copies.filter((copy) => copy.backupId === row.id);
       const complete = own.filter((copy) => copy.state === 'complete').map((copy) => copy.destinationId);

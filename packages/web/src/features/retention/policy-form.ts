@@ -68,7 +68,10 @@ export type CountForm = Partial<PolicyForm>;
 
 /** A destination's own rules: the count rules only, '' unset. */
 export function countRulesInput(form: CountForm): { input: Record<string, number | null>; problems: PolicyProblems } {
-  return parsed(form, COUNT_FIELDS.map((field) => field.key));
+  return parsed(
+    form,
+    COUNT_FIELDS.map((field) => field.key),
+  );
 }
 
 export function countFormFrom(rules: Partial<Record<Field, number | null>> | null | undefined): CountForm {
