@@ -328,4 +328,20 @@ describe('retention per destination, and read leases', () => {
       rules: 'keep-last 10',
     });
   });
+
+  it('finishes a copy delete that an instance began and never finished', async () => {
+    const fresh = await app.backups.get(ids.fresh);
+    // An instance claimed the S3 copy, then died before removing it.
+    await app.db
+      .update(backupCopies)
+      .set({ state: 'deleting', updatedAt: new Date(Date.now() - 3_600_000) })
+      .where(and(eq(backupCopies.backupId, ids.fresh), eq(backupCopies.destinationId, offsiteId)));
+    const report = await other.retention.prune(targetId);
+    expect(report.copiesDeleted).toEqual([
+      expect.objectContaining({ id: ids.fresh, destination: 'offsite', rule: 'interrupted delete' }),
+    ]);
+    expect(await copiesOf(ids.fresh)).toEqual(['local:complete']);
+    expect(await inBucket(fresh.fileName)).toBe(false);
+    expect(onDisk(fresh.fileName)).toBe(true);
+  });
 });

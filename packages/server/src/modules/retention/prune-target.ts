@@ -56,50 +56,64 @@ export async function pruneTarget(deps: RetentionDeps, target: TargetRef, actor:
     return report;
   }
   const plan = await planForTarget(deps.db, target, policies, new Date(deps.clock.now()), deps.localDestinationId);
+  const byId = new Map(plan.decisions.map((decision) => [decision.backup.id, decision.backup]));
+  const names = new Map(plan.destinations.map((p) => [p.destination.id, p.destination.name]));
+  const due = [
+    ...plan.destinations.flatMap(({ destination, decisions }) =>
+      decisions.flatMap((decision) =>
+        decision.action === 'delete'
+          ? [{ backup: decision.backup, destinationId: destination.id, rule: decision.rule }]
+          : [],
+      ),
+    ),
+    // Deletes an instance began and never finished: carried out again (removing is idempotent).
+    ...(await retentionRepository.interruptedDeletes(deps.db, target.id)).flatMap(({ backupId, destinationId }) => {
+      const backup = byId.get(backupId);
+      return backup ? [{ backup, destinationId, rule: 'interrupted delete' }] : [];
+    }),
+  ];
   const gone = new Set<string>();
-  for (const { destination, decisions } of plan.destinations) {
-    for (const decision of decisions) {
-      if (decision.action !== 'delete' || gone.has(decision.backup.id)) continue;
-      const entry = {
-        id: decision.backup.id,
-        fileName: decision.backup.fileName,
-        rule: decision.rule,
-        destination: destination.name,
-      };
-      let removed: 'copy' | 'backup';
-      try {
-        removed = await deps.deleteCopy(entry.id, destination.id, { rule: entry.rule, actor });
-      } catch (error) {
-        if (isCodedError(error, 'backup/in-use')) {
-          report.inUse.push(entry);
-          continue;
-        }
-        // Deleted meanwhile by someone else.
-        if (isCodedError(error, 'backup/not-found') || isCodedError(error, 'backup/copy-not-found')) continue;
-        throw error;
+  for (const { backup, destinationId, rule } of due) {
+    if (gone.has(backup.id)) continue;
+    const entry = {
+      id: backup.id,
+      fileName: backup.fileName,
+      rule,
+      destination: names.get(destinationId) ?? destinationId,
+    };
+    let removed: 'copy' | 'backup';
+    try {
+      removed = await deps.deleteCopy(entry.id, destinationId, { rule: entry.rule, actor });
+    } catch (error) {
+      if (isCodedError(error, 'backup/in-use')) {
+        report.inUse.push(entry);
+        continue;
       }
-      if (removed === 'backup') {
-        gone.add(entry.id);
-        report.deleted.push({ id: entry.id, fileName: entry.fileName, rule: entry.rule });
-      } else {
-        report.copiesDeleted.push(entry);
-      }
-      await deps.audit.record({
-        actor: actor.name,
-        action: 'retention.delete',
-        outcome: 'succeeded',
-        subjectId: entry.id,
-        targetId: target.id,
-        details: {
-          target: target.name,
-          fileName: entry.fileName,
-          rule: entry.rule,
-          timeZone: plan.timeZone,
-          destination: entry.destination,
-          removed,
-        },
-      });
+      // Deleted meanwhile by someone else.
+      if (isCodedError(error, 'backup/not-found') || isCodedError(error, 'backup/copy-not-found')) continue;
+      throw error;
     }
+    if (removed === 'backup') {
+      gone.add(entry.id);
+      report.deleted.push({ id: entry.id, fileName: entry.fileName, rule: entry.rule });
+    } else {
+      report.copiesDeleted.push(entry);
+    }
+    await deps.audit.record({
+      actor: actor.name,
+      action: 'retention.delete',
+      outcome: 'succeeded',
+      subjectId: entry.id,
+      targetId: target.id,
+      details: {
+        target: target.name,
+        fileName: entry.fileName,
+        rule: entry.rule,
+        timeZone: plan.timeZone,
+        destination: entry.destination,
+        removed,
+      },
+    });
   }
   return report;
 }

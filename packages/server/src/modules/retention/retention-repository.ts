@@ -128,6 +128,24 @@ export const retentionRepository = {
       .orderBy(asc(destinations.name));
   },
 
+  /**
+   * Copies of the target's backups whose delete was interrupted (an instance died between claiming
+   * and removing them): `deleting` for longer than any delete takes.
+   */
+  async interruptedDeletes(db: MetadataDb, targetId: string): Promise<{ backupId: string; destinationId: string }[]> {
+    return db
+      .select({ backupId: backupCopies.backupId, destinationId: backupCopies.destinationId })
+      .from(backupCopies)
+      .innerJoin(backups, eq(backups.id, backupCopies.backupId))
+      .where(
+        and(
+          eq(backups.targetId, targetId),
+          eq(backupCopies.state, 'deleting'),
+          sql`${backupCopies.updatedAt} < now() - interval '10 minutes'`,
+        ),
+      );
+  },
+
   /** The per-destination rules that apply to a target (its own, else its server's), by destination id. */
   async destinationPoliciesOf(db: MetadataDb, target: TargetRef): Promise<Map<string, CountRules>> {
     const rules = new Map<string, CountRules>();
