@@ -8,6 +8,7 @@ import type { App } from '../../src/app.js';
 import { backupCopies, backups, destinationRetentionPolicies, jobs, readLeases } from '../../src/db/schema.js';
 import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
+import { copyLeases } from '../../src/modules/backups/copy-leases.js';
 import { cli } from './cli-process.js';
 import { type TestEnv, codeOf, createTestEnv, silentLogger, waitFor } from './harness.js';
 
@@ -327,6 +328,23 @@ describe('retention per destination, and read leases', () => {
       source: 'target',
       rules: 'keep-last 10',
     });
+  });
+
+  it('renews a lease while it is held, and drops it on release', async () => {
+    // A one-second lease: without renewals it would have lapsed by the check.
+    const leases = copyLeases(app.db, randomUUID(), 1);
+    const lease = (await leases.acquire(ids.fresh, localId, 'download'))!;
+    expect(lease).not.toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const live = await app.db
+      .select()
+      .from(readLeases)
+      .where(and(eq(readLeases.id, lease.id), sql`${readLeases.expiresAt} > now()`));
+    expect(live).toHaveLength(1);
+    await lease.release();
+    expect(await app.db.select().from(readLeases).where(eq(readLeases.id, lease.id))).toEqual([]);
+    // A copy that is not complete (here: none on an unknown destination) is not leased.
+    expect(await leases.acquire(ids.fresh, randomUUID(), 'download')).toBeNull();
   });
 
   it('finishes a copy delete that an instance began and never finished', async () => {
