@@ -50,7 +50,10 @@ import { startTargets } from './modules/targets/start-targets.js';
 import { TargetRepository } from './modules/targets/target-repository.js';
 import { targetsConfigSection } from './modules/targets/targets-config-section.js';
 import { schedulesConfigSection } from './modules/schedules/schedules-config-section.js';
-import { retentionConfigSection } from './modules/retention/retention-config-section.js';
+import {
+  destinationRetentionConfigSection,
+  retentionConfigSection,
+} from './modules/retention/retention-config-section.js';
 import type { Actor } from './modules/schedules/ports.js';
 import { type TargetsModule, createTargetsModule } from './modules/targets/targets-module.js';
 import { type KeysModule, createKeysModule } from './modules/keys/keys-module.js';
@@ -64,6 +67,7 @@ import { s3Storage } from './storage/s3-storage.js';
 import { type BackupPlacement, cachedPlacement, splitRef } from './modules/backups/backup-placement.js';
 import { copiesRepository } from './modules/backups/copies-repository.js';
 import { sweepLeftoverRestoreRoles } from './modules/backups/sweep-restore-roles.js';
+import { copyLeases } from './modules/backups/copy-leases.js';
 
 export const EMBEDDED_TARGET_DB = 'workload_tracker';
 export const EMBEDDED_METADATA_DB = 'pgbs_metadata';
@@ -247,6 +251,7 @@ export async function createApp(
     jobs: jobRows,
     placement,
     copies: copiesRepository(metadata.db),
+    leases: copyLeases(metadata.db, instance.id),
     ...(options.copyRetryDelaysSeconds ? { copyRetryDelaysSeconds: options.copyRetryDelaysSeconds } : {}),
     audit,
     runner: nodeProcessRunner,
@@ -294,12 +299,15 @@ export async function createApp(
     clock: systemClock,
     audit,
     logger,
-    deleteBackup: async (id: string, { actor }: { actor: Actor }) => void (await backups.delete(id, actor)),
+    deleteCopy: (id: string, destinationId: string, { actor }: { actor: Actor }) =>
+      backups.deleteCopy(id, destinationId, actor),
+    localDestinationId: placement.localId,
   };
   const retention = createRetention(retentionDeps);
   // After the targets section: schedules and policies name their targets.
   configTransfer.register(schedulesConfigSection(scheduleDeps));
   configTransfer.register(retentionConfigSection(retentionDeps));
+  configTransfer.register(destinationRetentionConfigSection(retentionDeps));
   registerPruneHandler(registry, retention);
   backupDeps.afterBackup = async (targetId) => {
     if (await retention.hasPolicy(targetId)) await jobs.start(pruneRequest(targetId));

@@ -49,11 +49,18 @@ describe('retention policy form', () => {
       keepWeekly: null,
       keepMonthly: null,
       keepYearly: null,
+      keepWithinDays: 5,
       snapshotKeepDays: null,
       uploadKeepDays: 30,
       failedRunsGuard: 0,
     });
-    expect(form).toMatchObject({ keepLast: '2', keepDaily: '7', snapshotKeepDays: '', failedRunsGuard: '0' });
+    expect(form).toMatchObject({
+      keepLast: '2',
+      keepDaily: '7',
+      keepWithinDays: '5',
+      snapshotKeepDays: '',
+      failedRunsGuard: '0',
+    });
   });
 
   it('sends every field: numbers, and null for the empty ones', () => {
@@ -66,6 +73,7 @@ describe('retention policy form', () => {
         keepWeekly: null,
         keepMonthly: null,
         keepYearly: null,
+        keepWithinDays: null,
         snapshotKeepDays: 7,
         uploadKeepDays: null,
         failedRunsGuard: 3,

@@ -10,6 +10,7 @@ import type { PolicyInput } from '../modules/retention/policy-input.js';
 import {
   formatBackupTable,
   formatJobTable,
+  formatPolicies,
   formatPolicy,
   formatRetentionPreview,
   formatScheduleTable,
@@ -60,10 +61,19 @@ const retentionOptions: Record<string, OptionSpec> = {
   'keep-weekly': count('… of each of the last N weeks (Monday to Sunday)'),
   'keep-monthly': count('… of each of the last N months'),
   'keep-yearly': count('… of each of the last N years'),
+  'keep-within-days': count('keep every backup younger than N days'),
   'snapshot-keep-days': count('delete safety snapshots after N days'),
   'upload-keep-days': count('delete uploads after N days'),
   'failed-runs-guard': count('no pruning while the last N scheduled runs all failed (0: off)'),
 };
+
+const destinationOption: OptionSpec = {
+  type: 'string',
+  value: 'NAME',
+  help: "this destination's own rules for the target's copies there (count rules only)",
+};
+/** What a destination's own rules cannot set: they follow the target's policy. */
+const TARGET_ONLY = ['snapshot-keep-days', 'upload-keep-days', 'failed-runs-guard'];
 
 /** --keep-daily 7 → { keepDaily: 7 }; the module checks the range (retention/invalid-policy). */
 function policyOptions(parsed: Parsed): PolicyInput {
@@ -410,10 +420,61 @@ export const COMMANDS: CommandSpec<Context>[] = [
     args: '<target>',
     summary:
       "Set a target's retention policy. Count rules not given are unset; the day counts and the guard keep their value.",
-    options: retentionOptions,
+    options: { ...retentionOptions, destination: destinationOption },
     run: async ({ app, actor, json }, parsed) => {
-      const policy = await app.retention.setPolicy(parsed.positionals[0]!, policyOptions(parsed), actor);
-      print(json, policy, () => formatPolicy(policy));
+      const destination = text(parsed, 'destination');
+      if (destination === undefined) {
+        const policy = await app.retention.setPolicy(parsed.positionals[0]!, policyOptions(parsed), actor);
+        print(json, policy, () => formatPolicy(policy));
+        return 0;
+      }
+      const targetOnly = TARGET_ONLY.find((name) => text(parsed, name) !== undefined);
+      if (targetOnly) {
+        throw new CliError(
+          'cli/usage',
+          `--${targetOnly} is the target's, not a destination's: set it without --destination.`,
+        );
+      }
+      const rules = await app.retention.setDestinationPolicy(
+        parsed.positionals[0]!,
+        destination,
+        policyOptions(parsed),
+        actor,
+      );
+      print(json, rules, () => formatPolicy(rules));
+      return 0;
+    },
+  },
+  {
+    group: 'retention',
+    name: 'clear',
+    args: '<target>',
+    summary: "Drop a destination's own rules: the target's copies there follow the target's policy again.",
+    options: { destination: { ...destinationOption, help: 'the destination whose own rules go' } },
+    run: async ({ app, actor, json }, parsed) => {
+      const destination = text(parsed, 'destination');
+      if (destination === undefined) throw new CliError('cli/usage', 'retention clear needs --destination NAME.');
+      const cleared = await app.retention.clearDestinationPolicy(parsed.positionals[0]!, destination, actor);
+      print(json, { cleared }, () =>
+        cleared
+          ? `Destination "${destination}" follows the target's policy again.`
+          : `"${destination}" had no rules of its own.`,
+      );
+      return 0;
+    },
+  },
+  {
+    group: 'retention',
+    name: 'show',
+    args: '<target>',
+    summary: "Show a target's policy and its destinations' own rules.",
+    run: async ({ app, json }, parsed) => {
+      const target = parsed.positionals[0]!;
+      const shown = {
+        policy: await app.retention.policy(target),
+        destinations: await app.retention.destinationPolicies(target),
+      };
+      print(json, shown, () => formatPolicies(shown));
       return 0;
     },
   },

@@ -1,6 +1,8 @@
 import type { BackupRow, JobRow } from '../db/schema.js';
 import type { RetentionPlan } from '../modules/retention/plan-for-target.js';
 import type { RetentionGuard } from '../modules/retention/retention-guard.js';
+import { type CountRules, describeRules } from '../modules/retention/plan-retention.js';
+import { DEFAULTS } from '../modules/retention/policy-input.js';
 import type { PolicyValues } from '../modules/retention/retention-repository.js';
 import type { JobAttempts } from '../modules/schedules/job-attempts.js';
 import type { ScheduleView } from '../modules/schedules/schedule-view.js';
@@ -143,13 +145,30 @@ const RULE_LABELS: [keyof PolicyValues, string][] = [
   ['keepWeekly', 'keep-weekly'],
   ['keepMonthly', 'keep-monthly'],
   ['keepYearly', 'keep-yearly'],
+  ['keepWithinDays', 'keep-within-days'],
   ['snapshotKeepDays', 'snapshot-keep-days'],
   ['uploadKeepDays', 'upload-keep-days'],
   ['failedRunsGuard', 'failed-runs-guard'],
 ];
 
-export function formatPolicy(policy: PolicyValues): string {
-  return RULE_LABELS.map(([field, label]) => `${`${label}:`.padEnd(20)}${policy[field] ?? '-'}`).join('\n');
+/** A target's policy, or a destination's own count rules (the fields it has). */
+export function formatPolicy(policy: Partial<PolicyValues>): string {
+  return RULE_LABELS.filter(([field]) => field in policy)
+    .map(([field, label]) => `${`${label}:`.padEnd(20)}${policy[field] ?? '-'}`)
+    .join('\n');
+}
+
+export function formatPolicies(shown: {
+  policy: PolicyValues | null;
+  destinations: { destination: string; rules: CountRules }[];
+}): string {
+  const lines = [shown.policy ? formatPolicy(shown.policy) : 'No policy of its own or its server: nothing is pruned.'];
+  for (const { destination, rules } of shown.destinations) {
+    const described = describeRules({ ...DEFAULTS, ...rules });
+    lines.push('', `On ${destination}: ${described || 'no count rule (every copy kept)'}`);
+  }
+  if (shown.destinations.length === 0) lines.push('', "Every destination follows the target's policy.");
+  return lines.join('\n');
 }
 
 export function formatRetentionPreview(preview: RetentionPlan & { guard: RetentionGuard; hasPolicy: boolean }): string {
@@ -164,6 +183,21 @@ export function formatRetentionPreview(preview: RetentionPlan & { guard: Retenti
   lines.push(
     `${deleted.length} of ${preview.decisions.length} backups would be deleted (${formatBytes(preview.freedBytes)}); periods in ${preview.timeZone}.`,
   );
+  for (const plan of preview.destinations) {
+    const deletes = plan.decisions.filter((d) => d.action === 'delete').length;
+    const whose = { destination: 'its own rules', target: "the target's policy", none: 'no policy' }[plan.source];
+    lines.push(
+      `  ${plan.destination.name} (${whose}${plan.rules ? `: ${plan.rules}` : ''}): ${deletes} of ${plan.decisions.length} copies deleted (${formatBytes(plan.freedBytes)}).`,
+    );
+  }
+  // A backup kept elsewhere may still lose the copies some destinations' rules delete.
+  const action = (d: RetentionPlan['decisions'][number]) => {
+    if (d.action === 'delete') return 'delete';
+    const on = preview.destinations.filter((plan) =>
+      plan.decisions.some((c) => c.backup.id === d.backup.id && c.action === 'delete'),
+    );
+    return on.length === 0 ? 'keep' : `keep, delete on ${on.map((plan) => plan.destination.name).join(', ')}`;
+  };
   if (preview.decisions.length > 0) {
     lines.push(
       '',
@@ -173,7 +207,7 @@ export function formatRetentionPreview(preview: RetentionPlan & { guard: Retenti
           d.backup.id.slice(0, 8),
           utc(d.backup.createdAt),
           d.backup.origin,
-          d.action,
+          action(d),
           d.action === 'keep' ? d.reasons.join('; ') : d.rule,
         ]),
         (cell) => cell,

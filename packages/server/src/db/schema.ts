@@ -111,6 +111,8 @@ export const retentionPolicies = pgTable('retention_policies', {
   keepWeekly: integer('keep_weekly'),
   keepMonthly: integer('keep_monthly'),
   keepYearly: integer('keep_yearly'),
+  /** Every successful backup younger than this many days ("7 days locally"); null: no such rule. */
+  keepWithinDays: integer('keep_within_days'),
   /** Safety snapshots and uploads are pruned after this many days (their own rule); null: kept. */
   snapshotKeepDays: integer('snapshot_keep_days').default(7),
   uploadKeepDays: integer('upload_keep_days').default(7),
@@ -295,7 +297,7 @@ export const backupCopies = pgTable(
       .notNull()
       .references(() => backups.id, { onDelete: 'cascade' }),
     destinationId: uuid('destination_id').notNull(),
-    /** pending | copying | complete | failed | deleted */
+    /** pending | copying | complete | failed | deleting (claimed by a delete) | deleted (pruned: the backup lives on elsewhere) */
     state: text('state').notNull(),
     /** The object's name on the destination (the backup's file name). */
     objectName: text('object_name').notNull(),
@@ -379,9 +381,32 @@ export const destinationRetentionPolicies = pgTable(
     keepWeekly: integer('keep_weekly'),
     keepMonthly: integer('keep_monthly'),
     keepYearly: integer('keep_yearly'),
+    keepWithinDays: integer('keep_within_days'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('destination_retention_pk').on(t.targetId, t.destinationId)],
+);
+
+/**
+ * A copy being read outside a job (a download) by an instance, until `expiresAt` (renewed while
+ * reading): retention and deletes on any instance leave that copy alone. An instance that dies
+ * stops renewing, and its leases stop counting when they expire.
+ */
+export const readLeases = pgTable(
+  'read_leases',
+  {
+    id: uuid('id').primaryKey(),
+    backupId: uuid('backup_id')
+      .notNull()
+      .references(() => backups.id, { onDelete: 'cascade' }),
+    destinationId: uuid('destination_id').notNull(),
+    instanceId: uuid('instance_id').notNull(),
+    /** download | … (shown when a delete is refused) */
+    purpose: text('purpose').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('read_leases_copy_idx').on(t.backupId, t.destinationId, t.expiresAt)],
 );
 
 export type BackupRow = typeof backups.$inferSelect;
@@ -396,6 +421,8 @@ export type DestinationRow = typeof destinations.$inferSelect;
 export type BackupCopyRow = typeof backupCopies.$inferSelect;
 export type RecipientRow = typeof recipients.$inferSelect;
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
+export type DestinationRetentionPolicyRow = typeof destinationRetentionPolicies.$inferSelect;
+export type ReadLeaseRow = typeof readLeases.$inferSelect;
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey(),

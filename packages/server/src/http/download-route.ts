@@ -125,12 +125,15 @@ async function sendFile(
   backup: BackupRow,
   record: DownloadRecord,
 ): Promise<void> {
-  // Any copy will do: the first whose destination answers.
-  const copy = await app.backups.storedCopy(backup);
-  const size = copy?.sizeBytes ?? null;
-  if (copy === null || size === null) {
+  // Any copy will do: the first whose destination answers. Its lease keeps retention and deletes,
+  // on every instance, off that copy until the response ends, however it ends ('close' fires once).
+  const copy = await app.backups.leasedCopy(backup, 'download');
+  if (copy === null) {
     throw new Refusal(410, 'backup/file-missing', `The file of backup ${backup.id} (${backup.fileName}) is missing.`);
   }
+  // A release that fails (the metadata database away) lapses by itself within the lease's TTL.
+  res.once('close', () => void copy.lease.release().catch(() => {}));
+  const size = copy.sizeBytes;
   // The headers promise the catalog's size and checksum; a changed file must not be sent under them.
   if (size !== backup.sizeBytes) {
     throw new Refusal(

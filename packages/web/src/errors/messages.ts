@@ -18,7 +18,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'auth/last-admin': 'This is the last administrator: create another one before removing it.',
 
   'backup/not-found': 'This backup no longer exists. The list has been refreshed.',
-  'backup/in-use': 'This backup is being used by a running job. Try again when the job has finished.',
+  'backup/in-use': 'This backup is being used by a running job or read by a download. Try again when it has finished.',
+  'backup/copy-not-found': 'This backup has no copy on that destination.',
   'backup/checksum-mismatch':
     'The backup file is damaged: its checksum does not match the one recorded when it was made.',
   'backup/file-missing': 'The backup file is missing from the storage directory.',
@@ -133,6 +134,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'schedule/invalid-retries': 'The number of retries must be a whole number from 0 to 10.',
   'schedule/not-found': 'This target has no schedule.',
   'retention/invalid-policy': 'The retention policy is not valid: every count must be a whole number of 0 or more.',
+  'retention/destination-not-used':
+    'This target neither backs up to that destination nor has backups there: its rules cannot be set.',
   'destination/not-found': 'This destination no longer exists. The list has been refreshed.',
   'destination/invalid-name':
     'A destination name is 1 to 63 characters: lower-case letters, digits, “_” and “-”, starting with a letter or digit.',

@@ -8,6 +8,7 @@ export const RetentionPolicyFields = graphql(`
     keepWeekly
     keepMonthly
     keepYearly
+    keepWithinDays
     snapshotKeepDays
     uploadKeepDays
     failedRunsGuard
@@ -90,3 +91,90 @@ export const SetRetentionPolicyMutation = graphql(
   `,
   [RetentionPolicyFields],
 );
+
+export const DestinationRetentionFields = graphql(`
+  fragment DestinationRetentionFields on DestinationRetentionPolicy @_unmask {
+    destination
+    keepLast
+    keepHourly
+    keepDaily
+    keepWeekly
+    keepMonthly
+    keepYearly
+    keepWithinDays
+  }
+`);
+
+/** The destinations a target's retention covers (from the saved policies' preview) and their own rules. */
+export const DestinationRetentionQuery = graphql(
+  `
+    query DestinationRetention($target: String!) {
+      previewRetention(target: $target) {
+        __typename
+        ... on QueryPreviewRetentionSuccess {
+          data {
+            destinations {
+              destinationId
+              destinationName
+              source
+              rules
+            }
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+      destinationRetentionPolicies(target: $target) {
+        __typename
+        ... on QueryDestinationRetentionPoliciesSuccess {
+          data {
+            ...DestinationRetentionFields
+          }
+        }
+        ... on CodedError {
+          code
+          message
+        }
+      }
+    }
+  `,
+  [DestinationRetentionFields],
+);
+
+export const SetDestinationRetentionPolicyMutation = graphql(`
+  mutation SetDestinationRetentionPolicy(
+    $target: String!
+    $destination: String!
+    $policy: DestinationRetentionPolicyInput!
+  ) {
+    setDestinationRetentionPolicy(target: $target, destination: $destination, policy: $policy) {
+      __typename
+      ... on MutationSetDestinationRetentionPolicySuccess {
+        data {
+          destination
+        }
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const ClearDestinationRetentionPolicyMutation = graphql(`
+  mutation ClearDestinationRetentionPolicy($target: String!, $destination: String!) {
+    clearDestinationRetentionPolicy(target: $target, destination: $destination) {
+      __typename
+      ... on MutationClearDestinationRetentionPolicySuccess {
+        data
+      }
+      ... on CodedError {
+        code
+        message
+      }
+    }
+  }
+`);

@@ -1,4 +1,5 @@
-import type { RetentionPlan } from '../../modules/retention/plan-for-target.js';
+import type { DestinationPlan, RetentionPlan } from '../../modules/retention/plan-for-target.js';
+import type { CountRules } from '../../modules/retention/plan-retention.js';
 import type { PolicyInput } from '../../modules/retention/policy-input.js';
 import type { RetentionGuard } from '../../modules/retention/retention-guard.js';
 import type { PolicyValues } from '../../modules/retention/retention-repository.js';
@@ -15,6 +16,10 @@ const RetentionPolicyRef = builder.objectRef<PolicyValues>('RetentionPolicy').im
     keepWeekly: t.exposeInt('keepWeekly', { nullable: true }),
     keepMonthly: t.exposeInt('keepMonthly', { nullable: true }),
     keepYearly: t.exposeInt('keepYearly', { nullable: true }),
+    keepWithinDays: t.exposeInt('keepWithinDays', {
+      nullable: true,
+      description: 'Every successful backup younger than this many days.',
+    }),
     snapshotKeepDays: t.exposeInt('snapshotKeepDays', { nullable: true, description: 'Safety snapshots; null: kept.' }),
     uploadKeepDays: t.exposeInt('uploadKeepDays', { nullable: true, description: 'Uploads; null: kept.' }),
     failedRunsGuard: t.exposeInt('failedRunsGuard', {
@@ -53,6 +58,42 @@ const RetentionDecisionRef = builder.objectRef<Decision>('RetentionDecision').im
   }),
 });
 
+const DestinationRetentionPolicyRef = builder
+  .objectRef<{ destination: string; rules: CountRules }>('DestinationRetentionPolicy')
+  .implement({
+    description:
+      "A destination's own count rules for a target's copies there; they replace the target's count rules (all null: every copy kept there).",
+    fields: (t) => ({
+      destination: t.exposeString('destination', { description: "The destination's name." }),
+      keepLast: t.int({ nullable: true, resolve: (p) => p.rules.keepLast }),
+      keepHourly: t.int({ nullable: true, resolve: (p) => p.rules.keepHourly }),
+      keepDaily: t.int({ nullable: true, resolve: (p) => p.rules.keepDaily }),
+      keepWeekly: t.int({ nullable: true, resolve: (p) => p.rules.keepWeekly }),
+      keepMonthly: t.int({ nullable: true, resolve: (p) => p.rules.keepMonthly }),
+      keepYearly: t.int({ nullable: true, resolve: (p) => p.rules.keepYearly }),
+      keepWithinDays: t.int({ nullable: true, resolve: (p) => p.rules.keepWithinDays }),
+    }),
+  });
+
+const DestinationRetentionPlanRef = builder.objectRef<DestinationPlan>('DestinationRetentionPlan').implement({
+  description: "One destination's part of a preview: what happens to the complete copies it holds.",
+  fields: (t) => ({
+    destinationId: t.id({ resolve: (plan) => plan.destination.id }),
+    destinationName: t.string({ resolve: (plan) => plan.destination.name }),
+    source: t.string({
+      description: "Whose rules apply: destination (its own), target (the target's or its server's), none (all kept).",
+      resolve: (plan) => plan.source,
+    }),
+    rules: t.exposeString('rules', { description: 'The count rules as the CLI spells them; empty: none.' }),
+    freedBytes: t.expose('freedBytes', { type: 'Bytes' }),
+    decisions: t.field({
+      type: [RetentionDecisionRef],
+      description: 'Newest first, for the backups with a complete copy there.',
+      resolve: (plan) => plan.decisions,
+    }),
+  }),
+});
+
 const RetentionPreviewRef = builder
   .objectRef<RetentionPlan & { guard: RetentionGuard; hasPolicy: boolean }>('RetentionPreview')
   .implement({
@@ -61,7 +102,12 @@ const RetentionPreviewRef = builder
       hasPolicy: t.exposeBoolean('hasPolicy'),
       guard: t.field({ type: RetentionGuardRef, resolve: (preview) => preview.guard }),
       freedBytes: t.expose('freedBytes', { type: 'Bytes' }),
-      decisions: t.field({ type: [RetentionDecisionRef], description: 'Newest first.', resolve: (p) => p.decisions }),
+      decisions: t.field({
+        type: [RetentionDecisionRef],
+        description: 'Newest first; a backup is deleted when every destination holding it deletes its copy.',
+        resolve: (p) => p.decisions,
+      }),
+      destinations: t.field({ type: [DestinationRetentionPlanRef], resolve: (p) => p.destinations }),
     }),
   });
 
@@ -74,13 +120,37 @@ const RetentionPolicyInput = builder.inputType('RetentionPolicyInput', {
     keepWeekly: t.int({ required: false }),
     keepMonthly: t.int({ required: false }),
     keepYearly: t.int({ required: false }),
+    keepWithinDays: t.int({ required: false }),
     snapshotKeepDays: t.int({ required: false }),
     uploadKeepDays: t.int({ required: false }),
     failedRunsGuard: t.int({ required: false }),
   }),
 });
 
+const DestinationRetentionPolicyInput = builder.inputType('DestinationRetentionPolicyInput', {
+  description: 'Count rules left out are unset.',
+  fields: (t) => ({
+    keepLast: t.int({ required: false }),
+    keepHourly: t.int({ required: false }),
+    keepDaily: t.int({ required: false }),
+    keepWeekly: t.int({ required: false }),
+    keepMonthly: t.int({ required: false }),
+    keepYearly: t.int({ required: false }),
+    keepWithinDays: t.int({ required: false }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  destinationRetentionPolicies: t.field({
+    type: [DestinationRetentionPolicyRef],
+    description: "A target's own per-destination rules; a destination not listed follows the target's policy.",
+    errors: {},
+    args: { target: t.arg.string({ required: true }) },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.retention.destinationPolicies(args.target);
+    },
+  }),
   retentionPolicy: t.field({
     type: RetentionPolicyRef,
     nullable: true,
@@ -117,6 +187,36 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
+  setDestinationRetentionPolicy: t.field({
+    type: DestinationRetentionPolicyRef,
+    description: "Sets a destination's own count rules for a target's copies there.",
+    errors: {},
+    args: {
+      target: t.arg.string({ required: true }),
+      destination: t.arg.string({ required: true }),
+      policy: t.arg({ type: DestinationRetentionPolicyInput, required: true }),
+    },
+    resolve: async (_root, args, context) => {
+      requireAdmin(context);
+      const rules = await context.app.retention.setDestinationPolicy(
+        args.target,
+        args.destination,
+        args.policy as Partial<CountRules>,
+        actorOf(context),
+      );
+      return { destination: args.destination, rules };
+    },
+  }),
+  clearDestinationRetentionPolicy: t.field({
+    type: 'Boolean',
+    description: "Drops a destination's own rules (its copies follow the target's policy again); false: it had none.",
+    errors: {},
+    args: { target: t.arg.string({ required: true }), destination: t.arg.string({ required: true }) },
+    resolve: (_root, args, context) => {
+      requireAdmin(context);
+      return context.app.retention.clearDestinationPolicy(args.target, args.destination, actorOf(context));
+    },
+  }),
   setRetentionPolicy: t.field({
     type: RetentionPolicyRef,
     errors: {},

@@ -9,6 +9,7 @@ import type { ResolvedTarget, TargetConnections } from '../targets/target-connec
 import type { BackupPlacement } from './backup-placement.js';
 import type { BackupsRepository } from './backups-repository.js';
 import type { CopiesRepository } from './copies-repository.js';
+import type { CopyLeases } from './copy-leases.js';
 import type { BackupKeys } from './backup-encryption.js';
 import type { IdentityVault } from './identity-vault.js';
 
@@ -19,6 +20,8 @@ export interface BackupsDeps {
   /** A target's destinations: a backup is written to the first, then copied to the others. */
   placement: BackupPlacement;
   copies: CopiesRepository;
+  /** Read leases on copies (downloads) and the claims of deletes, across instances. */
+  leases: CopyLeases;
   /** Waits before a failed copy's retries (tests: seconds, not the default minutes). */
   copyRetryDelaysSeconds?: readonly number[];
   /** Where restores that cannot stream from storage are copied first (UPLOAD_TEMP_DIR/<instance>). */

@@ -3,7 +3,7 @@ import type { MetadataDb } from '../../db/client.js';
 import { backupCopies, backups, destinations, targetDestinations } from '../../db/schema.js';
 
 export type BackupCopyRow = typeof backupCopies.$inferSelect;
-export type CopyState = 'pending' | 'copying' | 'complete' | 'failed';
+export type CopyState = 'pending' | 'copying' | 'complete' | 'failed' | 'deleting';
 
 /** The copies of backups on their destinations (backup_copies). */
 export function copiesRepository(db: MetadataDb) {

@@ -3,6 +3,7 @@ import type { BackupRow } from '../../db/schema.js';
 import { ServiceError } from '../../errors/service-error.js';
 import type { PlacedStorage } from './backup-placement.js';
 import type { BackupsDeps } from './backups-deps.js';
+import type { ReadLease } from './copy-leases.js';
 
 type ReaderDeps = Pick<BackupsDeps, 'placement' | 'copies'>;
 
@@ -64,6 +65,26 @@ export async function firstStoredCopy(
   for (const copy of await readableCopies(deps, backup)) {
     const stat = await copy.storage.stat(backup.fileName).catch(() => null);
     if (stat) return { ...copy, sizeBytes: stat.sizeBytes };
+  }
+  return null;
+}
+
+/**
+ * As firstStoredCopy, for a read outside a job (a download): the copy is leased until the caller
+ * releases it, so no prune or delete on any instance removes it meanwhile. A copy claimed by a
+ * delete since it was listed is skipped.
+ */
+export async function leasedStoredCopy(
+  deps: ReaderDeps & Pick<BackupsDeps, 'leases'>,
+  backup: Pick<BackupRow, 'id' | 'fileName'>,
+  purpose: string,
+): Promise<(PlacedStorage & { sizeBytes: number; lease: ReadLease }) | null> {
+  for (const copy of await readableCopies(deps, backup)) {
+    const lease = await deps.leases.acquire(backup.id, copy.destinationId, purpose);
+    if (!lease) continue;
+    const stat = await copy.storage.stat(backup.fileName).catch(() => null);
+    if (stat) return { ...copy, sizeBytes: stat.sizeBytes, lease };
+    await lease.release();
   }
   return null;
 }

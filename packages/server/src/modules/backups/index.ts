@@ -3,9 +3,9 @@ import type { HandlerRegistry } from '../../jobs/handler-registry.js';
 import type { BackupsDeps } from './backups-deps.js';
 import { backupHandler, createBackup } from './create-backup.js';
 import { copyHandler } from './copy-backup.js';
-import { deleteBackup } from './delete-backup.js';
+import { deleteBackup, deleteCopy } from './delete-backup.js';
 import { copiesWithDestinations } from './copy-view.js';
-import { firstStoredCopy } from './copy-reader.js';
+import { leasedStoredCopy } from './copy-reader.js';
 import { pinBackup } from './pin-backup.js';
 import { importUpload } from './import-upload.js';
 import { backupContents, connectionRole, restoreCheck, toolVersions } from './inspect-target.js';
@@ -48,8 +48,11 @@ export function backupsModule(deps: BackupsDeps) {
       }
       return counts;
     },
-    /** Where a download reads: the first copy whose destination answers and holds the file. */
-    storedCopy: (backup: BackupRow) => firstStoredCopy(deps, backup),
+    /**
+     * Where a download reads: the first copy whose destination answers and holds the file, leased
+     * until the caller releases it.
+     */
+    leasedCopy: (backup: BackupRow, purpose: string) => leasedStoredCopy(deps, backup, purpose),
     createBackup: bind(deps, createBackup),
     restore: bind(deps, restoreBackup),
     restoreUpload: bind(deps, restoreUpload),
@@ -57,6 +60,7 @@ export function backupsModule(deps: BackupsDeps) {
     verify: bind(deps, verifyBackup),
     reencrypt: bind(deps, reencryptBackup),
     delete: bind(deps, deleteBackup),
+    deleteCopy: bind(deps, deleteCopy),
     pin: bind(deps, pinBackup),
     rescan: bind(deps, rescanBackups),
     contents: bind(deps, backupContents),

@@ -1,27 +1,92 @@
 import type { MetadataDb } from '../../db/client.js';
 import type { TargetRef } from '../schedules/target-lookup.js';
-import { type RetentionDecision, planRetention } from './plan-retention.js';
-import { type PolicyValues, retentionRepository } from './retention-repository.js';
+import { DEFAULTS, policyFrom } from './policy-input.js';
+import { type CountRules, type RetentionDecision, describeRules, planRetention } from './plan-retention.js';
+import { type PolicyValues, type StoredBackup, retentionRepository } from './retention-repository.js';
 
-export interface RetentionPlan {
-  timeZone: string;
-  decisions: (RetentionDecision & { backup: { fileName: string } })[];
-  /** Bytes the deletions free. */
+type Decision = RetentionDecision & { backup: StoredBackup };
+
+/** One destination's part of a plan: what happens to the complete copies it holds. */
+export interface DestinationPlan {
+  destination: { id: string; name: string };
+  /** Whose rules apply: the destination's own, the target's (or its server's), or none (all kept). */
+  source: 'destination' | 'target' | 'none';
+  /** The count rules as the CLI spells them ("" : none, every backup kept). */
+  rules: string;
+  decisions: Decision[];
   freedBytes: number;
 }
 
-/** The plan of one policy for a target's backups now: the preview shows it, a prune carries it out. */
+export interface RetentionPlan {
+  timeZone: string;
+  /**
+   * Per backup: delete when every destination holding a complete copy of it deletes that copy
+   * (the backup then goes from the catalog); keep otherwise, with what keeps it where.
+   */
+  decisions: Decision[];
+  /** Bytes the deletions free, over every destination. */
+  freedBytes: number;
+  destinations: DestinationPlan[];
+}
+
+export interface TargetPolicies {
+  target: PolicyValues | null;
+  /** Per-destination count rules, by destination id. */
+  destinations: ReadonlyMap<string, CountRules>;
+}
+
+/** What no policy does: keeps everything, snapshots and uploads included. */
+const KEEP_ALL = policyFrom({ snapshotKeepDays: null, uploadKeepDays: null }, null);
+
+/**
+ * The plan of a target's policies for its backups now, destination by destination: the preview
+ * shows it, a prune carries it out. A destination's own rules replace the target's count rules
+ * for its copies; safety snapshots, uploads and the failed-runs guard follow the target's policy.
+ * A backup without any complete copy is left alone (nothing of it can be read or pruned).
+ */
 export async function planForTarget(
   db: MetadataDb,
   target: TargetRef,
-  policy: PolicyValues,
+  policies: TargetPolicies,
   now: Date,
+  localId: string,
 ): Promise<RetentionPlan> {
-  const [timeZone, backups] = await Promise.all([
+  const [timeZone, backups, destinations] = await Promise.all([
     retentionRepository.timeZoneOf(db, target),
-    retentionRepository.backupsOf(db, target.id),
+    retentionRepository.backupsOf(db, target.id, localId),
+    retentionRepository.destinationsOf(db, target, localId),
   ]);
-  const decisions = planRetention({ backups, rules: policy, timeZone, now }) as RetentionPlan['decisions'];
-  const freedBytes = decisions.reduce((sum, d) => sum + (d.action === 'delete' ? d.backup.sizeBytes : 0), 0);
-  return { timeZone, decisions, freedBytes };
+  const plans = destinations.map((destination): DestinationPlan => {
+    const own = policies.destinations.get(destination.id);
+    const source = own ? 'destination' : policies.target ? 'target' : 'none';
+    const rules = own ? { ...(policies.target ?? DEFAULTS), ...own } : (policies.target ?? KEEP_ALL);
+    const held = backups.filter((backup) => backup.completeOn.includes(destination.id));
+    const decisions = planRetention({ backups: held, rules, timeZone, now }) as Decision[];
+    return { destination, source, rules: describeRules(rules), decisions, freedBytes: bytesDeleted(decisions) };
+  });
+  const named = plans.length > 1;
+  const decisions = backups
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id))
+    .map((backup): Decision => {
+      const here = plans.flatMap((plan) =>
+        plan.decisions.filter((d) => d.backup.id === backup.id).map((decision) => ({ plan, decision })),
+      );
+      if (here.length === 0) return { backup, action: 'keep', reasons: ['no complete copy'] };
+      const kept = here.filter(({ decision }) => decision.action === 'keep');
+      if (kept.length === 0) {
+        const rules = [...new Set(here.map(({ decision }) => (decision.action === 'delete' ? decision.rule : '')))];
+        return { backup, action: 'delete', rule: rules.join('; ') };
+      }
+      const reasons = kept.flatMap(({ plan, decision }) =>
+        decision.action === 'keep'
+          ? decision.reasons.map((reason) => (named ? `${plan.destination.name}: ${reason}` : reason))
+          : [],
+      );
+      return { backup, action: 'keep', reasons };
+    });
+  const freedBytes = plans.reduce((sum, plan) => sum + plan.freedBytes, 0);
+  return { timeZone, decisions, freedBytes, destinations: plans };
 }
+
+const bytesDeleted = (decisions: readonly Decision[]) =>
+  decisions.reduce((sum, d) => sum + (d.action === 'delete' ? d.backup.sizeBytes : 0), 0);

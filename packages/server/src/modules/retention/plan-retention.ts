@@ -18,10 +18,25 @@ export interface RetentionRules {
   keepWeekly: number | null;
   keepMonthly: number | null;
   keepYearly: number | null;
+  /** Every successful backup younger than this many days ("7 days locally", restic's --keep-within). */
+  keepWithinDays: number | null;
   /** Safety snapshots and uploads: deleted once older than this many days; null: kept. */
   snapshotKeepDays: number | null;
   uploadKeepDays: number | null;
 }
+
+/** The rules that count backups (and keep-within-days): what a destination's own policy sets. */
+export const COUNT_FIELDS = [
+  'keepLast',
+  'keepHourly',
+  'keepDaily',
+  'keepWeekly',
+  'keepMonthly',
+  'keepYearly',
+  'keepWithinDays',
+] as const;
+
+export type CountRules = Record<(typeof COUNT_FIELDS)[number], number | null>;
 
 export type RetentionDecision =
   | { backup: RetentionBackup; action: 'keep'; reasons: string[] }
@@ -46,6 +61,7 @@ export function describeRules(rules: RetentionRules): string {
   const parts = [
     ...(rules.keepLast !== null ? [`keep-last ${rules.keepLast}`] : []),
     ...PERIOD_RULES.filter(({ field }) => rules[field] !== null).map(({ field, flag }) => `${flag} ${rules[field]}`),
+    ...(rules.keepWithinDays !== null ? [`keep-within-days ${rules.keepWithinDays}`] : []),
   ];
   return parts.join(', ');
 }
@@ -59,7 +75,8 @@ export const hasCountRule = (rules: RetentionRules) => describeRules(rules) !== 
  * As restic's `forget`: walking the successful manual and scheduled backups newest first,
  * keep-last keeps the first N, and each period rule keeps the newest backup of each distinct
  * calendar period (in `timeZone`) until it has kept N periods; a backup is kept if any rule keeps
- * it. A period without a successful backup does not count. Beyond restic: pinned backups and the
+ * it. A period without a successful backup does not count; keep-within-days keeps every one younger
+ * than that many days. Beyond restic: pinned backups and the
  * target's newest successful backup are always kept; a policy without a count rule keeps every
  * manual and scheduled backup; safety snapshots and uploads are not counted and are kept for
  * their own number of days.
@@ -94,6 +111,13 @@ export function planRetention(input: {
       keep(backup, `${unit} ${period}`);
       lastPeriod = period;
       remaining--;
+    }
+  }
+  if (rules.keepWithinDays !== null) {
+    for (const backup of countable) {
+      if (now.getTime() - backup.createdAt.getTime() < rules.keepWithinDays * DAY_MS) {
+        keep(backup, `within ${rules.keepWithinDays} days`);
+      }
     }
   }
   const policy = describeRules(rules);

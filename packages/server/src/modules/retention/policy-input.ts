@@ -1,8 +1,7 @@
 import { ServiceError } from '../../errors/service-error.js';
 import { DEFAULT_FAILED_RUNS_GUARD } from './retention-guard.js';
 import type { PolicyValues } from './retention-repository.js';
-
-const COUNT_FIELDS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
+import { COUNT_FIELDS, type CountRules } from './plan-retention.js';
 
 /** What a person sets: count rules not given are unset; the other fields keep their value when not given. */
 export type PolicyInput = Partial<
@@ -10,13 +9,14 @@ export type PolicyInput = Partial<
 >;
 
 /** The schema's defaults, for a target without a policy. */
-const DEFAULTS: PolicyValues = {
+export const DEFAULTS: PolicyValues = {
   keepLast: null,
   keepHourly: null,
   keepDaily: null,
   keepWeekly: null,
   keepMonthly: null,
   keepYearly: null,
+  keepWithinDays: null,
   snapshotKeepDays: 7,
   uploadKeepDays: 7,
   failedRunsGuard: DEFAULT_FAILED_RUNS_GUARD,
@@ -24,8 +24,7 @@ const DEFAULTS: PolicyValues = {
 
 const LIMIT = 100_000;
 
-/** The policy an input makes from the current one; retention/invalid-policy for anything but whole numbers ≥ 0. */
-export function policyFrom(input: PolicyInput, current: PolicyValues | null): PolicyValues {
+function checkValues(input: PolicyInput): void {
   for (const [field, value] of Object.entries(input)) {
     if (value === null || value === undefined) continue;
     if (!Number.isInteger(value) || value < 0 || value > LIMIT) {
@@ -36,6 +35,17 @@ export function policyFrom(input: PolicyInput, current: PolicyValues | null): Po
       );
     }
   }
+}
+
+/** A destination's own rules: the count rules given, the others unset (retention/invalid-policy as below). */
+export function countRulesFrom(input: Partial<CountRules>): CountRules {
+  checkValues(input);
+  return Object.fromEntries(COUNT_FIELDS.map((field) => [field, input[field] ?? null])) as CountRules;
+}
+
+/** The policy an input makes from the current one; retention/invalid-policy for anything but whole numbers ≥ 0. */
+export function policyFrom(input: PolicyInput, current: PolicyValues | null): PolicyValues {
+  checkValues(input);
   if (input.failedRunsGuard === null) {
     throw new ServiceError('retention/invalid-policy', 'failedRunsGuard cannot be unset (0 turns the guard off).', {
       field: 'failedRunsGuard',

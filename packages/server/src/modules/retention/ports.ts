@@ -10,8 +10,15 @@ export interface RetentionDeps {
   audit: AuditLog;
   logger: Logger;
   /**
-   * Deletes a backup's file and catalog entry, as a manual delete does: throws `backup/in-use`
-   * while a job uses it. The backups module implements it.
+   * Deletes one copy of a backup, or the whole backup when that copy is its last complete one
+   * ('backup'); throws `backup/in-use` while a job uses the backup or a reader (a download on any
+   * instance) leases the copy. The backups module implements it.
    */
-  deleteBackup(backupId: string, options: { rule: string; actor: Actor }): Promise<void>;
+  deleteCopy(
+    backupId: string,
+    destinationId: string,
+    options: { rule: string; actor: Actor },
+  ): Promise<'copy' | 'backup'>;
+  /** The env-managed local destination: where backups from before copies are. */
+  localDestinationId: string;
 }

@@ -6,27 +6,20 @@ import { type RetentionGuard, retentionGuard } from './retention-guard.js';
 import { retentionRepository } from './retention-repository.js';
 
 /**
- * Exactly what a prune would delete now: with the saved policy, or with `input` before it is
- * saved (the unsaved fields as setRetentionPolicy would fill them). No policy at all keeps everything.
+ * Exactly what a prune would delete now, destination by destination: with the saved policies, or
+ * with `input` as the target's policy before it is saved (the unsaved fields as
+ * setRetentionPolicy would fill them). No policy at all keeps everything.
  */
 export async function previewRetention(
-  deps: Pick<RetentionDeps, 'db' | 'clock'>,
+  deps: Pick<RetentionDeps, 'db' | 'clock' | 'localDestinationId'>,
   targetName: string,
   input?: PolicyInput,
 ): Promise<RetentionPlan & { guard: RetentionGuard; hasPolicy: boolean }> {
   const target = await targetLookup.byName(deps.db, targetName);
   const saved = await retentionRepository.policyOf(deps.db, target);
-  const now = new Date(deps.clock.now());
-  const guard = await retentionGuard(deps.db, target);
-  if (!input && !saved) {
-    const plan = await planForTarget(
-      deps.db,
-      target,
-      policyFrom({ snapshotKeepDays: null, uploadKeepDays: null }, null),
-      now,
-    );
-    return { ...plan, guard, hasPolicy: false };
-  }
-  const policy = input ? policyFrom(input, saved) : saved!;
-  return { ...(await planForTarget(deps.db, target, policy, now)), guard, hasPolicy: true };
+  const destinations = await retentionRepository.destinationPoliciesOf(deps.db, target);
+  const policies = { target: input ? policyFrom(input, saved) : saved, destinations };
+  const plan = await planForTarget(deps.db, target, policies, new Date(deps.clock.now()), deps.localDestinationId);
+  const hasPolicy = policies.target !== null || destinations.size > 0;
+  return { ...plan, guard: await retentionGuard(deps.db, target), hasPolicy };
 }

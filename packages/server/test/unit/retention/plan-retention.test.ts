@@ -14,6 +14,7 @@ const NONE: RetentionRules = {
   keepWeekly: null,
   keepMonthly: null,
   keepYearly: null,
+  keepWithinDays: null,
   snapshotKeepDays: 7,
   uploadKeepDays: 7,
 };
@@ -174,6 +175,27 @@ describe('planRetention', () => {
     const backups = [backup('2020-01-01T00:00:00Z', { pinned: true }), backup('2026-01-01T00:00:00Z')];
     const decisions = plan(backups, { keepLast: 0 });
     expect(kept(decisions)).toEqual(['2020-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
+  });
+
+  it('keep-within-days keeps every successful backup younger than N days, however many', () => {
+    const backups = [
+      backup('2026-12-31T01:00:00Z'),
+      backup('2026-12-30T01:00:00Z'),
+      backup('2026-12-25T00:00:00Z'),
+      backup('2026-12-24T22:00:00Z'),
+      backup('2026-11-01T00:00:00Z'),
+      backup('2026-12-29T00:00:00Z', { verifyStatus: 'failed' }),
+    ];
+    const decisions = plan(backups, { keepWithinDays: 7 });
+    expect(kept(decisions)).toEqual([
+      '2026-12-25T00:00:00.000Z',
+      '2026-12-30T01:00:00.000Z',
+      '2026-12-31T01:00:00.000Z',
+    ]);
+    expect(decisions.find((d) => d.action === 'delete')).toMatchObject({ rule: 'keep-within-days 7' });
+    expect(decisions.find((d) => d.backup.createdAt.toISOString() === '2026-12-25T00:00:00.000Z')).toMatchObject({
+      reasons: ['within 7 days'],
+    });
   });
 
   it('always keeps the newest successful backup, even with keep-last 0', () => {

@@ -19,6 +19,7 @@ export const COUNT_FIELDS: PolicyFieldInfo[] = [
   { key: 'keepWeekly', label: 'Weekly', hint: 'weeks' },
   { key: 'keepMonthly', label: 'Monthly', hint: 'months' },
   { key: 'keepYearly', label: 'Yearly', hint: 'years' },
+  { key: 'keepWithinDays', label: 'Within days', hint: 'every backup younger than that' },
 ];
 
 export const OTHER_FIELDS: PolicyFieldInfo[] = [
@@ -38,6 +39,7 @@ const NEW_POLICY: Policy = {
   keepWeekly: null,
   keepMonthly: null,
   keepYearly: null,
+  keepWithinDays: null,
   snapshotKeepDays: 7,
   uploadKeepDays: 7,
   failedRunsGuard: 3,
@@ -58,10 +60,29 @@ export type PolicyProblems = Partial<Record<Field, string>>;
  * form shows ('' is null: the rule is unset, or the days are "kept"). The guard cannot be unset.
  */
 export function policyInput(form: PolicyForm): { input: PolicyInput; problems: PolicyProblems } {
+  return parsed(form, FIELDS) as { input: PolicyInput; problems: PolicyProblems };
+}
+
+/** A destination's own rules in the form: the count fields only. */
+export type CountForm = Partial<PolicyForm>;
+
+/** A destination's own rules: the count rules only, '' unset. */
+export function countRulesInput(form: CountForm): { input: Record<string, number | null>; problems: PolicyProblems } {
+  return parsed(
+    form,
+    COUNT_FIELDS.map((field) => field.key),
+  );
+}
+
+export function countFormFrom(rules: Partial<Record<Field, number | null>> | null | undefined): CountForm {
+  return Object.fromEntries(COUNT_FIELDS.map(({ key }) => [key, rules?.[key] == null ? '' : String(rules[key])]));
+}
+
+function parsed(form: Partial<PolicyForm>, keys: readonly Field[]) {
   const problems: PolicyProblems = {};
   const input: Record<string, number | null> = {};
-  for (const key of FIELDS) {
-    const text = form[key].trim();
+  for (const key of keys) {
+    const text = (form[key] ?? '').trim();
     if (text === '') {
       if (key === 'failedRunsGuard') problems[key] = 'Enter a number (0 turns the guard off).';
       input[key] = null;
@@ -71,7 +92,7 @@ export function policyInput(form: PolicyForm): { input: PolicyInput; problems: P
     if (!/^\d+$/.test(text) || value > LIMIT) problems[key] = `A whole number from 0 to ${LIMIT}.`;
     input[key] = /^\d+$/.test(text) ? value : null;
   }
-  return { input: input as PolicyInput, problems };
+  return { input, problems };
 }
 
 /** No count rule: nothing scheduled or manual is ever deleted. */
