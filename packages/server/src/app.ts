@@ -1,4 +1,5 @@
 import {
+  DEFAULT_EXPANSION_LIMIT,
   type PgTarget,
   type ToolResolver,
   createToolResolver,
@@ -282,6 +283,7 @@ export async function createApp(
     dumpGlobals: (targetId, sink) => targets.dumpGlobals(targetId, sink),
     codec: config.codec,
     compressionLevel: config.compressionLevel,
+    expansionLimit: { ...DEFAULT_EXPANSION_LIMIT, ratio: config.maxExpansionRatio },
     restoreSpool: localRestoreSpool(uploadSpoolDir(config.uploadTempDir, instance.id)),
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,

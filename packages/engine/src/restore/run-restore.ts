@@ -229,7 +229,8 @@ async function startProducer(
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
     // No pg_restore in between: the guard leaves out what pg_restore -O / -x would.
     const guard = plainSqlGuardStream({ owner: request.owner, ...request.options });
-    const stages = request.source.format === 'plain-gzip' ? gunzipSqlStages(decodedCap(source), source.expansionLimit) : [];
+    const stages =
+      request.source.format === 'plain-gzip' ? gunzipSqlStages(decodedCap(source), source.expansionLimit) : [];
     const complete = requireDumpTrailer();
     const flowing = pipeline([await openContent(source), ...stages, digests.content, guard, complete]).catch(
       (error: unknown) => {

@@ -120,8 +120,8 @@ describe('restores that must change nothing', () => {
     const restored = await createTestDatabase(adminUrl, 'fail_bomb_ok', { owner: target });
     try {
       await restoreFrom(restored.url, file);
-      const [{ count }] = await withSql(restored.url, (db) => db<{ count: string }[]>`SELECT count(*) FROM public.bomb`);
-      expect(Number(count)).toBe(4 * 1024 * 1024);
+      const counted = await withSql(restored.url, (db) => db<{ count: string }[]>`SELECT count(*) FROM public.bomb`);
+      expect(Number(counted[0]!.count)).toBe(4 * 1024 * 1024);
     } finally {
       await restored.drop();
     }

@@ -39,6 +39,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'archive/empty': 'The backup file is empty.',
   'archive/window-too-large':
     'The zstd file needs more memory to decompress than allowed (made with zstd --long or --ultra?). Recompress it with default settings.',
+  'archive/expansion-too-large':
+    'The file decompresses to far more than its size (more than MAX_EXPANSION_RATIO times): refused as a decompression bomb. Nothing was changed.',
 
   'restore/unsafe-sql':
     'The SQL file contains commands that are not allowed in a restore (psql meta-commands such as \\! or \\copy). Nothing was changed.',

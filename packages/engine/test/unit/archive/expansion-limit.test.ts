@@ -42,11 +42,8 @@ describe('decompression bombs', () => {
   it('stops a gzipped plain SQL file at the cap', async () => {
     const stored = gzipSync(bombContent());
     const { sink, bytes } = counting();
-    const error = await pipeline(
-      Readable.from([stored]),
-      ...gunzipSqlStages(maxDecodedBytes(stored.length, limit), limit),
-      sink,
-    ).catch((e: unknown) => e);
+    const stages = gunzipSqlStages(maxDecodedBytes(stored.length, limit), limit);
+    const error = await pipeline([Readable.from([stored]), ...stages, sink]).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'archive/expansion-too-large' });
     expect(bytes()).toBeLessThanOrEqual(MiB);
   });

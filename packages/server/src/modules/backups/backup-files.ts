@@ -89,10 +89,10 @@ export function storedSource(
 
 /** For reading a backup before anything is stored or restored (outside a job, so with its own bound). */
 export function inspectRequest<S>(
-  deps: Pick<BackupsDeps, 'runner'>,
+  deps: Pick<BackupsDeps, 'runner' | 'expansionLimit'>,
   source: S,
   tools: PgTools,
   signal = AbortSignal.timeout(10 * 60_000),
 ): Omit<InspectRequest, 'source'> & { source: S } {
-  return { runner: deps.runner, tools, source, signal };
+  return { runner: deps.runner, tools, source: { ...source, expansionLimit: deps.expansionLimit }, signal };
 }
