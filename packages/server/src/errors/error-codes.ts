@@ -48,6 +48,7 @@ export const ERROR_CODES = [
   'query/too-complex',
   'metadata/unavailable',
   'storage/insufficient-space',
+  'storage/size-mismatch',
   'schedule/invalid-cron',
   'schedule/invalid-time-zone',
   'schedule/invalid-missed-policy',

@@ -78,6 +78,8 @@ const MESSAGES: Record<ErrorCode, string> = {
     'The service cannot reach its own database right now (it may be restarting). Nothing was changed; try again in a moment.',
   'storage/insufficient-space':
     'Not enough free space for the local copy this restore needs. Free space in the upload directory (UPLOAD_TEMP_DIR). Nothing was changed.',
+  'storage/size-mismatch':
+    'The stored backup is not the size its catalog records: it was changed or replaced in storage. Nothing was restored.',
   'upload/invalid': 'The upload could not be read. Choose the file again and retry.',
 
   'download/link-invalid': 'The download link has expired. Click “Download” again.',
