@@ -76,6 +76,8 @@ export const ERROR_CODES = [
   'destination/bucket-missing',
   'destination/unreachable',
   'destination/failed',
+  'destination/credentials-required',
+  'destination/endpoint-forbidden',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

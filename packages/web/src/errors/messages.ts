@@ -147,6 +147,10 @@ const MESSAGES: Record<ErrorCode, string> = {
   'destination/bucket-missing': 'The bucket does not exist. Create it first, or correct its name.',
   'destination/unreachable': 'The storage cannot be reached. Check the endpoint or region, and the network.',
   'destination/failed': 'The storage refused the request. The server log has the details.',
+  'destination/credentials-required':
+    'This S3 destination has no stored credentials. Give them, or choose explicitly to use the service’s own (its environment or instance role).',
+  'destination/endpoint-forbidden':
+    'This endpoint is a link-local or cloud metadata address, which hands out the machine’s own credentials. Nothing was changed.',
 };
 
 export const GENERIC_MESSAGE = 'Something went wrong. Try again; if it keeps failing, the server log has the details.';
