@@ -1,6 +1,7 @@
 import {
   type ArchiveFormat,
   type ArchiveSource,
+  type ByteSource,
   type Codec,
   type InspectRequest,
   type PgTools,
@@ -93,6 +94,6 @@ export function inspectRequest<S>(
   source: S,
   tools: PgTools,
   signal = AbortSignal.timeout(10 * 60_000),
-): Omit<InspectRequest, 'source'> & { source: S } {
+): Omit<InspectRequest, 'source'> & { source: S & Pick<ByteSource, 'expansionLimit'> } {
   return { runner: deps.runner, tools, source: { ...source, expansionLimit: deps.expansionLimit }, signal };
 }
