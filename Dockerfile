@@ -12,6 +12,13 @@ RUN pnpm install --frozen-lockfile && pnpm build
 ENV NODE_ENV=production
 # Inside a container the published port must reach the service: every interface of the container.
 ENV HOST=0.0.0.0
+# The service runs as the image's unprivileged "node" user (uid 1000), never root: it parses files
+# from outside (uploads, objects from a destination) and runs pg_restore on them. /backups is made
+# its own before VOLUME, so a new named volume is created with that owner; /app stays root's,
+# read-only to the service. A volume created by an older image (owned by root) needs once:
+#   docker compose run --rm --user root backup-service chown -R node:node /backups
+RUN mkdir -p /backups/.uploads && chown -R node:node /backups && chmod 700 /backups
+USER node
 EXPOSE 4000
 VOLUME ["/backups"]
 CMD ["pnpm", "--filter", "@pgbs/server", "start"]

@@ -17,6 +17,7 @@ export const ENGINE_ERROR_CODES = [
   'archive/too-new',
   'archive/empty',
   'archive/window-too-large',
+  'archive/expansion-too-large',
   'restore/unsafe-sql',
   'restore/failed',
   'restore/missing-role',

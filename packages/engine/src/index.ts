@@ -10,6 +10,7 @@ export * from './archive/sniff.js';
 export * from './archive/inspect.js';
 export * from './archive/source.js';
 export * from './compression/codec.js';
+export * from './compression/expansion-limit.js';
 export * from './backup/run-backup.js';
 export * from './restore/run-restore.js';
 export type { ProgressPhase, ProgressSnapshot } from './progress/progress-tracker.js';

@@ -1,4 +1,4 @@
-import { createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
+import { DEFAULT_EXPANSION_LIMIT, createToolResolver, nodeProcessRunner, parsePgUrl, systemClock } from '@pgbs/engine';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { type AuditLog, databaseAuditLog } from './audit/audit-log.js';
@@ -277,6 +277,7 @@ export async function createApp(
     dumpGlobals: (targetId, sink) => targets.dumpGlobals(targetId, sink),
     codec: config.codec,
     compressionLevel: config.compressionLevel,
+    expansionLimit: { ...DEFAULT_EXPANSION_LIMIT, ratio: config.maxExpansionRatio },
     restoreSpool: localRestoreSpool(uploadSpoolDir(config.uploadTempDir, instance.id)),
     lockTimeoutSeconds: config.lockTimeoutSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,

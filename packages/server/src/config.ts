@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODECS, type Codec } from '@pgbs/engine';
+import { CODECS, type Codec, DEFAULT_EXPANSION_LIMIT } from '@pgbs/engine';
 
 export interface Config {
   /**
@@ -47,6 +47,8 @@ export interface Config {
   /** PGBS_TRACE_JOBS: log each job's steps and metadata queries when it ends (jobs/job-trace.ts). */
   traceJobs: boolean;
   maxUploadBytes: number;
+  /** MAX_EXPANSION_RATIO: how many times its stored size a backup may decompress to (a bomb's guard; floor 1 GiB). */
+  maxExpansionRatio: number;
   /** Where uploads are spooled while they stream in (deleted when the request or its restore job ends). */
   uploadTempDir: string;
   /** The built admin panel served at / (packages/web/dist after `pnpm build`). */
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     stallTimeoutSeconds: int('STALL_TIMEOUT_SECONDS', 600, 1, 7 * 24 * 3600),
     traceJobs: bool('PGBS_TRACE_JOBS', false),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    maxExpansionRatio: int('MAX_EXPANSION_RATIO', DEFAULT_EXPANSION_LIMIT.ratio, 10, 1_000_000),
     panelDir: path.resolve(REPO_ROOT, env.PANEL_DIR || 'packages/web/dist'),
     // Beside the backups by default: a validated upload is then renamed into place, not copied.
     uploadTempDir: path.resolve(REPO_ROOT, env.UPLOAD_TEMP_DIR || path.join(backupDir, '.uploads')),

@@ -86,4 +86,13 @@ describe('Destinations', () => {
     expect(formProblem(localForm)).toBeNull();
     expect(addDestinationInput(localForm)).toEqual({ name: 'nas', kind: 'local', directory: '/mnt/nas' });
   });
+
+  it('needs credentials unless the service’s own are chosen, and then sends none', () => {
+    const form = { ...EMPTY_DESTINATION_FORM, name: 'x', endpoint: 'https://s3.example', bucket: 'b-1' };
+    expect(formProblem(form)).toContain('or use the service’s own credentials');
+    const ambient = { ...form, useEnvironmentCredentials: true, accessKeyId: 'typed-before' };
+    expect(formProblem(ambient)).toBeNull();
+    expect(addDestinationInput(ambient)).toMatchObject({ credentialSource: 'environment' });
+    expect(addDestinationInput(ambient)).not.toHaveProperty('credentials');
+  });
 });

@@ -1,11 +1,12 @@
 import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { type ExpansionLimit, expansionGuard } from '../compression/expansion-limit.js';
 import { EngineError } from '../errors.js';
 import { requireSqlText } from './require-sql-text.js';
 
-/** Stages that turn a .sql.gz byte stream into SQL text, refusing anything else. */
-export function gunzipSqlStages(): Transform[] {
-  return [createGunzip(), requireSqlText()];
+/** Stages that turn a .sql.gz byte stream into SQL text, refusing anything else and anything past `maxBytes` (a bomb). */
+export function gunzipSqlStages(maxBytes: number, limit?: ExpansionLimit): Transform[] {
+  return [createGunzip(), expansionGuard(maxBytes, limit), requireSqlText()];
 }
 
 /** zlib's errors as the coded errors users see. */

@@ -15,7 +15,7 @@ import { LineTail, forEachLine } from '../streams/lines.js';
 import { checkTarStructure } from './check-tar-structure.js';
 import { gunzipSqlStages, gzipError } from './gunzip.js';
 import { requireDumpTrailer } from './require-dump-trailer.js';
-import { type ArchiveSource, type ByteSource, detectSource, openContent } from './source.js';
+import { type ArchiveSource, type ByteSource, decodedCap, detectSource, openContent } from './source.js';
 import { type ArchiveFormat, isArchive } from './sniff.js';
 
 export interface ArchiveSummary {
@@ -158,7 +158,7 @@ export async function pgRestoreOutput(request: InspectRequest, args: readonly st
  * returned so that a decoding failure (a zstd bomb) keeps its own code.
  */
 export async function feed(
-  source: Pick<ArchiveSource, 'open' | 'codec'>,
+  source: Parameters<typeof openContent>[0],
   stages: readonly Transform[],
   sink: Writable,
 ): Promise<unknown> {
@@ -231,7 +231,7 @@ async function readWholePlainSql(
   content: DigestStream,
   signal: AbortSignal,
 ): Promise<void> {
-  const stages = source.format === 'plain-gzip' ? gunzipSqlStages() : [];
+  const stages = source.format === 'plain-gzip' ? gunzipSqlStages(decodedCap(source), source.expansionLimit) : [];
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   try {
     await pipeline(

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { type Codec, decodeStages, isZstd, zstdError } from '../compression/codec.js';
+import { type ExpansionLimit, maxDecodedBytes } from '../compression/expansion-limit.js';
 import { decryptStream, isAgeHeader } from '../crypto/age-stream.js';
 import { EngineError } from '../errors.js';
 import { type ArchiveFormat, SNIFF_BYTES, sniffFormat } from './sniff.js';
@@ -15,7 +16,13 @@ export interface ByteSource {
    * memory only, never stored with the source.
    */
   identities?: readonly string[];
+  /** How far decoding may grow these bytes (default DEFAULT_EXPANSION_LIMIT); the server's config sets it. */
+  expansionLimit?: ExpansionLimit;
 }
+
+/** The most bytes the source's content may decode to (its gzip or zstd removed): past it, `archive/expansion-too-large`. */
+export const decodedCap = (source: Pick<ByteSource, 'sizeBytes' | 'expansionLimit'>) =>
+  maxDecodedBytes(source.sizeBytes, source.expansionLimit);
 
 /** A backup as the engine reads it: never a path, so storage may be a directory or a bucket. */
 export interface ArchiveSource extends ByteSource {
@@ -34,20 +41,20 @@ export async function fileSource(path: string): Promise<ByteSource> {
 
 /** pg_dump's output: the source's bytes with its codec removed. */
 export async function openContent(
-  source: Pick<ArchiveSource, 'open' | 'codec' | 'encrypted' | 'identities'>,
+  source: Pick<ArchiveSource, 'open' | 'codec' | 'encrypted' | 'identities' | 'sizeBytes' | 'expansionLimit'>,
 ): Promise<Readable> {
   const raw = source.encrypted ? await openDecrypted(source) : await source.open();
-  const [decoder] = decodeStages(source.codec);
-  if (!decoder) return raw;
+  const stages = decodeStages(source.codec, decodedCap(source), source.expansionLimit);
+  if (stages.length === 0) return raw;
   const content = new PassThrough();
   // Closing `content` early (a head read) ends the read; a decoding error arrives coded.
   raw.once('error', (error) => content.destroy(error));
-  decoder.once('error', (error) => content.destroy(zstdError(error) as Error));
+  for (const stage of stages) stage.once('error', (error) => content.destroy(zstdError(error) as Error));
   content.once('close', () => {
     raw.destroy();
-    decoder.destroy();
+    for (const stage of stages) stage.destroy();
   });
-  raw.pipe(decoder).pipe(content);
+  stages.reduce<Readable>((from, stage) => from.pipe(stage), raw).pipe(content);
   return content;
 }
 
@@ -75,7 +82,11 @@ export async function detectSource(source: ByteSource): Promise<ArchiveSource> {
   const head = await readHead(await source.open(), SNIFF_BYTES);
   if (isAgeHeader(head)) {
     // What is inside the encryption decides format and codec; reads stay raw (opened on the way).
-    const clear: ByteSource = { sizeBytes: source.sizeBytes, open: () => openDecrypted(source) };
+    const clear: ByteSource = {
+      sizeBytes: source.sizeBytes,
+      expansionLimit: source.expansionLimit,
+      open: () => openDecrypted(source),
+    };
     const inner = await detectSource(clear);
     return { ...source, format: inner.format, codec: inner.codec, encrypted: true };
   }

@@ -1,6 +1,7 @@
 import type { Transform } from 'node:stream';
 import { constants, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import { EngineError } from '../errors.js';
+import { type ExpansionLimit, expansionGuard } from './expansion-limit.js';
 
 /**
  * The outer stream around pg_dump's output. zstd: `pg_dump -Fc -Z0 | zstd` (`.dump.zst`), which
@@ -45,9 +46,12 @@ export function zstdDecompressor(): Transform {
   });
 }
 
-/** The stages that turn stored bytes into pg_dump's output (plain-gzip keeps its gzip: it is part of that format). */
-export function decodeStages(codec: Codec): Transform[] {
-  return codec === 'zstd' ? [zstdDecompressor()] : [];
+/**
+ * The stages that turn stored bytes into pg_dump's output (plain-gzip keeps its gzip: it is part of
+ * that format): the decompressor, then a guard that fails the stream past `maxBytes` (a bomb).
+ */
+export function decodeStages(codec: Codec, maxBytes: number, limit?: ExpansionLimit): Transform[] {
+  return codec === 'zstd' ? [zstdDecompressor(), expansionGuard(maxBytes, limit)] : [];
 }
 
 /** zlib's zstd errors as the coded errors users see; anything else unchanged. */

@@ -2,8 +2,9 @@ import { type Readable, Transform, type TransformCallback, Writable } from 'node
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ArchiveSource } from '../archive/source.js';
-import { openDecrypted } from '../archive/source.js';
+import { decodedCap, openDecrypted } from '../archive/source.js';
 import { decodeStages, zstdError } from '../compression/codec.js';
+import { expansionGuard } from '../compression/expansion-limit.js';
 import { gzipError } from '../archive/gunzip.js';
 import { abortReason } from '../pg/abort.js';
 import { DigestStream } from '../streams/digest.js';
@@ -11,7 +12,10 @@ import { encryptTransform } from './age-stream.js';
 
 export interface ReencryptRequest {
   /** The stored bytes; an encrypted source carries the identities that open it. */
-  source: Pick<ArchiveSource, 'open' | 'codec' | 'format' | 'encrypted' | 'identities'>;
+  source: Pick<
+    ArchiveSource,
+    'open' | 'codec' | 'format' | 'encrypted' | 'identities' | 'sizeBytes' | 'expansionLimit'
+  >;
   /** The age recipients the new bytes are encrypted to; none: they are written decrypted. */
   encryptTo: readonly string[];
   sink: Writable;
@@ -44,7 +48,12 @@ export async function reencryptStream(request: ReencryptRequest): Promise<Reencr
   const content = new DigestStream();
   const { source } = request;
   // What pg_dump wrote: the outer zstd removed, and plain SQL's own gzip (contentSha256 is of the SQL).
-  const decode = [...decodeStages(source.codec), ...(source.format === 'plain-gzip' ? [createGunzip()] : [])];
+  // Capped like any decode: the side branch must not inflate a bomb either.
+  const cap = decodedCap(source);
+  const decode = [
+    ...decodeStages(source.codec, cap, source.expansionLimit),
+    ...(source.format === 'plain-gzip' ? [createGunzip(), expansionGuard(cap, source.expansionLimit)] : []),
+  ];
   const side = new Tee([...decode, content]);
   const hashed = async () => forward(await source.open(), read);
   const clear: Readable = source.encrypted

@@ -6,7 +6,7 @@ import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkTarStructure } from '../archive/check-tar-structure.js';
 import { decodingFailure, feed, pgRestoreOutput, storedDigest } from '../archive/inspect.js';
-import { type ArchiveSource, openContent } from '../archive/source.js';
+import { type ArchiveSource, decodedCap, openContent } from '../archive/source.js';
 import { gunzipSqlStages, gzipError } from '../archive/gunzip.js';
 import { requireDumpTrailer } from '../archive/require-dump-trailer.js';
 import { isArchive } from '../archive/sniff.js';
@@ -229,7 +229,8 @@ async function startProducer(
   if (request.source.format === 'plain' || request.source.format === 'plain-gzip') {
     // No pg_restore in between: the guard leaves out what pg_restore -O / -x would.
     const guard = plainSqlGuardStream({ owner: request.owner, ...request.options });
-    const stages = request.source.format === 'plain-gzip' ? gunzipSqlStages() : [];
+    const stages =
+      request.source.format === 'plain-gzip' ? gunzipSqlStages(decodedCap(source), source.expansionLimit) : [];
     const complete = requireDumpTrailer();
     const flowing = pipeline([await openContent(source), ...stages, digests.content, guard, complete]).catch(
       (error: unknown) => {

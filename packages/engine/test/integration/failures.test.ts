@@ -106,6 +106,27 @@ describe('restores that must change nothing', () => {
     expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
   });
 
+  it('stops a restore whose zstd content grows past the cap (a bomb) and changes nothing', async () => {
+    // 8 MiB of COPY rows, a few KiB stored; the restore may decode at most 1 MiB of it.
+    const file = path.join(work.dir, 'bomb.sql.zst');
+    const rows = 'x\n'.repeat(4 * 1024 * 1024);
+    const sql = `--\n-- PostgreSQL database dump\n--\n\nCREATE TABLE public.bomb (x text);\nCOPY public.bomb (x) FROM stdin;\n${rows}\\.\n${DUMP_TRAILER}`;
+    await writeFile(file, zstdCompressSync(Buffer.from(sql)));
+    const before = await fingerprint(target.url);
+    const restoring = restoreFrom(target.url, file, {}, { expansionLimit: { ratio: 1, floorBytes: 1024 * 1024 } });
+    await expectCode(restoring, 'archive/expansion-too-large');
+    expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+    // The same file within the default cap restores: the cap, not the file, stopped it.
+    const restored = await createTestDatabase(adminUrl, 'fail_bomb_ok', { owner: target });
+    try {
+      await restoreFrom(restored.url, file);
+      const counted = await withSql(restored.url, (db) => db<{ count: string }[]>`SELECT count(*) FROM public.bomb`);
+      expect(Number(counted[0]!.count)).toBe(4 * 1024 * 1024);
+    } finally {
+      await restored.drop();
+    }
+  });
+
   it('never commits half-way, even when the script says COMMIT', async () => {
     const file = path.join(work.dir, 'commit.sql');
     await writeFile(file, 'CREATE TABLE public.half (id int);\nCOMMIT;\nSELECT 1/0;\n');

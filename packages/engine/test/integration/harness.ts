@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import {
   type BackupFormat,
   type Codec,
+  type ExpansionLimit,
   type PgTarget,
   type Prepared,
   type ProgressSnapshot,
@@ -71,6 +72,7 @@ export async function restoreFrom(
     tables = [],
     skipUnrestorable = false,
     contentSha256,
+    expansionLimit,
   }: {
     signal?: AbortSignal;
     onProgress?: (s: ProgressSnapshot) => void;
@@ -78,6 +80,8 @@ export async function restoreFrom(
     skipUnrestorable?: boolean;
     /** Expect this content digest instead of the one the validation read (a tampered catalog). */
     contentSha256?: string;
+    /** The restore's own decompression cap (the inspection before it keeps the default). */
+    expansionLimit?: ExpansionLimit;
   } = {},
 ) {
   const target: PgTarget = parsePgUrl(url);
@@ -100,7 +104,12 @@ export async function restoreFrom(
     jobId: randomUUID(),
     roleValidForSeconds: 600,
     skipUnrestorable,
-    source: { ...source, sha256: summary.sha256, contentSha256: contentSha256 ?? summary.contentSha256 },
+    source: {
+      ...source,
+      sha256: summary.sha256,
+      contentSha256: contentSha256 ?? summary.contentSha256,
+      expansionLimit,
+    },
     options: { noOwner: false, noPrivileges: false, ...options },
     tables,
     postDataItems: weighted ? await readPostDataItems(request, tables) : summary.postDataItems,

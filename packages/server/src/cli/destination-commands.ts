@@ -5,6 +5,7 @@ import { type Context, confirm, flag, text } from './command-kit.js';
 import { CliError } from './errors.js';
 import { formatBytes } from './format.js';
 import { print } from './output.js';
+import { S3_CREDENTIAL_SOURCES, type S3CredentialSource } from '../storage/s3-storage.js';
 import { s3Credentials } from './s3-credentials-input.js';
 
 const credentialsFile: OptionSpec = {
@@ -26,7 +27,28 @@ const settingOptions: Record<string, OptionSpec> = {
   },
   bucket: { type: 'string', value: 'BUCKET', help: 'the bucket (it must exist)' },
   prefix: { type: 'string', value: 'PREFIX', help: 'objects under this prefix in the bucket' },
+  's3-credentials': {
+    type: 'string',
+    value: 'stored|environment',
+    help: "stored (default): the credentials given here, sealed; environment: the service's own (AWS_* variables, an instance role), by explicit choice",
+  },
 };
+
+function credentialSourceOf(parsed: Parsed): S3CredentialSource | undefined {
+  const value = text(parsed, 's3-credentials');
+  if (value === undefined) return undefined;
+  if (!(S3_CREDENTIAL_SOURCES as readonly string[]).includes(value)) {
+    throw new CliError('cli/usage', `--s3-credentials is stored or environment (got "${value}").`);
+  }
+  return value as S3CredentialSource;
+}
+
+function describeCredentials(destination: DestinationView): string {
+  if (destination.settings.credentialSource === 'environment') {
+    return "the service's environment (AWS_* variables or instance role), by choice";
+  }
+  return destination.hasCredentials ? 'stored (sealed)' : 'none stored: refused until given (destination set)';
+}
 
 function describeTest(name: string, test: DestinationTestResult): string {
   return test.ok
@@ -46,7 +68,7 @@ function describeDestination(destination: DestinationView): string {
     `location:    ${destination.location}`,
     ...(destination.kind === 's3'
       ? [
-          `credentials: ${destination.hasCredentials ? 'stored (sealed)' : "none stored (the service's environment or instance role)"}`,
+          `credentials: ${describeCredentials(destination)}`,
           `path-style:  ${destination.settings.pathStyle ? 'yes' : 'no'}`,
         ]
       : []),
@@ -79,8 +101,12 @@ export const DESTINATION_COMMANDS: CommandSpec<Context>[] = [
     },
     run: async ({ app, actor, json }, parsed) => {
       const kind = kindOf(parsed);
+      const credentialSource = credentialSourceOf(parsed);
+      // With the environment's credentials, none is read here (AWS_* of this shell would be stored).
       const credentials =
-        kind === 's3' ? await s3Credentials({ file: text(parsed, 'credentials-file'), prompt: true }) : null;
+        kind === 's3' && credentialSource !== 'environment'
+          ? await s3Credentials({ file: text(parsed, 'credentials-file'), prompt: true })
+          : null;
       const { destination, test } = await app.destinations.add(
         {
           name: parsed.positionals[0]!,
@@ -92,6 +118,7 @@ export const DESTINATION_COMMANDS: CommandSpec<Context>[] = [
           prefix: text(parsed, 'prefix'),
           pathStyle: flag(parsed, 'path-style'),
           credentials,
+          credentialSource,
         },
         actor,
       );
@@ -115,7 +142,7 @@ export const DESTINATION_COMMANDS: CommandSpec<Context>[] = [
         destinations
           .map(
             (d) =>
-              `${d.name.padEnd(20)} ${d.kind.padEnd(6)} ${(d.enabled ? 'enabled' : 'disabled').padEnd(9)}${`${d.usage.copies} copies, ${formatBytes(d.usage.bytes)}`.padEnd(24)} ${d.location}`,
+              `${d.name.padEnd(20)} ${d.kind.padEnd(6)} ${(d.enabled ? 'enabled' : 'disabled').padEnd(9)}${`${d.usage.copies} copies, ${formatBytes(d.usage.bytes)}`.padEnd(24)} ${d.location}${d.settings.credentialSource === 'environment' ? " (the service's environment's credentials)" : ''}`,
           )
           .join('\n'),
       );
@@ -151,7 +178,7 @@ export const DESTINATION_COMMANDS: CommandSpec<Context>[] = [
       },
       'clear-credentials': {
         type: 'boolean',
-        help: "remove the stored credentials (the service's environment or instance role then applies)",
+        help: 'remove the stored credentials (with --s3-credentials environment, or the destination is refused)',
       },
     },
     run: async ({ app, actor, json }, parsed) => {
@@ -183,6 +210,7 @@ export const DESTINATION_COMMANDS: CommandSpec<Context>[] = [
           bucket: text(parsed, 'bucket'),
           prefix: text(parsed, 'prefix'),
           pathStyle: pathStyle === undefined ? undefined : pathStyle === 'true',
+          credentialSource: credentialSourceOf(parsed),
         },
         actor,
       );

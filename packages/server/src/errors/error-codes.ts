@@ -51,6 +51,7 @@ export const ERROR_CODES = [
   'query/too-complex',
   'metadata/unavailable',
   'storage/insufficient-space',
+  'storage/size-mismatch',
   'schedule/invalid-cron',
   'schedule/invalid-time-zone',
   'schedule/invalid-missed-policy',
@@ -79,6 +80,8 @@ export const ERROR_CODES = [
   'destination/bucket-missing',
   'destination/unreachable',
   'destination/failed',
+  'destination/credentials-required',
+  'destination/endpoint-forbidden',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,4 +1,5 @@
 import type { Codec, TableSize } from '@pgbs/engine';
+import { parseSignedJson } from '../modules/keys/canonical-json.js';
 import { type ObjectStorage, isSafeObjectName } from './object-storage.js';
 
 /**
@@ -76,7 +77,8 @@ const isTableSize = (value: unknown) => {
 export function parseManifest(text: string): BackupManifest | null {
   let value: Partial<BackupManifest>;
   try {
-    value = JSON.parse(text) as Partial<BackupManifest>;
+    // Numbers exactly as written, or the text is refused: the signature covers what was read.
+    value = parseSignedJson(text) as Partial<BackupManifest>;
   } catch {
     return null;
   }

@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { once } from 'node:events';
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -26,7 +30,17 @@ export interface S3Settings {
   prefix?: string;
   /** Path-style addressing (`host/bucket/key`), which MinIO and most self-hosted services need. */
   pathStyle?: boolean;
+  /**
+   * Where the credentials come from: `stored` (sealed in destinations.credentials_sealed; the
+   * default, also when absent) or `environment` (the SDK's default chain: AWS_* variables, an
+   * instance or task role), an explicit opt-in so that a destination without stored credentials
+   * never silently signs with whatever role the machine has.
+   */
+  credentialSource?: S3CredentialSource;
 }
+
+export const S3_CREDENTIAL_SOURCES = ['stored', 'environment'] as const;
+export type S3CredentialSource = (typeof S3_CREDENTIAL_SOURCES)[number];
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -68,6 +82,10 @@ const NETWORK_ERRORS = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/** An S3 error code or SDK error name as S3 writes them (NoSuchKey, SlowDown): anything else is not repeated. */
+const SAFE_NAME = /^[A-Za-z][A-Za-z0-9.]{0,63}$/;
+const safeName = (name: string | undefined) => (name && SAFE_NAME.test(name) ? name : 'unknown error');
+
 interface SdkError {
   name?: string;
   code?: string;
@@ -76,13 +94,15 @@ interface SdkError {
 }
 
 /**
- * An SDK error as a coded one. The messages are ours: neither the credentials nor the signing
- * details a server may echo (s3rver returns the string it signed) reach a message or a log.
+ * An SDK error as a coded one. The messages are ours, with only an S3 error code and an HTTP
+ * status from the answer: neither the credentials, nor the signing details a server may echo
+ * (s3rver returns the string it signed), nor any text an endpoint chose reach a message, a log
+ * or destinations.last_test.
  */
 export function s3Error(error: unknown, location: string): ServiceError {
   if (isCodedError(error)) return error as ServiceError;
   const e = (error ?? {}) as SdkError;
-  const name = e.name ?? 'Error';
+  const name = safeName(e.name);
   const status = e.$metadata?.httpStatusCode;
   const cause = (e as { cause?: SdkError }).cause;
   if (AUTH_ERRORS.has(name) || status === 401 || status === 403) {
@@ -102,12 +122,12 @@ export function s3Error(error: unknown, location: string): ServiceError {
   ) {
     return new ServiceError(
       'destination/unreachable',
-      `${location} cannot be reached (${e.code ?? cause?.code ?? name}).`,
+      `${location} cannot be reached (${safeName(NETWORK_ERRORS.has(e.code ?? '') ? e.code : (cause?.code ?? name))}).`,
     );
   }
   return new ServiceError(
     'destination/failed',
-    `${location} failed: ${name}${status ? ` (HTTP ${status})` : ''}${e.message && e.message !== name ? `: ${e.message.slice(0, 200)}` : ''}.`,
+    `${location} failed: ${name}${Number.isInteger(status) ? ` (HTTP ${status})` : ''}.`,
   );
 }
 
@@ -137,6 +157,11 @@ export function validS3Settings(
     if (url.username || url.password) {
       throw new ServiceError('input/invalid', 'The S3 endpoint must not hold credentials: give them separately.');
     }
+    refuseMetadataHost(url.hostname);
+  }
+  const credentialSource = input.credentialSource ?? 'stored';
+  if (!S3_CREDENTIAL_SOURCES.includes(credentialSource)) {
+    throw new ServiceError('input/invalid', 'The credential source is "stored" or "environment".');
   }
   // The bucket naming rules of S3 (3–63 lower-case letters, digits, dots, hyphens).
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(input.bucket ?? '')) {
@@ -146,10 +171,91 @@ export function validS3Settings(
   if (prefix.split('/').some((part) => part === '..' || part === '.') || prefix.length > 512) {
     throw new ServiceError('input/invalid', 'The prefix is a path inside the bucket, without "." or ".." segments.');
   }
-  return { endpoint, region, bucket: input.bucket, prefix, pathStyle: input.pathStyle ?? false };
+  return { endpoint, region, bucket: input.bucket, prefix, pathStyle: input.pathStyle ?? false, credentialSource };
 }
 
-/** S3-compatible object storage (AWS S3, R2, MinIO, B2). Credentials null: the SDK's default chain. */
+/** Cloud instance metadata services by name: they hand out the machine's own credentials. */
+const METADATA_HOSTS = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata.azure.internal',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.tencentyun.com',
+]);
+/** Metadata addresses outside the link-local ranges (AWS's IPv6 one, Alibaba's, Oracle's). */
+const METADATA_ADDRESSES = new Set(['fd00:ec2::254', '100.100.100.200', '192.0.0.192']);
+
+/**
+ * Whether an address is link-local (169.254.0.0/16, fe80::/10, also IPv4-mapped) or a known
+ * metadata address: what an endpoint must never reach. Loopback stays allowed (MinIO beside the
+ * service, the tests' s3rver).
+ */
+export function isForbiddenAddress(address: string): boolean {
+  const ip = address.toLowerCase().replace(/^\[|\]$/g, '');
+  if (METADATA_ADDRESSES.has(ip)) return true;
+  const mapped = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/.exec(ip);
+  if (mapped) {
+    const v4 = mapped[1] ?? hexPairToV4(mapped[2]!, mapped[3]!);
+    return isForbiddenAddress(v4);
+  }
+  if (/^169\.254\.\d+\.\d+$/.test(ip)) return true;
+  return /^fe[89ab][0-9a-f]?:/.test(ip);
+}
+
+const hexPairToV4 = (high: string, low: string) => {
+  const h = parseInt(high, 16);
+  const l = parseInt(low, 16);
+  return `${h >> 8}.${h & 255}.${l >> 8}.${l & 255}`;
+};
+
+/**
+ * A DNS lookup that refuses link-local and metadata addresses: an endpoint name that resolves to
+ * one (a hostile DNS record, a rebinding) never gets a connection, let alone signed requests.
+ */
+export function guardedLookup(resolve: typeof dnsLookup = dnsLookup): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, options, (error, address, family) => {
+      const addresses = Array.isArray(address) ? address.map((entry) => entry.address) : [address];
+      if (!error && addresses.some(isForbiddenAddress)) {
+        callback(forbiddenEndpoint(hostname), '', 0);
+        return;
+      }
+      (callback as (...args: unknown[]) => void)(error, address, family);
+    });
+  };
+}
+
+// One pair for every client: keep-alive as the SDK's own default agents, plus the guarded lookup.
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 50, lookup: guardedLookup() });
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 50, lookup: guardedLookup() });
+
+const forbiddenEndpoint = (hostname: string) =>
+  new ServiceError(
+    'destination/endpoint-forbidden',
+    `The S3 endpoint ${hostname} is a link-local or cloud metadata address, which hands out the machine's own credentials: refused. Nothing was changed.`,
+  );
+
+/** Fails every call of a destination that has no stored credentials and did not opt into the environment's. */
+const missingCredentials = (location: string) => async (): Promise<never> => {
+  throw new ServiceError(
+    'destination/credentials-required',
+    `${location} has no stored credentials: give them (destination set --new-credentials or --credentials-file), or opt into the service's environment with --s3-credentials environment. No request was sent.`,
+  );
+};
+
+/** An endpoint's host by name or literal address (the WHATWG parser has normalised 0xa9fe.0xa9fe and the like). */
+function refuseMetadataHost(hostname: string): void {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (METADATA_HOSTS.has(host) || isForbiddenAddress(host)) throw forbiddenEndpoint(hostname);
+}
+
+/**
+ * S3-compatible object storage (AWS S3, R2, MinIO, B2). With `credentialSource: 'environment'`
+ * the SDK's default chain signs; otherwise only the stored credentials, and without them every
+ * call fails `destination/credentials-required` before a request is sent.
+ */
 export function s3Storage(
   input: S3Settings,
   credentials: S3Credentials | null,
@@ -162,12 +268,13 @@ export function s3Storage(
     region: settings.region ?? 'us-east-1',
     endpoint: settings.endpoint ?? undefined,
     forcePathStyle: settings.pathStyle,
-    credentials: credentials ?? undefined,
+    credentials:
+      settings.credentialSource === 'environment' ? undefined : (credentials ?? missingCredentials(location)),
     // R2 and MinIO versions reject the SDK's default CRC checksums.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000, httpAgent, httpsAgent },
   });
   const keyOf = (name: string) => {
     if (!isSafeObjectName(name)) throw new ServiceError('input/invalid', `Unsafe object name: ${JSON.stringify(name)}`);

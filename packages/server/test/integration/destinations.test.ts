@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type S3TestServer, startS3Server } from '@pgbs/test-support';
@@ -412,6 +414,133 @@ describe('destinations', () => {
       }
     });
   });
+  it("never signs with the machine's own credentials unless told to; an old row without any sends nothing", async () => {
+    // A stand-in endpoint that counts what reaches it: nothing may.
+    let requests = 0;
+    const counter = createServer((_request, response) => {
+      requests++;
+      response.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(counter.address() as AddressInfo).port}`;
+    const app = await start();
+    try {
+      const before = (await app.destinations.list()).length;
+      expect(await codeOf(app.destinations.add(s3Input('no-creds', { endpoint, credentials: null }), actor))).toBe(
+        'destination/credentials-required',
+      );
+      expect(
+        await codeOf(app.destinations.add(s3Input('both', { endpoint, credentialSource: 'environment' }), actor)),
+      ).toBe('input/invalid');
+      expect(await app.destinations.list()).toHaveLength(before);
+      // A row from before the setting (no credentials, no source): refused at use, before any request.
+      const legacy = await app.destinations.add(s3Input('legacy', { endpoint }), actor);
+      expect(legacy.test).toMatchObject({ ok: false });
+      requests = 0;
+      await app.db.update(destinations).set({ credentialsSealed: null }).where(eq(destinations.name, 'legacy'));
+      expect(await app.destinations.test('legacy', actor)).toMatchObject({
+        ok: false,
+        error: { code: 'destination/credentials-required' },
+      });
+      expect(requests).toBe(0);
+      // Removing the stored credentials without opting into the environment's is refused.
+      await app.destinations.add(s3Input('keeps-creds'), actor);
+      expect(await codeOf(app.destinations.update('keeps-creds', { credentials: null }, actor))).toBe(
+        'destination/credentials-required',
+      );
+      expect((await app.destinations.get('keeps-creds')).hasCredentials).toBe(true);
+
+      // The explicit opt-in: the SDK's chain (here AWS_* of this process) signs, and it shows.
+      const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+      process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
+      try {
+        const ambient = await app.destinations.add(
+          s3Input('ambient', { credentials: null, credentialSource: 'environment' }),
+          actor,
+        );
+        expect(ambient.test).toMatchObject({ ok: true });
+        expect(ambient.destination).toMatchObject({
+          hasCredentials: false,
+          settings: { credentialSource: 'environment' },
+        });
+        // Switching the legacy row to the environment works too; back to stored needs credentials.
+        await app.destinations.update('legacy', { credentialSource: 'environment', endpoint: s3.endpoint }, actor);
+        expect(await app.destinations.test('legacy', actor)).toMatchObject({ ok: true });
+        expect(await codeOf(app.destinations.update('legacy', { credentialSource: 'stored' }, actor))).toBe(
+          'destination/credentials-required',
+        );
+      } finally {
+        for (const [name, value] of [
+          ['AWS_ACCESS_KEY_ID', saved.id],
+          ['AWS_SECRET_ACCESS_KEY', saved.secret],
+        ] as const) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
+    } finally {
+      await app.close();
+      counter.close();
+    }
+  });
+
+  it('refuses link-local and metadata endpoints at add and update; loopback stays allowed', async () => {
+    const app = await start();
+    try {
+      const before = (await app.destinations.list()).length;
+      const forbidden = [
+        'http://169.254.169.254',
+        'http://169.254.170.2:80',
+        'http://[fe80::1]:9000',
+        'http://[::ffff:169.254.169.254]',
+        'http://2852039166',
+        'http://metadata.google.internal',
+        'http://METADATA.google.internal.',
+        'http://[fd00:ec2::254]',
+      ];
+      for (const endpoint of forbidden) {
+        expect(await codeOf(app.destinations.add(s3Input('meta', { endpoint }), actor)), endpoint).toBe(
+          'destination/endpoint-forbidden',
+        );
+      }
+      expect(await app.destinations.list()).toHaveLength(before);
+      // Loopback (s3rver here, MinIO beside the service) is allowed; moving it to a metadata address is not.
+      await app.destinations.add(s3Input('loopback'), actor);
+      expect(await codeOf(app.destinations.update('loopback', { endpoint: 'http://169.254.169.254:80' }, actor))).toBe(
+        'destination/endpoint-forbidden',
+      );
+      expect((await app.destinations.get('loopback')).settings['endpoint']).toBe(s3.endpoint);
+      expect(s3.endpoint).toMatch(/127\.0\.0\.1|localhost/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("stores only an S3 error code and HTTP status from an endpoint's error, never its text", async () => {
+    // A hostile endpoint: its error text would otherwise land in last_test and in answers.
+    const hostile = createServer((_request, response) => {
+      response
+        .writeHead(503, { 'content-type': 'application/xml' })
+        .end(
+          '<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>visit evil.example <script>x</script></Message></Error>',
+        );
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+    const app = await start();
+    try {
+      const added = await app.destinations.add(s3Input('hostile', { endpoint }), actor);
+      expect(added.test).toMatchObject({ ok: false });
+      const stored = JSON.stringify((await app.destinations.get('hostile')).lastTest);
+      expect(stored).not.toMatch(/evil|script/);
+      expect(stored).toMatch(/SlowDown|HTTP 503/);
+    } finally {
+      await app.close();
+      hostile.close();
+    }
+  });
+
   // Last: the credentials are sealed with another key afterwards.
   it('re-seals stored credentials with the current key at start; the old key can then go', async () => {
     const newKey = randomBytes(32).toString('base64');

@@ -9,6 +9,9 @@ describe('configuration', () => {
     expect(config.port).toBe(4000);
     expect(config.backupDir).toBe(`${config.dataDir}/backups`);
     expect(config.maxUploadBytes).toBe(10 * 1024 ** 3);
+    expect(config.maxExpansionRatio).toBe(200);
+    expect(loadConfig({ MAX_EXPANSION_RATIO: '1000' }).maxExpansionRatio).toBe(1000);
+    expect(() => loadConfig({ MAX_EXPANSION_RATIO: '1' })).toThrow(/MAX_EXPANSION_RATIO/);
     expect(config.uploadTempDir).toBe(path.join(config.backupDir, '.uploads'));
   });
 

@@ -42,6 +42,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'archive/empty': 'The backup file is empty.',
   'archive/window-too-large':
     'The zstd file needs more memory to decompress than allowed (made with zstd --long or --ultra?). Recompress it with default settings.',
+  'archive/expansion-too-large':
+    'The file decompresses to far more than its size (more than MAX_EXPANSION_RATIO times): refused as a decompression bomb. Nothing was changed.',
 
   'restore/unsafe-sql':
     'The SQL file contains commands that are not allowed in a restore (psql meta-commands such as \\! or \\copy). Nothing was changed.',
@@ -80,6 +82,8 @@ const MESSAGES: Record<ErrorCode, string> = {
     'The service cannot reach its own database right now (it may be restarting). Nothing was changed; try again in a moment.',
   'storage/insufficient-space':
     'Not enough free space for the local copy this restore needs. Free space in the upload directory (UPLOAD_TEMP_DIR). Nothing was changed.',
+  'storage/size-mismatch':
+    'The stored backup is not the size its catalog records: it was changed or replaced in storage. Nothing was restored.',
   'upload/invalid': 'The upload could not be read. Choose the file again and retry.',
 
   'download/link-invalid': 'The download link has expired. Click “Download” again.',
@@ -149,6 +153,10 @@ const MESSAGES: Record<ErrorCode, string> = {
   'destination/bucket-missing': 'The bucket does not exist. Create it first, or correct its name.',
   'destination/unreachable': 'The storage cannot be reached. Check the endpoint or region, and the network.',
   'destination/failed': 'The storage refused the request. The server log has the details.',
+  'destination/credentials-required':
+    'This S3 destination has no stored credentials. Give them, or choose explicitly to use the service’s own (its environment or instance role).',
+  'destination/endpoint-forbidden':
+    'This endpoint is a link-local or cloud metadata address, which hands out the machine’s own credentials. Nothing was changed.',
 };
 
 export const GENERIC_MESSAGE = 'Something went wrong. Try again; if it keeps failing, the server log has the details.';

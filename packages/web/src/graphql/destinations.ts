@@ -16,6 +16,7 @@ export const DestinationFields = graphql(
       kind
       location
       hasCredentials
+      credentialSource
       enabled
       managedBy
       copies

@@ -52,6 +52,7 @@ describe('reencryptStream', () => {
     const result = await reencryptStream({
       source: {
         open: async () => Readable.from([stored]),
+        sizeBytes: stored.length,
         codec: 'zstd',
         format: 'custom',
         encrypted: true,
@@ -77,7 +78,12 @@ describe('reencryptStream', () => {
     const stored = gzipSync(dump);
     const out = sinkOf();
     const result = await reencryptStream({
-      source: { open: async () => Readable.from([stored]), codec: 'gzip', format: 'plain-gzip' },
+      source: {
+        open: async () => Readable.from([stored]),
+        sizeBytes: stored.length,
+        codec: 'gzip',
+        format: 'plain-gzip',
+      },
       encryptTo: [key.recipient],
       sink: out.sink,
       signal: new AbortController().signal,
@@ -96,6 +102,7 @@ describe('reencryptStream', () => {
       reencryptStream({
         source: {
           open: async () => Readable.from([stored]),
+          sizeBytes: stored.length,
           codec: 'none',
           format: 'custom',
           encrypted: true,
@@ -115,7 +122,12 @@ describe('reencryptStream', () => {
     stored[stored.length >> 1]! ^= 0xff;
     await expect(
       reencryptStream({
-        source: { open: async () => Readable.from([stored]), codec: 'zstd', format: 'custom' },
+        source: {
+          open: async () => Readable.from([stored]),
+          sizeBytes: stored.length,
+          codec: 'zstd',
+          format: 'custom',
+        },
         encryptTo: [key.recipient],
         sink: sinkOf().sink,
         signal: new AbortController().signal,

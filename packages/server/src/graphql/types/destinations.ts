@@ -1,6 +1,7 @@
 import { ServiceError } from '../../errors/service-error.js';
 import type { DestinationTestResult } from '../../modules/destinations/test-destination.js';
 import type { DestinationView } from '../../modules/destinations/destination-view.js';
+import { S3_CREDENTIAL_SOURCES } from '../../storage/s3-storage.js';
 import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
 
@@ -20,6 +21,12 @@ const setting = (destination: DestinationView, name: string): string | null => {
   return typeof value === 'string' && value !== '' ? value : null;
 };
 
+const S3CredentialSourceEnum = builder.enumType('S3CredentialSource', {
+  description:
+    "stored: the sealed credentials given with the destination (required); environment: the service's own (AWS_* variables, an instance or task role), by explicit choice.",
+  values: S3_CREDENTIAL_SOURCES,
+});
+
 const DestinationRef = builder.objectRef<DestinationView>('Destination').implement({
   description: 'Where backups are stored: a local directory or an S3-compatible bucket.',
   fields: (t) => ({
@@ -35,6 +42,13 @@ const DestinationRef = builder.objectRef<DestinationView>('Destination').impleme
     pathStyle: t.boolean({ resolve: (d) => d.settings.pathStyle === true }),
     hasCredentials: t.exposeBoolean('hasCredentials', {
       description: 'Whether sealed S3 credentials are stored (never shown).',
+    }),
+    credentialSource: t.field({
+      type: S3CredentialSourceEnum,
+      nullable: true,
+      description: 's3: where its credentials come from (null: a local destination).',
+      resolve: (d) =>
+        d.kind === 's3' ? (d.settings.credentialSource === 'environment' ? 'environment' : 'stored') : null,
     }),
     enabled: t.exposeBoolean('enabled'),
     managedBy: t.exposeString('managedBy', { nullable: true, description: '"env": BACKUP_DIR, read-only here.' }),
@@ -75,6 +89,7 @@ const AddDestinationInput = builder.inputType('AddDestinationInput', {
     prefix: t.string({ required: false }),
     pathStyle: t.boolean({ required: false }),
     credentials: t.field({ type: S3CredentialsInput, required: false }),
+    credentialSource: t.field({ type: S3CredentialSourceEnum, required: false, description: 's3: default stored.' }),
   }),
 });
 
@@ -89,6 +104,7 @@ const UpdateDestinationInput = builder.inputType('UpdateDestinationInput', {
     pathStyle: t.boolean({ required: false }),
     credentials: t.field({ type: S3CredentialsInput, required: false }),
     clearCredentials: t.boolean({ required: false, description: 'Remove the stored credentials.' }),
+    credentialSource: t.field({ type: S3CredentialSourceEnum, required: false }),
   }),
 });
 
@@ -152,6 +168,7 @@ builder.mutationFields((t) => ({
           prefix: input.prefix,
           pathStyle: orUndefined(input.pathStyle),
           credentials: input.credentials ?? null,
+          credentialSource: input.credentialSource,
         },
         actorOf(context),
       );
@@ -177,6 +194,7 @@ builder.mutationFields((t) => ({
           prefix: orUndefined(input.prefix),
           pathStyle: orUndefined(input.pathStyle),
           credentials: input.clearCredentials ? null : orUndefined(input.credentials),
+          credentialSource: orUndefined(input.credentialSource),
         },
         actorOf(context),
       );

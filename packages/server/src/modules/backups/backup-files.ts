@@ -1,6 +1,7 @@
 import {
   type ArchiveFormat,
   type ArchiveSource,
+  type ByteSource,
   type Codec,
   type InspectRequest,
   type PgTools,
@@ -72,13 +73,14 @@ export async function requireFile(deps: Pick<BackupsDeps, 'placement' | 'copies'
 
 /** A stored backup as the engine reads it: a stream from the first copy that answers, opened on each read. */
 export function storedSource(
-  deps: Pick<BackupsDeps, 'placement' | 'copies'>,
+  deps: Pick<BackupsDeps, 'placement' | 'copies' | 'expansionLimit'>,
   backup: BackupRow,
   /** What opens an encrypted backup (given per request, never stored). */
   identities: readonly string[] = [],
 ): ArchiveSource {
   return {
     identities,
+    ...(deps.expansionLimit ? { expansionLimit: deps.expansionLimit } : {}),
     open: async () => (await openFromCopies(deps, backup, backup.fileName)).stream,
     sizeBytes: backup.sizeBytes,
     format: backup.format as ArchiveFormat,
@@ -89,10 +91,10 @@ export function storedSource(
 
 /** For reading a backup before anything is stored or restored (outside a job, so with its own bound). */
 export function inspectRequest<S>(
-  deps: Pick<BackupsDeps, 'runner'>,
+  deps: Pick<BackupsDeps, 'runner' | 'expansionLimit'>,
   source: S,
   tools: PgTools,
   signal = AbortSignal.timeout(10 * 60_000),
-): Omit<InspectRequest, 'source'> & { source: S } {
-  return { runner: deps.runner, tools, source, signal };
+): Omit<InspectRequest, 'source'> & { source: S & Pick<ByteSource, 'expansionLimit'> } {
+  return { runner: deps.runner, tools, source: { ...source, expansionLimit: deps.expansionLimit }, signal };
 }

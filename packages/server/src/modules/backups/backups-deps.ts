@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Clock, Codec, ProcessRunner, ToolResolver } from '@pgbs/engine';
+import type { Clock, Codec, ExpansionLimit, ProcessRunner, ToolResolver } from '@pgbs/engine';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { JobKind } from '../../jobs/job-types.js';
 import type { RestoreSpool } from '../../storage/restore-spool.js';
@@ -45,6 +45,8 @@ export interface BackupsDeps {
   /** BACKUP_CODEC and BACKUP_LEVEL (config.ts). */
   codec: Codec;
   compressionLevel?: number;
+  /** How far a backup may decompress (MAX_EXPANSION_RATIO); absent: the engine's default. */
+  expansionLimit?: ExpansionLimit;
   /** After each successful backup of a target (retention queues its prune). */
   afterBackup?: (targetId: string) => Promise<void>;
   /** Encryption, signing and kept identities (app.keys); absent: backups in clear, manifests unsigned. */

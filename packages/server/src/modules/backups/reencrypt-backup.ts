@@ -174,6 +174,8 @@ async function reencrypt(
         globalsFileName,
         {
           open: async () => (await openFromCopies(deps, backup, oldGlobals)).stream,
+          // Not compressed: nothing is decoded, so no size bounds it.
+          sizeBytes: 0,
           codec: 'none',
           format: 'plain',
           encrypted: oldGlobals.endsWith(AGE_EXTENSION),

@@ -35,12 +35,13 @@ const mib = (bytes: number) => Math.ceil(bytes / 1024 / 1024);
 
 /** The source as it is: the stored object streamed from storage, or the file from outside. */
 export function directInput(
-  deps: Pick<BackupsDeps, 'placement' | 'copies'>,
+  deps: Pick<BackupsDeps, 'placement' | 'copies' | 'expansionLimit'>,
   source: RestoreSource,
   identities: readonly string[] = [],
 ): ArchiveSource & { sha256: string; contentSha256: string | null } {
   const { fileName, filePath } = source;
   return {
+    expansionLimit: deps.expansionLimit,
     format: source.format,
     codec: source.codec,
     encrypted: source.encrypted ?? false,
@@ -57,7 +58,7 @@ export function directInput(
 
 /** What a restore job reads: the direct input, or a local copy of it (mustSpool). `release` deletes a copy. */
 export async function openRestoreInput(
-  deps: Pick<BackupsDeps, 'placement' | 'copies' | 'restoreSpool'>,
+  deps: Pick<BackupsDeps, 'placement' | 'copies' | 'restoreSpool' | 'expansionLimit'>,
   source: RestoreSource,
   signal: AbortSignal,
   identities: readonly string[] = [],

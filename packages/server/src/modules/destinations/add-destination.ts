@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../../errors/service-error.js';
 import type { DestinationRow } from '../../db/schema.js';
-import { type S3Credentials, validS3Settings } from '../../storage/s3-storage.js';
+import { type S3CredentialSource, type S3Credentials, validS3Settings } from '../../storage/s3-storage.js';
 import { auditedDestination } from './audit-destination.js';
 import type { Actor, DestinationDeps } from './destination-deps.js';
 import { validDestinationName, validLocalSettings } from './destination-settings.js';
@@ -18,15 +18,25 @@ export interface AddDestinationInput {
   bucket?: string | null;
   prefix?: string | null;
   pathStyle?: boolean;
-  /** s3: from the environment, a prompt or a file, never argv; null: the SDK's default chain (an instance role). */
+  /** s3: from the environment, a prompt or a file, never argv; stored sealed. */
   credentials?: S3Credentials | null;
+  /** s3: `stored` (default: credentials required) or `environment` (the SDK's default chain, an explicit opt-in). */
+  credentialSource?: S3CredentialSource | null;
   enabled?: boolean;
 }
 
 /** A local directory's settings, or an S3 bucket's; refuses what belongs to the other kind. */
 export function settingsFromInput(input: Omit<AddDestinationInput, 'name'>): Record<string, unknown> {
   if (input.kind === 'local') {
-    if (input.endpoint || input.region || input.bucket || input.prefix || input.pathStyle || input.credentials) {
+    if (
+      input.endpoint ||
+      input.region ||
+      input.bucket ||
+      input.prefix ||
+      input.pathStyle ||
+      input.credentials ||
+      input.credentialSource
+    ) {
       throw new ServiceError(
         'input/invalid',
         'A local destination takes a directory only (no bucket, endpoint or credentials).',
@@ -43,6 +53,7 @@ export function settingsFromInput(input: Omit<AddDestinationInput, 'name'>): Rec
         bucket: input.bucket ?? '',
         prefix: input.prefix ?? '',
         pathStyle: input.pathStyle,
+        credentialSource: input.credentialSource ?? undefined,
       }),
     };
   }
@@ -61,6 +72,26 @@ export function validCredentials(credentials: S3Credentials): S3Credentials {
   return { accessKeyId, secretAccessKey };
 }
 
+/**
+ * Stored credentials and the environment's are exclusive, and `stored` without any is refused:
+ * a destination never falls back silently on the machine's role.
+ */
+export function requireCredentialSource(settings: Record<string, unknown>, hasCredentials: boolean): void {
+  const source = settings['credentialSource'];
+  if (source === 'environment' && hasCredentials) {
+    throw new ServiceError(
+      'input/invalid',
+      'This destination takes its credentials from the environment: give none to store, or set --s3-credentials stored.',
+    );
+  }
+  if (source === 'stored' && !hasCredentials) {
+    throw new ServiceError(
+      'destination/credentials-required',
+      "An S3 destination needs credentials (from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a file or a prompt), or the explicit --s3-credentials environment to use the service's own (environment, instance role). Nothing was changed.",
+    );
+  }
+}
+
 /** Registers a destination; its credentials are sealed before they reach the database. */
 export function addDestination(
   deps: DestinationDeps,
@@ -71,6 +102,7 @@ export function addDestination(
     const id = randomUUID();
     const settings = settingsFromInput(input);
     if (input.kind === 'local') await deps.storage.checkLocal(String(settings['directory']));
+    else requireCredentialSource(settings, Boolean(input.credentials));
     return deps.repo.insert(
       {
         name: validDestinationName(input.name),

@@ -1,7 +1,7 @@
 import { ServiceError } from '../../errors/service-error.js';
 import type { DestinationRow } from '../../db/schema.js';
-import type { S3Credentials } from '../../storage/s3-storage.js';
-import { settingsFromInput, validCredentials } from './add-destination.js';
+import type { S3CredentialSource, S3Credentials } from '../../storage/s3-storage.js';
+import { requireCredentialSource, settingsFromInput, validCredentials } from './add-destination.js';
 import { auditedDestination } from './audit-destination.js';
 import type { Actor, DestinationDeps } from './destination-deps.js';
 import type { DestinationPatch } from './destination-repository.js';
@@ -9,8 +9,9 @@ import { sealS3Credentials } from './storage-for.js';
 
 export interface UpdateDestinationInput {
   enabled?: boolean;
-  /** New credentials; null removes the stored ones (the SDK's default chain then applies). */
+  /** New credentials; null removes the stored ones (then only credentialSource environment works). */
   credentials?: S3Credentials | null;
+  credentialSource?: S3CredentialSource;
   directory?: string;
   endpoint?: string | null;
   region?: string | null;
@@ -57,6 +58,14 @@ export async function updateDestination(
       if (row.kind !== 's3') throw new ServiceError('input/invalid', 'Only an S3 destination has credentials.');
       patch.credentialsSealed =
         credentials === null ? null : sealS3Credentials(deps, row.id, validCredentials(credentials));
+    }
+    // Checked when settings or credentials change (enabling or disabling alone touches neither).
+    if (row.kind === 's3' && (patch.settings !== undefined || credentials !== undefined)) {
+      // Switching to the environment drops the stored credentials unless new ones came with it (refused).
+      const final = patch.settings ?? settingsFromInput({ ...row.settings, kind: 's3' });
+      if (final['credentialSource'] === 'environment' && credentials === undefined) patch.credentialsSealed = null;
+      const sealed = patch.credentialsSealed !== undefined ? patch.credentialsSealed : row.credentialsSealed;
+      requireCredentialSource(final, sealed !== null);
     }
     return deps.repo.update(row.id, patch);
   });

@@ -73,7 +73,14 @@ export class ManifestSigner {
     }
     const publicKey = await this.publicKey(signature.keyId);
     if (!publicKey) return { status: 'invalid', reason: 'unknown-key', keyId: signature.keyId };
-    const ok = verify(null, message(manifest), publicKey, Buffer.from(signature.value, 'base64'));
+    let signed: Buffer;
+    try {
+      signed = message(manifest);
+    } catch {
+      // A number no signature can cover unambiguously (canonicalJson): never valid.
+      return { status: 'invalid', reason: 'malformed', keyId: signature.keyId };
+    }
+    const ok = verify(null, signed, publicKey, Buffer.from(signature.value, 'base64'));
     return ok
       ? { status: 'valid', keyId: signature.keyId }
       : { status: 'invalid', reason: 'mismatch', keyId: signature.keyId };

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { RestoreSource } from '../../../src/modules/backups/backup-types.js';
 import type { BackupsDeps } from '../../../src/modules/backups/backups-deps.js';
-import { mustSpool, openRestoreInput } from '../../../src/modules/backups/restore-input.js';
+import { inspectRequest } from '../../../src/modules/backups/backup-files.js';
+import { directInput, mustSpool, openRestoreInput } from '../../../src/modules/backups/restore-input.js';
 import type { ObjectStorage } from '../../../src/storage/object-storage.js';
 import type { RestoreSpool } from '../../../src/storage/restore-spool.js';
 
@@ -66,6 +67,20 @@ describe('restore input', () => {
     const streamed = await openRestoreInput(d, source({}), new AbortController().signal);
     expect(streamed.source).toMatchObject({ codec: 'zstd', contentSha256: 'b'.repeat(64) });
     expect(copies).toEqual([]);
+  });
+
+  it('decodes with the configured expansion limit (MAX_EXPANSION_RATIO), in restores and inspections', async () => {
+    const expansionLimit = { ratio: 1000, floorBytes: 1 };
+    const { deps: d } = deps(2000 * 1024 * 1024);
+    expect(directInput({ ...d, expansionLimit }, source({})).expansionLimit).toBe(expansionLimit);
+    const spooled = await openRestoreInput(
+      { ...d, expansionLimit },
+      source({ format: 'tar' }),
+      new AbortController().signal,
+    );
+    expect(spooled.source.expansionLimit).toBe(expansionLimit);
+    const request = inspectRequest({ runner: {} as BackupsDeps['runner'], expansionLimit }, source({}), {} as never);
+    expect(request.source.expansionLimit).toBe(expansionLimit);
   });
 
   it('copies when there is room, keeping the digests the restore checks', async () => {

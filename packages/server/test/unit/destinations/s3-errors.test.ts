@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseS3CredentialsFile } from '../../../src/cli/s3-credentials-input.js';
-import { s3Error } from '../../../src/storage/s3-storage.js';
+import type { LookupAddress } from 'node:dns';
+import { guardedLookup, isForbiddenAddress, s3Error } from '../../../src/storage/s3-storage.js';
 
 const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`${name} message`), { name, $metadata: { httpStatusCode: status }, ...extra });
@@ -32,6 +33,54 @@ describe('S3 errors as coded errors', () => {
     const error = sdkError('SignatureDoesNotMatch', 403, { StringToSign: 'AWS4-HMAC-SHA256 secret-ish' });
     error.message = 'signature for AKIAEXAMPLE computed with secret-ish';
     expect(s3Error(error, 's3://b/p').message).not.toMatch(/AKIAEXAMPLE|secret-ish/);
+  });
+});
+
+describe('what an endpoint may not reach', () => {
+  it('link-local and metadata addresses, also IPv4-mapped; never loopback or ordinary addresses', () => {
+    for (const address of [
+      '169.254.169.254',
+      '169.254.0.1',
+      'fe80::1',
+      'FEBF::1',
+      '::ffff:169.254.169.254',
+      '::ffff:a9fe:a9fe',
+      'fd00:ec2::254',
+      '[fe80::1]',
+    ]) {
+      expect(isForbiddenAddress(address), address).toBe(true);
+    }
+    for (const address of ['127.0.0.1', '::1', '10.0.0.5', '192.168.1.2', '2001:db8::1', 'fec0::1', '169.255.0.1']) {
+      expect(isForbiddenAddress(address), address).toBe(false);
+    }
+  });
+
+  it('a name that resolves to a link-local address gets no connection', async () => {
+    const resolving = (answer: string) =>
+      ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+        options.all
+          ? callback(null, [
+              { address: '127.0.0.1', family: 4 },
+              { address: answer, family: 4 },
+            ] as LookupAddress[])
+          : callback(null, answer, 4)) as unknown as Parameters<typeof guardedLookup>[0];
+    const lookUp = (answer: string, all: boolean) =>
+      new Promise<unknown>((resolve) =>
+        guardedLookup(resolving(answer))('rebind.example', { all }, (error, address) => resolve(error ?? address)),
+      );
+    for (const all of [false, true]) {
+      expect(await lookUp('169.254.169.254', all)).toMatchObject({ code: 'destination/endpoint-forbidden' });
+      expect(await lookUp('127.0.0.1', all)).not.toBeInstanceOf(Error);
+    }
+  });
+
+  it("repeats only an S3 error code and an HTTP status from a server's error", () => {
+    const error = sdkError('SlowDown', 503);
+    error.message = 'go to http://evil.example now';
+    expect(s3Error(error, 's3://b/p').message).toBe('s3://b/p failed: SlowDown (HTTP 503).');
+    expect(s3Error(sdkError('<img src=x> or a sentence', 500), 's3://b/p').message).toBe(
+      's3://b/p failed: unknown error (HTTP 500).',
+    );
   });
 });
 

@@ -15,6 +15,8 @@ export interface DestinationForm {
   pathStyle: boolean;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The service's own credentials (its environment, an instance role) instead of stored ones: an explicit choice. */
+  useEnvironmentCredentials: boolean;
 }
 
 export const EMPTY_DESTINATION_FORM: DestinationForm = {
@@ -28,6 +30,7 @@ export const EMPTY_DESTINATION_FORM: DestinationForm = {
   pathStyle: true,
   accessKeyId: '',
   secretAccessKey: '',
+  useEnvironmentCredentials: false,
 };
 
 /** What keeps the form from being sent, in words; null when it can be. */
@@ -40,12 +43,14 @@ export function formProblem(form: DestinationForm): string | null {
     return 'Leave the credentials out of the endpoint and type them in their fields.';
   }
   if (!form.bucket.trim()) return 'A bucket is needed.';
-  if (!form.accessKeyId.trim() !== !form.secretAccessKey.trim())
-    return 'Give both the access key id and the secret, or neither.';
+  if (form.useEnvironmentCredentials) return null;
+  if (!form.accessKeyId.trim() !== !form.secretAccessKey.trim()) return 'Give both the access key id and the secret.';
+  if (!form.accessKeyId.trim())
+    return 'Give both the access key id and the secret, or use the service’s own credentials.';
   return null;
 }
 
-/** The form as addDestination's input: only the fields of its kind; credentials only when given. */
+/** The form as addDestination's input: only the fields of its kind; the credentials, or the choice of the service's own. */
 export function addDestinationInput(form: DestinationForm): AddDestinationInput {
   if (form.kind === 'local') return { name: form.name.trim(), kind: 'local', directory: form.directory.trim() };
   return {
@@ -56,8 +61,8 @@ export function addDestinationInput(form: DestinationForm): AddDestinationInput 
     bucket: form.bucket.trim(),
     prefix: form.prefix.trim(),
     pathStyle: form.pathStyle,
-    ...(form.accessKeyId.trim()
-      ? { credentials: { accessKeyId: form.accessKeyId.trim(), secretAccessKey: form.secretAccessKey } }
-      : {}),
+    ...(form.useEnvironmentCredentials
+      ? { credentialSource: 'environment' as const }
+      : { credentials: { accessKeyId: form.accessKeyId.trim(), secretAccessKey: form.secretAccessKey } }),
   };
 }
