@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type S3TestServer, startS3Server, withSql } from '@pgbs/test-support';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { auditEvents, backupCopies, backups, jobs } from '../../src/db/schema.js';
+import { auditEvents, backupCopies, backups, jobs, readLeases } from '../../src/db/schema.js';
 import { cli, spawnCli } from './cli-process.js';
 import { type TestEnv, codeOf, createTestEnv, waitFor } from './harness.js';
 
@@ -188,6 +188,28 @@ describe(
       expect(done.state, done.errorMessage ?? '').toBe('succeeded');
     });
 
+    it('does not switch a backup a download (on any instance) is reading: the old objects stay, the new go', async () => {
+      const before = await app.backups.get(backupId);
+      const local = await localFiles();
+      const offsite = await offsiteFiles();
+      const lease = {
+        id: randomUUID(),
+        backupId,
+        destinationId: offsiteId,
+        instanceId: randomUUID(),
+        purpose: 'download',
+        expiresAt: sql`now() + interval '1 hour'`,
+      };
+      await app.db.insert(readLeases).values(lease);
+      const failed = await run(app.backups.reencrypt(backupId, actor, { identity: keys.old!.identity }));
+      await app.db.delete(readLeases).where(eq(readLeases.id, lease.id));
+      expect(failed.state).toBe('failed');
+      expect(failed.errorCode).toBe('backup/in-use');
+      expect(await app.backups.get(backupId)).toMatchObject({ fileName: before.fileName, sha256: before.sha256 });
+      expect(await localFiles()).toEqual(local);
+      expect(await offsiteFiles()).toEqual(offsite);
+    });
+
     it('the CLI re-encrypts to the new key with --identity FILE; the new identity restores it, the old one no longer does', async () => {
       const before = await app.backups.get(backupId);
       const result = await cli({ ...env.env, MASTER_KEY: masterKey }, [
@@ -219,7 +241,7 @@ describe(
         storedSha256: after.sha256,
       });
       const audits = await app.db.select().from(auditEvents).where(eq(auditEvents.action, 'backup.reencrypt'));
-      expect(audits.map((entry) => entry.outcome).sort()).toEqual(['failed', 'succeeded', 'succeeded']);
+      expect(audits.map((entry) => entry.outcome).sort()).toEqual(['failed', 'failed', 'succeeded', 'succeeded']);
     });
 
     it('refuses a backup encrypted to its target’s current recipients already', async () => {

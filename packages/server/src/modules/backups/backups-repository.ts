@@ -1,8 +1,8 @@
-import { type SQL, and, desc, eq, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { type SQL, and, desc, eq, gt, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
 import { ServiceError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import { likeLiteral } from '../../db/like.js';
-import { type BackupRow, backupCopies, backups } from '../../db/schema.js';
+import { type BackupRow, backupCopies, backups, readLeases } from '../../db/schema.js';
 import { isUuid } from '../../ids.js';
 import type { BackupFilter } from './backup-types.js';
 
@@ -60,7 +60,8 @@ export function backupsRepository(db: MetadataDb) {
      * Points a backup at its re-encrypted objects, in one transaction with its copies' names and
      * digests (those on `written`; the others are pending or failed and get the new name to copy).
      * Only if its file is still the one that was re-encrypted (or is the new one already: a retried
-     * write); null otherwise, nothing changed.
+     * write) and no live read lease holds it (a download of the old object, on any instance: the
+     * old objects are deleted right after); null otherwise, nothing changed.
      */
     switchObjects: (
       id: string,
@@ -71,6 +72,13 @@ export function backupsRepository(db: MetadataDb) {
       db.transaction(async (tx) => {
         const [current] = await tx.select().from(backups).where(eq(backups.id, id)).for('update');
         if (current?.fileName === to.fileName && current.sha256 === to.sha256) return current;
+        // Under the row lock readers take theirs with (copy-leases.ts): a lease is seen, or waits for us.
+        const [lease] = await tx
+          .select({ id: readLeases.id })
+          .from(readLeases)
+          .where(and(eq(readLeases.backupId, id), gt(readLeases.expiresAt, sql`now()`)))
+          .limit(1);
+        if (lease) return null;
         const [row] = await tx
           .update(backups)
           .set(to)

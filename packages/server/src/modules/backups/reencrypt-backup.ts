@@ -213,7 +213,12 @@ async function reencrypt(
         placed.map((copy) => copy.destinationId),
       ),
     );
-    if (!switched) throw new ServiceError('backup/in-use', `Backup ${backup.id} changed while it was re-encrypted.`);
+    if (!switched) {
+      throw new ServiceError(
+        'backup/in-use',
+        `Backup ${backup.id} is being downloaded, or changed while it was re-encrypted: nothing changed, try again when it is free.`,
+      );
+    }
   } catch (error) {
     for (const storage of written) {
       await removeWithManifest(storage, fileName).catch(() => {});
