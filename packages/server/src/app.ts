@@ -300,8 +300,8 @@ export async function createApp(
     clock: systemClock,
     audit,
     logger,
-    deleteCopy: (id: string, destinationId: string, { actor }: { actor: Actor }) =>
-      backups.deleteCopy(id, destinationId, actor),
+    deleteCopy: (id: string, destinationId: string, { actor, wholeBackup }: { actor: Actor; wholeBackup: boolean }) =>
+      backups.deleteCopy(id, destinationId, actor, { lastCopy: wholeBackup ? 'delete-backup' : 'keep' }),
     localDestinationId: placement.localId,
   };
   const retention = createRetention(retentionDeps);

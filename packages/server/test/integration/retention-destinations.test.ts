@@ -362,4 +362,34 @@ describe('retention per destination, and read leases', () => {
     expect(await inBucket(fresh.fileName)).toBe(false);
     expect(onDisk(fresh.fileName)).toBe(true);
   });
+
+  it('never prunes the last complete copy while another copy is failed: that destination never had its say', async () => {
+    await app.retention.setDestinationPolicy(env.target.name, 'local', { keepWithinDays: 7 }, actor);
+    await app.retention.setDestinationPolicy(env.target.name, 'offsite', { keepWithinDays: 365 }, actor);
+    const id = await backUp(30);
+    const { fileName } = await app.backups.get(id);
+    // The S3 copy failed (an outage when it was made): only the local one, due after 7 days, is left.
+    await app.db
+      .update(backupCopies)
+      .set({ state: 'failed' })
+      .where(and(eq(backupCopies.backupId, id), eq(backupCopies.destinationId, offsiteId)));
+    const held = await other.retention.prune(targetId);
+    expect(held.deleted.map((d) => d.id)).not.toContain(id);
+    expect(held.copiesDeleted.map((c) => c.id)).not.toContain(id);
+    expect(await copiesOf(id)).toEqual(['local:complete', 'offsite:failed']);
+    expect(onDisk(fileName)).toBe(true);
+    expect(await inBucket(fileName)).toBe(true);
+    const preview = await app.retention.preview(env.target.name);
+    const decision = preview.decisions.find((d) => d.backup.id === id);
+    expect(decision).toMatchObject({ action: 'keep', reasons: [expect.stringContaining('offsite is not complete')] });
+    // Once the S3 copy is complete again, the local one goes by its 7 days and S3 keeps the backup.
+    await app.db
+      .update(backupCopies)
+      .set({ state: 'complete' })
+      .where(and(eq(backupCopies.backupId, id), eq(backupCopies.destinationId, offsiteId)));
+    const pruned = await other.retention.prune(targetId);
+    expect(pruned.copiesDeleted.map((c) => [c.id, c.destination])).toContainEqual([id, 'local']);
+    expect(await copiesOf(id)).toEqual(['offsite:complete']);
+    expect(await inBucket(fileName)).toBe(true);
+  });
 });

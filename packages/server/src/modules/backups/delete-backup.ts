@@ -31,14 +31,16 @@ export async function deleteBackup(deps: BackupsDeps, id: string, actor: Actor):
 /**
  * Deletes one copy of a backup (its objects on that destination) and keeps the backup, which
  * lives on in its other complete copies. A backup's last complete copy is not deleted alone: the
- * whole backup goes, as with deleteBackup ('backup'), so no catalog entry outlives its files.
+ * whole backup goes, as with deleteBackup ('backup'), so no catalog entry outlives its files; or,
+ * with `lastCopy: 'keep'`, nothing is deleted ('kept').
  */
 export async function deleteCopy(
   deps: BackupsDeps,
   id: string,
   destinationId: string,
   actor: Actor,
-): Promise<'copy' | 'backup'> {
+  { lastCopy }: { lastCopy: 'delete-backup' | 'keep' } = { lastCopy: 'delete-backup' },
+): Promise<'copy' | 'backup' | 'kept'> {
   const backup = await deps.backups.get(id);
   const copies = await deps.copies.ofBackup(id);
   // A backup from before copies is on the local destination only: that copy is its last.
@@ -49,6 +51,7 @@ export async function deleteCopy(
     });
   }
   if (onlyLocal || (await claimForDelete(deps, backup, [destinationId])) === 'last-copy') {
+    if (lastCopy === 'keep') return 'kept';
     await deleteBackup(deps, id, actor);
     return 'backup';
   }

@@ -80,7 +80,9 @@ export function verifyHandler(deps: BackupsDeps): JobHandler<'verify', void> {
             const coded = isCodedError(error)
               ? { code: error.code, message: error.message }
               : { code: 'backup/checksum-mismatch', message: String(error) };
-            if (rows.length > 0) await deps.copies.fail(backup.id, copy.destinationId, coded);
+            // Only what the bytes themselves show fails the copy: a network error or a wrong identity
+            // says nothing of them, and a copy marked failed no longer counts for retention.
+            if (rows.length > 0 && isDamage(coded.code)) await deps.copies.fail(backup.id, copy.destinationId, coded);
             await deps.jobs.addWarning(context.jobId, `The copy on ${copy.storage.location}: ${coded.message}`);
           }
         }
@@ -120,3 +122,6 @@ async function verifyCopy(
     );
   }
 }
+
+const isDamage = (code: string) =>
+  code.startsWith('archive/') || code === 'backup/checksum-mismatch' || code === 'backup/file-missing';

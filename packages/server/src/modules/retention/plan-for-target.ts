@@ -73,6 +73,18 @@ export async function planForTarget(
       );
       if (here.length === 0) return { backup, action: 'keep', reasons: ['no complete copy'] };
       const kept = here.filter(({ decision }) => decision.action === 'keep');
+      // Its last complete copies go only when no other copy is failed or on its way: that copy's
+      // destination (12 months in S3, say) never had its say, and may be all that was meant to last.
+      if (kept.length === 0 && backup.incompleteOn.length > 0) {
+        const waiting = backup.incompleteOn.map(
+          (id) => plans.find((p) => p.destination.id === id)?.destination.name ?? id,
+        );
+        return {
+          backup,
+          action: 'keep',
+          reasons: [`last complete copy: the copy on ${waiting.join(', ')} is not complete`],
+        };
+      }
       if (kept.length === 0) {
         const rules = [...new Set(here.map(({ decision }) => (decision.action === 'delete' ? decision.rule : '')))];
         return { backup, action: 'delete', rule: rules.join('; ') };

@@ -17,8 +17,9 @@ export interface RetentionDeps {
   deleteCopy(
     backupId: string,
     destinationId: string,
-    options: { rule: string; actor: Actor },
-  ): Promise<'copy' | 'backup'>;
+    /** wholeBackup: the plan deletes the backup, so its last copy may go (and the backup with it). */
+    options: { rule: string; actor: Actor; wholeBackup: boolean },
+  ): Promise<'copy' | 'backup' | 'kept'>;
   /** The env-managed local destination: where backups from before copies are. */
   localDestinationId: string;
 }

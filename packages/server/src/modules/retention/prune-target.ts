@@ -57,6 +57,7 @@ export async function pruneTarget(deps: RetentionDeps, target: TargetRef, actor:
   }
   const plan = await planForTarget(deps.db, target, policies, new Date(deps.clock.now()), deps.localDestinationId);
   const byId = new Map(plan.decisions.map((decision) => [decision.backup.id, decision.backup]));
+  const overall = new Map(plan.decisions.map((decision) => [decision.backup.id, decision.action]));
   const names = new Map(plan.destinations.map((p) => [p.destination.id, p.destination.name]));
   const due = [
     ...plan.destinations.flatMap(({ destination, decisions }) =>
@@ -83,7 +84,11 @@ export async function pruneTarget(deps: RetentionDeps, target: TargetRef, actor:
     };
     let removed: 'copy' | 'backup';
     try {
-      removed = await deps.deleteCopy(entry.id, destinationId, { rule: entry.rule, actor });
+      // A copy the plan deletes while the backup as a whole is kept is never its last complete one.
+      const wholeBackup = overall.get(entry.id) === 'delete';
+      const outcome = await deps.deleteCopy(entry.id, destinationId, { rule: entry.rule, actor, wholeBackup });
+      if (outcome === 'kept') continue;
+      removed = outcome;
     } catch (error) {
       if (isCodedError(error, 'backup/in-use')) {
         report.inUse.push(entry);

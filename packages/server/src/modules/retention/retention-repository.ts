@@ -95,7 +95,11 @@ export const retentionRepository = {
     return rows.map((row) => {
       const own = copies.filter((copy) => copy.backupId === row.id);
       const complete = own.filter((copy) => copy.state === 'complete').map((copy) => copy.destinationId);
-      return { ...row, completeOn: own.length === 0 ? [localId] : complete };
+      // Copies still to come (pending, copying) or failed: their destination's rules never saw them.
+      const incomplete = own
+        .filter((copy) => copy.state !== 'complete' && copy.state !== 'deleting')
+        .map((copy) => copy.destinationId);
+      return { ...row, completeOn: own.length === 0 ? [localId] : complete, incompleteOn: incomplete };
     });
   },
 
@@ -209,7 +213,7 @@ export const retentionRepository = {
   },
 };
 
-export type StoredBackup = RetentionBackup & { fileName: string; completeOn: string[] };
+export type StoredBackup = RetentionBackup & { fileName: string; completeOn: string[]; incompleteOn: string[] };
 
 const countRulesOf = (row: CountRules): CountRules =>
   Object.fromEntries(COUNT_FIELDS.map((field) => [field, row[field]])) as CountRules;
