@@ -182,7 +182,7 @@ describe('Backup details', () => {
     await wrapper.find('[data-test="reencrypt"]').trigger('submit');
     await flushPromises();
     expect(sent[0]).toEqual({ id: 'b1', identity: 'AGE-SECRET-KEY-1TEST' });
-    expect((identity.element as HTMLTextAreaElement).value).toBe('');
+    expect((identity.element as HTMLInputElement).value).toBe('');
     expect(wrapper.text()).toContain('Re-encryption started (job j9)');
     await wrapper.find('[data-test="reencrypt"]').trigger('submit');
     await flushPromises();

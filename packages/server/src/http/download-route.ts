@@ -131,8 +131,11 @@ async function sendFile(
   if (copy === null) {
     throw new Refusal(410, 'backup/file-missing', `The file of backup ${backup.id} (${backup.fileName}) is missing.`);
   }
-  // A release that fails (the metadata database away) lapses by itself within the lease's TTL.
-  res.once('close', () => void copy.lease.release().catch(() => {}));
+  // A release that fails (the metadata database away) lapses by itself within the lease's TTL. A
+  // client gone while the lease was taken has closed already: 'close' will not fire again.
+  const release = () => void copy.lease.release().catch(() => {});
+  if (res.closed || res.destroyed) release();
+  else res.once('close', release);
   const size = copy.sizeBytes;
   // The headers promise the catalog's size and checksum; a changed file must not be sent under them.
   if (size !== backup.sizeBytes) {

@@ -1,8 +1,8 @@
-import { type SQL, and, desc, eq, gt, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { type SQL, and, desc, eq, gt, gte, ilike, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import { ServiceError } from '../../errors/service-error.js';
 import type { MetadataDb } from '../../db/client.js';
 import { likeLiteral } from '../../db/like.js';
-import { type BackupRow, backupCopies, backups, readLeases } from '../../db/schema.js';
+import { type BackupRow, backupCopies, backups, jobs, readLeases } from '../../db/schema.js';
 import { isUuid } from '../../ids.js';
 import type { BackupFilter } from './backup-types.js';
 
@@ -68,6 +68,8 @@ export function backupsRepository(db: MetadataDb) {
       from: { fileName: string; sha256: string },
       to: Pick<BackupRow, 'fileName' | 'sha256' | 'sizeBytes' | 'recipientFingerprints' | 'signed' | 'globalsFileName'>,
       written: readonly string[],
+      /** The re-encrypting job: any other active job on the backup (a restore queued with the old names) refuses the switch. */
+      jobId: string,
     ): Promise<BackupRow | null> =>
       db.transaction(async (tx) => {
         const [current] = await tx.select().from(backups).where(eq(backups.id, id)).for('update');
@@ -79,6 +81,12 @@ export function backupsRepository(db: MetadataDb) {
           .where(and(eq(readLeases.backupId, id), gt(readLeases.expiresAt, sql`now()`)))
           .limit(1);
         if (lease) return null;
+        const [other] = await tx
+          .select({ id: jobs.id })
+          .from(jobs)
+          .where(and(eq(jobs.backupId, id), inArray(jobs.state, ['queued', 'running']), ne(jobs.id, jobId)))
+          .limit(1);
+        if (other) return null;
         const [row] = await tx
           .update(backups)
           .set(to)

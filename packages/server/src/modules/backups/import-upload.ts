@@ -52,7 +52,12 @@ export async function importUpload(
     const target = input.targetId ? await deps.targets.resolve(input.targetId) : await deps.targets.defaultTarget();
     const prepared = await deps.tools.prepare(target.connection);
     const identities = input.identity?.trim() ? parseIdentities(input.identity) : [];
-    const upload: ByteSource = { ...(await fileSource(path)), identities };
+    const upload: ByteSource = {
+      ...(await fileSource(path)),
+      identities,
+      // The store pass decodes it again: under the same cap as the checks.
+      ...(deps.expansionLimit ? { expansionLimit: deps.expansionLimit } : {}),
+    };
     const summary = await inspectArchive(inspectRequest(deps, upload, prepared.tools));
     const plan = summary.encrypted ? await encryptionPlan(deps.keys, target.id) : null;
     const id = randomUUID();

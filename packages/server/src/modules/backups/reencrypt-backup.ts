@@ -20,7 +20,14 @@ import { openManifest } from '../keys/manifest-secrets.js';
 import { type PlacedStorage, qualifiedRef } from './backup-placement.js';
 import type { Actor } from './backup-types.js';
 import type { BackupsDeps } from './backups-deps.js';
-import { AGE_EXTENSION, encryptionPlan, identitiesFor, protectManifest, requireOpens } from './backup-encryption.js';
+import {
+  AGE_EXTENSION,
+  encryptionPlan,
+  identitiesFor,
+  isForeign,
+  protectManifest,
+  requireOpens,
+} from './backup-encryption.js';
 import { requireFile, storedSource } from './backup-files.js';
 import { openFromCopies } from './copy-reader.js';
 import { heldIdentities, holdIdentities } from './job-identities.js';
@@ -196,7 +203,9 @@ async function reencrypt(
       sizeBytes: result.written.sizeBytes,
       globalsFileName,
     });
-    const stored = await protectManifest(deps.keys, manifest, plan);
+    // A backup not known to be ours (a rescanned one without a valid signature) stays unsigned:
+    // re-encrypting it must not vouch for fields read from storage.
+    const stored = await protectManifest(isForeign(deps.keys, backup) ? undefined : deps.keys, manifest, plan);
     for (const { storage } of placed) await writeManifest(storage, stored.manifest);
     const switched = await context.record(() =>
       deps.backups.switchObjects(
@@ -211,12 +220,13 @@ async function reencrypt(
           globalsFileName,
         },
         placed.map((copy) => copy.destinationId),
+        context.jobId,
       ),
     );
     if (!switched) {
       throw new ServiceError(
         'backup/in-use',
-        `Backup ${backup.id} is being downloaded, or changed while it was re-encrypted: nothing changed, try again when it is free.`,
+        `Backup ${backup.id} is being downloaded or used by another job, or changed while it was re-encrypted: nothing changed, try again when it is free.`,
       );
     }
   } catch (error) {
