@@ -47,7 +47,7 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> 
       if (!gone.has(instanceId)) gone.set(instanceId, await isInstanceGone(deps.db, instanceId));
       if (!gone.get(instanceId)) continue;
     }
-    if (job.partialRef && !(await discardPartial(deps, job, job.partialRef))) continue;
+    if (job.partialRef && (await discardPartial(deps, job, job.partialRef)) === 'retry') continue;
     recovered.push(await deps.worker.finish(job, INTERRUPTED));
     if (job.kind === 'restore' && job.targetId) restoredTargets.add(job.targetId);
   }
@@ -57,21 +57,44 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<JobRow[]> 
 }
 
 /**
- * Whether the partial object is gone. One destination that is down must not keep the other jobs
- * from being recovered: this job stays active, its partial recorded, for the next pass to retry.
+ * Errors no later pass can get past: the destination was removed, its settings or credentials no
+ * longer work. The job ends; its partial object is named in a warning, for a person to remove.
  */
-async function discardPartial(deps: RecoveryDeps, job: JobRow, partialRef: string): Promise<boolean> {
+const PERMANENT = new Set([
+  'destination/not-found',
+  'destination/credentials-required',
+  'destination/endpoint-forbidden',
+  'input/invalid',
+]);
+
+/**
+ * Whether the partial object is gone ('discarded'), will never go ('orphaned'), or may go on a
+ * later pass ('retry'). One destination that is down must not keep the other jobs from being
+ * recovered: that job stays active, its partial recorded, for the next pass.
+ */
+async function discardPartial(
+  deps: RecoveryDeps,
+  job: JobRow,
+  partialRef: string,
+): Promise<'discarded' | 'orphaned' | 'retry'> {
   try {
     const { storage, ref } = await deps.storageOf(partialRef);
     await storage.discardPartial(ref);
-    return true;
+    return 'discarded';
   } catch (error) {
+    const code = isCodedError(error) ? error.code : 'destination/failed';
+    if (PERMANENT.has(code)) {
+      const warning = `Its partial object ${partialRef} could not be removed (${code}) and never will be by the service: remove it from the destination by hand.`;
+      await deps.jobs.addWarning(job.id, warning);
+      deps.logger.warn('left the partial object of an interrupted job behind', { code, jobId: job.id, partialRef });
+      return 'orphaned';
+    }
     deps.logger.warn('could not discard the partial object of an interrupted job; the next recovery pass tries again', {
-      code: isCodedError(error) ? error.code : 'destination/failed',
+      code,
       jobId: job.id,
       error: String(error),
     });
-    return false;
+    return 'retry';
   }
 }
 

@@ -17,6 +17,7 @@ function setup(active: JobRow[], downDestination: string) {
   const finished: string[] = [];
   const swept: string[] = [];
   const warnings: Record<string, unknown>[] = [];
+  const jobWarnings: [string, string][] = [];
   const storageOf = async (partialRef: string) => {
     const [destination, ref] = partialRef.split(':') as [string, string];
     const storage = {
@@ -24,6 +25,7 @@ function setup(active: JobRow[], downDestination: string) {
         if (destination === downDestination) {
           throw new ServiceError('destination/unreachable', `${destination} does not answer.`);
         }
+        if (destination === 'removed') throw new ServiceError('destination/not-found', 'No such destination.');
         discarded.push(name);
       },
     } as Partial<ObjectStorage> as ObjectStorage;
@@ -34,6 +36,7 @@ function setup(active: JobRow[], downDestination: string) {
     jobs: {
       activeWithoutInstance: async () => active,
       activeOnInstances: async () => [],
+      addWarning: async (id: string, warning: string) => void jobWarnings.push([id, warning]),
     } as unknown as JobsRepository,
     worker: {
       finish: async (row: JobRow) => {
@@ -52,7 +55,7 @@ function setup(active: JobRow[], downDestination: string) {
     },
     instanceId: 'this-instance',
   };
-  return { deps, discarded, finished, swept, warnings };
+  return { deps, discarded, finished, swept, warnings, jobWarnings };
 }
 
 describe('recovery of interrupted jobs', () => {
@@ -80,5 +83,12 @@ describe('recovery of interrupted jobs', () => {
     );
     await recoverInterrupted(deps);
     expect(swept).toEqual(['other']);
+  });
+
+  it('ends a job whose partial can never be discarded (its destination removed), naming the partial for a person', async () => {
+    const { deps, finished, jobWarnings } = setup([job('orphan', { partialRef: 'removed:orphan.partial' })], 's3');
+    expect((await recoverInterrupted(deps)).map((row) => row.id)).toEqual(['orphan']);
+    expect(finished).toEqual(['orphan']);
+    expect(jobWarnings).toEqual([['orphan', expect.stringContaining('removed:orphan.partial')]]);
   });
 });
