@@ -141,6 +141,10 @@ describe('GraphQL API for the panel', () => {
       );
       jobId = started.createBackup.data.id;
       await gql(`mutation { cancelJob(id: "${jobId}") { id } }`);
+      // A job claimed but not yet registered by its worker when the cancel came reads the request
+      // at its next heartbeat (every second): the lock keeps it from finishing before then, even on
+      // a loaded machine (seen: the whole suite on 2 cores let it finish first).
+      await new Promise((resolve) => setTimeout(resolve, 3000));
     } finally {
       release();
       await holding;
