@@ -205,9 +205,11 @@ export async function decryptStream(input: Readable, keys: AgeDecryptWith): Prom
     else inputError ??= error;
   });
   let key: Buffer;
+  let rest: Buffer;
   try {
-    const { header, nonce } = await readHeader(input);
-    key = payloadKey(await decrypter.decryptHeader(header), nonce);
+    const head = await readHeader(input);
+    rest = head.rest;
+    key = payloadKey(await decrypter.decryptHeader(head.header), head.nonce);
     if (inputError) throw inputError;
   } catch (error) {
     input.destroy();
@@ -218,16 +220,20 @@ export async function decryptStream(input: Readable, keys: AgeDecryptWith): Prom
   clear.on('close', () => {
     if (!input.readableEnded) input.destroy();
   });
-  input.pipe(clear);
+  // What the header read took beyond the nonce goes first. Not pushed back into `input`: a piped
+  // stream that has ended refuses an unshift (the bytes were lost, seen with a PassThrough).
+  if (rest.length > 0) clear.write(rest);
+  if (input.readableEnded) clear.end();
+  else input.pipe(clear);
   return clear;
 }
 
 /**
- * The header (up to its MAC line) and the payload's nonce; what follows is put back into `input`.
+ * The header (up to its MAC line), the payload's nonce, and the bytes read beyond them.
  * Linear in the header's length however the input is cut (a hostile source may send 1-byte chunks):
  * the buffer doubles and each search starts where the last one stopped.
  */
-async function readHeader(input: Readable): Promise<{ header: Buffer; nonce: Buffer }> {
+async function readHeader(input: Readable): Promise<{ header: Buffer; nonce: Buffer; rest: Buffer }> {
   let buffer = Buffer.alloc(4096);
   let length = 0;
   let macLine = -1;
@@ -244,9 +250,11 @@ async function readHeader(input: Readable): Promise<{ header: Buffer; nonce: Buf
     }
     scanned = length;
     if (lineEnd > 0 && length >= lineEnd + PAYLOAD_NONCE_BYTES) {
-      const rest = head.subarray(lineEnd + PAYLOAD_NONCE_BYTES);
-      if (rest.length > 0) input.unshift(rest);
-      return { header: head.subarray(0, lineEnd), nonce: head.subarray(lineEnd, lineEnd + PAYLOAD_NONCE_BYTES) };
+      return {
+        header: head.subarray(0, lineEnd),
+        nonce: head.subarray(lineEnd, lineEnd + PAYLOAD_NONCE_BYTES),
+        rest: head.subarray(lineEnd + PAYLOAD_NONCE_BYTES),
+      };
     }
     if (length > MAX_HEADER_BYTES) throw new Error('the header is too long');
     const chunk = await nextChunk(input);

@@ -266,6 +266,17 @@ describe('age streams', () => {
     expect(await codeOf(decryptStream(bytewise(endless), { identities: [identity] }))).toBe('archive/corrupt');
   }, 60_000);
 
+  it('opens a file piped through another stream that has ended by the time the header is read', async () => {
+    const { identity, recipient } = await generateAgeIdentity();
+    const clearBytes = randomBytes(3 * MB);
+    const encrypted = await collect(
+      Readable.from([clearBytes]).pipe(await encryptTransform({ recipients: [recipient] })),
+    );
+    // The whole file in one chunk through a PassThrough: pushing the rest back would come after its end.
+    const piped = Readable.from([encrypted]).pipe(new PassThrough());
+    expect((await collect(await decryptStream(piped, { identities: [identity] }))).equals(clearBytes)).toBe(true);
+  });
+
   it('recipients and identities are validated with coded errors that never echo the value', async () => {
     const { identity, recipient } = await generateAgeIdentity();
     expect(parseRecipient(` ${recipient}\n`)).toBe(recipient);
