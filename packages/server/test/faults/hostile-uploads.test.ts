@@ -89,7 +89,7 @@ describe('hostile uploads through the real HTTP endpoint', () => {
     expect(await readdir(uploadDir).catch(() => [])).toEqual([]);
   }
 
-  it('a gzip bomb (KB of gzip, GB of SQL) is streamed through validation: flat memory, no inflated copy on disk', async () => {
+  it('a gzip bomb (KB of gzip, GB of SQL) is streamed through validation and refused past the expansion cap: flat memory, nothing stored', async () => {
     // 1 GiB of SQL comment lines gzips to about 1 MB at level 9: under MAX_UPLOAD_BYTES (which
     // counts the bytes sent), so the size limit does not apply and validation must stream it.
     const bomb = path.join(workDir, 'bomb.sql.gz');
@@ -104,6 +104,7 @@ describe('hostile uploads through the real HTTP endpoint', () => {
     const compressed = (await stat(bomb)).size;
     expect(compressed).toBeLessThan(MAX_UPLOAD_BYTES);
 
+    const filesBefore = (await readdir(api.app.config.backupDir)).sort();
     global.gc?.();
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
@@ -112,15 +113,14 @@ describe('hostile uploads through the real HTTP endpoint', () => {
     const { body } = await post(UPLOAD_BACKUP, {}, await openAsBlob(bomb), 'bomb.sql.gz');
     clearInterval(sampler);
     const result = body.data?.uploadBackup;
-    // A valid (if silly) plain SQL file: accepted as it is, stored compressed.
-    expect(result, JSON.stringify(body)).toMatchObject({ __typename: 'MutationUploadBackupSuccess' });
-    expect(result!.data!.format).toBe('plain-gzip');
-    const stored = (await api.app.backups.get(result!.data!.id)).fileName;
-    expect((await stat(path.join(api.app.config.backupDir, stored))).size).toBe(compressed);
-    // The server (in this process) inflated 1 GiB without holding it.
+    // Valid (if silly) SQL, but over 1,000 times its stored size: past MAX_EXPANSION_RATIO's 1 GiB
+    // floor, refused as a bomb, and nothing of it is stored.
+    expect(result, JSON.stringify(body)).toMatchObject({ code: 'archive/expansion-too-large' });
+    expect((await readdir(api.app.config.backupDir)).sort()).toEqual(filesBefore);
+    // The server (in this process) inflated up to 1 GiB without holding it.
     expect(peak - baseline).toBeLessThan(200 * 1024 * 1024);
     console.info(
-      `gzip bomb: ${compressed} B -> 1 GiB, validated in ${Date.now() - started} ms, ` +
+      `gzip bomb: ${compressed} B -> 1 GiB, refused in ${Date.now() - started} ms, ` +
         `RSS growth ${Math.round((peak - baseline) / 1024 / 1024)} MB`,
     );
     await expectHealthy();
