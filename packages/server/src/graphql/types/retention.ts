@@ -111,16 +111,26 @@ const RetentionPreviewRef = builder
     }),
   });
 
+type InputFields = PothosSchemaTypes.InputFieldBuilder<
+  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never,
+  'InputObject'
+>;
+
+/** The count rules, the same in a target's policy and a destination's own. */
+const countRuleFields = (t: InputFields) => ({
+  keepLast: t.int({ required: false }),
+  keepHourly: t.int({ required: false }),
+  keepDaily: t.int({ required: false }),
+  keepWeekly: t.int({ required: false }),
+  keepMonthly: t.int({ required: false }),
+  keepYearly: t.int({ required: false }),
+  keepWithinDays: t.int({ required: false }),
+});
+
 const RetentionPolicyInput = builder.inputType('RetentionPolicyInput', {
   description: 'Count rules left out are unset; the day counts and the guard keep their value when left out.',
   fields: (t) => ({
-    keepLast: t.int({ required: false }),
-    keepHourly: t.int({ required: false }),
-    keepDaily: t.int({ required: false }),
-    keepWeekly: t.int({ required: false }),
-    keepMonthly: t.int({ required: false }),
-    keepYearly: t.int({ required: false }),
-    keepWithinDays: t.int({ required: false }),
+    ...countRuleFields(t),
     snapshotKeepDays: t.int({ required: false }),
     uploadKeepDays: t.int({ required: false }),
     failedRunsGuard: t.int({ required: false }),
@@ -129,15 +139,7 @@ const RetentionPolicyInput = builder.inputType('RetentionPolicyInput', {
 
 const DestinationRetentionPolicyInput = builder.inputType('DestinationRetentionPolicyInput', {
   description: 'Count rules left out are unset.',
-  fields: (t) => ({
-    keepLast: t.int({ required: false }),
-    keepHourly: t.int({ required: false }),
-    keepDaily: t.int({ required: false }),
-    keepWeekly: t.int({ required: false }),
-    keepMonthly: t.int({ required: false }),
-    keepYearly: t.int({ required: false }),
-    keepWithinDays: t.int({ required: false }),
-  }),
+  fields: countRuleFields,
 });
 
 builder.queryFields((t) => ({
