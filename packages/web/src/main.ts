@@ -3,6 +3,7 @@ import { createApp } from 'vue';
 import App from './App.vue';
 import { createApiClient } from './api/client';
 import { onSessionExpired } from './api/session-expiry';
+import { leaveOnExpiry } from './features/auth/expiry';
 import { SESSION, createSession } from './features/auth/session';
 import { createAppRouter } from './router';
 import './styles/theme.css';
@@ -11,11 +12,7 @@ const client = createApiClient();
 const session = createSession(client);
 const router = createAppRouter(session);
 
-onSessionExpired(() => {
-  session.forget();
-  const current = router.currentRoute.value;
-  if (!current.meta.public) void router.replace({ path: '/login', query: { redirect: current.fullPath } });
-});
+onSessionExpired(() => leaveOnExpiry(session, router));
 
 const app = createApp(App);
 app.use(urql, client);

@@ -2,6 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent } from 'vue';
 import { createMemoryHistory, createRouter } from 'vue-router';
+import { leaveOnExpiry } from '@/features/auth/expiry';
 import LoginPage from '@/features/auth/LoginPage.vue';
 import { LOGGED_OUT, SESSION, type Session } from '@/features/auth/session';
 import { HOME, safeRedirect } from '@/router';
@@ -85,5 +86,36 @@ describe('the login page', () => {
     await flushPromises();
     expect(wrapper.find('[role="alert"]').text()).toContain('not correct');
     expect(wrapper.text()).toContain('Log in to continue where you were.');
+  });
+});
+
+describe('an expired session', () => {
+  async function at(url: string, viewer: Session['viewer']['value']) {
+    const router = createRouter({
+      history: createMemoryHistory(),
+      routes: [
+        { path: '/login', component: LoginPage, meta: { public: true } },
+        { path: '/:other(.*)*', component: defineComponent({ render: () => null }) },
+      ],
+    });
+    await router.push(url);
+    const forget = vi.fn();
+    const session = { ...fakeSession(), viewer: { value: viewer } as Session['viewer'], forget };
+    leaveOnExpiry(session, router);
+    await flushPromises();
+    return { route: router.currentRoute.value, forget };
+  }
+
+  it('goes to the login page, to come back where the user was', async () => {
+    const { route, forget } = await at('/settings/audit', { id: 'u1', email: 'admin@localhost', role: 'admin' });
+    expect(route.path).toBe('/login');
+    expect(route.query.redirect).toBe('/settings/audit');
+    expect(forget).toHaveBeenCalledOnce();
+  });
+
+  it('stays out of the way of a logout in flight, which navigates itself (CI saw its notice lost)', async () => {
+    const { route, forget } = await at('/settings/audit', null);
+    expect(route.fullPath).toBe('/settings/audit');
+    expect(forget).not.toHaveBeenCalled();
   });
 });

@@ -46,11 +46,10 @@ export function createSession(client: Client): Session {
       return null;
     },
     async logout() {
-      try {
-        await client.mutation(LogoutMutation, {}).toPromise();
-      } finally {
-        viewer.value = null;
-      }
+      // Forgotten before asking: the server closes the session's WebSocket before it answers, and
+      // that close must not pass for an expiry, whose redirect would race the logout's own.
+      viewer.value = null;
+      await client.mutation(LogoutMutation, {}).toPromise();
     },
     forget() {
       viewer.value = null;
