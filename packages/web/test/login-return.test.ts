@@ -22,6 +22,9 @@ function fakeSession(): Session {
   };
 }
 
+/** Any page but the login page: not under test. */
+const Elsewhere = defineComponent({ render: () => null });
+
 async function logInFrom(url: string) {
   const session = fakeSession();
   // The app's routes but for the pages behind the login, which are not under test.
@@ -29,7 +32,7 @@ async function logInFrom(url: string) {
     history: createMemoryHistory(),
     routes: [
       { path: '/login', component: LoginPage },
-      { path: '/:other(.*)*', component: defineComponent({ render: () => null }) },
+      { path: '/:other(.*)*', component: Elsewhere },
     ],
   });
   await router.push(url);
@@ -95,7 +98,7 @@ describe('an expired session', () => {
       history: createMemoryHistory(),
       routes: [
         { path: '/login', component: LoginPage, meta: { public: true } },
-        { path: '/:other(.*)*', component: defineComponent({ render: () => null }) },
+        { path: '/:other(.*)*', component: Elsewhere },
       ],
     });
     await router.push(url);
