@@ -25,4 +25,4 @@ export * from './pg/dump-globals.js';
 export * from './crypto/age-stream.js';
 export * from './crypto/reencrypt.js';
 export { DigestStream } from './streams/digest.js';
-export { ChunkBatcher } from './streams/chunk-batcher.js';
+export { ChunkBatcher, RecyclingChunkBatcher } from './streams/chunk-batcher.js';

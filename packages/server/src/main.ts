@@ -2,10 +2,12 @@ import { createApp } from './app.js';
 import { bootstrapAdmin } from './auth/bootstrap-admin.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startHttpServer } from './http/http-server.js';
+import { tuneGarbageCollector } from './gc-tuning.js';
 import { consoleLogger } from './logger.js';
 
 /** `pnpm start`: the service with its GraphQL API. */
 async function main(): Promise<void> {
+  tuneGarbageCollector();
   const logger = consoleLogger();
   const config = loadConfig();
   const app = await createApp(config, logger);

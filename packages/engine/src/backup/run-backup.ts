@@ -1,4 +1,4 @@
-import { Readable, type Writable } from 'node:stream';
+import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Clock } from '../clock.js';
@@ -15,7 +15,7 @@ import { pollCopyProgressInto } from '../progress/copy-progress-poller.js';
 import { ProgressTracker, type ProgressSnapshot } from '../progress/progress-tracker.js';
 import { parseDumpVerboseLine } from '../progress/verbose-lines.js';
 import { ROW_COST_BYTES } from '../progress/weights.js';
-import { ChunkBatcher } from '../streams/chunk-batcher.js';
+import { ChunkBatcher, RecyclingChunkBatcher } from '../streams/chunk-batcher.js';
 import { DigestStream } from '../streams/digest.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
 
@@ -117,13 +117,7 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
   const stderr = new LineTail(100);
   const content = new DigestStream((bytes) => tracker.setBytes(bytes));
   const codec = storedCodec(request.format, request.codec);
-  const level = request.compressionLevel;
-  const compress =
-    codec === 'zstd'
-      ? [zstdCompressor(level ?? DEFAULT_ZSTD_LEVEL)]
-      : codec === 'gzip'
-        ? [createGzip({ level: request.codec === 'gzip' ? (level ?? DEFAULT_GZIP_LEVEL) : DEFAULT_GZIP_LEVEL })]
-        : [];
+  const { batcher, compress } = compressionStages(request, codec);
   // Without a codec or encryption the stored bytes are pg_dump's output: one digest serves for both.
   const transforms = [...compress, ...encrypt];
   const stored = transforms.length > 0 ? new DigestStream() : content;
@@ -136,7 +130,7 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
         const event = parseDumpVerboseLine(line);
         if (event) tracker.handle(event);
       }),
-      pipeline([child.stdout as Readable, new ChunkBatcher(), ...stages, request.sink]).catch((error: unknown) => {
+      pipeline([child.stdout as Readable, batcher, ...stages, request.sink]).catch((error: unknown) => {
         child.kill('SIGKILL');
         throw error;
       }),
@@ -169,6 +163,24 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     detach();
     tracker.dispose();
   }
+}
+
+/** pg_dump's output in batches, and the codec's compressor if any. */
+function compressionStages(
+  request: Pick<BackupRequest, 'codec' | 'compressionLevel'>,
+  codec: Codec,
+): { batcher: Transform; compress: Transform[] } {
+  const level = request.compressionLevel;
+  if (codec === 'zstd') {
+    // zstd copies what it is given: its batches can be reused once it has taken them.
+    const batcher = new RecyclingChunkBatcher();
+    return { batcher, compress: [zstdCompressor(level ?? DEFAULT_ZSTD_LEVEL, (chunk) => batcher.recycle(chunk))] };
+  }
+  if (codec === 'gzip') {
+    const gzipLevel = request.codec === 'gzip' ? (level ?? DEFAULT_GZIP_LEVEL) : DEFAULT_GZIP_LEVEL;
+    return { batcher: new ChunkBatcher(), compress: [createGzip({ level: gzipLevel })] };
+  }
+  return { batcher: new ChunkBatcher(), compress: [] };
 }
 
 /** A role that is no superuser may lack the right to read an object: name it. */

@@ -31,12 +31,26 @@ export function isZstd(head: Buffer): boolean {
  */
 const ZSTD_CHUNK_BYTES = 1024 * 1024;
 
-/** zstd at `level` with a frame checksum, so `zstd -d` alone detects a damaged file. */
-export function zstdCompressor(level: number): Transform {
-  return createZstdCompress({
+/**
+ * zstd at `level` with a frame checksum, so `zstd -d` alone detects a damaged file. `consumed` is
+ * told of each input chunk once zstd has taken all of it (zstd copies its input: the chunk's
+ * memory may be reused from then on).
+ */
+export function zstdCompressor(level: number, consumed?: (chunk: Buffer) => void): Transform {
+  const compressor = createZstdCompress({
     chunkSize: ZSTD_CHUNK_BYTES,
     params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 1 },
   });
+  if (consumed) {
+    // zlib calls a chunk's callback when its last byte went in, not before.
+    const transform = compressor._transform.bind(compressor);
+    compressor._transform = (chunk: Buffer, encoding, callback) =>
+      transform(chunk, encoding, (error) => {
+        consumed(chunk);
+        callback(error);
+      });
+  }
+  return compressor;
 }
 
 export function zstdDecompressor(): Transform {
