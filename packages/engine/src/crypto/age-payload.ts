@@ -44,14 +44,19 @@ abstract class Chunked extends Transform {
     this.buffer = Buffer.allocUnsafe(size);
   }
 
-  protected abstract seal(chunk: Buffer, last: boolean): Buffer;
+  /** A chunk's output, in pieces: copying them into one would allocate its size once more. */
+  protected abstract seal(chunk: Buffer, last: boolean): Buffer[];
+
+  private pushAll(pieces: Buffer[]): void {
+    for (const piece of pieces) if (piece.length > 0) this.push(piece);
+  }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
       let offset = 0;
       while (offset < data.length) {
         if (this.used === this.buffer.length) {
-          this.push(this.seal(this.buffer, false));
+          this.pushAll(this.seal(this.buffer, false));
           this.counter++;
           this.used = 0;
         }
@@ -68,7 +73,7 @@ abstract class Chunked extends Transform {
 
   override _flush(callback: TransformCallback): void {
     try {
-      this.push(this.seal(this.buffer.subarray(0, this.used), true));
+      this.pushAll(this.seal(this.buffer.subarray(0, this.used), true));
       callback();
     } catch (error) {
       callback(this.failure(error));
@@ -87,11 +92,11 @@ export class PayloadEncrypter extends Chunked {
     this.push(prefix);
   }
 
-  protected seal(chunk: Buffer, last: boolean): Buffer {
+  protected seal(chunk: Buffer, last: boolean): Buffer[] {
     const cipher = createCipheriv('chacha20-poly1305', this.key, chunkNonce(this.counter, last), {
       authTagLength: TAG,
     });
-    return Buffer.concat([cipher.update(chunk), cipher.final(), cipher.getAuthTag()]);
+    return [cipher.update(chunk), cipher.final(), cipher.getAuthTag()];
   }
 }
 
@@ -107,15 +112,17 @@ export class PayloadDecrypter extends Chunked {
     super(CHUNK + TAG, failure);
   }
 
-  protected seal(chunk: Buffer, last: boolean): Buffer {
+  protected seal(chunk: Buffer, last: boolean): Buffer[] {
     if (chunk.length < TAG) throw new Error('the payload is truncated');
     const decipher = createDecipheriv('chacha20-poly1305', this.key, chunkNonce(this.counter, last), {
       authTagLength: TAG,
     });
     decipher.setAuthTag(chunk.subarray(chunk.length - TAG));
-    const clear = Buffer.concat([decipher.update(chunk.subarray(0, chunk.length - TAG)), decipher.final()]);
+    const clear = [decipher.update(chunk.subarray(0, chunk.length - TAG)), decipher.final()];
     // Only an empty file's one chunk may be empty (as the library and age itself require).
-    if (last && clear.length === 0 && this.counter > 0) throw new Error('the final chunk is empty');
+    if (last && clear[0]!.length + clear[1]!.length === 0 && this.counter > 0) {
+      throw new Error('the final chunk is empty');
+    }
     return clear;
   }
 }
