@@ -1,13 +1,15 @@
 import { type VueWrapper, flushPromises, mount } from '@vue/test-utils';
 import { CombinedError } from '@urql/vue';
 import { GraphQLError } from 'graphql';
-import { afterEach, describe, expect, it } from 'vitest';
-import { h } from 'vue';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { h, shallowRef } from 'vue';
+import { createApiClient } from '@/api/client';
 import BackupsPage from '@/features/backups/BackupsPage.vue';
 import { messageFor } from '@/errors/messages';
 import { formatDateTime } from '@/format/format';
 import ConfirmHost from '@/ui/ConfirmHost.vue';
 import { type FakeAnswer, fakeClient } from './support/fake-client';
+import { watchMaps } from './support/retained';
 import { testRouter } from './support/router';
 import { backupRow, job, serverInfo } from './fixtures';
 
@@ -495,5 +497,95 @@ describe('Restore dialog of an encrypted backup', () => {
     await restore.confirmButton().trigger('click');
     await flushPromises();
     expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({ identity: null });
+  });
+});
+
+describe('Restore dialog with the panel’s own client', () => {
+  const IDENTITY = 'AGE-SECRET-KEY-1QQQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSQ9VFX2E';
+  let maps: ReturnType<typeof watchMaps> | undefined;
+
+  afterEach(() => {
+    maps?.stop();
+    maps = undefined;
+    vi.unstubAllGlobals();
+  });
+
+  /** A server answering by operation name, over the client's real exchanges (the document cache among them). */
+  function serve() {
+    const asked: { operationName: string; variables: Record<string, unknown> }[] = [];
+    const answers: Record<string, unknown> = {
+      ServerInfo: { serverInfo },
+      Jobs: { jobs: [] },
+      Targets: { targets: [] },
+      Backups: {
+        backups: {
+          total: 1,
+          items: [
+            backupRow({
+              recipientFingerprints: ['0123456789abcdef'],
+              recipients: [{ name: 'offline', identityKept: false }],
+            }),
+          ],
+        },
+      },
+      RestoreCheck: restoreCheck().data,
+    };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: unknown, init?: RequestInit) => {
+        const body = JSON.parse(String(init?.body)) as (typeof asked)[number];
+        asked.push(body);
+        return new Response(JSON.stringify({ data: answers[body.operationName] }), {
+          headers: { 'content-type': 'application/json' },
+        });
+      }),
+    );
+    // The job events' socket never opens here: subscriptions just wait.
+    vi.stubGlobal(
+      'WebSocket',
+      class {
+        readonly readyState = 0;
+        send() {}
+        close() {}
+      },
+    );
+    const checksWithIdentity = () =>
+      asked.filter((body) => body.operationName === 'RestoreCheck' && body.variables['identity'] === IDENTITY).length;
+    return { checksWithIdentity };
+  }
+
+  async function openAndGiveIdentity() {
+    await wrapper!
+      .findAll('tbody button')
+      .find((button) => button.text().startsWith('Restore…'))!
+      .trigger('click');
+    await flushPromises();
+    const input = wrapper!.find<HTMLInputElement>('[role="dialog"] [data-test="identity-input"]');
+    input.element.value = IDENTITY;
+    await input.trigger('change');
+    await vi.waitFor(() => expect(wrapper!.find('[data-test="restore-mode"]').exists()).toBe(true));
+  }
+
+  it('keeps nothing of the identity once the dialog is closed: checked again, from the server', async () => {
+    maps = watchMaps();
+    const { checksWithIdentity } = serve();
+    const client = createApiClient({ protocol: 'http:', host: 'localhost' });
+    wrapper = mount(
+      { render: () => [h(BackupsPage), h(ConfirmHost)] },
+      { global: { provide: { $urql: shallowRef(client) }, plugins: [testRouter()] }, attachTo: document.body },
+    );
+    await vi.waitFor(() => expect(wrapper!.findAll('tbody button').length).toBeGreaterThan(0));
+
+    await openAndGiveIdentity();
+    expect(checksWithIdentity()).toBe(1);
+    await wrapper.find('[role="dialog"] [data-test="cancel"]').trigger('click');
+    await flushPromises();
+    expect(wrapper.find('[role="dialog"]').exists()).toBe(false);
+    // No cached result, no operation, no variables of the client's hold it any more.
+    expect(maps.holding(IDENTITY)).toBe(0);
+
+    // The same check again is not answered from a cache: it asks the server.
+    await openAndGiveIdentity();
+    expect(checksWithIdentity()).toBe(2);
   });
 });

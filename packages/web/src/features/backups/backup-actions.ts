@@ -1,6 +1,7 @@
-import { useMutation } from '@urql/vue';
+import { useClientHandle, useMutation } from '@urql/vue';
 import { ref } from 'vue';
 import { startDownload } from '@/api/navigation';
+import { mutateKeepingNothing } from '@/api/secret-cache';
 import { useConfirm } from '@/composables/useConfirm';
 import { useMutationNotice } from '@/composables/useMutationNotice';
 import { formatBytes, formatDateTime } from '@/format/format';
@@ -50,7 +51,8 @@ export function useBackupActions(options: {
   const downloadUrl = useMutation(CreateDownloadUrlMutation);
   const verify = useMutation(VerifyBackupMutation);
   const remove = useMutation(DeleteBackupMutation);
-  const restore = useMutation(RestoreBackupMutation);
+  // The restore may send an identity: not through useMutation, which would keep it.
+  const { client } = useClientHandle();
 
   async function run<T>(backup: BackupRow, action: string, work: () => Promise<T | null>): Promise<T | null> {
     busy.value = `${backup.id}:${action}`;
@@ -124,7 +126,7 @@ export function useBackupActions(options: {
       const { identity, target: into, ...restoreOptions } = choice;
       const job = await run(backup, 'restore', () =>
         settle(
-          restore.executeMutation({
+          mutateKeepingNothing(client, RestoreBackupMutation, {
             id: backup.id,
             targetId: into?.id ?? target?.id ?? null,
             confirmation: into?.database ?? targetDatabase,
