@@ -114,7 +114,7 @@ export function useBackupActions(options: {
         targetName: target?.name,
         targetId: target?.id,
         backupId: backup.id,
-        targets: restorableTargets(options.targets()),
+        targets: () => restorableTargets(options.targets()),
         encryption: encrypted
           ? {
               recipientNames: backup.recipients.map((recipient) => recipient.name),

@@ -61,8 +61,11 @@ export async function confirmRestore(
     backupId?: string;
     /** A stored backup that is encrypted: the dialog asks for its identity. */
     encryption?: RestoreEncryption;
-    /** A stored backup with a target of its own: the targets it may go to instead (its own among them). */
-    targets?: readonly RestoreTarget[];
+    /**
+     * A stored backup with a target of its own: the targets it may go to instead (its own among
+     * them), read reactively (the list may still be loading when the dialog opens).
+     */
+    targets?: () => readonly RestoreTarget[];
     agreed?: RestoreAgreements;
   },
 ): Promise<RestoreChoice | null> {
@@ -77,9 +80,11 @@ export async function confirmRestore(
   const identity = ref('');
   // The backup's own target unless the user picks another; its database is the one replaced.
   const own = targetId && targetName ? { id: targetId, name: targetName, database: targetDatabase } : undefined;
-  const offered = own && targets ? [own, ...targets.filter((target) => target.id !== own.id)] : undefined;
+  const offered = computed(() =>
+    own && targets ? [own, ...targets().filter((target) => target.id !== own.id)] : undefined,
+  );
   const chosenId = ref(targetId);
-  const into = computed(() => offered?.find((target) => target.id === chosenId.value) ?? own);
+  const into = computed(() => offered.value?.find((target) => target.id === chosenId.value) ?? own);
   const database = () => into.value?.database ?? targetDatabase;
 
   const toggles: ConfirmToggle[] = [
@@ -112,10 +117,10 @@ export async function confirmRestore(
       'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
     details: backupId
       ? () => [
-          own && offered && offered.length > 1
+          own && offered.value && offered.value.length > 1
             ? h(RestoreTargetChoice, {
                 own,
-                targets: offered,
+                targets: offered.value,
                 modelValue: into.value?.id ?? own.id,
                 'onUpdate:modelValue': (value: string) => {
                   chosenId.value = value;
@@ -158,7 +163,7 @@ export async function confirmRestore(
   if (!confirmed) return null;
   return {
     ...(given ? { identity: given } : {}),
-    ...(offered && into.value ? { target: into.value } : {}),
+    ...(offered.value && into.value ? { target: into.value } : {}),
     safetySnapshot: safetySnapshot.value,
     noOwner: noOwner.value,
     noPrivileges: noPrivileges.value,
