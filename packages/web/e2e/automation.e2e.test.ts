@@ -216,7 +216,7 @@ describe('automation: a second database on a schedule with retention', () => {
     expect(await choice.inputValue()).toBe(await choice.locator('option').first().getAttribute('value'));
     await choice.selectOption({ label: `shop-copy (database ${shopCopy.name})` });
     expect(await dialog.locator('[data-test=other-target]').textContent()).toContain(
-      'This backup was taken of target shop. It will be restored into another target',
+      `This backup was taken of target shop. It will be restored into another target, shop-copy, whose database “${shopCopy.name}” will be replaced.`,
     );
     expect(await dialog.locator('p.warning').textContent()).toContain(
       `All current data in target shop-copy (database “${shopCopy.name}”) will be replaced`,

@@ -192,7 +192,7 @@ describe('Restore dialog', () => {
       'All current data in target staging (database “staging_db”) will be replaced',
     );
     expect(restore.dialog().find('[data-test="other-target"]').text()).toMatch(
-      /taken of target workload\..*restored into another target: target staging \(database “staging_db”\)/,
+      /taken of target workload\. It will be restored into another target,\s+staging, whose database “staging_db” will be replaced\./,
     );
     // The name typed for the own target no longer confirms: the chosen target's database does.
     expect(restore.dialog().find('label[for$="-input"]').text()).toBe('Type staging_db to confirm');
