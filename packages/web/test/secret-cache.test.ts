@@ -1,31 +1,11 @@
-import { Client, fetchExchange, gql } from '@urql/vue';
+import { Client, fetchExchange } from '@urql/vue';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cacheExchangeSparingSecrets } from '@/api/secret-cache';
+import { RestoreBackupMutation, RestoreCheckQuery } from '@/graphql/backups';
+import { JobsQuery } from '@/graphql/jobs';
 import { watchMaps } from './support/retained';
 
 const IDENTITY = 'AGE-SECRET-KEY-1QQQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSQ9VFX2E';
-const Check = gql`
-  query Check($id: ID!, $identity: String) {
-    restoreCheck(id: $id, identity: $identity) {
-      mode
-    }
-  }
-`;
-const Jobs = gql`
-  query Jobs {
-    jobs {
-      id
-    }
-  }
-`;
-const Restore = gql`
-  mutation Restore($id: ID!, $identity: String) {
-    restoreBackup(id: $id, identity: $identity) {
-      id
-    }
-  }
-`;
-
 /** A server that answers by operation, and the operations it was asked. */
 function setup() {
   const asked: { operationName: string; variables: Record<string, unknown> }[] = [];
@@ -33,9 +13,11 @@ function setup() {
     const body = JSON.parse(String(init?.body)) as { operationName: string; variables: Record<string, unknown> };
     asked.push(body);
     const data = {
-      Check: { restoreCheck: { __typename: 'RestoreCheck', mode: 'owner' } },
+      RestoreCheck: { restoreCheck: { __typename: 'RestoreCheck', mode: 'owner' } },
       Jobs: { jobs: [{ __typename: 'Job', id: 'j1' }] },
-      Restore: { restoreBackup: { __typename: 'Job', id: 'j2' } },
+      RestoreBackup: {
+        restoreBackup: { __typename: 'MutationRestoreBackupSuccess', data: { __typename: 'Job', id: 'j2' } },
+      },
     }[body.operationName];
     return new Response(JSON.stringify({ data }), { headers: { 'content-type': 'application/json' } });
   });
@@ -59,33 +41,35 @@ afterEach(() => {
 describe('cacheExchangeSparingSecrets', () => {
   it('caches a query that carries no secret, as the document cache does', async () => {
     const { client, times } = setup();
-    expect((await client.query(Check, { id: 'b1', identity: null }).toPromise()).data).toBeTruthy();
-    await client.query(Check, { id: 'b1', identity: null }).toPromise();
-    expect(times('Check')).toBe(1);
+    expect((await client.query(RestoreCheckQuery, { id: 'b1', identity: null }).toPromise()).data).toBeTruthy();
+    await client.query(RestoreCheckQuery, { id: 'b1', identity: null }).toPromise();
+    expect(times('RestoreCheck')).toBe(1);
   });
 
   it('answers a query with an identity from the server each time, and keeps nothing of it', async () => {
     maps = watchMaps();
     const { client, asked, times } = setup();
-    const first = await client.query(Check, { id: 'b1', identity: IDENTITY }).toPromise();
+    const first = await client.query(RestoreCheckQuery, { id: 'b1', identity: IDENTITY }).toPromise();
     expect(first.data).toEqual({ restoreCheck: { __typename: 'RestoreCheck', mode: 'owner' } });
     expect(asked[0]!.variables).toEqual({ id: 'b1', identity: IDENTITY });
-    await client.query(Check, { id: 'b1', identity: IDENTITY }).toPromise();
-    expect(times('Check')).toBe(2);
+    await client.query(RestoreCheckQuery, { id: 'b1', identity: IDENTITY }).toPromise();
+    expect(times('RestoreCheck')).toBe(2);
     // The client and its exchanges hold nothing of the identity once the queries ended.
     expect(maps.holding(IDENTITY)).toBe(0);
-    // And the watch can see a secret in the cache: a query that the cache kept.
-    await client.query(Check, { id: 'b1', identity: null }).toPromise();
-    expect(maps.holding('RestoreCheck')).toBeGreaterThan(0);
+    // And the watch sees the variables of a query the cache kept.
+    await client.query(RestoreCheckQuery, { id: 'b-kept-by-the-cache', identity: null }).toPromise();
+    expect(maps.holding('b-kept-by-the-cache')).toBeGreaterThan(0);
   });
 
   it('still lets a mutation that carries an identity invalidate the cached queries of its types', async () => {
     const { client, times } = setup();
-    await client.query(Jobs, {}).toPromise();
-    await client.query(Jobs, {}).toPromise();
+    await client.query(JobsQuery, {}).toPromise();
+    await client.query(JobsQuery, {}).toPromise();
     expect(times('Jobs')).toBe(1);
-    await client.mutation(Restore, { id: 'b1', identity: IDENTITY }).toPromise();
-    await client.query(Jobs, {}).toPromise();
+    await client
+      .mutation(RestoreBackupMutation, { id: 'b1', confirmation: 'workload_tracker', identity: IDENTITY })
+      .toPromise();
+    await client.query(JobsQuery, {}).toPromise();
     expect(times('Jobs')).toBe(2);
   });
 });
