@@ -1,6 +1,6 @@
 // The newcomer's path end to end: log in, add a second database as a target, test its connection,
 // give it a schedule and a GFS policy (keep last 2), run it, watch backups appear and the oldest go,
-// and see it all on the dashboard. The scheduled and "run now" backups run on the job queue.
+// restore one into a third database chosen in the restore dialog, and see it all on the dashboard. The scheduled and "run now" backups run on the job queue.
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,6 +17,14 @@ let page: Page;
 let shop: TestDatabase;
 /** The second database's URL as a person types it: no password in it. */
 let shopUrl: string;
+/** A third database of the same application (same owner), where a backup of shop is restored. */
+let shopCopy: TestDatabase;
+
+const withoutPassword = (url: string) => {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
+};
 
 interface BackupItem {
   id: string;
@@ -48,9 +56,8 @@ describe('automation: a second database on a schedule with retention', () => {
       sql.unsafe(`CREATE TABLE orders (id integer PRIMARY KEY, total numeric NOT NULL);
                   INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 500) g;`),
     );
-    const url = new URL(shop.url);
-    url.password = '';
-    shopUrl = url.toString();
+    shopUrl = withoutPassword(shop.url);
+    shopCopy = await createTestDatabase(adminUrl, 'e2e_shop_copy', { owner: shop });
     context = await world.browser.newContext({ baseURL: world.http.url, viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
   });
@@ -62,6 +69,7 @@ describe('automation: a second database on a schedule with retention', () => {
     await context?.close().catch(() => {});
     await world?.close();
     await shop?.drop().catch(() => {});
+    await shopCopy?.drop().catch(() => {});
   });
 
   it('logs in to the dashboard, which tells a newcomer to add a target', async () => {
@@ -177,6 +185,58 @@ describe('automation: a second database on a schedule with retention', () => {
     await expect.poll(() => names.count(), POLL).toBeLessThanOrEqual(2);
     expect(await names.allTextContents()).not.toContain(oldest.fileName);
     await screenshot(page, 'backups-of-target');
+  }, 240_000);
+
+  it('restores a backup of shop into another target chosen in the dialog, confirmed by that database’s name', async () => {
+    // Added through the API: adding a target in the browser is the step above.
+    const added = await page.request.post('/graphql', {
+      data: {
+        query: 'mutation ($input: AddTargetInput!) { addTarget(input: $input) { __typename } }',
+        variables: {
+          input: { name: 'shop-copy', url: withoutPassword(shopCopy.url), password: shopCopy.ownerPassword },
+        },
+      },
+    });
+    expect(await added.json()).toEqual({ data: { addTarget: { __typename: 'MutationAddTargetSuccess' } } });
+
+    // Listed on the Targets page, and so offered by the restore dialog.
+    await openSection('Targets');
+    await page.locator('tbody tr', { hasText: 'shop-copy' }).waitFor();
+    await openSection('Backup & Restore');
+    await page.locator('[data-test=target-filter]').selectOption({ label: 'shop' });
+    // The newest: the schedule's prune only removes the oldest.
+    const row = page.locator('tbody tr', { has: page.getByRole('button', { name: /^Restore…/ }) }).first();
+    await row.getByRole('button', { name: /^Restore…/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const choice = dialog.locator('[data-test=restore-target-select]');
+    const options = async () => (await choice.locator('option').allTextContents()).map((text) => text.trim());
+    expect((await options())[0]).toBe(`shop (database ${shop.name}) — this backup’s own target`);
+    expect(await options()).toContain(`shop-copy (database ${shopCopy.name})`);
+    expect(await choice.inputValue()).toBe(await choice.locator('option').first().getAttribute('value'));
+    await choice.selectOption({ label: `shop-copy (database ${shopCopy.name})` });
+    expect(await dialog.locator('[data-test=other-target]').textContent()).toContain(
+      `This backup was taken of target shop. It will be restored into another target, shop-copy, whose database “${shopCopy.name}” will be replaced.`,
+    );
+    expect(await dialog.locator('p.warning').textContent()).toContain(
+      `All current data in target shop-copy (database “${shopCopy.name}”) will be replaced`,
+    );
+    // Checked against shop-copy: a backup of another database, to acknowledge.
+    await dialog.locator('[data-test=accept-source-mismatch]').check();
+    await dialog.locator('[data-test=acknowledge]').check();
+    await dialog.locator('[data-test=confirm-input]').fill(shop.name);
+    expect(await dialog.locator('[data-test=confirm]').isDisabled()).toBe(true);
+    await dialog.locator('[data-test=confirm-input]').fill(shopCopy.name);
+    await expect.poll(() => dialog.locator('[data-test=confirm]').isDisabled(), POLL).toBe(false);
+    await expectAccessible(page, 'restore dialog (another target)');
+    await screenshot(page, 'restore-other-target');
+    await dialog.locator('[data-test=confirm]').click();
+    await dialog.waitFor({ state: 'detached' });
+
+    const orders = (url: string) =>
+      withSql(url, async (sql) => (await sql`SELECT count(*)::int AS n FROM orders`)[0]!['n'] as number).catch(() => 0);
+    await expect.poll(() => orders(shopCopy.url), RUNS).toBe(500);
+    expect(await orders(shop.url)).toBe(500);
   }, 240_000);
 
   it('shows the last success, the next run and no failures on the dashboard, also at phone width', async () => {

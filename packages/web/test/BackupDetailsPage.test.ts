@@ -1,8 +1,8 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
-import { messageFor } from '@/errors/messages';
+import { describeRequestError, messageFor } from '@/errors/messages';
 import BackupDetailsPage from '@/features/backups/BackupDetailsPage.vue';
-import { fakeClient } from './support/fake-client';
+import { fakeClient, networkError } from './support/fake-client';
 import { testRouter } from './support/router';
 import { backupRow, job } from './fixtures';
 
@@ -188,6 +188,21 @@ describe('Backup details', () => {
     await flushPromises();
     expect(sent[1]).toEqual({ id: 'b1', identity: null });
     expect(wrapper.text()).toContain(messageFor('backup/already-encrypted-to-current'));
+  });
+
+  it('says why a re-encryption request failed, and clears the identity all the same', async () => {
+    const failure = networkError();
+    const { wrapper } = mountPage(
+      { ...details, recipientFingerprints: ['0123456789abcdef'] },
+      { ReencryptBackup: () => ({ error: failure }) },
+    );
+    await flushPromises();
+    const identity = wrapper.find('[data-test="reencrypt-identity"]');
+    await identity.setValue('AGE-SECRET-KEY-1TEST');
+    await wrapper.find('[data-test="reencrypt"]').trigger('submit');
+    await flushPromises();
+    expect((identity.element as HTMLInputElement).value).toBe('');
+    expect(wrapper.find('[data-test="reencrypt"] + [role="alert"]').text()).toBe(describeRequestError(failure));
   });
 
   it('says a backup in clear is stored in clear, and asks no identity to encrypt it', async () => {

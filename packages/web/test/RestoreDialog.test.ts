@@ -1,13 +1,15 @@
 import { type VueWrapper, flushPromises, mount } from '@vue/test-utils';
 import { CombinedError } from '@urql/vue';
 import { GraphQLError } from 'graphql';
-import { afterEach, describe, expect, it } from 'vitest';
-import { h } from 'vue';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { h, shallowRef } from 'vue';
+import { createApiClient } from '@/api/client';
 import BackupsPage from '@/features/backups/BackupsPage.vue';
 import { messageFor } from '@/errors/messages';
 import { formatDateTime } from '@/format/format';
 import ConfirmHost from '@/ui/ConfirmHost.vue';
 import { type FakeAnswer, fakeClient } from './support/fake-client';
+import { watchMaps } from './support/retained';
 import { testRouter } from './support/router';
 import { backupRow, job, serverInfo } from './fixtures';
 
@@ -44,6 +46,32 @@ const foreignOwner: Item = {
   skippable: false,
 };
 
+type TargetRow = {
+  id: string;
+  name: string;
+  database: string;
+  kind: string;
+  parentId: string | null;
+  enabled: boolean;
+};
+const liveTarget = (id: string, name: string, database: string, more: Partial<TargetRow> = {}): TargetRow => ({
+  id,
+  name,
+  database,
+  kind: 'database',
+  parentId: null,
+  enabled: true,
+  ...more,
+});
+/** The backup's own target, another one, and three a restore cannot go to. */
+const TARGETS: TargetRow[] = [
+  liveTarget('t1', 'workload', serverInfo.targetDatabase),
+  liveTarget('t2', 'staging', 'staging_db'),
+  liveTarget('t3', 'paused', 'paused_db', { enabled: false }),
+  liveTarget('t4', 'cluster', 'postgres', { kind: 'server', enabled: false }),
+  liveTarget('t5', 'cluster/sales', 'sales', { parentId: 't4' }),
+];
+
 let wrapper: VueWrapper | undefined;
 
 afterEach(async () => {
@@ -68,10 +96,12 @@ async function openRestoreDialog(
     data: { restoreBackup: { __typename: 'MutationRestoreBackupSuccess', data: job({ kind: 'restore' }) } },
   }),
   backup = backupRow(),
+  targets: TargetRow[] = [],
 ) {
   const fake = fakeClient({
     ServerInfo: () => ({ data: { serverInfo } }),
     Jobs: () => ({ data: { jobs: [] } }),
+    Targets: () => ({ data: { targets } }),
     Backups: () => ({ data: { backups: { total: 1, items: [backup] } } }),
     RestoreCheck: check,
     RestoreBackup: restoreAnswer,
@@ -132,6 +162,78 @@ describe('Restore dialog', () => {
       targetId: 't2',
       confirmation: 'shop_db',
     });
+  });
+
+  it('offers the other live targets, starting at its own, which it restores into unless told otherwise', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, backupRow(), TARGETS);
+    const select = restore.dialog().find<HTMLSelectElement>('[data-test="restore-target-select"]');
+    expect(select.findAll('option').map((option) => option.text())).toEqual([
+      `workload (database ${serverInfo.targetDatabase}) — this backup’s own target`,
+      'staging (database staging_db)',
+    ]);
+    expect(select.element.value).toBe('t1');
+    expect(restore.dialog().find('[data-test="other-target"]').exists()).toBe(false);
+    await restore.fillConfirmation();
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({
+      targetId: 't1',
+      confirmation: serverInfo.targetDatabase,
+    });
+  });
+
+  it("restores into another target when chosen, saying so, and is confirmed by that target's database", async () => {
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, backupRow(), TARGETS);
+    await restore.fillConfirmation();
+    expect(restore.confirmButton().element.disabled).toBe(false);
+    await restore.dialog().find('[data-test="restore-target-select"]').setValue('t2');
+    await flushPromises();
+    expect(restore.dialog().find('[role="alert"].warning').text()).toContain(
+      'All current data in target staging (database “staging_db”) will be replaced',
+    );
+    expect(restore.dialog().find('[data-test="other-target"]').text()).toMatch(
+      /taken of target workload\. It will be restored into another target,\s+staging, whose database “staging_db” will be replaced\./,
+    );
+    // The name typed for the own target no longer confirms: the chosen target's database does.
+    expect(restore.dialog().find('label[for$="-input"]').text()).toBe('Type staging_db to confirm');
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    await restore.dialog().find('[data-test="confirm-input"]').setValue('staging_db');
+    expect(restore.confirmButton().element.disabled).toBe(false);
+    // The check is run again, against the chosen target.
+    const checked = restore.fake.client.executeQuery.mock.calls
+      .map(([request]) => request.variables as Record<string, unknown>)
+      .filter((variables) => 'noOwner' in variables)
+      .map((variables) => variables['targetId']);
+    expect(checked).toEqual(['t1', 't2']);
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({
+      id: backupRow().id,
+      targetId: 't2',
+      confirmation: 'staging_db',
+    });
+    expect(restore.sentOptions()[0]).not.toHaveProperty('target');
+  });
+
+  it('asks again for what was acknowledged for one target when another is chosen', async () => {
+    const restore = await openRestoreDialog(
+      () => restoreCheck({ sourceDatabase: 'staging' }),
+      undefined,
+      backupRow(),
+      TARGETS,
+    );
+    await restore.dialog().find('[data-test="accept-source-mismatch"]').setValue(true);
+    await restore.dialog().find('[data-test="restore-target-select"]').setValue('t2');
+    await flushPromises();
+    expect(restore.dialog().find<HTMLInputElement>('[data-test="accept-source-mismatch"]').element.checked).toBe(false);
+    await restore.dialog().find('[data-test="confirm-input"]').setValue('staging_db');
+    await restore.dialog().find('[data-test="acknowledge"]').setValue(true);
+    expect(restore.confirmButton().element.disabled).toBe(true);
+  });
+
+  it('offers no choice when the backup has no other target to go to', async () => {
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, backupRow(), TARGETS.slice(0, 1));
+    expect(restore.dialog().find('[data-test="restore-target"]').exists()).toBe(false);
   });
 
   it('does not restore a backup of a removed target, and says how to', async () => {
@@ -395,5 +497,95 @@ describe('Restore dialog of an encrypted backup', () => {
     await restore.confirmButton().trigger('click');
     await flushPromises();
     expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({ identity: null });
+  });
+});
+
+describe('Restore dialog with the panel’s own client', () => {
+  const IDENTITY = 'AGE-SECRET-KEY-1QQQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSQ9VFX2E';
+  let maps: ReturnType<typeof watchMaps> | undefined;
+
+  afterEach(() => {
+    maps?.stop();
+    maps = undefined;
+    vi.unstubAllGlobals();
+  });
+
+  /** A server answering by operation name, over the client's real exchanges (the document cache among them). */
+  function serve() {
+    const asked: { operationName: string; variables: Record<string, unknown> }[] = [];
+    const answers: Record<string, unknown> = {
+      ServerInfo: { serverInfo },
+      Jobs: { jobs: [] },
+      Targets: { targets: [] },
+      Backups: {
+        backups: {
+          total: 1,
+          items: [
+            backupRow({
+              recipientFingerprints: ['0123456789abcdef'],
+              recipients: [{ name: 'offline', identityKept: false }],
+            }),
+          ],
+        },
+      },
+      RestoreCheck: restoreCheck().data,
+    };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: unknown, init?: RequestInit) => {
+        const body = JSON.parse(String(init?.body)) as (typeof asked)[number];
+        asked.push(body);
+        return new Response(JSON.stringify({ data: answers[body.operationName] }), {
+          headers: { 'content-type': 'application/json' },
+        });
+      }),
+    );
+    // The job events' socket never opens here: subscriptions just wait.
+    vi.stubGlobal(
+      'WebSocket',
+      class {
+        readonly readyState = 0;
+        send() {}
+        close() {}
+      },
+    );
+    const checksWithIdentity = () =>
+      asked.filter((body) => body.operationName === 'RestoreCheck' && body.variables['identity'] === IDENTITY).length;
+    return { checksWithIdentity };
+  }
+
+  async function openAndGiveIdentity() {
+    await wrapper!
+      .findAll('tbody button')
+      .find((button) => button.text().startsWith('Restore…'))!
+      .trigger('click');
+    await flushPromises();
+    const input = wrapper!.find<HTMLInputElement>('[role="dialog"] [data-test="identity-input"]');
+    input.element.value = IDENTITY;
+    await input.trigger('change');
+    await vi.waitFor(() => expect(wrapper!.find('[data-test="restore-mode"]').exists()).toBe(true));
+  }
+
+  it('keeps nothing of the identity once the dialog is closed: checked again, from the server', async () => {
+    maps = watchMaps();
+    const { checksWithIdentity } = serve();
+    const client = createApiClient({ protocol: 'http:', host: 'localhost' });
+    wrapper = mount(
+      { render: () => [h(BackupsPage), h(ConfirmHost)] },
+      { global: { provide: { $urql: shallowRef(client) }, plugins: [testRouter()] }, attachTo: document.body },
+    );
+    await vi.waitFor(() => expect(wrapper!.findAll('tbody button').length).toBeGreaterThan(0));
+
+    await openAndGiveIdentity();
+    expect(checksWithIdentity()).toBe(1);
+    await wrapper.find('[role="dialog"] [data-test="cancel"]').trigger('click');
+    await flushPromises();
+    expect(wrapper.find('[role="dialog"]').exists()).toBe(false);
+    // No cached result, no operation, no variables of the client's hold it any more.
+    expect(maps.holding(IDENTITY)).toBe(0);
+
+    // The same check again is not answered from a cache: it asks the server.
+    await openAndGiveIdentity();
+    expect(checksWithIdentity()).toBe(2);
   });
 });

@@ -214,7 +214,7 @@ describe('targets', () => {
         return response.text();
       };
       const fields =
-        'id name kind url hasPassword enabled managedBy excludeDatabases lastTest { ok role errorCode errorMessage }';
+        'id name kind url database hasPassword enabled managedBy excludeDatabases lastTest { ok role errorCode errorMessage }';
       const { url, password } = split(second.url);
       const answers = [
         await gql(
@@ -231,6 +231,9 @@ describe('targets', () => {
       ];
       expect(answers[0]).toContain('"hasPassword":true');
       expect(answers[1]).toContain('"ok":true');
+      // The name that confirms a restore into it, for the panel's choice of target.
+      const listed = (JSON.parse(answers[2]!) as { data: { targets: { name: string; database: string }[] } }).data;
+      expect(listed.targets.find((target) => target.name === 'via-api')?.database).toBe(second.name);
       const [row] = await app.db.select().from(targets).where(eq(targets.name, 'via-api'));
       for (const answer of answers) {
         expect(answer).not.toContain(password);

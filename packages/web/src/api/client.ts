@@ -1,5 +1,6 @@
-import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from '@urql/vue';
+import { Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/vue';
 import { createClient as createWebSocketClient } from 'graphql-ws';
+import { cacheExchangeSparingSecrets } from './secret-cache';
 import { UNAUTHENTICATED, notifySessionExpired } from './session-expiry';
 import { timeoutFetch } from './timeout-fetch';
 
@@ -37,7 +38,7 @@ export function createApiClient(location: Pick<Location, 'protocol' | 'host'> = 
           if (error.graphQLErrors.some((e) => e.extensions?.code === UNAUTHENTICATED)) notifySessionExpired();
         },
       }),
-      cacheExchange,
+      cacheExchangeSparingSecrets,
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {

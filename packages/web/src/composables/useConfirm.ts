@@ -10,10 +10,13 @@ export interface ConfirmToggle {
 export interface ConfirmRequest {
   title: string;
   message: string;
-  /** Shown prominently above the rest: what cannot be undone. */
-  warning?: string;
-  /** The exact text the user must type before confirming (a file or database name). */
-  typeToConfirm?: string;
+  /** Shown prominently above the rest: what cannot be undone (a getter is read reactively). */
+  warning?: string | (() => string);
+  /**
+   * The exact text the user must type before confirming (a file or database name); a getter when
+   * the dialog itself can change it (a restore's chosen target).
+   */
+  typeToConfirm?: string | (() => string);
   /** A checkbox the user must tick before confirming. */
   acknowledgement?: string;
   toggles?: ConfirmToggle[];

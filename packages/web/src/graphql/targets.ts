@@ -24,6 +24,7 @@ export const TargetFields = graphql(
       kind
       parentId
       url
+      database
       hasPassword
       enabled
       managedBy

@@ -1,3 +1,4 @@
+import { parsePgUrl } from '@pgbs/engine';
 import { ServiceError } from '../../errors/service-error.js';
 import type { TargetTestResult } from '../../modules/targets/test-target.js';
 import type { TargetView } from '../../modules/targets/target-view.js';
@@ -39,6 +40,10 @@ const TargetRef = builder.objectRef<TargetView>('Target').implement({
     kind: t.exposeString('kind', { description: 'database, or server (a whole server: one child per database)' }),
     parentId: t.exposeID('parentId', { nullable: true }),
     url: t.exposeString('url', { description: 'postgres:// without a password.' }),
+    database: t.string({
+      description: "Its URL's database: the name that confirms a restore into it.",
+      resolve: (target) => parsePgUrl(target.url).database,
+    }),
     hasPassword: t.exposeBoolean('hasPassword', { description: 'Whether a sealed password is stored (never shown).' }),
     enabled: t.exposeBoolean('enabled'),
     managedBy: t.exposeString('managedBy', {

@@ -1,6 +1,7 @@
-import { useMutation } from '@urql/vue';
+import { useClientHandle, useMutation } from '@urql/vue';
 import { ref } from 'vue';
 import { startDownload } from '@/api/navigation';
+import { mutateKeepingNothing } from '@/api/secret-cache';
 import { useConfirm } from '@/composables/useConfirm';
 import { useMutationNotice } from '@/composables/useMutationNotice';
 import { formatBytes, formatDateTime } from '@/format/format';
@@ -12,10 +13,21 @@ import {
   VerifyBackupMutation,
 } from '@/graphql/backups';
 import type { ResultOf } from '@/graphql/graphql';
-import { confirmRestore } from './restore-confirmation';
+import type { TargetsQuery } from '@/graphql/targets';
+import { type RestoreTarget, confirmRestore } from './restore-confirmation';
 import type { Job } from './useJobList';
 
 export type BackupRow = ResultOf<typeof BackupsQuery>['backups']['items'][number];
+type TargetRow = ResultOf<typeof TargetsQuery>['targets'][number];
+
+/** The targets a restore can go to, as the server resolves them: databases, enabled, under an enabled server. */
+export function restorableTargets(targets: readonly TargetRow[]): RestoreTarget[] {
+  const enabled = new Map(targets.map((target) => [target.id, target.enabled]));
+  return targets
+    .filter((target) => target.kind === 'database' && target.enabled)
+    .filter((target) => !target.parentId || enabled.get(target.parentId) !== false)
+    .map(({ id, name, database }) => ({ id, name, database }));
+}
 
 /** A backup as people tell them apart: its date, size and description (the file name last). */
 export function backupName(backup: Pick<BackupRow, 'createdAt' | 'sizeBytes' | 'description' | 'fileName'>): string {
@@ -26,6 +38,8 @@ export function backupName(backup: Pick<BackupRow, 'createdAt' | 'sizeBytes' | '
 /** Download, verify, restore and delete for one backup row; the confirmations ask first. */
 export function useBackupActions(options: {
   targetDatabase: () => string | undefined;
+  /** The live targets (the Targets query's), offered as other places to restore into. */
+  targets: () => readonly TargetRow[];
   onJobStarted: (job: Job) => void;
   onChanged: () => void;
 }) {
@@ -37,7 +51,8 @@ export function useBackupActions(options: {
   const downloadUrl = useMutation(CreateDownloadUrlMutation);
   const verify = useMutation(VerifyBackupMutation);
   const remove = useMutation(DeleteBackupMutation);
-  const restore = useMutation(RestoreBackupMutation);
+  // The restore may send an identity: not through useMutation, which would keep it.
+  const { client } = useClientHandle();
 
   async function run<T>(backup: BackupRow, action: string, work: () => Promise<T | null>): Promise<T | null> {
     busy.value = `${backup.id}:${action}`;
@@ -81,7 +96,7 @@ export function useBackupActions(options: {
       }
     },
     async restore(backup: BackupRow) {
-      // A backup goes back to its own target, whose database's name confirms it.
+      // A backup goes back to its own target unless another is chosen; that target's database's name confirms it.
       const target = backup.target;
       if (target?.removed) {
         notice.value = {
@@ -99,6 +114,7 @@ export function useBackupActions(options: {
         targetName: target?.name,
         targetId: target?.id,
         backupId: backup.id,
+        targets: () => restorableTargets(options.targets()),
         encryption: encrypted
           ? {
               recipientNames: backup.recipients.map((recipient) => recipient.name),
@@ -107,13 +123,13 @@ export function useBackupActions(options: {
           : undefined,
       });
       if (!choice) return;
-      const { identity, ...restoreOptions } = choice;
+      const { identity, target: into, ...restoreOptions } = choice;
       const job = await run(backup, 'restore', () =>
         settle(
-          restore.executeMutation({
+          mutateKeepingNothing(client, RestoreBackupMutation, {
             id: backup.id,
-            targetId: target?.id ?? null,
-            confirmation: targetDatabase,
+            targetId: into?.id ?? target?.id ?? null,
+            confirmation: into?.database ?? targetDatabase,
             options: restoreOptions,
             identity: identity ?? null,
           }),

@@ -1,14 +1,25 @@
-import { h, ref } from 'vue';
+import { computed, h, ref } from 'vue';
 import type { ConfirmToggle, useConfirm } from '@/composables/useConfirm';
 import type { VariablesOf } from '@/graphql/graphql';
 import type { RestoreBackupMutation } from '@/graphql/backups';
 import RestoreIdentity from './RestoreIdentity.vue';
 import RestorePreflight from './RestorePreflight.vue';
+import RestoreTargetChoice from './RestoreTargetChoice.vue';
 
 export type RestoreOptions = NonNullable<VariablesOf<typeof RestoreBackupMutation>['options']>;
 
-/** What the dialog answers: the options, and an encrypted backup's identity when one was given. */
-export type RestoreChoice = RestoreOptions & { identity?: string };
+/** A target a stored backup can be restored into: its database's name confirms the restore. */
+export interface RestoreTarget {
+  id: string;
+  name: string;
+  database: string;
+}
+
+/**
+ * What the dialog answers: the options, an encrypted backup's identity when one was given, and
+ * the target chosen when the dialog offered a choice.
+ */
+export type RestoreChoice = RestoreOptions & { identity?: string; target?: RestoreTarget };
 
 /** An encrypted backup's recipients, as the Backup type lists them. */
 export interface RestoreEncryption {
@@ -39,6 +50,7 @@ export async function confirmRestore(
     targetId,
     backupId,
     encryption,
+    targets,
     agreed = {},
   }: {
     source: string;
@@ -49,6 +61,11 @@ export async function confirmRestore(
     backupId?: string;
     /** A stored backup that is encrypted: the dialog asks for its identity. */
     encryption?: RestoreEncryption;
+    /**
+     * A stored backup with a target of its own: the targets it may go to instead (its own among
+     * them), read reactively (the list may still be loading when the dialog opens).
+     */
+    targets?: () => readonly RestoreTarget[];
     agreed?: RestoreAgreements;
   },
 ): Promise<RestoreChoice | null> {
@@ -61,6 +78,14 @@ export async function confirmRestore(
   const blocked = ref<string | null>(null);
   // In this dialog's memory only, and emptied once read (below).
   const identity = ref('');
+  // The backup's own target unless the user picks another; its database is the one replaced.
+  const own = targetId && targetName ? { id: targetId, name: targetName, database: targetDatabase } : undefined;
+  const offered = computed(() =>
+    own && targets ? [own, ...targets().filter((target) => target.id !== own.id)] : undefined,
+  );
+  const chosenId = ref(targetId);
+  const into = computed(() => offered.value?.find((target) => target.id === chosenId.value) ?? own);
+  const database = () => into.value?.database ?? targetDatabase;
 
   const toggles: ConfirmToggle[] = [
     {
@@ -86,11 +111,25 @@ export async function confirmRestore(
 
   const confirmed = await confirm({
     title: 'Restore the database?',
-    warning: `All current data in ${restoreDestination(targetDatabase, targetName)} will be replaced by the content of ${source}.`,
+    warning: () =>
+      `All current data in ${restoreDestination(database(), into.value?.name ?? targetName)} will be replaced by the content of ${source}.`,
     message:
       'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
     details: backupId
       ? () => [
+          own && offered.value && offered.value.length > 1
+            ? h(RestoreTargetChoice, {
+                own,
+                targets: offered.value,
+                modelValue: into.value?.id ?? own.id,
+                'onUpdate:modelValue': (value: string) => {
+                  chosenId.value = value;
+                  // What was agreed to for one database does not hold for another.
+                  acceptSourceMismatch.value = agreed.acceptSourceMismatch ?? false;
+                  skipUnrestorable.value = agreed.skipUnrestorable ?? false;
+                },
+              })
+            : null,
           encryption
             ? h(RestoreIdentity, {
                 ...encryption,
@@ -100,7 +139,7 @@ export async function confirmRestore(
             : null,
           h(RestorePreflight, {
             backupId,
-            targetId,
+            targetId: into.value?.id ?? targetId,
             identity: identity.value,
             needsIdentity: encryption !== undefined && !encryption.identityKept,
             noOwner: noOwner.value,
@@ -115,7 +154,7 @@ export async function confirmRestore(
     blockedReason: () => blocked.value,
     toggles,
     acknowledgement: 'I understand that the current data will be replaced.',
-    typeToConfirm: targetDatabase,
+    typeToConfirm: database,
     confirmLabel: 'Replace the data',
     danger: true,
   });
@@ -124,6 +163,7 @@ export async function confirmRestore(
   if (!confirmed) return null;
   return {
     ...(given ? { identity: given } : {}),
+    ...(offered.value && into.value ? { target: into.value } : {}),
     safetySnapshot: safetySnapshot.value,
     noOwner: noOwner.value,
     noPrivileges: noPrivileges.value,
