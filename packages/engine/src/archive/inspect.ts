@@ -1,6 +1,7 @@
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Codec } from '../compression/codec.js';
+import { expansionGuard } from '../compression/expansion-limit.js';
 import { type EngineError, isEngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { ProcessRunner } from '../pg/process.js';
@@ -192,22 +193,40 @@ function summarizeToc(toc: ReturnType<typeof parseTocList>) {
   };
 }
 
-/** pg_restore into /dev/null decompresses every data block: the only full integrity check. */
+/**
+ * pg_restore's whole script decompresses every data block: the only full integrity check. The
+ * script is counted on its way to nowhere, against the archive's own compression (pg_dump -Z9
+ * inside a custom file): a few KiB at rest may hold terabytes of rows, which the restore would
+ * pour into the target. Past the expansion cap the archive is refused like any other bomb.
+ */
 async function readWholeArchive(request: InspectRequest, stored: DigestStream, content: DigestStream): Promise<void> {
-  const child = request.runner.spawn(request.tools.pgRestore, ['--file', '/dev/null']);
+  const child = request.runner.spawn(request.tools.pgRestore, ['--file', '-']);
   const detach = killOnAbort(request.signal, [child]);
   const stderr = new LineTail(40);
-  child.stdout.resume();
+  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const script = pipeline(
+    child.stdout,
+    expansionGuard(decodedCap(request.source), request.source.expansionLimit),
+    discard,
+  );
   try {
-    const [exit, , fed] = await Promise.all([
+    const [exit, , fed, counted] = await Promise.all([
       child.exit,
       forEachLine(child.stderr, (line) => stderr.push(line)),
       feed(storedDigest(request.source, stored), [content], child.stdin),
+      script.then(
+        () => null,
+        (error: unknown) => {
+          // pg_restore would go on decompressing into a closed pipe: stop it now.
+          child.kill('SIGKILL');
+          return error;
+        },
+      ),
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
-    if (exit.code !== 0 || decodingFailure(fed)) {
-      throw decodingFailure(fed) ?? classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
-    }
+    const failure = decodingFailure(counted) ?? decodingFailure(fed);
+    if (failure) throw failure;
+    if (exit.code !== 0) throw classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
   } finally {
     detach();
   }

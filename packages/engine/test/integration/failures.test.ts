@@ -37,6 +37,19 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Engi
   return error as EngineError;
 }
 
+/** The highest RSS growth over the baseline, sampled until stop(). */
+function rssPeak(): { stop(): number } {
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return peak - baseline;
+    },
+  };
+}
+
 describe('restores that must change nothing', () => {
   let target: TestDatabase;
   let work: Awaited<ReturnType<typeof tempDir>>;
@@ -122,6 +135,50 @@ describe('restores that must change nothing', () => {
       await restoreFrom(restored.url, file);
       const counted = await withSql(restored.url, (db) => db<{ count: string }[]>`SELECT count(*) FROM public.bomb`);
       expect(Number(counted[0]!.count)).toBe(4 * 1024 * 1024);
+    } finally {
+      await restored.drop();
+    }
+  });
+
+  it('stops a custom archive whose own gzip (pg_dump -Z9) grows past the cap, at inspection and at restore', async () => {
+    // 32 MiB of one repeated byte, compressed by pg_dump itself: a few dozen KiB at rest, which no
+    // outer codec sees. With a 1 MiB cap, pg_restore's script crosses it early.
+    const file = path.join(work.dir, 'inner-bomb.dump');
+    const source = await createTestDatabase(adminUrl, 'fail_inner_bomb', { owner: target });
+    try {
+      await withSql(source.url, (sql) =>
+        sql.unsafe(`CREATE TABLE public.bomb AS SELECT repeat('a', 8192) AS x FROM generate_series(1, 4096);`),
+      );
+      await backupTo(source.url, file, 'custom', { codec: 'gzip', compressionLevel: 9 });
+    } finally {
+      await source.drop();
+    }
+    const stored = (await stat(file)).size;
+    expect(stored).toBeLessThan(512 * 1024);
+    const lowered = { ratio: 10, floorBytes: 1024 * 1024 };
+    const { tools } = await resolver.prepare(parsePgUrl(target.url));
+    const rss = rssPeak();
+    await expectCode(
+      inspectArchive({
+        runner: nodeProcessRunner,
+        tools,
+        source: { ...(await fileSource(file)), expansionLimit: lowered },
+        signal: new AbortController().signal,
+      }),
+      'archive/expansion-too-large',
+    );
+    // A backup the service trusts is not inspected again: the restore's own stream is capped too.
+    const before = await fingerprint(target.url);
+    await expectCode(restoreFrom(target.url, file, {}, { expansionLimit: lowered }), 'archive/expansion-too-large');
+    expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+    // Neither read held the script: pg_restore's output went by in chunks.
+    expect(rss.stop()).toBeLessThan(100 * 1024 * 1024);
+    // Within the default cap the same archive restores: the cap, not the file, stopped it.
+    const restored = await createTestDatabase(adminUrl, 'fail_inner_bomb_ok', { owner: target });
+    try {
+      await restoreFrom(restored.url, file);
+      const counted = await withSql(restored.url, (db) => db<{ count: string }[]>`SELECT count(*) FROM public.bomb`);
+      expect(Number(counted[0]!.count)).toBe(4096);
     } finally {
       await restored.drop();
     }
