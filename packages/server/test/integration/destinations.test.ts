@@ -498,6 +498,9 @@ describe('destinations', () => {
         'http://metadata.google.internal',
         'http://METADATA.google.internal.',
         'http://[fd00:ec2::254]',
+        'http://[fd00:ec2::23]',
+        'http://[64:ff9b::a9fe:a9fe]',
+        'http://[64:ff9b::169.254.169.254]',
       ];
       for (const endpoint of forbidden) {
         expect(await codeOf(app.destinations.add(s3Input('meta', { endpoint }), actor)), endpoint).toBe(
