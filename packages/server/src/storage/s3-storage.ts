@@ -275,6 +275,50 @@ const missingCredentials = (location: string) => async (): Promise<never> => {
   );
 };
 
+/**
+ * The SDK's default chain (undefined), or, for an endpoint not allowed to receive it (a row stored
+ * before the operator's list changed), a provider that fails every call before a request is sent.
+ */
+function environmentCredentials(settings: S3Settings, allowed: readonly string[]) {
+  try {
+    requireEnvironmentEndpoint(settings, allowed);
+    return undefined;
+  } catch (error) {
+    return async (): Promise<never> => {
+      throw error;
+    };
+  }
+}
+
+/** An endpoint as S3_ENV_CREDENTIALS_ENDPOINTS names it: its origin (scheme, host and port). */
+export function endpointOrigin(endpoint: string): string | null {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The service's own credentials (its AWS_* environment, an instance or task role) are signed into
+ * every request and their session token travels with it. They go to AWS, or to an endpoint the
+ * operator listed (S3_ENV_CREDENTIALS_ENDPOINTS): whoever may set a destination's endpoint
+ * through the API must not be able to point the machine's role at a server of their choosing.
+ */
+export function requireEnvironmentEndpoint(
+  settings: Pick<S3Settings, 'endpoint' | 'credentialSource'>,
+  allowed: readonly string[],
+): void {
+  if (settings.credentialSource !== 'environment' || !settings.endpoint) return;
+  if (!allowed.includes(endpointOrigin(settings.endpoint) ?? '')) throw environmentRefused(settings.endpoint);
+}
+
+const environmentRefused = (endpoint: string) =>
+  new ServiceError(
+    'destination/environment-credentials-refused',
+    `The service's own credentials (environment, instance role) are sent only to AWS, or to an endpoint listed in S3_ENV_CREDENTIALS_ENDPOINTS; ${endpointOrigin(endpoint) ?? 'this endpoint'} is not: give this destination credentials of its own. No request was sent.`,
+  );
+
 /** An endpoint's host by name or literal address (the WHATWG parser has normalised 0xa9fe.0xa9fe and the like). */
 function refuseMetadataHost(hostname: string): void {
   const host = hostname.toLowerCase().replace(/\.$/, '');
@@ -283,13 +327,17 @@ function refuseMetadataHost(hostname: string): void {
 
 /**
  * S3-compatible object storage (AWS S3, R2, MinIO, B2). With `credentialSource: 'environment'`
- * the SDK's default chain signs; otherwise only the stored credentials, and without them every
+ * the SDK's default chain signs (AWS, or an endpoint in `environmentEndpoints`); otherwise only the stored credentials, and without them every
  * call fails `destination/credentials-required` before a request is sent.
  */
 export function s3Storage(
   input: S3Settings,
   credentials: S3Credentials | null,
-  options: { maxAttempts?: number } = {},
+  options: {
+    maxAttempts?: number;
+    /** S3_ENV_CREDENTIALS_ENDPOINTS: the origins environment credentials may be sent to (requireEnvironmentEndpoint). */
+    environmentEndpoints?: readonly string[];
+  } = {},
 ): ObjectStorage {
   const settings = validS3Settings(input);
   const bucket = settings.bucket;
@@ -299,7 +347,9 @@ export function s3Storage(
     endpoint: settings.endpoint ?? undefined,
     forcePathStyle: settings.pathStyle,
     credentials:
-      settings.credentialSource === 'environment' ? undefined : (credentials ?? missingCredentials(location)),
+      settings.credentialSource === 'environment'
+        ? environmentCredentials(settings, options.environmentEndpoints ?? [])
+        : (credentials ?? missingCredentials(location)),
     // R2 and MinIO versions reject the SDK's default CRC checksums.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
