@@ -2,7 +2,7 @@ import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Codec } from '../compression/codec.js';
 import { expansionGuard } from '../compression/expansion-limit.js';
-import { type EngineError, isEngineError } from '../errors.js';
+import { CodedError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { ProcessRunner } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
@@ -171,9 +171,13 @@ export async function feed(
   }
 }
 
-/** A coded error the source's decoding raised (the window cap, a corrupt frame); null otherwise. */
-export function decodingFailure(error: unknown): EngineError | null {
-  return isEngineError(error) ? error : null;
+/**
+ * A coded error reading the source raised: its decoding's (the window cap, a corrupt frame) or its
+ * storage's (a bucket cut midway: destination/unreachable), which pg_restore's complaint about the
+ * input it lost must not hide behind archive/corrupt. Null otherwise.
+ */
+export function decodingFailure(error: unknown): CodedError | null {
+  return error instanceof CodedError ? error : null;
 }
 
 function summarizeToc(toc: ReturnType<typeof parseTocList>) {
