@@ -156,7 +156,9 @@ export async function pgRestoreOutput(request: InspectRequest, args: readonly st
 /**
  * Pipes the source's content through `stages` into a tool's stdin. Never rejects: the tool may
  * stop reading early (a listing, a fatal error), and its exit status says why; the error is
- * returned so that a decoding failure (a zstd bomb) keeps its own code.
+ * returned so that a decoding failure (a zstd bomb) keeps its own code. A source that fails
+ * before its pipeline starts (a read cut while an age header is opened) closes the tool's stdin
+ * too: the tool would otherwise wait for input forever.
  */
 export async function feed(
   source: Parameters<typeof openContent>[0],
@@ -167,6 +169,7 @@ export async function feed(
     await pipeline([await openContent(source), ...stages, sink]);
     return null;
   } catch (error) {
+    for (const stream of [...stages, sink]) stream.destroy();
     return error;
   }
 }

@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promi
 import { existsSync } from 'node:fs';
 import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type TestDatabase,
@@ -14,8 +15,11 @@ import {
   withSql,
 } from '@pgbs/test-support';
 import {
+  CodedError,
   EngineError,
   createToolResolver,
+  encryptTransform,
+  generateAgeIdentity,
   fileSource,
   inspectArchive,
   nodeProcessRunner,
@@ -310,6 +314,42 @@ describe('files that are not valid backups', () => {
     const error = await inspect(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineError);
     expect(['archive/corrupt', 'archive/truncated']).toContain((error as EngineError).code);
+  });
+
+  it("a read that fails midway (a bucket's connection reset) is the storage's error, encrypted or not, never archive/corrupt", async () => {
+    const { tools } = await resolver.prepare(parsePgUrl(source.url));
+    const { identity, recipient } = await generateAgeIdentity();
+    const clear = await readFile(good);
+    const sealed: Buffer[] = [];
+    for await (const chunk of Readable.from([clear]).pipe(await encryptTransform({ recipients: [recipient] })))
+      sealed.push(chunk as Buffer);
+    // Read ahead 16 chunks (past the cut before the age header is opened: the tool's stdin must
+    // still be closed, or it waits forever) or one (the read fails in the payload).
+    for (const [bytes, identities, highWaterMark] of [
+      [clear, [], 1],
+      [clear, [], 16],
+      [Buffer.concat(sealed), [identity], 1],
+      [Buffer.concat(sealed), [identity], 16],
+    ] as const) {
+      const unreachable = new CodedError('destination/unreachable', 's3://bucket/p cannot be reached (ECONNRESET).');
+      const cut = Math.floor(bytes.length / 2);
+      async function* cutMidway() {
+        for (let at = 0; at < cut; at += 65_536) yield bytes.subarray(at, Math.min(cut, at + 65_536));
+        throw unreachable;
+      }
+      const inspecting = inspectArchive({
+        runner: nodeProcessRunner,
+        tools,
+        source: {
+          sizeBytes: bytes.length,
+          identities,
+          open: async () => Readable.from(cutMidway(), { highWaterMark }),
+        },
+        signal: new AbortController().signal,
+      });
+      const label = `${identities.length > 0 ? 'encrypted' : 'clear'}, read-ahead ${highWaterMark}`;
+      await expect(inspecting, label).rejects.toBe(unreachable);
+    }
   });
 
   it('refuses a truncated and a corrupt gzip file', async () => {
