@@ -453,7 +453,7 @@ describe('destinations', () => {
 
       // The machine's own credentials go to AWS only, unless the operator lists the endpoint: not
       // at add, not at set, and not at use for a row stored before (nothing reaches it).
-      const envOnly = { credentials: null, credentialSource: 'environment' };
+      const envOnly = { credentials: null, credentialSource: 'environment' as const };
       const countBefore = (await app.destinations.list()).length;
       expect(await codeOf(app.destinations.add(s3Input('elsewhere', { endpoint, ...envOnly }), actor))).toBe(
         'destination/environment-credentials-refused',
