@@ -170,8 +170,10 @@ export async function createApp(
     storage: {
       local: (directory) => localObjectStorage(directory),
       checkLocal: checkLocalDirectory,
-      s3: (settings, credentials) => s3Storage(settings, credentials),
+      s3: (settings, credentials) =>
+        s3Storage(settings, credentials, { environmentEndpoints: config.s3EnvironmentCredentialEndpoints }),
     },
+    environmentEndpoints: config.s3EnvironmentCredentialEndpoints,
     findTarget: (idOrName) => targetDeps.repo.find(idOrName),
   });
   const resealed = await destinations.rotateKeys();

@@ -61,6 +61,11 @@ export interface Config {
   secureCookies: boolean;
   /** Browser origins allowed to open the WebSocket with a cookie; empty: the server's own origin. */
   allowedOrigins: string[];
+  /**
+   * S3_ENV_CREDENTIALS_ENDPOINTS: S3-compatible endpoints (origins) that destinations with
+   * `--s3-credentials environment` may send the service's own credentials to; empty: AWS only.
+   */
+  s3EnvironmentCredentialEndpoints: string[];
   downloadUrlTtlSeconds: number;
   /** HMAC key for download links; unset: random per process (links die with a restart). */
   signingSecret: string | undefined;
@@ -180,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    s3EnvironmentCredentialEndpoints: endpointOrigins(env.S3_ENV_CREDENTIALS_ENDPOINTS, problems),
     downloadUrlTtlSeconds: int('DOWNLOAD_URL_TTL_SECONDS', 300, 10, 7 * 24 * 3600),
     signingSecret: env.SIGNING_SECRET || undefined,
     rateLimits: {
@@ -206,6 +212,21 @@ export function loadConfig(env: Env = process.env): Config {
   config.workerConcurrency = Math.min(config.workerConcurrency || config.maxConcurrentJobs, config.maxConcurrentJobs);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** S3_ENV_CREDENTIALS_ENDPOINTS: comma-separated http(s) URLs, kept as their origins. */
+function endpointOrigins(raw: string | undefined, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const origin = URL.canParse(entry) ? new URL(entry).origin : null;
+    // The same form as storage/s3-storage.ts's endpointOrigin, which the check compares.
+    if (origin && /^https?:/.test(origin)) origins.push(origin);
+    else problems.push(`S3_ENV_CREDENTIALS_ENDPOINTS holds http:// or https:// URLs (got "${entry}")`);
+  }
+  return origins;
 }
 
 /**

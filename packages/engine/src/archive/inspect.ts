@@ -1,7 +1,8 @@
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Codec } from '../compression/codec.js';
-import { type EngineError, isEngineError } from '../errors.js';
+import { expansionGuard } from '../compression/expansion-limit.js';
+import { CodedError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { ProcessRunner } from '../pg/process.js';
 import { classifyToolFailure } from '../pg/tool-errors.js';
@@ -155,7 +156,9 @@ export async function pgRestoreOutput(request: InspectRequest, args: readonly st
 /**
  * Pipes the source's content through `stages` into a tool's stdin. Never rejects: the tool may
  * stop reading early (a listing, a fatal error), and its exit status says why; the error is
- * returned so that a decoding failure (a zstd bomb) keeps its own code.
+ * returned so that a decoding failure (a zstd bomb) keeps its own code. A source that fails
+ * before its pipeline starts (a read cut while an age header is opened) closes the tool's stdin
+ * too: the tool would otherwise wait for input forever.
  */
 export async function feed(
   source: Parameters<typeof openContent>[0],
@@ -166,13 +169,18 @@ export async function feed(
     await pipeline([await openContent(source), ...stages, sink]);
     return null;
   } catch (error) {
+    for (const stream of [...stages, sink]) stream.destroy();
     return error;
   }
 }
 
-/** A coded error the source's decoding raised (the window cap, a corrupt frame); null otherwise. */
-export function decodingFailure(error: unknown): EngineError | null {
-  return isEngineError(error) ? error : null;
+/**
+ * A coded error reading the source raised: its decoding's (the window cap, a corrupt frame) or its
+ * storage's (a bucket cut midway: destination/unreachable), which pg_restore's complaint about the
+ * input it lost must not hide behind archive/corrupt. Null otherwise.
+ */
+export function decodingFailure(error: unknown): CodedError | null {
+  return error instanceof CodedError ? error : null;
 }
 
 function summarizeToc(toc: ReturnType<typeof parseTocList>) {
@@ -192,22 +200,40 @@ function summarizeToc(toc: ReturnType<typeof parseTocList>) {
   };
 }
 
-/** pg_restore into /dev/null decompresses every data block: the only full integrity check. */
+/**
+ * pg_restore's whole script decompresses every data block: the only full integrity check. The
+ * script is counted on its way to nowhere, against the archive's own compression (pg_dump -Z9
+ * inside a custom file): a few KiB at rest may hold terabytes of rows, which the restore would
+ * pour into the target. Past the expansion cap the archive is refused like any other bomb.
+ */
 async function readWholeArchive(request: InspectRequest, stored: DigestStream, content: DigestStream): Promise<void> {
-  const child = request.runner.spawn(request.tools.pgRestore, ['--file', '/dev/null']);
+  const child = request.runner.spawn(request.tools.pgRestore, ['--file', '-']);
   const detach = killOnAbort(request.signal, [child]);
   const stderr = new LineTail(40);
-  child.stdout.resume();
+  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const script = pipeline(
+    child.stdout,
+    expansionGuard(decodedCap(request.source), request.source.expansionLimit),
+    discard,
+  );
   try {
-    const [exit, , fed] = await Promise.all([
+    const [exit, , fed, counted] = await Promise.all([
       child.exit,
       forEachLine(child.stderr, (line) => stderr.push(line)),
       feed(storedDigest(request.source, stored), [content], child.stdin),
+      script.then(
+        () => null,
+        (error: unknown) => {
+          // pg_restore would go on decompressing into a closed pipe: stop it now.
+          child.kill('SIGKILL');
+          return error;
+        },
+      ),
     ]);
     if (request.signal.aborted) throw abortReason(request.signal);
-    if (exit.code !== 0 || decodingFailure(fed)) {
-      throw decodingFailure(fed) ?? classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
-    }
+    const failure = decodingFailure(counted) ?? decodingFailure(fed);
+    if (failure) throw failure;
+    if (exit.code !== 0) throw classifyToolFailure('pg_restore', stderr.all(), 'archive/corrupt');
   } finally {
     detach();
   }

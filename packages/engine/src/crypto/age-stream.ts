@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Duplex, Readable, type Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { EngineError } from '../errors.js';
+import { CodedError, EngineError } from '../errors.js';
 import { PAYLOAD_NONCE_BYTES, PayloadDecrypter, PayloadEncrypter, payloadKey } from './age-payload.js';
 
 /*
@@ -159,8 +159,8 @@ export async function encryptTransform(to: AgeEncryptTo): Promise<Transform | Du
 }
 
 // The library's message for a header no identity (or passphrase) opens; anything else is damage.
-function decryptError(error: unknown): EngineError {
-  if (error instanceof EngineError) return error;
+function decryptError(error: unknown): CodedError {
+  if (error instanceof CodedError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (/no identity matched/.test(message)) {
     return new EngineError(
@@ -191,17 +191,20 @@ const MAX_HEADER_BYTES = 1024 * 1024;
  * The clear stream of an age file. The header is read and opened before this resolves, so a wrong
  * identity (`key/wrong-identity`) or a file that is no age file (`archive/corrupt`) rejects before
  * a byte is produced; damage later in the payload fails the stream with `archive/corrupt` (every
- * 64 KiB chunk is authenticated, and so is the end: a truncated file never ends cleanly). The
+ * 64 KiB chunk is authenticated, and so is the end: a truncated file never ends cleanly). An
+ * error of `input` itself (a read that failed) is passed on unchanged, before or after the header. The
  * library opens the header; OpenSSL decrypts the payload (age-payload.ts).
  */
 export async function decryptStream(input: Readable, keys: AgeDecryptWith): Promise<Readable> {
   const decrypter = decrypterFor(keys);
   // One listener for the input's whole life: an error while the header is being opened (a socket
-  // reset) is kept for below, never an unhandled 'error' event that would end the process.
+  // reset) is kept for below, never an unhandled 'error' event that would end the process. The
+  // input's own error is the reader's (destination/unreachable from a bucket cut midway): it is
+  // passed on as it is, never taken for damage to the file.
   let clear: PayloadDecrypter | undefined = undefined;
   let inputError: Error | undefined;
   input.on('error', (error) => {
-    if (clear) clear.destroy(decryptError(error));
+    if (clear) clear.destroy(error);
     else inputError ??= error;
   });
   let key: Buffer;
@@ -213,7 +216,7 @@ export async function decryptStream(input: Readable, keys: AgeDecryptWith): Prom
     if (inputError) throw inputError;
   } catch (error) {
     input.destroy();
-    throw decryptError(error);
+    throw inputError ?? decryptError(error);
   }
   clear = new PayloadDecrypter(key, decryptError);
   // Whoever reads the clear stream may stop early (or it failed): the input is not read on.

@@ -11,6 +11,7 @@ import { gunzipSqlStages, gzipError } from '../archive/gunzip.js';
 import { requireDumpTrailer } from '../archive/require-dump-trailer.js';
 import { isArchive } from '../archive/sniff.js';
 import type { Clock } from '../clock.js';
+import { expansionGuard } from '../compression/expansion-limit.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import { type TableSize, quoteIdent } from '../pg/catalog.js';
@@ -267,7 +268,10 @@ async function startProducer(
   const stderr = new LineTail(60);
   const reading = forEachLine(child.stderr, (line) => stderr.push(line));
   const feeding = feed(source, [digests.content], child.stdin);
-  const output = pipeline(child.stdout, new ChunkBatcher(), guard);
+  // The archive's own compression (pg_dump -Z9) is capped too: its script may not grow past what
+  // its stored size allows, or a bomb would fill the target before the transaction rolls back.
+  const cap = expansionGuard(decodedCap(request.source), request.source.expansionLimit);
+  const output = pipeline(child.stdout, cap, new ChunkBatcher(), guard);
   output.catch(() => {});
   return {
     body: schemas ? Readable.from(prepend(Buffer.from(schemas), guard)) : guard,

@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promi
 import { existsSync } from 'node:fs';
 import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type TestDatabase,
@@ -14,8 +15,11 @@ import {
   withSql,
 } from '@pgbs/test-support';
 import {
+  CodedError,
   EngineError,
   createToolResolver,
+  encryptTransform,
+  generateAgeIdentity,
   fileSource,
   inspectArchive,
   nodeProcessRunner,
@@ -35,6 +39,19 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Engi
   expect(error, `expected ${code}`).toBeInstanceOf(EngineError);
   expect((error as EngineError).code, (error as Error).message).toBe(code);
   return error as EngineError;
+}
+
+/** The highest RSS growth over the baseline, sampled until stop(). */
+function rssPeak(): { stop(): number } {
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return peak - baseline;
+    },
+  };
 }
 
 describe('restores that must change nothing', () => {
@@ -122,6 +139,50 @@ describe('restores that must change nothing', () => {
       await restoreFrom(restored.url, file);
       const counted = await withSql(restored.url, (db) => db<{ count: string }[]>`SELECT count(*) FROM public.bomb`);
       expect(Number(counted[0]!.count)).toBe(4 * 1024 * 1024);
+    } finally {
+      await restored.drop();
+    }
+  });
+
+  it('stops a custom archive whose own gzip (pg_dump -Z9) grows past the cap, at inspection and at restore', async () => {
+    // 32 MiB of one repeated byte, compressed by pg_dump itself: a few dozen KiB at rest, which no
+    // outer codec sees. With a 1 MiB cap, pg_restore's script crosses it early.
+    const file = path.join(work.dir, 'inner-bomb.dump');
+    const source = await createTestDatabase(adminUrl, 'fail_inner_bomb', { owner: target });
+    try {
+      await withSql(source.url, (sql) =>
+        sql.unsafe(`CREATE TABLE public.bomb AS SELECT repeat('a', 8192) AS x FROM generate_series(1, 4096);`),
+      );
+      await backupTo(source.url, file, 'custom', { codec: 'gzip', compressionLevel: 9 });
+    } finally {
+      await source.drop();
+    }
+    const stored = (await stat(file)).size;
+    expect(stored).toBeLessThan(512 * 1024);
+    const lowered = { ratio: 10, floorBytes: 1024 * 1024 };
+    const { tools } = await resolver.prepare(parsePgUrl(target.url));
+    const rss = rssPeak();
+    await expectCode(
+      inspectArchive({
+        runner: nodeProcessRunner,
+        tools,
+        source: { ...(await fileSource(file)), expansionLimit: lowered },
+        signal: new AbortController().signal,
+      }),
+      'archive/expansion-too-large',
+    );
+    // A backup the service trusts is not inspected again: the restore's own stream is capped too.
+    const before = await fingerprint(target.url);
+    await expectCode(restoreFrom(target.url, file, {}, { expansionLimit: lowered }), 'archive/expansion-too-large');
+    expect(diffFingerprints(before, await fingerprint(target.url))).toEqual([]);
+    // Neither read held the script: pg_restore's output went by in chunks.
+    expect(rss.stop()).toBeLessThan(100 * 1024 * 1024);
+    // Within the default cap the same archive restores: the cap, not the file, stopped it.
+    const restored = await createTestDatabase(adminUrl, 'fail_inner_bomb_ok', { owner: target });
+    try {
+      await restoreFrom(restored.url, file);
+      const counted = await withSql(restored.url, (db) => db<{ count: string }[]>`SELECT count(*) FROM public.bomb`);
+      expect(Number(counted[0]!.count)).toBe(4096);
     } finally {
       await restored.drop();
     }
@@ -253,6 +314,42 @@ describe('files that are not valid backups', () => {
     const error = await inspect(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineError);
     expect(['archive/corrupt', 'archive/truncated']).toContain((error as EngineError).code);
+  });
+
+  it("a read that fails midway (a bucket's connection reset) is the storage's error, encrypted or not, never archive/corrupt", async () => {
+    const { tools } = await resolver.prepare(parsePgUrl(source.url));
+    const { identity, recipient } = await generateAgeIdentity();
+    const clear = await readFile(good);
+    const sealed: Buffer[] = [];
+    for await (const chunk of Readable.from([clear]).pipe(await encryptTransform({ recipients: [recipient] })))
+      sealed.push(chunk as Buffer);
+    // Read ahead 16 chunks (past the cut before the age header is opened: the tool's stdin must
+    // still be closed, or it waits forever) or one (the read fails in the payload).
+    for (const [bytes, identities, highWaterMark] of [
+      [clear, [], 1],
+      [clear, [], 16],
+      [Buffer.concat(sealed), [identity], 1],
+      [Buffer.concat(sealed), [identity], 16],
+    ] as const) {
+      const unreachable = new CodedError('destination/unreachable', 's3://bucket/p cannot be reached (ECONNRESET).');
+      const cut = Math.floor(bytes.length / 2);
+      async function* cutMidway() {
+        for (let at = 0; at < cut; at += 65_536) yield bytes.subarray(at, Math.min(cut, at + 65_536));
+        throw unreachable;
+      }
+      const inspecting = inspectArchive({
+        runner: nodeProcessRunner,
+        tools,
+        source: {
+          sizeBytes: bytes.length,
+          identities,
+          open: async () => Readable.from(cutMidway(), { highWaterMark }),
+        },
+        signal: new AbortController().signal,
+      });
+      const label = `${identities.length > 0 ? 'encrypted' : 'clear'}, read-ahead ${highWaterMark}`;
+      await expect(inspecting, label).rejects.toBe(unreachable);
+    }
   });
 
   it('refuses a truncated and a corrupt gzip file', async () => {

@@ -36,7 +36,11 @@ export async function backupTo(
   url: string,
   file: string,
   format: BackupFormat,
-  { signal = new AbortController().signal, codec = 'gzip' }: { signal?: AbortSignal; codec?: Codec } = {},
+  {
+    signal = new AbortController().signal,
+    codec = 'gzip',
+    compressionLevel,
+  }: { signal?: AbortSignal; codec?: Codec; compressionLevel?: number } = {},
 ) {
   const target = parsePgUrl(url);
   const prepared = await resolver.prepare(target);
@@ -49,6 +53,7 @@ export async function backupTo(
     target,
     format,
     codec,
+    compressionLevel,
     tables,
     sink: createWriteStream(file),
     signal,

@@ -82,6 +82,7 @@ export const ERROR_CODES = [
   'destination/failed',
   'destination/credentials-required',
   'destination/endpoint-forbidden',
+  'destination/environment-credentials-refused',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

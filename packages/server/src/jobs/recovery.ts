@@ -64,6 +64,7 @@ const PERMANENT = new Set([
   'destination/not-found',
   'destination/credentials-required',
   'destination/endpoint-forbidden',
+  'destination/environment-credentials-refused',
   'input/invalid',
 ]);
 

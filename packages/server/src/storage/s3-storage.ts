@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { BlockList, type LookupFunction, isIPv4, isIPv6 } from 'node:net';
 import { once } from 'node:events';
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -184,31 +184,61 @@ const METADATA_HOSTS = new Set([
   'instance-data.ec2.internal',
   'metadata.tencentyun.com',
 ]);
-/** Metadata addresses outside the link-local ranges (AWS's IPv6 one, Alibaba's, Oracle's). */
-const METADATA_ADDRESSES = new Set(['fd00:ec2::254', '100.100.100.200', '192.0.0.192']);
-
 /**
- * Whether an address is link-local (169.254.0.0/16, fe80::/10, also IPv4-mapped) or a known
- * metadata address: what an endpoint must never reach. Loopback stays allowed (MinIO beside the
- * service, the tests' s3rver).
+ * What an endpoint must never reach: link-local ranges (169.254.0.0/16, fe80::/10) and the cloud
+ * metadata services outside them (AWS's fd00:ec2::/32 of IMDS, DNS and time on IPv6; Alibaba's,
+ * Oracle's). A BlockList also matches IPv4-mapped forms (::ffff:169.254.169.254) of its IPv4 rules.
+ * Loopback stays allowed (MinIO beside the service, the tests' s3rver).
  */
+const FORBIDDEN = new BlockList();
+FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4');
+FORBIDDEN.addAddress('100.100.100.200', 'ipv4');
+FORBIDDEN.addAddress('192.0.0.192', 'ipv4');
+FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
+FORBIDDEN.addSubnet('fd00:ec2::', 32, 'ipv6');
+
+/** Whether an address (IPv4 or IPv6, brackets allowed) is one an endpoint must never reach (FORBIDDEN). */
 export function isForbiddenAddress(address: string): boolean {
   const ip = address.toLowerCase().replace(/^\[|\]$/g, '');
-  if (METADATA_ADDRESSES.has(ip)) return true;
-  const mapped = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/.exec(ip);
-  if (mapped) {
-    const v4 = mapped[1] ?? hexPairToV4(mapped[2]!, mapped[3]!);
-    return isForbiddenAddress(v4);
-  }
-  if (/^169\.254\.\d+\.\d+$/.test(ip)) return true;
-  return /^fe[89ab][0-9a-f]?:/.test(ip);
+  if (isIPv4(ip)) return FORBIDDEN.check(ip, 'ipv4');
+  if (!isIPv6(ip)) return false;
+  if (FORBIDDEN.check(ip.replace(/%.*$/, ''), 'ipv6')) return true;
+  const embedded = embeddedIPv4(ip);
+  return embedded !== null && FORBIDDEN.check(embedded, 'ipv4');
 }
 
-const hexPairToV4 = (high: string, low: string) => {
-  const h = parseInt(high, 16);
-  const l = parseInt(low, 16);
-  return `${h >> 8}.${h & 255}.${l >> 8}.${l & 255}`;
-};
+/**
+ * The IPv4 address an IPv6 one carries to reach it: NAT64 (64:ff9b::/96, and the local-use
+ * 64:ff9b:1::/48 with the same layout), IPv4-compatible (::a.b.c.d), IPv4-translated
+ * (::ffff:0:a.b.c.d) and 6to4 (2002:AABB:CCDD::). A gateway would take 64:ff9b::a9fe:a9fe to
+ * 169.254.169.254 itself.
+ */
+function embeddedIPv4(ip: string): string | null {
+  const h = hextets(ip);
+  if (!h) return null;
+  const v4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  const zeros = (from: number, to: number) => h.slice(from, to).every((x) => x === 0);
+  if (h[0] === 0x64 && h[1] === 0xff9b && (zeros(2, 6) || h[2] === 1)) return v4(h[6]!, h[7]!);
+  if (zeros(0, 6) || (zeros(0, 4) && h[4] === 0xffff && h[5] === 0)) return v4(h[6]!, h[7]!);
+  if (h[0] === 0x2002) return v4(h[1]!, h[2]!);
+  return null;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (isIPv6), a trailing dotted IPv4 included. */
+function hextets(ip: string): number[] | null {
+  let text = ip.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const parse = (part: string | undefined) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const [before, after] = [parse(head), parse(tail)];
+  const groups =
+    tail === undefined ? before : [...before, ...Array<number>(8 - before.length - after.length).fill(0), ...after];
+  return groups.length === 8 && groups.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffff) ? groups : null;
+}
 
 /**
  * A DNS lookup that refuses link-local and metadata addresses: an endpoint name that resolves to
@@ -245,6 +275,50 @@ const missingCredentials = (location: string) => async (): Promise<never> => {
   );
 };
 
+/**
+ * The SDK's default chain (undefined), or, for an endpoint not allowed to receive it (a row stored
+ * before the operator's list changed), a provider that fails every call before a request is sent.
+ */
+function environmentCredentials(settings: S3Settings, allowed: readonly string[]) {
+  try {
+    requireEnvironmentEndpoint(settings, allowed);
+    return undefined;
+  } catch (error) {
+    return async (): Promise<never> => {
+      throw error;
+    };
+  }
+}
+
+/** An endpoint as S3_ENV_CREDENTIALS_ENDPOINTS names it: its origin (scheme, host and port). */
+export function endpointOrigin(endpoint: string): string | null {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The service's own credentials (its AWS_* environment, an instance or task role) are signed into
+ * every request and their session token travels with it. They go to AWS, or to an endpoint the
+ * operator listed (S3_ENV_CREDENTIALS_ENDPOINTS): whoever may set a destination's endpoint
+ * through the API must not be able to point the machine's role at a server of their choosing.
+ */
+export function requireEnvironmentEndpoint(
+  settings: Pick<S3Settings, 'endpoint' | 'credentialSource'>,
+  allowed: readonly string[],
+): void {
+  if (settings.credentialSource !== 'environment' || !settings.endpoint) return;
+  if (!allowed.includes(endpointOrigin(settings.endpoint) ?? '')) throw environmentRefused(settings.endpoint);
+}
+
+const environmentRefused = (endpoint: string) =>
+  new ServiceError(
+    'destination/environment-credentials-refused',
+    `The service's own credentials (environment, instance role) are sent only to AWS, or to an endpoint listed in S3_ENV_CREDENTIALS_ENDPOINTS; ${endpointOrigin(endpoint) ?? 'this endpoint'} is not: give this destination credentials of its own. No request was sent.`,
+  );
+
 /** An endpoint's host by name or literal address (the WHATWG parser has normalised 0xa9fe.0xa9fe and the like). */
 function refuseMetadataHost(hostname: string): void {
   const host = hostname.toLowerCase().replace(/\.$/, '');
@@ -253,13 +327,17 @@ function refuseMetadataHost(hostname: string): void {
 
 /**
  * S3-compatible object storage (AWS S3, R2, MinIO, B2). With `credentialSource: 'environment'`
- * the SDK's default chain signs; otherwise only the stored credentials, and without them every
+ * the SDK's default chain signs (AWS, or an endpoint in `environmentEndpoints`); otherwise only the stored credentials, and without them every
  * call fails `destination/credentials-required` before a request is sent.
  */
 export function s3Storage(
   input: S3Settings,
   credentials: S3Credentials | null,
-  options: { maxAttempts?: number } = {},
+  options: {
+    maxAttempts?: number;
+    /** S3_ENV_CREDENTIALS_ENDPOINTS: the origins environment credentials may be sent to (requireEnvironmentEndpoint). */
+    environmentEndpoints?: readonly string[];
+  } = {},
 ): ObjectStorage {
   const settings = validS3Settings(input);
   const bucket = settings.bucket;
@@ -269,7 +347,9 @@ export function s3Storage(
     endpoint: settings.endpoint ?? undefined,
     forcePathStyle: settings.pathStyle,
     credentials:
-      settings.credentialSource === 'environment' ? undefined : (credentials ?? missingCredentials(location)),
+      settings.credentialSource === 'environment'
+        ? environmentCredentials(settings, options.environmentEndpoints ?? [])
+        : (credentials ?? missingCredentials(location)),
     // R2 and MinIO versions reject the SDK's default CRC checksums.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

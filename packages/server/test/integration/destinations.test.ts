@@ -34,7 +34,8 @@ describe('destinations', () => {
     warn: (m, f) => logLines.push(`${m} ${JSON.stringify(f ?? {})}`),
     error: (m, f) => logLines.push(`${m} ${JSON.stringify(f ?? {})}`),
   };
-  const start = () => createApp(loadConfig({ ...env.env, MASTER_KEY: masterKey }), logger, { scheduleTicker: false });
+  const start = (extra: Record<string, string> = {}) =>
+    createApp(loadConfig({ ...env.env, MASTER_KEY: masterKey, ...extra }), logger, { scheduleTicker: false });
   const s3Input = (name: string, overrides: Record<string, unknown> = {}) => ({
     name,
     kind: 's3' as const,
@@ -423,7 +424,7 @@ describe('destinations', () => {
     });
     await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(counter.address() as AddressInfo).port}`;
-    const app = await start();
+    let app = await start();
     try {
       const before = (await app.destinations.list()).length;
       expect(await codeOf(app.destinations.add(s3Input('no-creds', { endpoint, credentials: null }), actor))).toBe(
@@ -449,6 +450,30 @@ describe('destinations', () => {
         'destination/credentials-required',
       );
       expect((await app.destinations.get('keeps-creds')).hasCredentials).toBe(true);
+
+      // The machine's own credentials go to AWS only, unless the operator lists the endpoint: not
+      // at add, not at set, and not at use for a row stored before (nothing reaches it).
+      const envOnly = { credentials: null, credentialSource: 'environment' as const };
+      const countBefore = (await app.destinations.list()).length;
+      expect(await codeOf(app.destinations.add(s3Input('elsewhere', { endpoint, ...envOnly }), actor))).toBe(
+        'destination/environment-credentials-refused',
+      );
+      expect(await app.destinations.list()).toHaveLength(countBefore);
+      expect(await codeOf(app.destinations.update('keeps-creds', envOnly, actor))).toBe(
+        'destination/environment-credentials-refused',
+      );
+      expect((await app.destinations.get('keeps-creds')).hasCredentials).toBe(true);
+      await app.db
+        .update(destinations)
+        .set({ settings: { ...legacy.destination.settings, credentialSource: 'environment' } })
+        .where(eq(destinations.name, 'legacy'));
+      expect(await app.destinations.test('legacy', actor)).toMatchObject({
+        ok: false,
+        error: { code: 'destination/environment-credentials-refused' },
+      });
+      expect(requests).toBe(0);
+      await app.close();
+      app = await start({ S3_ENV_CREDENTIALS_ENDPOINTS: `${s3.endpoint}/` });
 
       // The explicit opt-in: the SDK's chain (here AWS_* of this process) signs, and it shows.
       const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
@@ -498,6 +523,9 @@ describe('destinations', () => {
         'http://metadata.google.internal',
         'http://METADATA.google.internal.',
         'http://[fd00:ec2::254]',
+        'http://[fd00:ec2::23]',
+        'http://[64:ff9b::a9fe:a9fe]',
+        'http://[64:ff9b::169.254.169.254]',
       ];
       for (const endpoint of forbidden) {
         expect(await codeOf(app.destinations.add(s3Input('meta', { endpoint }), actor)), endpoint).toBe(

@@ -62,6 +62,17 @@ describe('configuration', () => {
     expect(config.databases).toEqual({ mode: 'external', targetUrl: undefined, metadataUrl: 'postgres://a/meta' });
   });
 
+  it("lists the endpoints that may receive the service's own S3 credentials by origin; none by default", () => {
+    expect(loadConfig({}).s3EnvironmentCredentialEndpoints).toEqual([]);
+    const listed = loadConfig({
+      S3_ENV_CREDENTIALS_ENDPOINTS: ' https://MinIO.internal:9000/ , http://127.0.0.1:9000',
+    });
+    expect(listed.s3EnvironmentCredentialEndpoints).toEqual(['https://minio.internal:9000', 'http://127.0.0.1:9000']);
+    expect(() => loadConfig({ S3_ENV_CREDENTIALS_ENDPOINTS: 'minio.internal' })).toThrow(
+      /S3_ENV_CREDENTIALS_ENDPOINTS/,
+    );
+  });
+
   it('refuses DATABASE_URL without METADATA_DATABASE_URL, and two key sources', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://a/app' })).toThrow(/needs METADATA_DATABASE_URL/);
     expect(() => loadConfig({ MASTER_KEY: 'x', MASTER_KEY_FILE: '/k' })).toThrow(/MASTER_KEY or MASTER_KEY_FILE/);

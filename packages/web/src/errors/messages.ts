@@ -157,6 +157,8 @@ const MESSAGES: Record<ErrorCode, string> = {
     'This S3 destination has no stored credentials. Give them, or choose explicitly to use the service’s own (its environment or instance role).',
   'destination/endpoint-forbidden':
     'This endpoint is a link-local or cloud metadata address, which hands out the machine’s own credentials. Nothing was changed.',
+  'destination/environment-credentials-refused':
+    'The service’s own credentials are sent only to AWS or to endpoints its operator allows (S3_ENV_CREDENTIALS_ENDPOINTS). Give this destination credentials of its own.',
 };
 
 export const GENERIC_MESSAGE = 'Something went wrong. Try again; if it keeps failing, the server log has the details.';

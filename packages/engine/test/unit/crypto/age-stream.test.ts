@@ -17,7 +17,7 @@ import {
   recipientFingerprint,
   recipientOfIdentity,
 } from '../../../src/crypto/age-stream.js';
-import { EngineError } from '../../../src/errors.js';
+import { CodedError, EngineError } from '../../../src/errors.js';
 
 // Debian's age: what a bare machine restores with (docs/operations.md, "Encryption").
 const AGE = '/usr/bin/age';
@@ -221,22 +221,38 @@ describe('age streams', () => {
     );
   });
 
-  it('an input that fails while the header is being opened rejects with a coded error (no unhandled error event)', async () => {
+  it("an input that fails, while the header is being opened or later, fails with the input's own error, never archive/corrupt", async () => {
     const { identity, recipient } = await generateAgeIdentity();
     const encrypted = await collect(
-      Readable.from([randomBytes(1000)]).pipe(await encryptTransform({ recipients: [recipient] })),
+      Readable.from([randomBytes(300_000)]).pipe(await encryptTransform({ recipients: [recipient] })),
     );
-    // The header and a few payload bytes, then a socket reset while X25519 opens the header.
-    let sent = false;
-    const input = new Readable({
-      read() {
-        if (sent) return;
-        sent = true;
-        this.push(encrypted.subarray(0, encrypted.indexOf('\n--- ') + 200));
-        setImmediate(() => this.destroy(new Error('socket reset')));
-      },
-    });
-    expect(await codeOf(decryptStream(input, { identities: [identity] }))).toBe('archive/corrupt');
+    const header = encrypted.indexOf('\n--- ') + 200;
+    // Some bytes, then the read fails (a bucket's connection reset): in the header (while X25519
+    // opens it) or after a few payload chunks. No unhandled 'error' event either way.
+    const failingAfter = (bytes: number, error: Error) => {
+      let sent = false;
+      return new Readable({
+        read() {
+          if (sent) return;
+          sent = true;
+          this.push(encrypted.subarray(0, bytes));
+          setImmediate(() => this.destroy(error));
+        },
+      });
+    };
+    for (const bytes of [header, 200_000]) {
+      const storage = new CodedError('destination/unreachable', 's3://bucket/p cannot be reached (ECONNRESET).');
+      const raw = Object.assign(new Error('socket reset'), { code: 'ECONNRESET' });
+      for (const error of [storage, raw]) {
+        const failed = await decryptStream(failingAfter(bytes, error), { identities: [identity] })
+          .then(collect)
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+        expect(failed, `after ${bytes} bytes`).toBe(error);
+      }
+    }
   });
 
   it('a header sent a byte at a time opens, and an endless one is refused in linear time', async () => {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../../errors/service-error.js';
 import type { DestinationRow } from '../../db/schema.js';
-import { type S3CredentialSource, type S3Credentials, validS3Settings } from '../../storage/s3-storage.js';
+import {
+  type S3CredentialSource,
+  type S3Credentials,
+  type S3Settings,
+  requireEnvironmentEndpoint,
+  validS3Settings,
+} from '../../storage/s3-storage.js';
 import { auditedDestination } from './audit-destination.js';
 import type { Actor, DestinationDeps } from './destination-deps.js';
 import { validDestinationName, validLocalSettings } from './destination-settings.js';
@@ -74,9 +80,14 @@ export function validCredentials(credentials: S3Credentials): S3Credentials {
 
 /**
  * Stored credentials and the environment's are exclusive, and `stored` without any is refused:
- * a destination never falls back silently on the machine's role.
+ * a destination never falls back silently on the machine's role, nor sends it to an endpoint the
+ * operator did not list (requireEnvironmentEndpoint).
  */
-export function requireCredentialSource(settings: Record<string, unknown>, hasCredentials: boolean): void {
+export function requireCredentialSource(
+  settings: Record<string, unknown>,
+  hasCredentials: boolean,
+  environmentEndpoints: readonly string[] = [],
+): void {
   const source = settings['credentialSource'];
   if (source === 'environment' && hasCredentials) {
     throw new ServiceError(
@@ -90,6 +101,7 @@ export function requireCredentialSource(settings: Record<string, unknown>, hasCr
       "An S3 destination needs credentials (from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a file or a prompt), or the explicit --s3-credentials environment to use the service's own (environment, instance role). Nothing was changed.",
     );
   }
+  requireEnvironmentEndpoint(settings as Pick<S3Settings, 'endpoint' | 'credentialSource'>, environmentEndpoints);
 }
 
 /** Registers a destination; its credentials are sealed before they reach the database. */
@@ -102,7 +114,7 @@ export function addDestination(
     const id = randomUUID();
     const settings = settingsFromInput(input);
     if (input.kind === 'local') await deps.storage.checkLocal(String(settings['directory']));
-    else requireCredentialSource(settings, Boolean(input.credentials));
+    else requireCredentialSource(settings, Boolean(input.credentials), deps.environmentEndpoints);
     return deps.repo.insert(
       {
         name: validDestinationName(input.name),

@@ -21,6 +21,8 @@ export interface DestinationDeps {
   clock: Clock;
   audit: AuditLog;
   storage: StorageFactories;
+  /** S3_ENV_CREDENTIALS_ENDPOINTS: the endpoint origins the service's own credentials may go to (absent: AWS only). */
+  environmentEndpoints?: readonly string[];
   /** A live target's id and name, for `target set --destinations`. */
   findTarget(idOrName: string): Promise<{ id: string; name: string }>;
 }

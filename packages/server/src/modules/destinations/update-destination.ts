@@ -65,7 +65,7 @@ export async function updateDestination(
       const final = patch.settings ?? settingsFromInput({ ...row.settings, kind: 's3' });
       if (final['credentialSource'] === 'environment' && credentials === undefined) patch.credentialsSealed = null;
       const sealed = patch.credentialsSealed !== undefined ? patch.credentialsSealed : row.credentialsSealed;
-      requireCredentialSource(final, sealed !== null);
+      requireCredentialSource(final, sealed !== null, deps.environmentEndpoints);
     }
     return deps.repo.update(row.id, patch);
   });

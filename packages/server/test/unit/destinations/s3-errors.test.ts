@@ -47,10 +47,39 @@ describe('what an endpoint may not reach', () => {
       '::ffff:a9fe:a9fe',
       'fd00:ec2::254',
       '[fe80::1]',
+      // AWS's IPv6 services range, also written out in full.
+      'fd00:ec2::23',
+      'FD00:0EC2:0:0:0:0:0:23',
+      // The same metadata address through NAT64 (well-known and local-use), IPv4-compatible,
+      // IPv4-translated and 6to4 forms.
+      '64:ff9b::a9fe:a9fe',
+      '64:ff9b::169.254.169.254',
+      '[64:ff9b::a9fe:a9fe]',
+      '64:ff9b:1::a9fe:a9fe',
+      '::169.254.169.254',
+      '::a9fe:a9fe',
+      '::ffff:0:a9fe:a9fe',
+      '2002:a9fe:a9fe::1',
+      '::ffff:100.100.100.200',
+      'fe80::1%eth0',
     ]) {
       expect(isForbiddenAddress(address), address).toBe(true);
     }
-    for (const address of ['127.0.0.1', '::1', '10.0.0.5', '192.168.1.2', '2001:db8::1', 'fec0::1', '169.255.0.1']) {
+    for (const address of [
+      '127.0.0.1',
+      '::1',
+      '::',
+      '10.0.0.5',
+      '192.168.1.2',
+      '2001:db8::1',
+      'fec0::1',
+      '169.255.0.1',
+      'fd00:ec3::23',
+      '64:ff9b::a00:5',
+      '::ffff:127.0.0.1',
+      '2002:a00:5::1',
+      's3.example.com',
+    ]) {
       expect(isForbiddenAddress(address), address).toBe(false);
     }
   });
@@ -69,7 +98,8 @@ describe('what an endpoint may not reach', () => {
         guardedLookup(resolving(answer))('rebind.example', { all }, (error, address) => resolve(error ?? address)),
       );
     for (const all of [false, true]) {
-      expect(await lookUp('169.254.169.254', all)).toMatchObject({ code: 'destination/endpoint-forbidden' });
+      for (const forbidden of ['169.254.169.254', 'fd00:ec2::23', '64:ff9b::a9fe:a9fe', '::ffff:169.254.169.254'])
+        expect(await lookUp(forbidden, all), forbidden).toMatchObject({ code: 'destination/endpoint-forbidden' });
       expect(await lookUp('127.0.0.1', all)).not.toBeInstanceOf(Error);
     }
   });
