@@ -79,4 +79,30 @@ describe('Jobs history', () => {
     // A schedule without retries: no attempt to speak of.
     expect(rows[1]!.find('[data-test="history-attempt"]').exists()).toBe(false);
   });
+
+  it('pages back through older jobs 50 at a time, and forward again', async () => {
+    const fake = fakeClient({
+      Jobs: (variables) => ({
+        data: {
+          jobs: Array.from({ length: variables['offset'] === 0 ? 50 : 3 }, (_, i) =>
+            job({ id: `j${Number(variables['offset']) + i}` }),
+          ),
+        },
+      }),
+    });
+    const wrapper = mount(JobsPage, { global: { ...fake.global, plugins: [testRouter()] } });
+    await flushPromises();
+    const button = (label: string) => wrapper.findAll('nav button').find((b) => b.text() === label)!;
+    expect(wrapper.find('nav[aria-label="Job pages"]').text()).toContain('Page 1');
+    expect(button('Newer').attributes('disabled')).toBeDefined();
+    await button('Older').trigger('click');
+    await flushPromises();
+    expect(fake.client.executeQuery.mock.calls.at(-1)![0].variables).toMatchObject({ limit: 50, offset: 50 });
+    expect(wrapper.findAll('tbody tr')).toHaveLength(3);
+    expect(wrapper.find('nav[aria-label="Job pages"]').text()).toContain('Page 2');
+    expect(button('Older').attributes('disabled')).toBeDefined();
+    await button('Newer').trigger('click');
+    await flushPromises();
+    expect(fake.client.executeQuery.mock.calls.at(-1)![0].variables).toMatchObject({ offset: 0 });
+  });
 });
