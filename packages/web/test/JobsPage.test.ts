@@ -1,6 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import JobsPage from '@/features/jobs/JobsPage.vue';
+import { formatCompactDateTime, formatDateTime } from '@/format/format';
 import { fakeClient } from './support/fake-client';
 import { testRouter } from './support/router';
 import { TARGETS, job } from './fixtures';
@@ -37,6 +38,11 @@ describe('Jobs history', () => {
     expect(rows[1]!.text()).toContain('30 s');
     expect(rows[1]!.find('a').attributes('href')).toBe('/settings/backups/b1');
     expect(rows[0]!.text()).toContain('workload');
+    // When, short in the cell, in full in its title.
+    const when = rows[0]!.find('time');
+    expect(when.attributes('datetime')).toBe('2025-11-20T10:00:00.000Z');
+    expect(when.attributes('title')).toBe(formatDateTime('2025-11-20T10:00:00.000Z'));
+    expect(when.text()).toBe(formatCompactDateTime('2025-11-20T10:00:00.000Z'));
   });
 
   it("shows one target's jobs when one is picked", async () => {
