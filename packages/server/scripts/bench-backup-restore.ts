@@ -8,17 +8,22 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_ZSTD_LEVEL } from '@pgbs/engine';
-import { type Api, type Followed, createBackup, restoreBackup, runJob } from './bench-api.js';
-import { graphql } from './service-process.js';
+import { type Followed, backupSize, restoreBackup, runJob } from './bench-api.js';
 import {
   type BenchOptions,
   type BenchSection,
   MB,
+  VERSUS_RAW_HEAD,
+  mb,
   median,
   medianOf,
+  perRunLines,
   progress,
   sampleRss,
+  secs,
   timed,
+  timedSize,
+  verdict,
 } from './bench-support.js';
 import { measureSubscribers } from './bench-subscribers.js';
 import {
@@ -26,10 +31,11 @@ import {
   type BenchTarget,
   type CpuParts,
   backupSteps,
-  backupStepsTable,
+  backupStepsSection,
   SMALL_TABLES,
   TARGET_DB,
   cpuPartsTable,
+  serviceBackup,
   settle,
   startBenchTarget,
   withCpuParts,
@@ -61,17 +67,6 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
   } finally {
     await target.stop();
   }
-}
-
-/** A stored backup's size, as the catalog records it. */
-export async function backupSize(api: Api, id: string): Promise<number> {
-  const data = await graphql<{ backup: { sizeBytes: number | string } }>(
-    api.url,
-    { token: api.token },
-    'query($id: ID!) { backup(id: $id) { sizeBytes } }',
-    { id },
-  );
-  return Number(data.backup.sizeBytes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,9 +110,7 @@ async function measureRun(target: BenchTarget, index: number): Promise<RunResult
   await rm(scratch);
   await settle(pg);
   const rss = sampleRss(server.pid);
-  const { result: backup, parts: backupCpu } = await withCpuParts(target, () => runJob(api, createBackup));
-  const backupId = backup.final.backupId;
-  if (!backupId) throw new Error('the backup job succeeded without a backupId');
+  const { job: backup, backupId, cpu: backupCpu } = await serviceBackup(target);
 
   await settle(pg);
   const rawRestore = await withCpuParts(target, () => timed(() => raw.restore(file)));
@@ -147,13 +140,6 @@ async function measureRun(target: BenchTarget, index: number): Promise<RunResult
     progress: { backup: progressStats(backup), restore: progressStats(restore) },
     rssGrowth: peak.max - peak.baseline,
   };
-}
-
-/** Seconds and bytes of a dump into a file. */
-export async function timedSize(dump: () => Promise<number>): Promise<{ seconds: number; bytes: number }> {
-  let bytes = 0;
-  const seconds = await timed(async () => (bytes = await dump()));
-  return { seconds, bytes };
 }
 
 function progressStats({ start, events }: { start: number; events: Followed['events'] }): ProgressStats {
@@ -194,36 +180,32 @@ function targetsMet(runs: RunResult[]): boolean {
   return r.backup <= TARGETS.backup && r.size <= TARGETS.size && r.restore <= TARGETS.restore;
 }
 
-const verdict = (ratio: number, target: number) => `≤ ${target.toFixed(2)}: ${ratio <= target ? 'met' : 'MISSED'}`;
-
 function renderReport(runs: RunResult[], server: string, dbBytes: number): string {
-  const s = (seconds: number | null) => (seconds === null ? 'n/a' : `${seconds.toFixed(2)} s`);
   const pct = (value: number | null) =>
     value === null ? 'n/a' : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(0)} %`;
   const r = ratios(runs);
   const m = (pick: (run: RunResult) => number) => median(runs.map(pick));
-  const size = (pick: (run: RunResult) => number) => `${(m(pick) / MB).toFixed(1)} MB`;
+  const size = (pick: (run: RunResult) => number) => mb(m(pick));
   const progressRow = (op: 'backup' | 'restore') => {
     const stats = runs.map((x) => x.progress[op]);
-    return `| ${op} | ${s(medianOf(stats.map((p) => p.firstEventSeconds)))} | ${median(stats.map((p) => p.eventsPerSecond)).toFixed(1)} | ${stats.every((p) => p.regressions === 0) ? 'yes' : `no (${stats.map((p) => p.regressions).join(', ')} drops)`} | ${pct(medianOf(stats.map((p) => p.etaErrorAt50)))} |`;
+    return `| ${op} | ${secs(medianOf(stats.map((p) => p.firstEventSeconds)))} | ${median(stats.map((p) => p.eventsPerSecond)).toFixed(1)} | ${stats.every((p) => p.regressions === 0) ? 'yes' : `no (${stats.map((p) => p.regressions).join(', ')} drops)`} | ${pct(medianOf(stats.map((p) => p.etaErrorAt50)))} |`;
   };
   const lines = [
     `## Backup and restore: the service against the raw tools`,
     '',
     `Database: ${(dbBytes / MB).toFixed(0)} MB on ${server} (a wide TOASTed table, a narrow indexed table, ${SMALL_TABLES} small tables). Medians of ${runs.length} run(s); the service (its default: \`pg_dump -Fc -Z0\` through zstd level ${DEFAULT_ZSTD_LEVEL}, to the local destination, in clear) is timed from the GraphQL mutation until graphql-ws reports the job succeeded; both sides run on the same server and database, caches settled (VACUUM, CHECKPOINT, sync) before each step.`,
     '',
-    '| operation | raw tool | service | service / raw | target |',
-    '|---|---|---|---|---|',
-    `| backup, time | \`pg_dump -Fc\` ${s(m((x) => x.raw.backup))} | ${s(m((x) => x.service.backup))} | ${r.backup.toFixed(3)} | ${verdict(r.backup, TARGETS.backup)} |`,
+    ...VERSUS_RAW_HEAD,
+    `| backup, time | \`pg_dump -Fc\` ${secs(m((x) => x.raw.backup))} | ${secs(m((x) => x.service.backup))} | ${r.backup.toFixed(3)} | ${verdict(r.backup, TARGETS.backup)} |`,
     `| backup, size | ${size((x) => x.bytes.raw)} | ${size((x) => x.bytes.service)} | ${r.size.toFixed(3)} | ${verdict(r.size, TARGETS.size)} |`,
-    `| restore | \`pg_restore -1 --clean --if-exists\` ${s(m((x) => x.raw.restore))} | ${s(m((x) => x.service.restore))} | ${r.restore.toFixed(3)} | ${verdict(r.restore, TARGETS.restore)} |`,
+    `| restore | \`pg_restore -1 --clean --if-exists\` ${secs(m((x) => x.raw.restore))} | ${secs(m((x) => x.service.restore))} | ${r.restore.toFixed(3)} | ${verdict(r.restore, TARGETS.restore)} |`,
     '',
     'References, without the service (same runs; / `pg_dump -Fc`): what zstd costs around pg_dump, and pg_dump alone.',
     '',
     '| command | time | / `pg_dump -Fc` | size |',
     '|---|---|---|---|',
-    `| \`pg_dump -Fc -Z0 \\| zstd -3\` | ${s(m((x) => x.raw.zstd))} | ${r.zstd.toFixed(3)} | ${size((x) => x.bytes.zstd)} |`,
-    `| \`pg_dump -Fc -Z0\` (the floor) | ${s(m((x) => x.raw.floor))} | ${r.floor.toFixed(3)} | |`,
+    `| \`pg_dump -Fc -Z0 \\| zstd -3\` | ${secs(m((x) => x.raw.zstd))} | ${r.zstd.toFixed(3)} | ${size((x) => x.bytes.zstd)} |`,
+    `| \`pg_dump -Fc -Z0\` (the floor) | ${secs(m((x) => x.raw.floor))} | ${r.floor.toFixed(3)} | |`,
     '',
     'Progress (jobProgress over graphql-ws):',
     '',
@@ -245,18 +227,23 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
       median,
     ),
     '',
-    "The service's backup job, from its trace (`PGBS_TRACE_JOBS=1`, medians):",
-    '',
-    ...backupStepsTable([{ step: 'local, zstd', steps: runs.map((x) => x.steps) }], median),
+    ...backupStepsSection(
+      'local, zstd',
+      runs.map((x) => x.steps),
+    ),
     '',
     `Server peak RSS growth during its backup and restore: ${(median(runs.map((x) => x.rssGrowth)) / MB).toFixed(1)} MB (median).`,
     '',
     'Per run (raw backup / `-Z0 | zstd -3` / `-Z0` / service backup / raw restore / service restore, seconds):',
     '',
-    ...runs.map(
-      (x, i) =>
-        `- run ${i + 1}: ${[x.raw.backup, x.raw.zstd, x.raw.floor, x.service.backup, x.raw.restore, x.service.restore].map((v) => v.toFixed(2)).join(' / ')}`,
-    ),
+    ...perRunLines(runs, (x) => [
+      x.raw.backup,
+      x.raw.zstd,
+      x.raw.floor,
+      x.service.backup,
+      x.raw.restore,
+      x.service.restore,
+    ]),
     '',
   ];
   return lines.join('\n');

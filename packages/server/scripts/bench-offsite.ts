@@ -7,28 +7,34 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startS3Server, type S3TestServer } from '@pgbs/test-support';
-import { type Api, createBackup, restoreBackup, runJob } from './bench-api.js';
-import { backupSize, timedSize } from './bench-backup-restore.js';
+import { type Api, backupSize, createBackup, restoreBackup, runJob } from './bench-api.js';
 import {
   type BenchOptions,
   type BenchSection,
   MB,
+  VERSUS_RAW_HEAD,
+  mb,
   median,
+  perRunLines,
   progress,
   readRss,
   sampleEvery,
+  secs,
   steadyRss,
   timed,
+  timedSize,
+  verdict,
 } from './bench-support.js';
 import {
   type BackupSteps,
   type BenchTarget,
   type CpuParts,
   backupSteps,
-  backupStepsTable,
+  backupStepsSection,
   TARGET_DB,
   cpuPartsTable,
   growDatabase,
+  serviceBackup,
   settle,
   startBenchTarget,
   withCpuParts,
@@ -146,9 +152,7 @@ async function measureRun(target: BenchTarget, identity: string, index: number):
   await settle(pg);
   const rawBackup = await timedSize(() => raw.dump(file));
   await settle(pg);
-  const { result: backup, parts: backupCpu } = await withCpuParts(target, () => runJob(api, createBackup));
-  const backupId = backup.final.backupId;
-  if (!backupId) throw new Error('the backup job succeeded without a backupId');
+  const { job: backup, backupId, cpu: backupCpu } = await serviceBackup(target);
   await settle(pg);
   const rawRestore = await timed(() => raw.restore(file));
   await settle(pg);
@@ -201,19 +205,15 @@ function ratiosMet(runs: RunResult[]): boolean {
 
 function renderReport(runs: RunResult[], memory: MemoryResult, target: BenchTarget): string {
   const m = (pick: (run: RunResult) => number) => median(runs.map(pick));
-  const s = (seconds: number) => `${seconds.toFixed(2)} s`;
   const r = ratios(runs);
-  const verdict = (ratio: number, goal: number) => `≤ ${goal.toFixed(2)}: ${ratio <= goal ? 'met' : 'MISSED'}`;
-  const mbOf = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
   return [
     '## Off-site: encrypted backups to S3 and restores from them',
     '',
     `Database: ${(target.dbBytes / MB).toFixed(0)} MB on ${target.serverLabel}, generated as for the backup and restore section. The target's only destination is an S3 bucket on s3rver (started by the bench, in a process of its own, on the same CPUs), and its backups are encrypted with age to a key generated through the API (\`generateKey\`); restores are given that identity (\`restoreBackup(identity:)\`) and read the backup from S3. Medians of ${runs.length} run(s), each against the raw tools on the same database; timed like the section above.`,
     '',
-    '| operation | raw tool | service | service / raw | target |',
-    '|---|---|---|---|---|',
-    `| backup: zstd + age, to S3 | \`pg_dump -Fc\` ${s(m((x) => x.raw.backup))}, ${mbOf(m((x) => x.bytes.raw))} | ${s(m((x) => x.service.backup))}, ${mbOf(m((x) => x.bytes.service))} | ${r.backup.toFixed(3)} | ${verdict(r.backup, TARGETS.backup)} |`,
-    `| restore from S3 (age, zstd) | \`pg_restore -1 --clean --if-exists\` of the local \`-Fc\` file ${s(m((x) => x.raw.restore))} | ${s(m((x) => x.service.restore))} | ${r.restore.toFixed(3)} | ${verdict(r.restore, TARGETS.restore)} |`,
+    ...VERSUS_RAW_HEAD,
+    `| backup: zstd + age, to S3 | \`pg_dump -Fc\` ${secs(m((x) => x.raw.backup))}, ${mb(m((x) => x.bytes.raw))} | ${secs(m((x) => x.service.backup))}, ${mb(m((x) => x.bytes.service))} | ${r.backup.toFixed(3)} | ${verdict(r.backup, TARGETS.backup)} |`,
+    `| restore from S3 (age, zstd) | \`pg_restore -1 --clean --if-exists\` of the local \`-Fc\` file ${secs(m((x) => x.raw.restore))} | ${secs(m((x) => x.service.restore))} | ${r.restore.toFixed(3)} | ${verdict(r.restore, TARGETS.restore)} |`,
     '',
     'Where the time goes: CPU seconds of each party during the service’s steps (medians; /proc, all threads; s3rver’s own CPU is not counted):',
     '',
@@ -225,23 +225,21 @@ function renderReport(runs: RunResult[], memory: MemoryResult, target: BenchTarg
       median,
     ),
     '',
-    "The service's backup job, from its trace (`PGBS_TRACE_JOBS=1`, medians):",
+    ...backupStepsSection(
+      'zstd + age, to S3',
+      runs.map((x) => x.steps),
+    ),
     '',
-    ...backupStepsTable([{ step: 'zstd + age, to S3', steps: runs.map((x) => x.steps) }], median),
-    '',
-    `Memory: one backup of the database grown to ${mbOf(memory.dbBytes)} (stored: ${mbOf(memory.storedBytes)}, encrypted, to S3, ${s(memory.seconds)}), the server's RSS read every 100 ms against its idle baseline just before (${mbOf(memory.baseline)}).`,
+    `Memory: one backup of the database grown to ${mb(memory.dbBytes)} (stored: ${mb(memory.storedBytes)}, encrypted, to S3, ${secs(memory.seconds)}), the server's RSS read every 100 ms against its idle baseline just before (${mb(memory.baseline)}).`,
     '',
     '| measure | value | target |',
     '|---|---|---|',
-    `| peak RSS growth during the backup | ${mbOf(memory.growth)} | < ${TARGETS.rssGrowthMb} MB: ${memory.growth / MB < TARGETS.rssGrowthMb ? 'met' : 'MISSED'} |`,
-    `| peak RSS growth in its first half | ${mbOf(memory.growthFirstHalf)} | flat: the second half adds ${mbOf(memory.growth - memory.growthFirstHalf)} |`,
+    `| peak RSS growth during the backup | ${mb(memory.growth)} | < ${TARGETS.rssGrowthMb} MB: ${memory.growth / MB < TARGETS.rssGrowthMb ? 'met' : 'MISSED'} |`,
+    `| peak RSS growth in its first half | ${mb(memory.growthFirstHalf)} | flat: the second half adds ${mb(memory.growth - memory.growthFirstHalf)} |`,
     '',
     'Per run (raw backup / service backup / raw restore / service restore, seconds):',
     '',
-    ...runs.map(
-      (x, i) =>
-        `- run ${i + 1}: ${[x.raw.backup, x.service.backup, x.raw.restore, x.service.restore].map((v) => v.toFixed(2)).join(' / ')}`,
-    ),
+    ...perRunLines(runs, (x) => [x.raw.backup, x.service.backup, x.raw.restore, x.service.restore]),
     '',
   ].join('\n');
 }

@@ -49,6 +49,13 @@ export async function timed(work: () => Promise<unknown>): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+/** Seconds and bytes of a dump into a file. */
+export async function timedSize(dump: () => Promise<number>): Promise<{ seconds: number; bytes: number }> {
+  let bytes = 0;
+  const seconds = await timed(async () => (bytes = await dump()));
+  return { seconds, bytes };
+}
+
 /** VmRSS: what the kernel really holds for the process (heap, buffers, code), in bytes. */
 export async function readRss(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -162,6 +169,27 @@ export function medianOf(values: (number | null)[]): number | null {
 }
 
 export const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+
+// The reports' pieces that measure the service against the raw tools (backup-restore, offsite).
+
+/** Seconds as a report prints them; null: n/a. */
+export const secs = (seconds: number | null) => (seconds === null ? 'n/a' : `${seconds.toFixed(2)} s`);
+
+/** A ratio of the service to the raw tool against its target (at most). */
+export const verdict = (ratio: number, target: number) =>
+  `≤ ${target.toFixed(2)}: ${ratio <= target ? 'met' : 'MISSED'}`;
+
+/** The head of the table of the service against the raw tools. */
+export const VERSUS_RAW_HEAD = ['| operation | raw tool | service | service / raw | target |', '|---|---|---|---|---|'];
+
+/** One line a run: its figures, in seconds. */
+export const perRunLines = <Run>(runs: Run[], figures: (run: Run) => number[]) =>
+  runs.map(
+    (run, i) =>
+      `- run ${i + 1}: ${figures(run)
+        .map((v) => v.toFixed(2))
+        .join(' / ')}`,
+  );
 
 /** What the figures depend on, for the report. */
 export async function machineFacts(): Promise<string[]> {

@@ -6,12 +6,13 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { type Api, connectApi } from './bench-api.js';
+import { type Api, connectApi, createBackup, runJob } from './bench-api.js';
 import {
   MB,
   type Server,
   type ThrowawayPostgres,
   exec,
+  median,
   progress,
   startServer,
   startThrowawayPostgres,
@@ -331,6 +332,14 @@ export async function withCpuParts<T>(
   return { result, parts };
 }
 
+/** The service's backup job with the CPU each party used meanwhile, and the id of the backup it made. */
+export async function serviceBackup(target: BenchTarget) {
+  const { result: job, parts: cpu } = await withCpuParts(target, () => runJob(target.api, createBackup));
+  const backupId = job.final.backupId;
+  if (!backupId) throw new Error('the backup job succeeded without a backupId');
+  return { job, backupId, cpu };
+}
+
 /** The CPU table of a report: one row per measured step, medians of the runs. */
 export function cpuPartsTable(rows: { step: string; parts: CpuParts[] }[], median: (v: number[]) => number): string[] {
   const s = (values: number[]) => `${median(values).toFixed(2)} s`;
@@ -379,5 +388,14 @@ export function backupStepsTable(
       ({ step, steps }) =>
         `| ${step} | ${s(steps.map((x) => x.dump))} | ${s(steps.map((x) => x.storageWait))} | ${s(steps.map((x) => x.commit))} | ${s(steps.map((x) => x.other))} |`,
     ),
+  ];
+}
+
+/** The job-trace part of a report, for one kind of backup. */
+export function backupStepsSection(step: string, steps: BackupSteps[]): string[] {
+  return [
+    "The service's backup job, from its trace (`PGBS_TRACE_JOBS=1`, medians):",
+    '',
+    ...backupStepsTable([{ step, steps }], median),
   ];
 }

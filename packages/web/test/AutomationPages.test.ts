@@ -4,6 +4,7 @@ import DashboardPage from '@/features/dashboard/DashboardPage.vue';
 import RetentionPage from '@/features/retention/RetentionPage.vue';
 import TargetsPage from '@/features/targets/TargetsPage.vue';
 import { fakeClient } from './support/fake-client';
+import { TARGETS } from './fixtures';
 import { testRouter } from './support/router';
 
 const envTarget = {
@@ -174,6 +175,34 @@ describe('Retention', () => {
     expect(sent).toEqual([{ target: 'shop', policy: expect.objectContaining({ keepLast: 1, keepDaily: null }) }]);
     expect(wrapper.find('[data-test="policy-notice"]').text()).toContain('Policy of shop saved');
     wrapper.unmount();
+  });
+
+  it('says there are no targets yet, with a link to add one, and shows no form', async () => {
+    const fake = fakeClient({ Targets: () => ({ data: { targets: [] } }) });
+    const router = testRouter();
+    await router.push('/settings/retention');
+    const wrapper = mount(RetentionPage, { global: { ...fake.global, plugins: [router] } });
+    await flushPromises();
+    expect(wrapper.text()).toContain('No targets yet. Add a target first.');
+    expect(wrapper.find('a[href="/settings/targets"]').exists()).toBe(true);
+    expect(wrapper.find('[data-test="target-select"]').exists()).toBe(false);
+    expect(wrapper.find('[data-test="policy-form"]').exists()).toBe(false);
+  });
+
+  it('works on the target picked, kept in the address', async () => {
+    const fake = fakeClient({
+      Targets: () => ({ data: { targets: TARGETS } }),
+      RetentionPolicy: () => ({ data: { retentionPolicy: null } }),
+    });
+    const router = testRouter();
+    await router.push('/settings/retention');
+    const wrapper = mount(RetentionPage, { global: { ...fake.global, plugins: [router] } });
+    await flushPromises();
+    expect(wrapper.text()).toContain('workload has no policy');
+    await wrapper.find('[data-test="target-select"]').setValue('shop');
+    await flushPromises();
+    expect(router.currentRoute.value.query['target']).toBe('shop');
+    expect(wrapper.text()).toContain('shop has no policy');
   });
 });
 

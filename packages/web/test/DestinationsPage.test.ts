@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import DestinationsPage from '@/features/destinations/DestinationsPage.vue';
 import { addDestinationInput, EMPTY_DESTINATION_FORM, formProblem } from '@/features/destinations/destination-form';
-import { fakeClient } from './support/fake-client';
+import { fakeClient, networkError } from './support/fake-client';
 
 const local = {
   id: 'd0',
@@ -94,5 +94,26 @@ describe('Destinations', () => {
     expect(formProblem(ambient)).toBeNull();
     expect(addDestinationInput(ambient)).toMatchObject({ credentialSource: 'environment' });
     expect(addDestinationInput(ambient)).not.toHaveProperty('credentials');
+  });
+
+  it('says when the list is loading, empty, or failed, and Refresh asks the server again', async () => {
+    let answers: unknown[] = ['pending'];
+    const fake = fakeClient({ Destinations: () => (answers.shift() ?? { data: { destinations: [] } }) as never });
+    const wrapper = mount(DestinationsPage, { global: fake.global });
+    await flushPromises();
+    expect(wrapper.find('[role="status"]').text()).toBe('Loading destinations…');
+
+    const again = mount(DestinationsPage, { global: fake.global });
+    await flushPromises();
+    expect(again.find('tbody').text()).toBe('No destinations.');
+
+    answers = [{ error: networkError() }];
+    await again
+      .findAll('button')
+      .find((button) => button.text() === 'Refresh')!
+      .trigger('click');
+    await flushPromises();
+    expect(again.text()).toContain('The server cannot be reached');
+    expect(again.find('table').exists()).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import JobsPage from '@/features/jobs/JobsPage.vue';
+import { formatCompactDateTime, formatDateTime } from '@/format/format';
 import { fakeClient } from './support/fake-client';
 import { testRouter } from './support/router';
 import { TARGETS, job } from './fixtures';
@@ -37,6 +38,11 @@ describe('Jobs history', () => {
     expect(rows[1]!.text()).toContain('30 s');
     expect(rows[1]!.find('a').attributes('href')).toBe('/settings/backups/b1');
     expect(rows[0]!.text()).toContain('workload');
+    // When, short in the cell, in full in its title.
+    const when = rows[0]!.find('time');
+    expect(when.attributes('datetime')).toBe('2025-11-20T10:00:00.000Z');
+    expect(when.attributes('title')).toBe(formatDateTime('2025-11-20T10:00:00.000Z'));
+    expect(when.text()).toBe(formatCompactDateTime('2025-11-20T10:00:00.000Z'));
   });
 
   it("shows one target's jobs when one is picked", async () => {
@@ -78,5 +84,31 @@ describe('Jobs history', () => {
     expect(rows[0]!.find('[data-test="history-attempt"]').text()).toMatch(/^\(attempt 2 of 3, next try .+\)$/);
     // A schedule without retries: no attempt to speak of.
     expect(rows[1]!.find('[data-test="history-attempt"]').exists()).toBe(false);
+  });
+
+  it('pages back through older jobs 50 at a time, and forward again', async () => {
+    const fake = fakeClient({
+      Jobs: (variables) => ({
+        data: {
+          jobs: Array.from({ length: variables['offset'] === 0 ? 50 : 3 }, (_, i) =>
+            job({ id: `j${Number(variables['offset']) + i}` }),
+          ),
+        },
+      }),
+    });
+    const wrapper = mount(JobsPage, { global: { ...fake.global, plugins: [testRouter()] } });
+    await flushPromises();
+    const button = (label: string) => wrapper.findAll('nav button').find((b) => b.text() === label)!;
+    expect(wrapper.find('nav[aria-label="Job pages"]').text()).toContain('Page 1');
+    expect(button('Newer').attributes('disabled')).toBeDefined();
+    await button('Older').trigger('click');
+    await flushPromises();
+    expect(fake.client.executeQuery.mock.calls.at(-1)![0].variables).toMatchObject({ limit: 50, offset: 50 });
+    expect(wrapper.findAll('tbody tr')).toHaveLength(3);
+    expect(wrapper.find('nav[aria-label="Job pages"]').text()).toContain('Page 2');
+    expect(button('Older').attributes('disabled')).toBeDefined();
+    await button('Newer').trigger('click');
+    await flushPromises();
+    expect(fake.client.executeQuery.mock.calls.at(-1)![0].variables).toMatchObject({ offset: 0 });
   });
 });

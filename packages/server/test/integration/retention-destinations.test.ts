@@ -305,6 +305,24 @@ describe('retention per destination, and read leases', () => {
       ],
     });
 
+    // Both output types show the count rules: the target's policy and each destination's own.
+    const shown = await gql(
+      `query ($target: String!) {
+        retentionPolicy(target: $target) {
+          ... on QueryRetentionPolicySuccess { data { keepLast keepDaily keepWithinDays } }
+        }
+        destinationRetentionPolicies(target: $target) {
+          ... on QueryDestinationRetentionPoliciesSuccess { data { destination keepLast keepDaily keepWithinDays } }
+        }
+      }`,
+      { target },
+    );
+    expect(shown.data.retentionPolicy!.data).toEqual({ keepLast: 10, keepDaily: null, keepWithinDays: null });
+    expect(shown.data.destinationRetentionPolicies!.data).toEqual([
+      { destination: 'local', keepLast: null, keepDaily: null, keepWithinDays: 7 },
+      { destination: 'offsite', keepLast: null, keepDaily: 30, keepWithinDays: null },
+    ]);
+
     const exported = await app.configTransfer.export(new Date(), actor);
     expect(exported.sections.destinationRetentionPolicies).toEqual([
       expect.objectContaining({ target, destination: 'local', keepWithinDays: 7, keepDaily: null }),

@@ -7,19 +7,36 @@ import { builder } from '../builder.js';
 import { actorOf, requireAdmin } from '../context.js';
 import { BackupRef } from './backups.js';
 
+type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type InputFields = PothosSchemaTypes.InputFieldBuilder<SchemaTypes, 'InputObject'>;
+type ObjectFields<Parent> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, Parent>;
+
+/**
+ * The count rules as a target's policy and a destination's own show them, read from `rulesOf`;
+ * only the policy's keepWithinDays is described in the schema.
+ */
+function countRuleOutputs<Parent>(
+  t: ObjectFields<Parent>,
+  rulesOf: (parent: Parent) => CountRules,
+  withinDaysDescription?: string,
+) {
+  const rule = (key: keyof CountRules, description?: string) =>
+    t.int({ nullable: true, description, resolve: (parent) => rulesOf(parent)[key] });
+  return {
+    keepLast: rule('keepLast'),
+    keepHourly: rule('keepHourly'),
+    keepDaily: rule('keepDaily'),
+    keepWeekly: rule('keepWeekly'),
+    keepMonthly: rule('keepMonthly'),
+    keepYearly: rule('keepYearly'),
+    keepWithinDays: rule('keepWithinDays', withinDaysDescription),
+  };
+}
+
 const RetentionPolicyRef = builder.objectRef<PolicyValues>('RetentionPolicy').implement({
   description: 'Null counts: that rule keeps nothing. With no count rule every manual and scheduled backup is kept.',
   fields: (t) => ({
-    keepLast: t.exposeInt('keepLast', { nullable: true }),
-    keepHourly: t.exposeInt('keepHourly', { nullable: true }),
-    keepDaily: t.exposeInt('keepDaily', { nullable: true }),
-    keepWeekly: t.exposeInt('keepWeekly', { nullable: true }),
-    keepMonthly: t.exposeInt('keepMonthly', { nullable: true }),
-    keepYearly: t.exposeInt('keepYearly', { nullable: true }),
-    keepWithinDays: t.exposeInt('keepWithinDays', {
-      nullable: true,
-      description: 'Every successful backup younger than this many days.',
-    }),
+    ...countRuleOutputs(t, (policy) => policy, 'Every successful backup younger than this many days.'),
     snapshotKeepDays: t.exposeInt('snapshotKeepDays', { nullable: true, description: 'Safety snapshots; null: kept.' }),
     uploadKeepDays: t.exposeInt('uploadKeepDays', { nullable: true, description: 'Uploads; null: kept.' }),
     failedRunsGuard: t.exposeInt('failedRunsGuard', {
@@ -65,13 +82,7 @@ const DestinationRetentionPolicyRef = builder
       "A destination's own count rules for a target's copies there; they replace the target's count rules (all null: every copy kept there).",
     fields: (t) => ({
       destination: t.exposeString('destination', { description: "The destination's name." }),
-      keepLast: t.int({ nullable: true, resolve: (p) => p.rules.keepLast }),
-      keepHourly: t.int({ nullable: true, resolve: (p) => p.rules.keepHourly }),
-      keepDaily: t.int({ nullable: true, resolve: (p) => p.rules.keepDaily }),
-      keepWeekly: t.int({ nullable: true, resolve: (p) => p.rules.keepWeekly }),
-      keepMonthly: t.int({ nullable: true, resolve: (p) => p.rules.keepMonthly }),
-      keepYearly: t.int({ nullable: true, resolve: (p) => p.rules.keepYearly }),
-      keepWithinDays: t.int({ nullable: true, resolve: (p) => p.rules.keepWithinDays }),
+      ...countRuleOutputs(t, (p) => p.rules),
     }),
   });
 
@@ -110,11 +121,6 @@ const RetentionPreviewRef = builder
       destinations: t.field({ type: [DestinationRetentionPlanRef], resolve: (p) => p.destinations }),
     }),
   });
-
-type InputFields = PothosSchemaTypes.InputFieldBuilder<
-  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never,
-  'InputObject'
->;
 
 /** The count rules, the same in a target's policy and a destination's own. */
 const countRuleFields = (t: InputFields) => ({

@@ -11,13 +11,7 @@ import { setRetentionPolicy } from './set-retention-policy.js';
 export type ExportedPolicy = PolicyValues & { target: string };
 
 const FIELDS = [
-  'keepLast',
-  'keepHourly',
-  'keepDaily',
-  'keepWeekly',
-  'keepMonthly',
-  'keepYearly',
-  'keepWithinDays',
+  ...COUNT_FIELDS,
   'snapshotKeepDays',
   'uploadKeepDays',
   'failedRunsGuard',
