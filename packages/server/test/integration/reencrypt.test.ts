@@ -252,7 +252,8 @@ describe(
 
     it('refuses while a copy is being deleted; removes the old objects a failed copy left on its destination', async () => {
       const before = await app.backups.get(backupId);
-      await app.keys.setTargetRecipients(targetName, ['old'], actor);
+      // The identity given (new's) is one of the new recipients too: it must open the new file before the switch.
+      await app.keys.setTargetRecipients(targetName, ['old', 'new'], actor);
       const setOffsite = (state: string) =>
         app.db
           .update(backupCopies)
@@ -272,6 +273,9 @@ describe(
       expect(done.state, done.errorMessage ?? '').toBe('succeeded');
       const after = await app.backups.get(backupId);
       expect(after.fileName).not.toBe(before.fileName);
+      expect(after.recipientFingerprints.sort()).toEqual(
+        [(await app.keys.get('old')).fingerprint, (await app.keys.get('new')).fingerprint].sort(),
+      );
       expect(await localFiles()).toContain(after.fileName);
       // Nothing of the old backup is left anywhere; the failed copy is made later from the new name.
       for (const files of [await localFiles(), await offsiteFiles()]) {
