@@ -72,9 +72,17 @@ export async function reencryptStream(request: ReencryptRequest): Promise<Reencr
   };
 }
 
-/** `from` piped into `into`, whose readers then see `from`'s error too (pipe alone drops it). */
+/**
+ * `from` piped into `into`, whose readers then see `from`'s error too (pipe alone drops it); and
+ * `into` destroyed (the pass failed downstream) destroys `from`, which pipe alone leaves open: no
+ * file descriptor or S3 request outlives the pass. Only then: `into` closes after `from` has
+ * ended on a pass that succeeded.
+ */
 function forward(from: Readable, into: Transform): Transform {
   from.once('error', (error) => into.destroy(error));
+  into.once('close', () => {
+    if (!from.readableEnded) from.destroy();
+  });
   return from.pipe(into);
 }
 

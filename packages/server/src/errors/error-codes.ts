@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'backup/delete-incomplete',
   'backup/delete-failed',
   'backup/already-encrypted-to-current',
+  'backup/switch-unconfirmed',
   'copy/failed',
   'backup/confirmation-mismatch',
   'restore/confirmation-mismatch',

@@ -122,15 +122,18 @@ async function sendFile(
   app: App,
   req: IncomingMessage,
   res: ServerResponse,
-  backup: BackupRow,
+  found: BackupRow,
   record: DownloadRecord,
 ): Promise<void> {
-  // Any copy will do: the first whose destination answers. Its lease keeps retention and deletes,
-  // on every instance, off that copy until the response ends, however it ends ('close' fires once).
-  const copy = await app.backups.leasedCopy(backup, 'download');
+  // Any copy will do: the first whose destination answers. Its lease keeps retention, deletes and
+  // re-encryptions, on every instance, off that copy until the response ends, however it ends
+  // ('close' fires once).
+  const copy = await app.backups.leasedCopy(found.id, 'download');
   if (copy === null) {
-    throw new Refusal(410, 'backup/file-missing', `The file of backup ${backup.id} (${backup.fileName}) is missing.`);
+    throw new Refusal(410, 'backup/file-missing', `The file of backup ${found.id} (${found.fileName}) is missing.`);
   }
+  // The row as leased: a re-encryption may have switched the names since `found` was read.
+  const { backup } = copy;
   // A release that fails (the metadata database away) lapses by itself within the lease's TTL. A
   // client gone while the lease was taken has closed already: 'close' will not fire again.
   const release = () => void copy.lease.release().catch(() => {});

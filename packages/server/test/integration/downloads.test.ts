@@ -316,4 +316,34 @@ describe('backup downloads', () => {
     await expectRefusal(await download(link), 410, 'backup/file-missing');
     await expectAudited({ actor: 'signed-url', outcome: 'failed', subject_id: victim.id });
   });
+
+  it('sends the re-encrypted file when a re-encryption switched the backup between its lookup and its lease', async () => {
+    const clear = await createBackup();
+    const [target] = await api.app.targets.list();
+    await api.app.keys.generate({ name: 'download-race' }, { name: ADMIN.email });
+    await api.app.keys.setTargetRecipients(target!.name, ['download-race'], { name: ADMIN.email });
+    try {
+      const lookup = api.app.backups.get;
+      // The route has read the row; a real re-encryption switches it (and removes the old file)
+      // before the route takes its lease.
+      vi.spyOn(api.app.backups, 'get').mockImplementationOnce(async (id) => {
+        const row = await lookup(id);
+        const done = await (await api.app.backups.reencrypt(id, { name: ADMIN.email })).done;
+        expect(done.state, done.errorMessage ?? '').toBe('succeeded');
+        return row;
+      });
+      const response = await download(`/downloads/${clear.id}`, bearer);
+      const switched = await api.app.backups.get(clear.id);
+      expect(switched.fileName).not.toBe(clear.fileName);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('etag')).toBe(`"${switched.sha256}"`);
+      expect(response.headers.get('content-disposition')).toContain(switched.fileName);
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(sha256(body)).toBe(switched.sha256);
+      expect(body.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
+    } finally {
+      vi.restoreAllMocks();
+      await api.app.keys.setTargetRecipients(target!.name, [], { name: ADMIN.email });
+    }
+  });
 });

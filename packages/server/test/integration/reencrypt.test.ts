@@ -249,12 +249,51 @@ describe(
         'backup/already-encrypted-to-current',
       );
     });
+
+    it('refuses while a copy is being deleted; removes the old objects a failed copy left on its destination', async () => {
+      const before = await app.backups.get(backupId);
+      // The identity given (new's) is one of the new recipients too: it must open the new file before the switch.
+      await app.keys.setTargetRecipients(targetName, ['old', 'new'], actor);
+      const setOffsite = (state: string) =>
+        app.db
+          .update(backupCopies)
+          .set({ state })
+          .where(and(eq(backupCopies.backupId, backupId), eq(backupCopies.destinationId, offsiteId)));
+      // A delete interrupted on the destination: it would remove the new name and leave the old objects.
+      await setOffsite('deleting');
+      expect(await codeOf(app.backups.reencrypt(backupId, actor, { identity: keys.new!.identity }))).toBe(
+        'backup/in-use',
+      );
+      expect(await app.backups.get(backupId)).toEqual(before);
+
+      // A delete that failed there: the copy is failed, its objects still on the destination.
+      await setOffsite('failed');
+      expect(await offsiteFiles()).toContain(before.fileName);
+      const done = await run(app.backups.reencrypt(backupId, actor, { identity: keys.new!.identity }));
+      expect(done.state, done.errorMessage ?? '').toBe('succeeded');
+      const after = await app.backups.get(backupId);
+      expect(after.fileName).not.toBe(before.fileName);
+      expect(after.recipientFingerprints.sort()).toEqual(
+        [(await app.keys.get('old')).fingerprint, (await app.keys.get('new')).fingerprint].sort(),
+      );
+      expect(await localFiles()).toContain(after.fileName);
+      // Nothing of the old backup is left anywhere; the failed copy is made later from the new name.
+      for (const files of [await localFiles(), await offsiteFiles()]) {
+        expect(files.filter((name) => name.startsWith(before.fileName))).toEqual([]);
+      }
+      const copies = await app.db.select().from(backupCopies).where(eq(backupCopies.backupId, backupId));
+      expect(copies.find((copy) => copy.destinationId === offsiteId)).toMatchObject({
+        state: 'failed',
+        objectName: after.fileName,
+      });
+    });
   },
 );
 
 describe('backup reencrypt killed midway', { timeout: 600_000 }, () => {
   const masterKey = randomBytes(32).toString('base64');
   let env: TestEnv;
+  let keptId: string;
 
   beforeAll(async () => {
     env = await createTestEnv(adminUrl, 'reenckill');
@@ -272,6 +311,7 @@ describe('backup reencrypt killed midway', { timeout: 600_000 }, () => {
     const made = await (await first.backups.createBackup({ description: 'kept' }, actor)).done;
     expect(made.state, made.errorMessage ?? '').toBe('succeeded');
     const before = await first.backups.get(made.backupId!);
+    keptId = before.id;
     await first.keys.generate({ name: 'later' }, actor);
     await first.keys.setTargetRecipients((await first.targets.list())[0]!.name, ['later'], actor);
     await first.close();
@@ -311,5 +351,36 @@ describe('backup reencrypt killed midway', { timeout: 600_000 }, () => {
     expect(restored.state, restored.errorMessage ?? '').toBe('succeeded');
     const [row] = await withSql(env.target.url, (sql) => sql`SELECT count(*)::int AS n FROM items`);
     expect(row!.n).toBe(1_000_000);
+  });
+
+  it('abandons a re-encryption whose new recipient is retired while it runs', async () => {
+    const app = await env.startApp({ MASTER_KEY: masterKey }, { scheduleTicker: false });
+    try {
+      const before = await app.backups.get(keptId);
+      const files = (await readdir(env.backupDir)).sort();
+      await app.keys.generate({ name: 'successor' }, actor);
+      const { job, done } = await app.backups.reencrypt(before.id, actor);
+      await waitFor(
+        'the re-encryption writing',
+        async () => {
+          const [row] = await app.db.select().from(jobs).where(eq(jobs.id, job.id));
+          if (row && row.state !== 'queued' && row.state !== 'running') {
+            throw new Error(`the job ended (${row.state}: ${row.errorMessage}) before the key was retired`);
+          }
+          return row?.partialRef ? row : undefined;
+        },
+        120_000,
+      );
+      // The key the pass encrypts to is given up meanwhile (no backup depended on it yet).
+      await app.keys.setTargetRecipients((await app.targets.list())[0]!.name, ['successor'], actor);
+      await app.keys.retire('later', {}, actor);
+      const ended = await done;
+      expect(ended.state).toBe('failed');
+      expect(ended.errorCode).toBe('key/retired');
+      expect(await app.backups.get(before.id)).toEqual(before);
+      expect((await readdir(env.backupDir)).sort()).toEqual(files);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -28,6 +28,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   'backup/delete-failed': 'This copy could not be removed: its destination did not answer.',
   'backup/already-encrypted-to-current':
     'This backup is encrypted to its target’s current recipients already: nothing to re-encrypt.',
+  'backup/switch-unconfirmed':
+    'The re-encryption could not confirm which objects the catalog names (the metadata database stopped answering): both old and new were kept. Remove the ones the backup does not name.',
   'copy/failed': 'The copy to this destination failed; it is retried.',
   'backup/disk-full': 'The storage is full. Delete old backups or free some space, then try again.',
   'backup/confirmation-mismatch': 'The name you typed does not match the backup’s file name.',

@@ -135,3 +135,62 @@ describe('reencryptStream', () => {
     ).rejects.toMatchObject({ code: expect.stringMatching(/^archive\//) });
   });
 });
+
+describe('reencryptStream failing downstream', () => {
+  /** An endless source (an open file or S3 response), destroyed or not. */
+  const endless = () =>
+    new Readable({
+      read() {
+        this.push(randomBytes(16 * 1024));
+      },
+    });
+  /** A sink whose destination fails (a disk full, an upload refused) at the first write. */
+  const failing = () =>
+    new Writable({
+      write: (_chunk, _encoding, done) => done(new Error('sink failed')),
+    });
+
+  it('destroys the source of a clear backup (no read left open)', async () => {
+    const source = endless();
+    const key = await generateAgeIdentity();
+    await expect(
+      reencryptStream({
+        source: { open: async () => source, sizeBytes: 1 << 30, codec: 'none', format: 'custom' },
+        encryptTo: [key.recipient],
+        sink: failing(),
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow();
+    expect(source.destroyed).toBe(true);
+  });
+
+  it('destroys the source of an encrypted backup', async () => {
+    const [oldKey, newKey] = [await generateAgeIdentity(), await generateAgeIdentity()];
+    // A valid header, then more ciphertext than the sink takes: the sink fails first.
+    const stored = await through(randomBytes(1 << 20), await encryptTransform({ recipients: [oldKey.recipient] }));
+    let served = false;
+    const source = new Readable({
+      read() {
+        if (served) return; // open, waiting: as a slow S3 response would
+        served = true;
+        this.push(stored);
+      },
+    });
+    await expect(
+      reencryptStream({
+        source: {
+          open: async () => source,
+          sizeBytes: stored.length,
+          codec: 'none',
+          format: 'custom',
+          encrypted: true,
+          identities: [oldKey.identity],
+        },
+        encryptTo: [newKey.recipient],
+        sink: failing(),
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow();
+    expect(source.destroyed).toBe(true);
+  });
+});

@@ -9,7 +9,7 @@ import type { BackupManifest } from '../../storage/manifest.js';
 /** What the backup pipeline asks the keys module (app.keys). */
 export type BackupKeys = Pick<
   KeysModule,
-  'encryptionFor' | 'keptIdentities' | 'signManifest' | 'verifyManifestSignature' | 'signsManifests'
+  'encryptionFor' | 'keptIdentities' | 'signManifest' | 'verifyManifestSignature' | 'signsManifests' | 'get'
 >;
 
 /** age's extension, after the codec's: `.dump.zst.age`. */

@@ -87,6 +87,13 @@ export function backupsRepository(db: MetadataDb) {
           .where(and(eq(jobs.backupId, id), inArray(jobs.state, ['queued', 'running']), ne(jobs.id, jobId)))
           .limit(1);
         if (other) return null;
+        // A copy being deleted holds the old name until its delete ends (reencrypt-backup.ts).
+        const [deleting] = await tx
+          .select({ destinationId: backupCopies.destinationId })
+          .from(backupCopies)
+          .where(and(eq(backupCopies.backupId, id), eq(backupCopies.state, 'deleting')))
+          .limit(1);
+        if (deleting) return null;
         const [row] = await tx
           .update(backups)
           .set(to)
@@ -105,6 +112,18 @@ export function backupsRepository(db: MetadataDb) {
         }
         return row;
       }),
+    /**
+     * The file name a backup's row names, read under its row lock: a switch still committing (its
+     * session not yet ended) is waited for. null: no such backup.
+     */
+    namedFileName: async (id: string): Promise<string | null> => {
+      const [row] = await db
+        .select({ fileName: backups.fileName })
+        .from(backups)
+        .where(eq(backups.id, id))
+        .for('share');
+      return row?.fileName ?? null;
+    },
     setVerified: async (id: string, status: 'ok' | 'failed', at: Date) => {
       await db.update(backups).set({ verifyStatus: status, verifiedAt: at }).where(eq(backups.id, id));
     },

@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, inArray, lte, ne, notInArray, sql } from 'drizzle-orm';
 import type { MetadataDb } from '../../db/client.js';
-import { type ReadLeaseRow, backupCopies, backups, readLeases } from '../../db/schema.js';
+import { type BackupRow, type ReadLeaseRow, backupCopies, backups, readLeases } from '../../db/schema.js';
 
 /** How long a lease holds without renewal: an instance that dies blocks its copy this long at most. */
 export const LEASE_TTL_SECONDS = 60;
 
 export interface ReadLease {
   id: string;
+  /**
+   * The backup's row as the lease was taken (under the row lock): the object names to read. A
+   * re-encryption cannot switch them while the lease lives; a row read before may be stale.
+   */
+  backup: BackupRow;
   /** Ends the lease (idempotent); renewals stop. */
   release(): Promise<void>;
 }
@@ -39,8 +44,8 @@ export function copyLeases(db: MetadataDb, instanceId: string, ttlSeconds = LEAS
     async acquire(backupId: string, destinationId: string, purpose: string): Promise<ReadLease | null> {
       const id = randomUUID();
       const taken = await db.transaction(async (tx) => {
-        const [backup] = await tx.select({ id: backups.id }).from(backups).where(eq(backups.id, backupId)).for('share');
-        if (!backup) return false;
+        const [backup] = await tx.select().from(backups).where(eq(backups.id, backupId)).for('share');
+        if (!backup) return null;
         const copies = await tx
           .select({ destinationId: backupCopies.destinationId, state: backupCopies.state })
           .from(backupCopies)
@@ -49,9 +54,9 @@ export function copyLeases(db: MetadataDb, instanceId: string, ttlSeconds = LEAS
         const readable =
           copies.length === 0 ||
           copies.some((copy) => copy.destinationId === destinationId && copy.state === 'complete');
-        if (!readable) return false;
+        if (!readable) return null;
         await tx.insert(readLeases).values({ id, backupId, destinationId, instanceId, purpose, expiresAt: expiry });
-        return true;
+        return backup;
       });
       if (!taken) return null;
       const timer = setInterval(
@@ -64,6 +69,7 @@ export function copyLeases(db: MetadataDb, instanceId: string, ttlSeconds = LEAS
       let released = false;
       return {
         id,
+        backup: taken,
         async release() {
           if (released) return;
           released = true;

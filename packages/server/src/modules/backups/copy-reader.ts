@@ -71,19 +71,21 @@ export async function firstStoredCopy(
 
 /**
  * As firstStoredCopy, for a read outside a job (a download): the copy is leased until the caller
- * releases it, so no prune or delete on any instance removes it meanwhile. A copy claimed by a
- * delete since it was listed is skipped.
+ * releases it, so no prune, delete or re-encryption on any instance changes it meanwhile. What is
+ * read is named by the row the lease was taken with (`backup`), not by one read before it: a
+ * re-encryption may have switched the names in between. A copy claimed by a delete since it was
+ * listed is skipped.
  */
 export async function leasedStoredCopy(
   deps: ReaderDeps & Pick<BackupsDeps, 'leases'>,
-  backup: Pick<BackupRow, 'id' | 'fileName'>,
+  backupId: string,
   purpose: string,
-): Promise<(PlacedStorage & { sizeBytes: number; lease: ReadLease }) | null> {
-  for (const copy of await readableCopies(deps, backup)) {
-    const lease = await deps.leases.acquire(backup.id, copy.destinationId, purpose);
+): Promise<(PlacedStorage & { sizeBytes: number; lease: ReadLease; backup: BackupRow }) | null> {
+  for (const copy of await readableCopies(deps, { id: backupId })) {
+    const lease = await deps.leases.acquire(backupId, copy.destinationId, purpose);
     if (!lease) continue;
-    const stat = await copy.storage.stat(backup.fileName).catch(() => null);
-    if (stat) return { ...copy, sizeBytes: stat.sizeBytes, lease };
+    const stat = await copy.storage.stat(lease.backup.fileName).catch(() => null);
+    if (stat) return { ...copy, sizeBytes: stat.sizeBytes, lease, backup: lease.backup };
     await lease.release();
   }
   return null;

@@ -50,9 +50,9 @@ export function backupsModule(deps: BackupsDeps) {
     },
     /**
      * Where a download reads: the first copy whose destination answers and holds the file, leased
-     * until the caller releases it.
+     * until the caller releases it, with the backup's row as leased (the names to read).
      */
-    leasedCopy: (backup: BackupRow, purpose: string) => leasedStoredCopy(deps, backup, purpose),
+    leasedCopy: (backupId: string, purpose: string) => leasedStoredCopy(deps, backupId, purpose),
     createBackup: bind(deps, createBackup),
     restore: bind(deps, restoreBackup),
     restoreUpload: bind(deps, restoreUpload),

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { type ReencryptRequest, type ReencryptResult, DigestStream, reencryptStream } from '@pgbs/engine';
+import {
+  type ReencryptRequest,
+  type ReencryptResult,
+  DigestStream,
+  recipientFingerprint,
+  recipientOfIdentity,
+  reencryptStream,
+} from '@pgbs/engine';
 import type { BackupRow } from '../../db/schema.js';
-import { ServiceError } from '../../errors/service-error.js';
+import { ServiceError, isCodedError } from '../../errors/service-error.js';
 import type { JobContext, JobHandler } from '../../jobs/job-types.js';
 import {
   type BackupManifest,
@@ -31,6 +38,7 @@ import {
 import { requireFile, storedSource } from './backup-files.js';
 import { openFromCopies } from './copy-reader.js';
 import { heldIdentities, holdIdentities } from './job-identities.js';
+import { switchCatalog } from './reencrypt-switch.js';
 import { storedDigest } from './stored-digest.js';
 
 export interface ReencryptParams {
@@ -69,6 +77,7 @@ export async function reencryptBackup(
     throw new ServiceError('backup/in-use', `The backup is in use by a running ${active.kind} job (${active.id}).`);
   }
   await planFor(deps, backup);
+  await requireNoDelete(deps, backup);
   const identities = await identitiesFor(deps.keys, backup, options.identity);
   if (backup.recipientFingerprints.length > 0) await requireOpens(storedSource(deps, backup, identities));
   else await requireFile(deps, backup);
@@ -86,6 +95,21 @@ export async function reencryptBackup(
       ...(held.here ? { placement: 'here' as const } : {}),
     }),
   );
+}
+
+/**
+ * A copy being deleted (or whose delete was interrupted) holds the old name until the delete ends:
+ * switched under it, its objects would be left behind. The switch refuses it too (under the lock).
+ */
+async function requireNoDelete(deps: BackupsDeps, backup: BackupRow): Promise<void> {
+  const deleting = (await deps.copies.ofBackup(backup.id)).find((copy) => copy.state === 'deleting');
+  if (deleting) {
+    throw new ServiceError(
+      'backup/in-use',
+      `A copy of backup ${backup.id} is being deleted (destination ${deleting.destinationId}): re-encrypt once the delete has ended (an interrupted one is finished by the next prune, or delete that copy again). Nothing was changed.`,
+      { destinationId: deleting.destinationId },
+    );
+  }
 }
 
 /** What the backup is re-encrypted to: its target's recipients, refused when none or when they are its own already. */
@@ -143,8 +167,9 @@ export function reencryptHandler(deps: BackupsDeps): JobHandler<'reencrypt', Ree
  * Writes the new objects (file, roles' file, manifest) on every destination holding a complete
  * copy, each checked against the digests of the one pass that made it, and only then switches the
  * catalog and removes the old objects. Any failure before the switch removes what was written:
- * the old backup is as it was. A crash leaves the writer's partial (discarded by recovery) or
- * complete new objects the catalog never names.
+ * the old backup is as it was. A switch whose outcome cannot be learnt removes nothing
+ * (reencrypt-switch.ts). A crash leaves the writer's partial (discarded by recovery) or complete
+ * new objects the catalog never names.
  */
 async function reencrypt(
   deps: BackupsDeps,
@@ -154,7 +179,7 @@ async function reencrypt(
   const plan = await planFor(deps, backup);
   const encrypted = backup.recipientFingerprints.length > 0;
   const identities = encrypted ? await heldIdentities(deps, context.params.identityRef, backup.id) : [];
-  const placed = await completeCopies(deps, backup);
+  const { placed, failed } = await copiesToWrite(deps, backup);
   const [first, ...others] = placed;
   const fileName = reencryptedName(backup.fileName);
   const oldGlobals = globalsFileOf(backup);
@@ -207,45 +232,60 @@ async function reencrypt(
     // re-encrypting it must not vouch for fields read from storage.
     const stored = await protectManifest(isForeign(deps.keys, backup) ? undefined : deps.keys, manifest, plan);
     for (const { storage } of placed) await writeManifest(storage, stored.manifest);
-    const switched = await context.record(() =>
-      deps.backups.switchObjects(
-        backup.id,
-        backup,
-        {
-          fileName,
-          sha256: result.written.sha256,
-          sizeBytes: result.written.sizeBytes,
-          recipientFingerprints: plan.fingerprints,
-          signed: stored.signed,
-          globalsFileName,
-        },
-        placed.map((copy) => copy.destinationId),
-        context.jobId,
-      ),
-    );
-    if (!switched) {
+    await requireNewRecipients(deps, first!.storage, fileName, identities, plan);
+    const switched = await switchCatalog({
+      switch: async () =>
+        (await context.record(() =>
+          deps.backups.switchObjects(
+            backup.id,
+            backup,
+            {
+              fileName,
+              sha256: result.written.sha256,
+              sizeBytes: result.written.sizeBytes,
+              recipientFingerprints: plan.fingerprints,
+              signed: stored.signed,
+              globalsFileName,
+            },
+            placed.map((copy) => copy.destinationId),
+            context.jobId,
+          ),
+        )) !== null,
+      named: () => context.record(() => deps.backups.namedFileName(backup.id)),
+      backupId: backup.id,
+      from: backup.fileName,
+      to: fileName,
+    });
+    if (switched === 'refused') {
       throw new ServiceError(
         'backup/in-use',
         `Backup ${backup.id} is being downloaded or used by another job, or changed while it was re-encrypted: nothing changed, try again when it is free.`,
       );
     }
   } catch (error) {
+    // Unconfirmed, the catalog may name the new objects: nothing is removed (the error says so).
+    if (isCodedError(error, 'backup/switch-unconfirmed')) throw error;
     for (const storage of written) {
       await removeWithManifest(storage, fileName).catch(() => {});
       if (globalsFileName) await storage.remove(globalsFileName).catch(() => {});
     }
     throw error;
   }
-  // From here the catalog names the new objects: the old ones go (a failure is only a warning).
-  for (const { storage } of placed) {
+  // From here the catalog names the new objects: the old ones go (a failure is only a warning),
+  // from the complete copies and from the failed ones too (a failed copy or delete may have left
+  // them there; the catalog names the new ones there now, which a later copy writes).
+  for (const destinationId of [...placed.map((copy) => copy.destinationId), ...failed]) {
+    let where = `destination ${destinationId}`;
     try {
+      const storage = await deps.placement.storage(destinationId);
+      where = storage.location;
       await removeWithManifest(storage, backup.fileName);
       if (oldGlobals) await storage.remove(oldGlobals);
     } catch (error) {
       await deps.jobs
         .addWarning(
           context.jobId,
-          `The old object ${backup.fileName} on ${storage.location} could not be removed: ${error instanceof Error ? error.message : String(error)}`,
+          `The old object ${backup.fileName} on ${where} could not be removed: ${error instanceof Error ? error.message : String(error)}`,
         )
         .catch(() => {});
     }
@@ -259,8 +299,14 @@ async function reencrypt(
   };
 }
 
-/** Every complete copy's destination (a backup from before copies: the local one); all must be written. */
-async function completeCopies(deps: BackupsDeps, backup: BackupRow): Promise<PlacedStorage[]> {
+/**
+ * Every complete copy's destination (a backup from before copies: the local one), all of which
+ * must be written; and the failed copies' destinations, where only the old objects are removed.
+ */
+async function copiesToWrite(
+  deps: BackupsDeps,
+  backup: BackupRow,
+): Promise<{ placed: PlacedStorage[]; failed: string[] }> {
   const rows = await deps.copies.ofBackup(backup.id);
   const ids =
     rows.length === 0
@@ -269,9 +315,48 @@ async function completeCopies(deps: BackupsDeps, backup: BackupRow): Promise<Pla
   if (ids.length === 0) {
     throw new ServiceError('backup/file-missing', `Backup ${backup.id} has no complete copy to re-encrypt.`);
   }
-  return Promise.all(
+  const placed = await Promise.all(
     ids.map(async (destinationId) => ({ destinationId, storage: await deps.placement.storage(destinationId) })),
   );
+  return { placed, failed: rows.filter((row) => row.state === 'failed').map((row) => row.destinationId) };
+}
+
+/**
+ * Before the switch, what the service can check of the new recipients: each is still registered
+ * and unretired (one retired while the job ran would leave the backup to a key being given up),
+ * and an identity it has for one of them (given with the request, or kept on the server) opens
+ * the new file's header. With no such identity, nothing here proves a new recipient's holder can
+ * open it: the content digest proves the dump inside is the backup's (docs/operations.md).
+ */
+async function requireNewRecipients(
+  deps: BackupsDeps,
+  storage: ObjectStorage,
+  name: string,
+  given: readonly string[],
+  plan: EncryptionPlan,
+): Promise<void> {
+  if (!deps.keys) return;
+  for (const fingerprint of plan.fingerprints) {
+    const recipient = await deps.keys.get(fingerprint);
+    if (recipient.retiredAt !== null) {
+      throw new ServiceError(
+        'key/retired',
+        `"${recipient.name}" was retired while the backup was re-encrypted to it: the backup was left as it was; re-encrypt it to its target's current recipients.`,
+      );
+    }
+  }
+  const candidates = [...given, ...(await deps.keys.keptIdentities(plan.fingerprints))];
+  for (const identity of new Set(candidates)) {
+    const recipient = await recipientOfIdentity(identity);
+    if (!plan.recipients.includes(recipient)) continue;
+    await requireOpens({ encrypted: true, identities: [identity], open: () => storage.openRead(name) }).catch(
+      (error: unknown) => {
+        throw mismatch(
+          `The new file ${name} does not open with the identity of its recipient ${recipientFingerprint(recipient)} (${error instanceof Error ? error.message : String(error)})`,
+        );
+      },
+    );
+  }
 }
 
 /** One pass into a new object, then its stored bytes read back against what the pass wrote. */
