@@ -5,6 +5,7 @@ import {
   type CountRules,
   type RetentionDecision,
   type RetentionRules,
+  NEWEST_SUCCESSFUL,
   describeRules,
   planRetention,
 } from './plan-retention.js';
@@ -148,27 +149,29 @@ function planUnreadable(
   const failedThere = context.plans.filter((plan) => backup.failedOn.includes(plan.destination.id));
   const judges = failedThere.length > 0 ? failedThere : context.plans;
   // Judged as the good backup it was meant to be: its failure never shortens the time it is kept.
+  // Not as a destination's newest, though: that guarantee is for a backup that restores (and a
+  // newer one does).
   const asGood = { ...backup, verifyStatus: 'ok' };
   const verdicts = judges.map((plan) => {
     const held = context.backups.filter((other) => other.completeOn.includes(plan.destination.id));
-    const decisions = planRetention({
+    const decision = planRetention({
       backups: [...held, asGood],
       rules: context.rulesOf.get(plan.destination.id)!,
       timeZone: context.timeZone,
       now: context.now,
-    });
-    return { plan, decision: decisions.find((d) => d.backup.id === backup.id)! };
+    }).find((d) => d.backup.id === backup.id)!;
+    return decision.action === 'delete'
+      ? { plan, reasons: [], rule: decision.rule }
+      : { plan, reasons: decision.reasons.filter((reason) => reason !== NEWEST_SUCCESSFUL), rule: plan.rules };
   });
-  const kept = verdicts.flatMap(({ plan, decision }) =>
-    decision.action === 'keep'
-      ? decision.reasons.map((reason) => (context.named ? `${plan.destination.name}: ${reason}` : reason))
-      : [],
+  const kept = verdicts.flatMap(({ plan, reasons }) =>
+    reasons.map((reason) => (context.named ? `${plan.destination.name}: ${reason}` : reason)),
   );
   if (verdicts.length === 0 || kept.length > 0) {
     return keep(
       kept.length > 0 ? `every copy failed; within the rules (${kept.join('; ')})` : 'no destination judges it',
     );
   }
-  const rules = [...new Set(verdicts.map(({ decision }) => (decision.action === 'delete' ? decision.rule : '')))];
+  const rules = [...new Set(verdicts.map(({ rule }) => rule))];
   return { backup, action: 'delete', rule: `every copy failed; ${rules.join('; ')}` };
 }
