@@ -82,12 +82,15 @@ describe('Upload panel', () => {
     expect(FakeXhr.last).toBeUndefined();
   });
 
-  it.each(['a.dump', 'a.backup', 'a.sql', 'a.SQL.GZ', 'a.tar'])('accepts %s', async (name) => {
-    const wrapper = mountPanel();
-    await pick(wrapper, fileOf(name, 10));
-    expect(wrapper.find('[data-test="upload-problem"]').exists()).toBe(false);
-    expect(wrapper.find('[data-test="store-upload"]').exists()).toBe(true);
-  });
+  it.each(['a.dump', 'a.backup', 'a.sql', 'a.SQL.GZ', 'a.tar', 'a.dump.zst', 'a.dump.zst.age'])(
+    'accepts %s',
+    async (name) => {
+      const wrapper = mountPanel();
+      await pick(wrapper, fileOf(name, 10));
+      expect(wrapper.find('[data-test="upload-problem"]').exists()).toBe(false);
+      expect(wrapper.find('[data-test="store-upload"]').exists()).toBe(true);
+    },
+  );
 
   it('uploads as a GraphQL multipart request with progress, and stores the file', async () => {
     const wrapper = mountPanel();
@@ -140,6 +143,41 @@ describe('Upload panel', () => {
     await flushPromises();
     expect(wrapper.text()).toContain('not allowed in a restore');
     expect(wrapper.text()).not.toContain('rm -rf');
+  });
+
+  it('asks an .age file for its identity and sends it with the restore and the upload, never for a file in clear', async () => {
+    const wrapper = mount(
+      { render: () => [h(UploadPanel, { maxUploadBytes: 1000, targetDatabase: 'workload_tracker' }), h(ConfirmHost)] },
+      { global: fakeClient({}).global, attachTo: document.body },
+    );
+    const sent = () =>
+      (JSON.parse(FakeXhr.last!.body!.get('operations') as string) as { variables: Record<string, unknown> }).variables;
+    await pick(wrapper, fileOf('staging.dump', 10));
+    expect(wrapper.find('[data-test="restore-identity"]').exists()).toBe(false);
+
+    await pick(wrapper, fileOf('staging.dump.zst.age', 10));
+    const key = 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ';
+    const typed = wrapper.find<HTMLInputElement>('[data-test="identity-input"]');
+    expect(typed.attributes('type')).toBe('password');
+    await typed.setValue(`# my key\n${key}`);
+    await typed.trigger('change');
+    await wrapper.find('[data-test="restore-upload"]').trigger('click');
+    await flushPromises();
+    await wrapper.find('[data-test="confirm-input"]').setValue('workload_tracker');
+    await wrapper.find('[data-test="acknowledge"]').setValue(true);
+    await wrapper.find('[data-test="confirm"]').trigger('click');
+    await flushPromises();
+    expect(sent()).toMatchObject({ confirmation: 'workload_tracker', identity: key });
+    FakeXhr.last!.respond({
+      data: { restoreFromUpload: { __typename: 'CodedError', code: 'key/wrong-identity', message: 'wrong key' } },
+    });
+    await flushPromises();
+    expect(wrapper.find('[data-test="upload-result"]').text()).toContain('This key does not open');
+
+    // Still chosen after a refusal: storing it sends the same identity.
+    await wrapper.find('[data-test="store-upload"]').trigger('click');
+    expect(sent()).toEqual({ file: null, description: null, identity: key });
+    wrapper.unmount();
   });
 
   it('shows a restore refusal as the server words it, and retries with the acknowledgement', async () => {

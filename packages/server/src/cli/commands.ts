@@ -272,8 +272,14 @@ export const COMMANDS: CommandSpec<Context>[] = [
         );
         confirmation = await ask(`Type the name of target ${target.name}'s database (${database}) to confirm: `);
       }
+      const identityFile = text(parsed, 'identity');
+      // A file (an .age one) is opened with --identity FILE only: there is no catalog entry to prompt from.
       const identity =
-        'backupId' in source ? await identityInput(app, source.backupId, text(parsed, 'identity')) : undefined;
+        'backupId' in source
+          ? await identityInput(app, source.backupId, identityFile)
+          : identityFile
+            ? await readIdentityFile(identityFile)
+            : undefined;
       return watch(
         app,
         json,

@@ -12,7 +12,7 @@ import { auditEvents } from '../../src/db/schema.js';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { type ApiEnv, multipart, startApi } from './api-harness.js';
 import { cli } from './cli-process.js';
-import { codeOf } from './harness.js';
+import { codeOf, waitFor } from './harness.js';
 
 const adminUrl = inject('pgAdminUrl');
 const actor = { name: 'test@example.com' };
@@ -20,6 +20,13 @@ const UPLOAD_BACKUP = `mutation($file: File!, $identity: String) {
   uploadBackup(file: $file, identity: $identity) {
     __typename
     ... on MutationUploadBackupSuccess { data { id fileName format } }
+    ... on CodedError { code message }
+  } }`;
+
+const RESTORE_FROM_UPLOAD = `mutation($file: File!, $confirmation: String!, $identity: String) {
+  restoreFromUpload(file: $file, confirmation: $confirmation, options: { safetySnapshot: false }, identity: $identity) {
+    __typename
+    ... on MutationRestoreFromUploadSuccess { data { id } }
     ... on CodedError { code message }
   } }`;
 
@@ -70,6 +77,28 @@ describe(
       if (!body.data) throw new Error(JSON.stringify(body.errors));
       return body.data.uploadBackup;
     };
+    const restoreFromUpload = async (file: Buffer, filename: string, identity?: string) => {
+      const variables = { confirmation: api.env.target.name, ...(identity ? { identity } : {}) };
+      const response = await fetch(`${api.http.url}/graphql`, {
+        method: 'POST',
+        body: multipart(RESTORE_FROM_UPLOAD, variables, file, filename),
+        headers: { [CSRF_HEADER]: '1', cookie: api.adminCookie },
+      });
+      const body = (await response.json()) as {
+        data?: { restoreFromUpload: { __typename: string; code?: string; message?: string; data?: { id: string } } };
+        errors?: unknown;
+      };
+      if (!body.data) throw new Error(JSON.stringify(body.errors));
+      return body.data.restoreFromUpload;
+    };
+    const itemCount = async () =>
+      (await withSql(api.env.target.url, (sql) => sql`SELECT count(*)::int AS n FROM items`))[0]!.n as number;
+    const jobCount = async () => (await api.app.jobs.list({ limit: 1000, offset: 0 })).length;
+    const finished = (jobId: string) =>
+      waitFor(`job ${jobId}`, async () => {
+        const job = await api.app.jobs.get(jobId);
+        return job.state === 'queued' || job.state === 'running' ? undefined : job;
+      });
     const stored = async () => (await readdir(api.env.backupDir)).sort();
     const catalogSize = async () => (await api.app.backups.list()).length;
 
@@ -177,6 +206,68 @@ describe(
       expect(refused.filter((entry) => entry.outcome === 'failed').map((entry) => entry.details.originalName)).toEqual(
         expect.arrayContaining(['evil.sql.age', 'corpus.sql.age', 'corpus.sql.gz.age']),
       );
+    });
+
+    it('restores an .age file directly with its identity; without one or with a wrong one it is refused, changing nothing', async () => {
+      const encrypted = ageEncrypt(execFileSync('zstd', ['-c'], { input: dumps.get('items.dump')! }));
+      await withSql(api.env.target.url, (sql) => sql`DELETE FROM items WHERE id > 10`);
+      const [files, count, jobs] = [await stored(), await catalogSize(), await jobCount()];
+      expect(await restoreFromUpload(encrypted, 'items.dump.zst.age')).toMatchObject({ code: 'key/identity-required' });
+      const other = await generateAgeIdentity();
+      expect(await restoreFromUpload(encrypted, 'items.dump.zst.age', other.identity)).toMatchObject({
+        code: 'key/wrong-identity',
+      });
+      expect(await jobCount()).toBe(jobs);
+      expect(await itemCount()).toBe(10);
+      const started = await restoreFromUpload(encrypted, 'items.dump.zst.age', uploader.identity);
+      expect(started.__typename, started.message).toBe('MutationRestoreFromUploadSuccess');
+      const done = await finished(started.data!.id);
+      expect(done.state, done.errorMessage ?? '').toBe('succeeded');
+      expect(await itemCount()).toBe(500);
+      // Restored, not stored; the identity is in no job's params.
+      expect(await stored()).toEqual(files);
+      expect(await catalogSize()).toBe(count);
+      expect(JSON.stringify(done)).not.toContain(uploader.identity.slice('AGE-SECRET-KEY-1'.length));
+    });
+
+    it('refuses a hostile dump inside valid age for a direct restore exactly like the same dump in clear: nothing run', async () => {
+      const marker = path.join(workDir, 'pwned-restore');
+      const metaCommand = Buffer.from(`CREATE TABLE hacked (id integer);\n\\! touch ${marker}\nDELETE FROM items;\n`);
+      const hostile: [string, Buffer][] = [
+        ['evil.sql', metaCommand],
+        ['corpus.sql', await readFile(corpus.files.plain)],
+        ['corpus.sql.gz', await readFile(corpus.files.plainGzip)],
+      ];
+      const [items, jobs] = [await itemCount(), await jobCount()];
+      for (const [name, bytes] of hostile) {
+        const inClear = await restoreFromUpload(bytes, name);
+        expect(inClear.__typename, name).toBe('CodedError');
+        if (name === 'evil.sql') expect(inClear.code).toBe('restore/unsafe-sql');
+        const encrypted = await restoreFromUpload(ageEncrypt(bytes), `${name}.age`, uploader.identity);
+        expect(encrypted, name).toMatchObject({ __typename: 'CodedError', code: inClear.code });
+      }
+      expect(existsSync(marker)).toBe(false);
+      expect(await readdir(corpus.sentinel)).toEqual([]);
+      expect(await itemCount()).toBe(items);
+      expect(await jobCount()).toBe(jobs);
+      const hacked = await withSql(api.env.target.url, (sql) => sql`SELECT to_regclass('public.hacked') AS t`);
+      expect(hacked[0]!.t).toBeNull();
+    });
+
+    it('the CLI restores an .age file with --file and --identity FILE, and refuses it without', async () => {
+      const file = path.join(workDir, 'restore-items.dump.age');
+      await writeFile(file, ageEncrypt(dumps.get('items.dump')!));
+      await withSql(api.env.target.url, (sql) => sql`DELETE FROM items WHERE id > 10`);
+      const vars = { ...api.env.env, MASTER_KEY: masterKey };
+      const args = ['backup', 'restore', '--file', file, '--yes', '--no-snapshot', '--json'];
+      const refused = await cli(vars, args);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toContain('key/identity-required');
+      expect(await itemCount()).toBe(10);
+      const restored = await cli(vars, [...args, '--identity', uploaderFile]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(restored.stdout + restored.stderr).not.toContain(uploader.identity);
+      expect(await itemCount()).toBe(500);
     });
 
     it('the CLI uploads an .age file with --identity FILE, and refuses it without', async () => {

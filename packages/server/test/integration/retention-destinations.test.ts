@@ -1,14 +1,25 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { type S3TestServer, startS3Server, withSql } from '@pgbs/test-support';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { backupCopies, backups, destinationRetentionPolicies, jobs, readLeases } from '../../src/db/schema.js';
+import {
+  auditEvents,
+  backupCopies,
+  backups,
+  destinationRetentionPolicies,
+  jobs,
+  readLeases,
+} from '../../src/db/schema.js';
 import { type HttpService, startHttpServer } from '../../src/http/http-server.js';
 import { CSRF_HEADER } from '../../src/http/yoga.js';
 import { copyLeases } from '../../src/modules/backups/copy-leases.js';
+import { manifestNameOf } from '../../src/storage/manifest.js';
 import { cli } from './cli-process.js';
 import { type TestEnv, codeOf, createTestEnv, silentLogger, waitFor } from './harness.js';
 
@@ -409,5 +420,90 @@ describe('retention per destination, and read leases', () => {
     expect(pruned.copiesDeleted.map((c) => [c.id, c.destination])).toContainEqual([id, 'local']);
     expect(await copiesOf(id)).toEqual(['offsite:complete']);
     expect(await inBucket(fileName)).toBe(true);
+  });
+
+  it('prunes a backup whose every copy failed once the rules are past it, leftovers and all; never while a copy or a job is on it, under a lease, or with nothing newer to restore', async () => {
+    const name = env.target.name;
+    await app.retention.setDestinationPolicy(name, 'local', { keepWithinDays: 7 }, actor);
+    await app.retention.setDestinationPolicy(name, 'offsite', { keepWithinDays: 7 }, actor);
+    const id = await backUp(30);
+    const { fileName } = await app.backups.get(id);
+    const manifest = manifestNameOf(fileName);
+    const offsite = await app.destinations.storage('offsite');
+    // Damage a verify finds: both objects overwritten (their manifests left as they were).
+    await writeFile(path.join(env.backupDir, fileName), 'not a backup any more');
+    const writer = await offsite.createWriter(fileName);
+    await pipeline(Readable.from([Buffer.from('not a backup either')]), writer.stream);
+    await writer.commit();
+    const verified = await (await app.backups.verify(id, actor)).done;
+    expect(verified.state).toBe('failed');
+    expect(await copiesOf(id)).toEqual(['local:failed', 'offsite:failed']);
+    const decision = async () => (await app.retention.preview(name)).decisions.find((d) => d.backup.id === id);
+    const setOffsiteCopy = (state: string) =>
+      app.db
+        .update(backupCopies)
+        .set({ state })
+        .where(and(eq(backupCopies.backupId, id), eq(backupCopies.destinationId, offsiteId)));
+
+    // A copy still on its way may yet make it whole.
+    await setOffsiteCopy('pending');
+    expect(await decision()).toMatchObject({ action: 'keep', reasons: [expect.stringContaining('not complete yet')] });
+    await setOffsiteCopy('failed');
+    // A copy's retry waiting its turn (its job names the backup).
+    const retry = randomUUID();
+    await app.db.insert(jobs).values({ id: retry, kind: 'copy', state: 'queued', backupId: id, params: {} });
+    expect(await decision()).toMatchObject({
+      action: 'keep',
+      reasons: [expect.stringContaining('a job still uses it')],
+    });
+    expect((await other.retention.prune(targetId)).deleted.map((d) => d.id)).not.toContain(id);
+    await app.db.delete(jobs).where(eq(jobs.id, retry));
+    // Nothing newer restores (the newest backup failed its verification too): what is left stays.
+    const { verifyStatus } = await app.backups.get(ids.fresh);
+    await app.db.update(backups).set({ verifyStatus: 'failed' }).where(eq(backups.id, ids.fresh));
+    expect(await decision()).toMatchObject({
+      action: 'keep',
+      reasons: [expect.stringContaining('no newer restorable backup')],
+    });
+    await app.db.update(backups).set({ verifyStatus }).where(eq(backups.id, ids.fresh));
+    // Still within a destination's rules (a year in S3): kept as a good backup would be.
+    await app.retention.setDestinationPolicy(name, 'offsite', { keepWithinDays: 365 }, actor);
+    expect(await decision()).toMatchObject({ action: 'keep', reasons: [expect.stringContaining('within 365 days')] });
+    await app.retention.setDestinationPolicy(name, 'offsite', { keepWithinDays: 7 }, actor);
+    expect(await decision()).toMatchObject({ action: 'delete', rule: expect.stringContaining('every copy failed') });
+    const preview = await cli(cliEnv, ['retention', 'preview', name]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toMatch(new RegExp(`${id.slice(0, 8)}.*delete.*every copy failed`));
+
+    // Another instance reads what is left of it: the prune waits for the lease.
+    const lease = {
+      id: randomUUID(),
+      backupId: id,
+      destinationId: localId,
+      instanceId: randomUUID(),
+      purpose: 'download',
+      expiresAt: sql`now() + interval '1 hour'`,
+    };
+    await app.db.insert(readLeases).values(lease);
+    const held = await other.retention.prune(targetId);
+    expect(held.inUse.map((c) => c.id)).toContain(id);
+    expect(await exists(id)).toBe(true);
+    await app.db.delete(readLeases).where(eq(readLeases.id, lease.id));
+
+    const pruned = await other.retention.prune(targetId);
+    expect(pruned.deleted).toContainEqual(
+      expect.objectContaining({ id, rule: expect.stringContaining('every copy failed') }),
+    );
+    expect(await exists(id)).toBe(false);
+    expect(onDisk(fileName)).toBe(false);
+    expect(onDisk(manifest)).toBe(false);
+    expect(await offsite.stat(manifest)).toBeNull();
+    const [audited] = await app.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, 'retention.delete'), eq(auditEvents.subjectId, id)));
+    expect(audited?.details).toMatchObject({ removed: 'backup', rule: expect.stringContaining('every copy failed') });
+    // The newest backup, restorable, stays.
+    expect(await exists(ids.fresh)).toBe(true);
   });
 });

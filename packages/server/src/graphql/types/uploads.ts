@@ -51,19 +51,29 @@ builder.mutationFields((t) => ({
   restoreFromUpload: t.field({
     type: JobRef,
     description:
-      "Validates an uploaded backup file, then replaces the target database's whole content with it, atomically, without storing it. Confirm with the target database's name.",
+      "Validates an uploaded backup file (an age-encrypted one decrypted with the identity given), then replaces the target database's whole content with it, atomically, without storing it. Confirm with the target database's name.",
     errors: {},
     args: {
       file: t.arg({ type: 'File', required: true }),
       confirmation: t.arg.string({ required: true }),
       options: t.arg({ type: RestoreOptionsInput, required: false }),
+      identity: t.arg.string({
+        required: false,
+        description:
+          'An age-encrypted file (.age): the text of the age identity file that opens it. Held in memory for the restore job only, never stored.',
+      }),
     },
     resolve: async (_root, args, context) => {
       const viewer = requireAdmin(context);
       context.app.rateLimiter.hit('restore', viewer.userId);
       const started = await context.app.backups.restoreUpload(
         args.file.path,
-        { originalName: args.file.filename, confirmation: args.confirmation, options: restoreOptions(args.options) },
+        {
+          originalName: args.file.filename,
+          confirmation: args.confirmation,
+          options: restoreOptions(args.options),
+          ...(args.identity ? { identity: args.identity } : {}),
+        },
         actorOf(context),
       );
       // The job reads the file after this response: it is deleted when the job ends, not with the request.

@@ -72,7 +72,8 @@ export async function restoreBackup(
 }
 
 /**
- * Restores an uploaded file after validating it. The file must stay until the job has ended
+ * Restores an uploaded file after validating it (an age-encrypted one decrypted with the identity
+ * given, held in memory for the job only). The file must stay until the job has ended
  * (the caller deletes it then). A refused upload is audited: it may be an attack.
  */
 export async function restoreUpload(
@@ -90,6 +91,7 @@ export async function restoreUpload(
         confirmation: input.confirmation,
         options: input.options,
         targetId: input.targetId,
+        ...(input.identity !== undefined ? { identity: input.identity } : {}),
       },
       actor,
     );

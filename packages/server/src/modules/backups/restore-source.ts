@@ -1,4 +1,4 @@
-import { type Prepared, fileSource, inspectArchive, isArchive, readPostDataItems } from '@pgbs/engine';
+import { type Prepared, fileSource, inspectArchive, isArchive, parseIdentities, readPostDataItems } from '@pgbs/engine';
 import type { BackupsDeps } from './backups-deps.js';
 import type { RestoreChoices, RestoreRequestInput, RestoreSource } from './backup-types.js';
 import { inspectRequest, requireFile, storedSource } from './backup-files.js';
@@ -49,8 +49,11 @@ export async function restoreSource(
       },
     };
   }
-  const summary = await inspectArchive(inspectRequest(deps, await fileSource(source.filePath), prepared.tools));
-  return { identities: [], source: fileRestoreSource(source, summary) };
+  // An age-encrypted file (.age) is validated decrypted with the identity given, as an upload to store is.
+  const given = identity?.trim() ? parseIdentities(identity) : [];
+  const file = { ...(await fileSource(source.filePath)), identities: given };
+  const summary = await inspectArchive(inspectRequest(deps, file, prepared.tools));
+  return { identities: summary.encrypted ? given : [], source: fileRestoreSource(source, summary) };
 }
 
 function fileRestoreSource(
@@ -65,6 +68,7 @@ function fileRestoreSource(
     format: summary.format,
     codec: summary.codec,
     foreign: true,
+    encrypted: summary.encrypted,
     sha256: summary.sha256,
     contentSha256: summary.contentSha256,
     databaseName: summary.databaseName,

@@ -56,6 +56,9 @@ const DAY_MS = 86_400_000;
 
 const successful = (backup: RetentionBackup) => backup.verifyStatus !== 'failed';
 
+/** Why a destination's newest successful backup is kept there, whatever the rules. */
+export const NEWEST_SUCCESSFUL = 'newest successful';
+
 /** "keep-last 3, keep-daily 7": the policy's rules as the CLI spells them, for audit and preview. */
 export function describeRules(rules: RetentionRules): string {
   const parts = [
@@ -96,7 +99,7 @@ export function planRetention(input: {
 
   const counted = newestFirst.filter((backup) => COUNTED_ORIGINS.has(backup.origin));
   const countable = counted.filter(successful);
-  if (countable[0]) keep(countable[0], 'newest successful');
+  if (countable[0]) keep(countable[0], NEWEST_SUCCESSFUL);
   for (const backup of newestFirst) if (backup.pinned) keep(backup, 'pinned');
 
   if (rules.keepLast !== null) for (const backup of countable.slice(0, rules.keepLast)) keep(backup, 'last');

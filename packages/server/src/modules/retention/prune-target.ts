@@ -67,6 +67,12 @@ export async function pruneTarget(deps: RetentionDeps, target: TargetRef, actor:
           : [],
       ),
     ),
+    // A backup no copy can restore: deleting one of its failed copies deletes it whole (its last).
+    ...plan.decisions.flatMap((decision) =>
+      decision.action === 'delete' && decision.backup.completeOn.length === 0
+        ? [{ backup: decision.backup, destinationId: decision.backup.failedOn[0]!, rule: decision.rule }]
+        : [],
+    ),
     // Deletes an instance began and never finished: carried out again (removing is idempotent).
     ...(await retentionRepository.interruptedDeletes(deps.db, target.id)).flatMap(({ backupId, destinationId }) => {
       const backup = byId.get(backupId);

@@ -6,11 +6,13 @@ import {
   backups,
   destinationRetentionPolicies,
   destinations,
+  jobs,
   retentionPolicies,
   schedules,
   targetDestinations,
   targets,
 } from '../../db/schema.js';
+import { ACTIVE_STATES } from '../../jobs/job-types.js';
 import type { TargetRef } from '../schedules/target-lookup.js';
 import { COUNT_FIELDS, type CountRules, type RetentionBackup } from './plan-retention.js';
 
@@ -92,14 +94,34 @@ export const retentionRepository = {
                 rows.map((row) => row.id),
               ),
             );
+    // A queued or running job names the backup (a copy's retry waiting its turn, a restore...).
+    const busy =
+      rows.length === 0
+        ? []
+        : await db
+            .selectDistinct({ backupId: jobs.backupId })
+            .from(jobs)
+            .where(
+              and(
+                inArray(
+                  jobs.backupId,
+                  rows.map((row) => row.id),
+                ),
+                inArray(jobs.state, ACTIVE_STATES),
+              ),
+            );
     return rows.map((row) => {
       const own = copies.filter((copy) => copy.backupId === row.id);
-      const complete = own.filter((copy) => copy.state === 'complete').map((copy) => copy.destinationId);
-      // Copies still to come (pending, copying) or failed: their destination's rules never saw them.
-      const incomplete = own
-        .filter((copy) => copy.state !== 'complete' && copy.state !== 'deleting')
-        .map((copy) => copy.destinationId);
-      return { ...row, completeOn: own.length === 0 ? [localId] : complete, incompleteOn: incomplete };
+      const on = (keep: (state: string) => boolean) =>
+        own.filter((copy) => keep(copy.state)).map((copy) => copy.destinationId);
+      return {
+        ...row,
+        completeOn: own.length === 0 ? [localId] : on((state) => state === 'complete'),
+        // Copies still to come (pending, copying) or failed: their destination's rules never saw them.
+        incompleteOn: on((state) => state !== 'complete' && state !== 'deleting'),
+        failedOn: on((state) => state === 'failed'),
+        inUse: busy.some((job) => job.backupId === row.id),
+      };
     });
   },
 
@@ -213,7 +235,15 @@ export const retentionRepository = {
   },
 };
 
-export type StoredBackup = RetentionBackup & { fileName: string; completeOn: string[]; incompleteOn: string[] };
+export type StoredBackup = RetentionBackup & {
+  fileName: string;
+  completeOn: string[];
+  incompleteOn: string[];
+  /** Copies that failed (their copy job gave up, or a verify found them damaged). */
+  failedOn: string[];
+  /** An active job names it (a copy retry waiting its turn, a restore, a verify). */
+  inUse: boolean;
+};
 
 const countRulesOf = (row: CountRules): CountRules =>
   Object.fromEntries(COUNT_FIELDS.map((field) => [field, row[field]])) as CountRules;
