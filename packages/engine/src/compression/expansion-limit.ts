@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
 import { EngineError } from '../errors.js';
+import { ROOMY_STREAM } from '../streams/chunk-batcher.js';
 
 /**
  * How far decoding may grow a file, against decompression bombs: a few KiB of zstd or gzip can
@@ -30,6 +31,8 @@ export function maxDecodedBytes(storedBytes: number, limit: ExpansionLimit = DEF
 export function expansionGuard(maxBytes: number, limit: ExpansionLimit = DEFAULT_EXPANSION_LIMIT): Transform {
   let seen = 0;
   return new Transform({
+    // Roomy: a 16 KB buffer would pause the tool writing into it after every chunk.
+    ...ROOMY_STREAM,
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       if (seen > maxBytes) {

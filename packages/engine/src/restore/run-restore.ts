@@ -271,7 +271,7 @@ async function startProducer(
   // The archive's own compression (pg_dump -Z9) is capped too: its script may not grow past what
   // its stored size allows, or a bomb would fill the target before the transaction rolls back.
   const cap = expansionGuard(decodedCap(request.source), request.source.expansionLimit);
-  const output = pipeline(child.stdout, cap, new ChunkBatcher(), guard);
+  const output = pipeline(child.stdout, new ChunkBatcher(), cap, guard);
   output.catch(() => {});
   return {
     body: schemas ? Readable.from(prepend(Buffer.from(schemas), guard)) : guard,
