@@ -142,9 +142,13 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     else psqlErrors.push(line);
   });
 
+  const archive = isArchive(request.source.format);
   const input = new DigestStream((bytes) => tracker.setBytes(bytes), { roomy: false });
-  const content = new DigestStream(undefined, { roomy: false });
-  const listDir = isArchive(request.source.format) ? await mkdtemp(path.join(tmpdir(), 'pgbs-restore-list-')) : null;
+  // Into pg_restore, a few MB of slack let the decompressor run on while pg_restore reads: with
+  // 16 KB it waited after each 1 MB it wrote until pg_restore took it. Plain SQL goes to psql,
+  // whose progress this counts: small there.
+  const content = new DigestStream(undefined, { roomy: archive });
+  const listDir = archive ? await mkdtemp(path.join(tmpdir(), 'pgbs-restore-list-')) : null;
   const producer = await startProducer(request, { input, content }, listDir);
   const children = producer.child ? [psql, producer.child] : [psql];
   const detach = killOnAbort(request.signal, children);
