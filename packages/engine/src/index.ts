@@ -26,3 +26,4 @@ export * from './crypto/age-stream.js';
 export * from './crypto/reencrypt.js';
 export { DigestStream } from './streams/digest.js';
 export { ChunkBatcher, RecyclingChunkBatcher } from './streams/chunk-batcher.js';
+export { discardSink } from './streams/discard.js';

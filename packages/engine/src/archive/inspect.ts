@@ -1,7 +1,6 @@
-import { type Transform, Writable } from 'node:stream';
+import type { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Codec } from '../compression/codec.js';
-import { expansionGuard } from '../compression/expansion-limit.js';
 import { CodedError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import type { ProcessRunner } from '../pg/process.js';
@@ -12,11 +11,12 @@ import type { TableSize } from '../pg/catalog.js';
 import { type PostDataItem, postDataItemsFromToc } from '../progress/weights.js';
 import { plainSqlGuardStream } from '../sql/plain-sql-guard.js';
 import { DigestStream } from '../streams/digest.js';
+import { discardSink } from '../streams/discard.js';
 import { LineTail, forEachLine } from '../streams/lines.js';
 import { checkTarStructure } from './check-tar-structure.js';
 import { gunzipSqlStages, gzipError } from './gunzip.js';
 import { requireDumpTrailer } from './require-dump-trailer.js';
-import { type ArchiveSource, type ByteSource, decodedCap, detectSource, openContent } from './source.js';
+import { type ArchiveSource, type ByteSource, decodedCap, decodedGuard, detectSource, openContent } from './source.js';
 import { type ArchiveFormat, isArchive } from './sniff.js';
 
 export interface ArchiveSummary {
@@ -210,12 +210,7 @@ async function readWholeArchive(request: InspectRequest, stored: DigestStream, c
   const child = request.runner.spawn(request.tools.pgRestore, ['--file', '-']);
   const detach = killOnAbort(request.signal, [child]);
   const stderr = new LineTail(40);
-  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const script = pipeline(
-    child.stdout,
-    expansionGuard(decodedCap(request.source), request.source.expansionLimit),
-    discard,
-  );
+  const script = pipeline(child.stdout, decodedGuard(request.source), discardSink());
   try {
     const [exit, , fed, counted] = await Promise.all([
       child.exit,
@@ -258,7 +253,7 @@ async function readWholePlainSql(
   signal: AbortSignal,
 ): Promise<void> {
   const stages = source.format === 'plain-gzip' ? gunzipSqlStages(decodedCap(source), source.expansionLimit) : [];
-  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const discard = discardSink();
   try {
     await pipeline(
       [

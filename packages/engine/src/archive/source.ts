@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { type Codec, decodeStages, isZstd, zstdError } from '../compression/codec.js';
-import { type ExpansionLimit, maxDecodedBytes } from '../compression/expansion-limit.js';
+import { type ExpansionLimit, expansionGuard, maxDecodedBytes } from '../compression/expansion-limit.js';
 import { decryptStream, isAgeHeader } from '../crypto/age-stream.js';
 import { EngineError } from '../errors.js';
 import { type ArchiveFormat, SNIFF_BYTES, sniffFormat } from './sniff.js';
@@ -23,6 +23,10 @@ export interface ByteSource {
 /** The most bytes the source's content may decode to (its gzip or zstd removed): past it, `archive/expansion-too-large`. */
 export const decodedCap = (source: Pick<ByteSource, 'sizeBytes' | 'expansionLimit'>) =>
   maxDecodedBytes(source.sizeBytes, source.expansionLimit);
+
+/** A pass-through that fails past the source's `decodedCap`: for what decoding happens elsewhere (pg_restore's script). */
+export const decodedGuard = (source: Pick<ByteSource, 'sizeBytes' | 'expansionLimit'>) =>
+  expansionGuard(decodedCap(source), source.expansionLimit);
 
 /** A backup as the engine reads it: never a path, so storage may be a directory or a bucket. */
 export interface ArchiveSource extends ByteSource {

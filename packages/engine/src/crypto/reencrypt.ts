@@ -1,10 +1,11 @@
-import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ArchiveSource } from '../archive/source.js';
 import { decodedCap, openDecrypted } from '../archive/source.js';
 import { decodeStages, zstdError } from '../compression/codec.js';
 import { expansionGuard } from '../compression/expansion-limit.js';
+import { discardSink } from '../streams/discard.js';
 import { gzipError } from '../archive/gunzip.js';
 import { abortReason } from '../pg/abort.js';
 import { DigestStream } from '../streams/digest.js';
@@ -93,8 +94,7 @@ class Tee extends Transform {
 
   constructor(stages: readonly Transform[]) {
     super();
-    const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-    this.done = pipeline([this.input, ...stages, discard]);
+    this.done = pipeline([this.input, ...stages, discardSink()]);
     this.done.catch((error: unknown) => this.destroy(error as Error));
   }
 

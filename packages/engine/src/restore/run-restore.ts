@@ -6,12 +6,11 @@ import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkTarStructure } from '../archive/check-tar-structure.js';
 import { decodingFailure, feed, pgRestoreOutput, storedDigest } from '../archive/inspect.js';
-import { type ArchiveSource, decodedCap, openContent } from '../archive/source.js';
+import { type ArchiveSource, decodedCap, decodedGuard, openContent } from '../archive/source.js';
 import { gunzipSqlStages, gzipError } from '../archive/gunzip.js';
 import { requireDumpTrailer } from '../archive/require-dump-trailer.js';
 import { isArchive } from '../archive/sniff.js';
 import type { Clock } from '../clock.js';
-import { expansionGuard } from '../compression/expansion-limit.js';
 import { EngineError } from '../errors.js';
 import { abortReason, killOnAbort } from '../pg/abort.js';
 import { type TableSize, quoteIdent } from '../pg/catalog.js';
@@ -274,7 +273,7 @@ async function startProducer(
   const feeding = feed(source, [digests.content], child.stdin);
   // The archive's own compression (pg_dump -Z9) is capped too: its script may not grow past what
   // its stored size allows, or a bomb would fill the target before the transaction rolls back.
-  const cap = expansionGuard(decodedCap(request.source), request.source.expansionLimit);
+  const cap = decodedGuard(request.source);
   const output = pipeline(child.stdout, new ChunkBatcher(), cap, guard);
   output.catch(() => {});
   return {

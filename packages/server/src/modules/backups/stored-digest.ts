@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestStream } from '@pgbs/engine';
+import { DigestStream, discardSink } from '@pgbs/engine';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 
 /**
@@ -13,7 +12,6 @@ export async function storedDigest(
   signal: AbortSignal,
 ): Promise<{ sha256: string; sizeBytes: number; contentSha256: null }> {
   const digest = new DigestStream();
-  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  await pipeline(await storage.openRead(fileName), digest, discard, { signal });
+  await pipeline(await storage.openRead(fileName), digest, discardSink(), { signal });
   return { sha256: digest.sha256(), sizeBytes: digest.bytes, contentSha256: null };
 }
