@@ -19,7 +19,7 @@ import {
   zstdCompressor,
   zstdDecompressor,
 } from '@pgbs/engine';
-import { type BenchOptions, type BenchSection, MB, progress } from './bench-support.js';
+import { type BenchOptions, type BenchSection, MB, cpuOf, progress } from './bench-support.js';
 
 /** What the service's pipeline reads at a time (the engine's ChunkBatcher batches pg_dump's output to this). */
 const CHUNK = 256 * 1024;
@@ -149,14 +149,6 @@ async function drain(input: Buffer[], stages: Transform[]): Promise<Buffer[]> {
   });
   await pipeline([Readable.from(input), ...stages, collect]);
   return output;
-}
-
-async function cpuOf<T>(work: () => Promise<T>): Promise<{ output: T; cpuSeconds: number; wallSeconds: number }> {
-  const before = process.cpuUsage();
-  const start = performance.now();
-  const output = await work();
-  const used = process.cpuUsage(before);
-  return { output, cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (performance.now() - start) / 1000 };
 }
 
 /** A CLI's own CPU time (bash's `time`: the child's user + system) reading a file, writing nowhere. */

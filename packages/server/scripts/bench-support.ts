@@ -25,7 +25,7 @@ export interface BenchOptions {
   startupRuns: number;
   /** Targets all due in the same minute (scheduling). */
   targets: number;
-  /** Bytes each pipeline stage is measured over, in MB (stages). */
+  /** Bytes each pipeline stage is measured over, in MB (stages; compression: the size of each dataset). */
   stageMb: number;
   /** Size of the database backed up to S3 while the server's memory is read (offsite). */
   memoryMb: number;
@@ -104,6 +104,17 @@ async function cpuSeconds(pid: number): Promise<{ machine: number; process: numb
     machine: (user! + nice! + system! + irq! + softirq! + steal!) / HZ,
     process: (Number(own[11]) + Number(own[12])) / HZ,
   };
+}
+
+/** This process's CPU (user + system, all its threads: zlib works on libuv's pool) and wall time of `work`. */
+export async function cpuOf<T>(
+  work: () => Promise<T>,
+): Promise<{ output: T; cpuSeconds: number; wallSeconds: number }> {
+  const before = process.cpuUsage();
+  const start = performance.now();
+  const output = await work();
+  const used = process.cpuUsage(before);
+  return { output, cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (performance.now() - start) / 1000 };
 }
 
 export interface CpuUse {

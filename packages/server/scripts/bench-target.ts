@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_ZSTD_LEVEL } from '@pgbs/engine';
 import postgres from 'postgres';
 import { type Api, connectApi, createBackup, runJob } from './bench-api.js';
 import {
@@ -41,7 +42,11 @@ export interface BenchTarget {
 }
 
 /** PostgreSQL, a target database of about `sizeMb`, the service (configured by `env` too) and the raw tools. */
-export async function startBenchTarget(sizeMb: number, env: Record<string, string> = {}): Promise<BenchTarget> {
+export async function startBenchTarget(
+  sizeMb: number,
+  env: Record<string, string> = {},
+  dataset: Dataset = 'documents',
+): Promise<BenchTarget> {
   const work = await mkdtemp(path.join(tmpdir(), 'pgbs-bench-'));
   // As root, embedded PostgreSQL runs as the postgres user, which must reach its data directory.
   await chmod(work, 0o755);
@@ -65,10 +70,10 @@ export async function startBenchTarget(sizeMb: number, env: Record<string, strin
     await admin.unsafe(`CREATE DATABASE ${METADATA_DB}`);
     const [row] = await admin`SELECT current_setting('server_version') AS version`;
     await admin.end();
-    progress(`generating a target database of about ${sizeMb} MB`);
+    progress(`generating a target database of about ${sizeMb} MB (${dataset})`);
     const ownerUrl = new URL(pg.url(TARGET_DB));
     [ownerUrl.username, ownerUrl.password] = [OWNER.user, OWNER.password];
-    const dbBytes = await generateDatabase(ownerUrl.toString(), sizeMb);
+    const dbBytes = await generateDatabase(ownerUrl.toString(), sizeMb, dataset);
 
     progress('starting the service');
     server = await startServer({
@@ -107,38 +112,122 @@ export async function startBenchTarget(sizeMb: number, env: Record<string, strin
 // ---------------------------------------------------------------------------------------------
 // The target database
 
-/** 4 KB of hex digests: TOASTed, and pglz can't shrink them much, like real documents. */
+/** 4 KB of hex digests: TOASTed, and pglz can't shrink them much (like tokens, hashes, UUIDs). */
 const DOCUMENT_SQL = `(SELECT string_agg(md5(random()::text || g || s), '') FROM generate_series(1, 128) s)`;
 
-/**
- * Three shapes, generated server-side (no bytes through the client): half of the size in a wide
- * table of TOASTed documents, most of the rest in a narrow many-row table with two secondary indexes
- * (index builds dominate its restore), and 200 small tables (many TOC entries: per-object overhead).
- */
-async function generateDatabase(url: string, sizeMb: number): Promise<number> {
+/** One of `values` at random: SQL for a categorical column. */
+const pickSql = (values: string[]) =>
+  `(ARRAY[${values.map((value) => `'${value}'`).join(', ')}])[1 + floor(random() * ${values.length})::int]`;
+
+/** The shapes of data the benches generate, server-side (no bytes through the client). */
+export const DATASETS = {
+  /**
+   * The default: half of the size in a wide table of TOASTed hex documents, most of the rest in a
+   * narrow many-row table with two secondary indexes (index builds dominate its restore), and 200
+   * small tables (many TOC entries: per-object overhead).
+   */
+  documents: {
+    describe: `a wide TOASTed table of hex digests, a narrow indexed table, ${SMALL_TABLES} small tables`,
+    async generate(sql: postgres.Sql, sizeMb: number) {
+      const wideRows = Math.max(1, Math.round((sizeMb * MB * 0.5) / 4200));
+      const narrowRows = Math.max(1, Math.round((sizeMb * MB * 0.4) / 160));
+      await sql.unsafe(`
+        CREATE TABLE wide_documents (id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL);
+        INSERT INTO wide_documents SELECT g, 'document ' || g, ${DOCUMENT_SQL} FROM generate_series(1, ${wideRows}) g;
+
+        CREATE TABLE narrow_events (
+          id bigint PRIMARY KEY, account_id int NOT NULL, created_at timestamptz NOT NULL,
+          amount numeric(12, 2) NOT NULL, status smallint NOT NULL);
+        INSERT INTO narrow_events
+          SELECT g, (random() * 50000)::int, now() - random() * interval '365 days',
+                 round((random() * 10000)::numeric, 2), (random() * 5)::int
+          FROM generate_series(1, ${narrowRows}) g;
+        CREATE INDEX narrow_events_account ON narrow_events (account_id, created_at);
+        CREATE INDEX narrow_events_status ON narrow_events (status);
+      `);
+      await createSmallTables(sql);
+    },
+  },
+  /**
+   * The mix DESIGN.md's performance facts name (jsonb events, TOASTed documents, a wide table with
+   * an index, small tables), in those proportions of rows; the values are this bench's guess.
+   */
+  events: {
+    describe: `jsonb events, TOASTed hex documents, a wide indexed table, ${SMALL_TABLES} small tables`,
+    async generate(sql: postgres.Sql, sizeMb: number) {
+      // Rows per MB measured on the first run: 1024 MB asked for 1,480 MB at 3M events per 916 MB.
+      const rows = (per1330Mb: number) => Math.max(1, Math.round((per1330Mb * sizeMb) / 1330));
+      await sql.unsafe(`
+        CREATE TABLE events (
+          id bigint PRIMARY KEY, occurred_at timestamptz NOT NULL, account_id int NOT NULL, payload jsonb NOT NULL);
+        INSERT INTO events
+          SELECT g, now() - random() * interval '365 days', (random() * 50000)::int,
+                 jsonb_build_object(
+                   'action', ${pickSql(['login', 'logout', 'view', 'edit', 'export', 'share', 'comment', 'delete'])},
+                   'user_id', (random() * 200000)::int,
+                   'duration_ms', (random() * 5000)::int,
+                   'ok', random() > 0.05,
+                   'client', jsonb_build_object(
+                     'ip', '10.' || (random() * 255)::int || '.' || (random() * 255)::int || '.' || (random() * 255)::int,
+                     'agent', ${pickSql(['firefox/132', 'chrome/131', 'safari/18', 'cli/2.4', 'android/14'])}),
+                   'tags', jsonb_build_array(${pickSql(['billing', 'ops', 'sales', 'support', 'eng'])}, ${pickSql(['p1', 'p2', 'p3'])}))
+          FROM generate_series(1, ${rows(3_000_000)}) g;
+
+        CREATE TABLE documents (id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL);
+        INSERT INTO documents SELECT g, 'document ' || g, ${DOCUMENT_SQL} FROM generate_series(1, ${rows(40_000)}) g;
+
+        CREATE TABLE work_items (
+          id bigint PRIMARY KEY, project_id int NOT NULL, assignee_id int NOT NULL, created_at timestamptz NOT NULL,
+          due_on date, status text NOT NULL, priority smallint NOT NULL, estimate_hours numeric(8, 2),
+          spent_hours numeric(8, 2), title text NOT NULL);
+        INSERT INTO work_items
+          SELECT g, (random() * 2000)::int, (random() * 5000)::int, now() - random() * interval '730 days',
+                 current_date + (random() * 120)::int, ${pickSql(['open', 'in progress', 'review', 'done', 'blocked'])},
+                 (random() * 4)::int, round((random() * 80)::numeric, 2), round((random() * 80)::numeric, 2),
+                 'work item ' || g || ' of project ' || (g % 2000)
+          FROM generate_series(1, ${rows(2_000_000)}) g;
+        CREATE INDEX work_items_project ON work_items (project_id, created_at);
+      `);
+      await createSmallTables(sql);
+    },
+  },
+  /** The Workload Tracker demo the service starts with (src/embedded/demo-database.sql), with 100 times the people, 10 times the projects (their codes have three digits). */
+  tracker: {
+    describe: 'the Workload Tracker demo database, scaled up: people, projects, assignments, time entries',
+    async generate(sql: postgres.Sql, sizeMb: number) {
+      const demo = await readFile(new URL('../src/embedded/demo-database.sql', import.meta.url), 'utf8');
+      // Time entries are most of it: one a week per assignment; ~7.5 MB per week of 70,000 assignments.
+      const weeks = Math.max(1, Math.round(sizeMb / 7.5));
+      const scaled = [
+        ['generate_series(1, 200) AS n', 'generate_series(1, 20000) AS n'],
+        ['generate_series(1, 40) AS n', 'generate_series(1, 400) AS n'],
+        ['(random() * 199)::int AS person_id', '(random() * 19999)::int AS person_id'],
+        ['(random() * 39)::int AS project_id', '(random() * 399)::int AS project_id'],
+        ['generate_series(1, 700)', 'generate_series(1, 70000)'],
+        ['generate_series(0, 79) AS day', `generate_series(0, ${weeks - 1}) AS day`],
+      ].reduce((text, [from, to]) => {
+        if (!text.includes(from!)) throw new Error(`demo-database.sql changed: no "${from}" to scale`);
+        return text.replace(from!, to!);
+      }, demo);
+      await sql.unsafe(scaled);
+    },
+  },
+} satisfies Record<string, { describe: string; generate(sql: postgres.Sql, sizeMb: number): Promise<void> }>;
+
+export type Dataset = keyof typeof DATASETS;
+
+async function createSmallTables(sql: postgres.Sql): Promise<void> {
+  for (let i = 1; i <= SMALL_TABLES; i++) {
+    await sql.unsafe(`
+      CREATE TABLE small_${i} (id int PRIMARY KEY, name text NOT NULL, value double precision);
+      INSERT INTO small_${i} SELECT g, 'item ' || g, random() FROM generate_series(1, 500) g;`);
+  }
+}
+
+async function generateDatabase(url: string, sizeMb: number, dataset: Dataset): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const wideRows = Math.max(1, Math.round((sizeMb * MB * 0.5) / 4200));
-    const narrowRows = Math.max(1, Math.round((sizeMb * MB * 0.4) / 160));
-    await sql.unsafe(`
-      CREATE TABLE wide_documents (id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL);
-      INSERT INTO wide_documents SELECT g, 'document ' || g, ${DOCUMENT_SQL} FROM generate_series(1, ${wideRows}) g;
-
-      CREATE TABLE narrow_events (
-        id bigint PRIMARY KEY, account_id int NOT NULL, created_at timestamptz NOT NULL,
-        amount numeric(12, 2) NOT NULL, status smallint NOT NULL);
-      INSERT INTO narrow_events
-        SELECT g, (random() * 50000)::int, now() - random() * interval '365 days',
-               round((random() * 10000)::numeric, 2), (random() * 5)::int
-        FROM generate_series(1, ${narrowRows}) g;
-      CREATE INDEX narrow_events_account ON narrow_events (account_id, created_at);
-      CREATE INDEX narrow_events_status ON narrow_events (status);
-    `);
-    for (let i = 1; i <= SMALL_TABLES; i++) {
-      await sql.unsafe(`
-        CREATE TABLE small_${i} (id int PRIMARY KEY, name text NOT NULL, value double precision);
-        INSERT INTO small_${i} SELECT g, 'item ' || g, random() FROM generate_series(1, 500) g;`);
-    }
+    await DATASETS[dataset].generate(sql, sizeMb);
     return await vacuumAndMeasure(sql);
   } finally {
     await sql.end();
@@ -208,14 +297,18 @@ export class RawTools {
 
   /**
    * `pg_dump -Fc -Z0`, alone (the floor: what any wrapper around it costs at least) or piped into
-   * `zstd -3` (what the service's default does, with nothing of the service); returns the file's size.
+   * zstd at the service's default level (what its default does, with nothing of the service); returns the file's size.
    */
   async dumpUncompressed(file: string, zstd: boolean): Promise<number> {
     const dump = ['pg_dump', ...this.connection, '-Fc', '-Z0', TARGET_DB].map(shellQuote).join(' ');
-    await exec('bash', ['-o', 'pipefail', '-c', `${dump} ${zstd ? '| zstd -q -3' : ''} > ${shellQuote(file)}`], {
-      env: this.env,
-      maxBuffer: 64 * MB,
-    });
+    await exec(
+      'bash',
+      ['-o', 'pipefail', '-c', `${dump} ${zstd ? `| zstd -q -${DEFAULT_ZSTD_LEVEL}` : ''} > ${shellQuote(file)}`],
+      {
+        env: this.env,
+        maxBuffer: 64 * MB,
+      },
+    );
     return (await stat(file)).size;
   }
 

@@ -1,4 +1,4 @@
-// `pnpm bench [all|backup-restore|offsite|upload|startup|scheduling|stages] [options]`: benchmarks that run the real service
+// `pnpm bench [all|backup-restore|offsite|upload|startup|scheduling|stages|compression] [options]`: benchmarks that run the real service
 // against the raw tools, and the CLI's start (not tests: they print figures). `all` (the default)
 // runs every part and writes the report into docs/benchmarks.md, between its markers, unless --out
 // names another file. One part with --out replaces only its own section there.
@@ -16,6 +16,7 @@ const parts: Record<string, () => Promise<Part>> = {
   scheduling: async () => (await import('./bench-scheduling.js')).run,
   offsite: async () => (await import('./bench-offsite.js')).run,
   stages: async () => (await import('./bench-stages.js')).run,
+  compression: async () => (await import('./bench-compression.js')).run,
 };
 
 const START = '<!-- pnpm bench: start -->';

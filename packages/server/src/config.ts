@@ -32,7 +32,7 @@ export interface Config {
    * compression, `.dump`) or none (`pg_dump -Fc -Z0`). Plain backups are `.sql.gz` whatever it is.
    */
   codec: Codec;
-  /** BACKUP_LEVEL: zstd 1-19 (default 3), gzip 0-9 (pg_dump's default; plain: 6); unset keeps the default. */
+  /** BACKUP_LEVEL: zstd 1-19 (default 1), gzip 0-9 (pg_dump's default; plain: 6); unset keeps the default. */
   compressionLevel: number | undefined;
   jobTimeoutSeconds: number;
   lockTimeoutSeconds: number;

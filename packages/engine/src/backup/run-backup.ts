@@ -32,7 +32,7 @@ export interface BackupRequest {
    * stores `pg_dump -Z0` as it is. Plain SQL is always gzipped (`.sql.gz`, readable anywhere).
    */
   codec: Codec;
-  /** zstd 1-19 or gzip 0-9; undefined keeps the codec's default (zstd 3, pg_dump's own, gzip 6). */
+  /** zstd 1-19 or gzip 0-9; undefined keeps the codec's default (zstd 1, pg_dump's own, gzip 6). */
   compressionLevel?: number;
   /** Sizes read before the dump: they weight the progress. */
   tables: readonly TableSize[];
@@ -63,8 +63,13 @@ export interface BackupResult {
   omitted: string[];
 }
 
-/** zstd's level when none is set: as fast as pg_dump -Z0 on 2 cores, smaller than pg_dump's gzip (DESIGN.md). */
-export const DEFAULT_ZSTD_LEVEL = 3;
+/**
+ * zstd's level when none is set. `pnpm bench compression` (docs/benchmarks.md): on the three shapes
+ * of data it generates, level 3 took 1.5-2.6× the CPU of level 1, and its output was smaller on
+ * two of them (hex digests, jsonb) and 1.5 % larger on the third; level 3's extra matching slows it
+ * most on high-entropy text such as digests and UUIDs.
+ */
+export const DEFAULT_ZSTD_LEVEL = 1;
 const DEFAULT_GZIP_LEVEL = 6;
 
 /** The codec the stored bytes have: plain SQL's gzip, the outer zstd, or none around pg_dump's output. */
