@@ -236,11 +236,42 @@ describe('Restore dialog', () => {
     expect(restore.dialog().find('[data-test="restore-target"]').exists()).toBe(false);
   });
 
-  it('does not restore a backup of a removed target, and says how to', async () => {
+  it('restores a backup of a removed target into a live one, the first unless another is chosen', async () => {
+    const removed = backupRow({ target: { id: 't9', name: 'old', database: 'old_db', removed: true } });
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, removed, TARGETS);
+    const select = restore.dialog().find<HTMLSelectElement>('[data-test="restore-target-select"]');
+    expect(select.findAll('option').map((option) => option.text())).toEqual([
+      `workload (database ${serverInfo.targetDatabase})`,
+      'staging (database staging_db)',
+    ]);
+    expect(select.element.value).toBe('t1');
+    expect(restore.dialog().find('[data-test="other-target"]').text()).toMatch(
+      /taken of target old \(removed\)\. It will\s+be restored into another target,\s+workload,/,
+    );
+    // Checked against the live target, never the removed one.
+    const checked = restore.fake.client.executeQuery.mock.calls
+      .map(([request]) => request.variables as Record<string, unknown>)
+      .filter((variables) => 'noOwner' in variables)
+      .map((variables) => variables['targetId']);
+    expect(checked).toEqual(['t1']);
+    await restore.dialog().find('[data-test="restore-target-select"]').setValue('t2');
+    await restore.dialog().find('[data-test="confirm-input"]').setValue('staging_db');
+    await restore.dialog().find('[data-test="acknowledge"]').setValue(true);
+    await restore.confirmButton().trigger('click');
+    await flushPromises();
+    expect(restore.fake.client.executeMutation.mock.calls[0]![0].variables).toMatchObject({
+      id: removed.id,
+      targetId: 't2',
+      confirmation: 'staging_db',
+    });
+  });
+
+  it('says to add a target when a removed target’s backup has nowhere to go, and opens no dialog', async () => {
     const removed = backupRow({ target: { id: 't9', name: 'old', database: 'old_db', removed: true } });
     const fake = fakeClient({
       ServerInfo: () => ({ data: { serverInfo } }),
       Jobs: () => ({ data: { jobs: [] } }),
+      Targets: () => ({ data: { targets: [] } }),
       Backups: () => ({ data: { backups: { total: 1, items: [removed] } } }),
     });
     wrapper = mount(
@@ -255,7 +286,7 @@ describe('Restore dialog', () => {
       .trigger('click');
     await flushPromises();
     expect(wrapper.find('[role="dialog"]').exists()).toBe(false);
-    expect(wrapper.text()).toContain('--target');
+    expect(wrapper.text()).toContain('no other target can take it: add one (Targets)');
     expect(fake.client.executeMutation).not.toHaveBeenCalled();
   });
 

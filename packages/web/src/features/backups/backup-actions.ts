@@ -96,12 +96,13 @@ export function useBackupActions(options: {
       }
     },
     async restore(backup: BackupRow) {
-      // A backup goes back to its own target unless another is chosen; that target's database's name confirms it.
+      // A backup goes back to its own target unless another is chosen (always, once its own was
+      // removed); the chosen target's database's name confirms it.
       const target = backup.target;
-      if (target?.removed) {
+      if (target?.removed && restorableTargets(options.targets()).length === 0) {
         notice.value = {
           tone: 'error',
-          text: `The target ${target.name} of this backup was removed: restore it into another target with the CLI (pnpm cli backup restore <id> --target <name>).`,
+          text: `The target ${target.name} of this backup was removed, and no other target can take it: add one (Targets), then restore into it.`,
         };
         return;
       }
@@ -113,6 +114,7 @@ export function useBackupActions(options: {
         targetDatabase,
         targetName: target?.name,
         targetId: target?.id,
+        ownRemoved: target?.removed,
         backupId: backup.id,
         targets: () => restorableTargets(options.targets()),
         encryption: encrypted

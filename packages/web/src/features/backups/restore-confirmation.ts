@@ -48,6 +48,7 @@ export async function confirmRestore(
     targetDatabase,
     targetName,
     targetId,
+    ownRemoved = false,
     backupId,
     encryption,
     targets,
@@ -58,6 +59,8 @@ export async function confirmRestore(
     /** The target restored into, when the restore names one (a stored backup: its own). */
     targetName?: string;
     targetId?: string;
+    /** The backup's own target was removed: it goes into one of `targets`, the first unless another is chosen. */
+    ownRemoved?: boolean;
     backupId?: string;
     /** A stored backup that is encrypted: the dialog asks for its identity. */
     encryption?: RestoreEncryption;
@@ -80,11 +83,15 @@ export async function confirmRestore(
   const identity = ref('');
   // The backup's own target unless the user picks another; its database is the one replaced.
   const own = targetId && targetName ? { id: targetId, name: targetName, database: targetDatabase } : undefined;
-  const offered = computed(() =>
-    own && targets ? [own, ...targets().filter((target) => target.id !== own.id)] : undefined,
+  const offered = computed(() => {
+    if (!own || !targets) return undefined;
+    const others = targets().filter((target) => target.id !== own.id);
+    return ownRemoved ? others : [own, ...others];
+  });
+  const chosenId = ref(ownRemoved ? undefined : targetId);
+  const into = computed(
+    () => offered.value?.find((target) => target.id === chosenId.value) ?? (ownRemoved ? offered.value?.[0] : own),
   );
-  const chosenId = ref(targetId);
-  const into = computed(() => offered.value?.find((target) => target.id === chosenId.value) ?? own);
   const database = () => into.value?.database ?? targetDatabase;
 
   const toggles: ConfirmToggle[] = [
@@ -117,9 +124,10 @@ export async function confirmRestore(
       'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
     details: backupId
       ? () => [
-          own && offered.value && offered.value.length > 1
+          own && offered.value && offered.value.length > (ownRemoved ? 0 : 1)
             ? h(RestoreTargetChoice, {
                 own,
+                ownRemoved,
                 targets: offered.value,
                 modelValue: into.value?.id ?? own.id,
                 'onUpdate:modelValue': (value: string) => {
