@@ -1,13 +1,12 @@
 // `pnpm bench backup-restore [--size-mb 1024] [--runs 3] [--subscribers 200]`: the service's backup
 // and restore through the GraphQL API against the raw tools on the same database, on a throwaway
-// embedded PostgreSQL. Each run: raw `pg_dump -Fc`, the references `pg_dump -Fc -Z0 | zstd` (at the service's default level) and
+// embedded PostgreSQL. Each run: raw `pg_dump -Fc`, the references `pg_dump -Fc -Z0 | zstd` (at the service's level) and
 // `pg_dump -Fc -Z0`, the service's createBackup (its default: zstd, local), raw
 // `pg_restore --single-transaction --clean --if-exists` and the service's restoreBackup; the service
 // is timed from the mutation until the jobProgress subscription (graphql-ws) reports succeeded.
 // Then one more backup followed by many subscribers (bench-subscribers.ts).
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_ZSTD_LEVEL } from '@pgbs/engine';
 import { type Followed, backupSize, restoreBackup, runJob } from './bench-api.js';
 import {
   type BenchOptions,
@@ -31,6 +30,7 @@ import {
   type BenchTarget,
   type CpuParts,
   backupSteps,
+  BENCH_ZSTD_LEVEL,
   backupStepsSection,
   DATASETS,
   TARGET_DB,
@@ -193,7 +193,7 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
   const lines = [
     `## Backup and restore: the service against the raw tools`,
     '',
-    `Database: ${(dbBytes / MB).toFixed(0)} MB on ${server} (${DATASETS.documents.describe}). Medians of ${runs.length} run(s); the service (its default: \`pg_dump -Fc -Z0\` through zstd level ${DEFAULT_ZSTD_LEVEL}, to the local destination, in clear) is timed from the GraphQL mutation until graphql-ws reports the job succeeded; both sides run on the same server and database, caches settled (VACUUM, CHECKPOINT, sync) before each step.`,
+    `Database: ${(dbBytes / MB).toFixed(0)} MB on ${server} (${DATASETS.documents.describe}). Medians of ${runs.length} run(s); the service (${process.env.BACKUP_LEVEL ? '' : 'its default: '}\`pg_dump -Fc -Z0\` through zstd level ${BENCH_ZSTD_LEVEL}${process.env.BACKUP_LEVEL ? ' (BACKUP_LEVEL)' : ''}, to the local destination, in clear) is timed from the GraphQL mutation until graphql-ws reports the job succeeded; both sides run on the same server and database, caches settled (VACUUM, CHECKPOINT, sync) before each step.`,
     '',
     ...VERSUS_RAW_HEAD,
     `| backup, time | \`pg_dump -Fc\` ${secs(m((x) => x.raw.backup))} | ${secs(m((x) => x.service.backup))} | ${r.backup.toFixed(3)} | ${verdict(r.backup, TARGETS.backup)} |`,
@@ -204,7 +204,7 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
     '',
     '| command | time | / `pg_dump -Fc` | size |',
     '|---|---|---|---|',
-    `| \`pg_dump -Fc -Z0 \\| zstd -${DEFAULT_ZSTD_LEVEL}\` | ${secs(m((x) => x.raw.zstd))} | ${r.zstd.toFixed(3)} | ${size((x) => x.bytes.zstd)} |`,
+    `| \`pg_dump -Fc -Z0 \\| zstd -${BENCH_ZSTD_LEVEL}\` | ${secs(m((x) => x.raw.zstd))} | ${r.zstd.toFixed(3)} | ${size((x) => x.bytes.zstd)} |`,
     `| \`pg_dump -Fc -Z0\` (the floor) | ${secs(m((x) => x.raw.floor))} | ${r.floor.toFixed(3)} | |`,
     '',
     'Progress (jobProgress over graphql-ws):',
@@ -219,7 +219,7 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
     ...cpuPartsTable(
       [
         { step: 'raw `pg_dump -Fc`', parts: runs.map((x) => x.cpu.rawBackup) },
-        { step: `raw \`pg_dump -Fc -Z0 \\| zstd -${DEFAULT_ZSTD_LEVEL}\``, parts: runs.map((x) => x.cpu.rawZstd) },
+        { step: `raw \`pg_dump -Fc -Z0 \\| zstd -${BENCH_ZSTD_LEVEL}\``, parts: runs.map((x) => x.cpu.rawZstd) },
         { step: 'service backup', parts: runs.map((x) => x.cpu.backup) },
         { step: 'raw `pg_restore -1`', parts: runs.map((x) => x.cpu.rawRestore) },
         { step: 'service restore', parts: runs.map((x) => x.cpu.restore) },
@@ -234,7 +234,7 @@ function renderReport(runs: RunResult[], server: string, dbBytes: number): strin
     '',
     `Server peak RSS growth during its backup and restore: ${(median(runs.map((x) => x.rssGrowth)) / MB).toFixed(1)} MB (median).`,
     '',
-    `Per run (raw backup / \`-Z0 | zstd -${DEFAULT_ZSTD_LEVEL}\` / \`-Z0\` / service backup / raw restore / service restore, seconds):`,
+    `Per run (raw backup / \`-Z0 | zstd -${BENCH_ZSTD_LEVEL}\` / \`-Z0\` / service backup / raw restore / service restore, seconds):`,
     '',
     ...perRunLines(runs, (x) => [
       x.raw.backup,

@@ -63,7 +63,7 @@ function render(rows: Row[]): string {
   return [
     '## Compression: zstd levels against pg_dump’s gzip, by shape of data',
     '',
-    `Each dataset generated at about the same size on a throwaway PostgreSQL, dumped once with \`pg_dump -Fc\` (its default gzip, inside pg_dump) and once with \`pg_dump -Fc -Z0\` into a file; that file then goes through the service's compressor (Node's zlib zstd, as a backup runs it) at each level. A cell is the size against \`pg_dump -Fc\`'s file, then the CPU seconds zstd took (this process, all threads; for gzip, pg_dump's whole dump). The service's default level is ${DEFAULT_ZSTD_LEVEL}.`,
+    `Each dataset generated at about the same size on a throwaway PostgreSQL, dumped once with \`pg_dump -Fc\` (its default gzip, inside pg_dump) and once with \`pg_dump -Fc -Z0\` into a file; that file then goes through the service's compressor (Node's zlib zstd, as a backup runs it) at each level. A zstd cell is the size against \`pg_dump -Fc\`'s file, then the CPU seconds zstd took (this process, all threads); the \`pg_dump -Fc\` cell is its file's size and the wall time of the whole dump. The service's default level is ${DEFAULT_ZSTD_LEVEL}.`,
     '',
     `| data | database | \`pg_dump -Fc -Z0\` | \`pg_dump -Fc\` | ${LEVELS.map((level) => `zstd ${level}`).join(' | ')} |`,
     `|---|---|---|---|${LEVELS.map(() => '---|').join('')}`,

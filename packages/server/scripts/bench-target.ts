@@ -24,6 +24,11 @@ const METADATA_DB = 'bench_metadata';
 /** The target's owner, which the service and the raw tools connect as (docs/security.md). */
 const OWNER = { user: 'bench_owner', password: randomBytes(18).toString('hex') };
 export const SMALL_TABLES = 200;
+/**
+ * The zstd level of the service under test: BACKUP_LEVEL when the bench's environment sets one (the
+ * service inherits it; `BACKUP_LEVEL=3 pnpm bench backup-restore` measures level 3), else its default.
+ */
+export const BENCH_ZSTD_LEVEL = process.env.BACKUP_LEVEL ? Number(process.env.BACKUP_LEVEL) : DEFAULT_ZSTD_LEVEL;
 
 export interface BenchTarget {
   work: string;
@@ -297,13 +302,13 @@ export class RawTools {
 
   /**
    * `pg_dump -Fc -Z0`, alone (the floor: what any wrapper around it costs at least) or piped into
-   * zstd at the service's default level (what its default does, with nothing of the service); returns the file's size.
+   * zstd at the service's level (what its backup does, with nothing of the service); returns the file's size.
    */
   async dumpUncompressed(file: string, zstd: boolean): Promise<number> {
     const dump = ['pg_dump', ...this.connection, '-Fc', '-Z0', TARGET_DB].map(shellQuote).join(' ');
     await exec(
       'bash',
-      ['-o', 'pipefail', '-c', `${dump} ${zstd ? `| zstd -q -${DEFAULT_ZSTD_LEVEL}` : ''} > ${shellQuote(file)}`],
+      ['-o', 'pipefail', '-c', `${dump} ${zstd ? `| zstd -q -${BENCH_ZSTD_LEVEL}` : ''} > ${shellQuote(file)}`],
       {
         env: this.env,
         maxBuffer: 64 * MB,

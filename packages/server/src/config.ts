@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODECS, type Codec, DEFAULT_EXPANSION_LIMIT } from '@pgbs/engine';
+import { CODECS, type Codec, DEFAULT_EXPANSION_LIMIT, DEFAULT_ZSTD_LEVEL } from '@pgbs/engine';
 
 export interface Config {
   /**
@@ -255,7 +255,7 @@ function backupCodec(
     problems.push('BACKUP_LEVEL has no meaning with BACKUP_CODEC=none');
     return { codec, level: undefined };
   }
-  return { codec, level: codec === 'zstd' ? int('BACKUP_LEVEL', 3, 1, 19) : int('BACKUP_LEVEL', 6, 0, 9) };
+  return { codec, level: codec === 'zstd' ? int('BACKUP_LEVEL', DEFAULT_ZSTD_LEVEL, 1, 19) : int('BACKUP_LEVEL', 6, 0, 9) };
 }
 
 function sameDatabase(a: string, b: string): boolean {

@@ -266,28 +266,21 @@ describe('Restore dialog', () => {
     });
   });
 
-  it('says to add a target when a removed target’s backup has nowhere to go, and opens no dialog', async () => {
+  it('blocks the restore of a removed target’s backup while no live target can take it, checking nothing', async () => {
     const removed = backupRow({ target: { id: 't9', name: 'old', database: 'old_db', removed: true } });
-    const fake = fakeClient({
-      ServerInfo: () => ({ data: { serverInfo } }),
-      Jobs: () => ({ data: { jobs: [] } }),
-      Targets: () => ({ data: { targets: [] } }),
-      Backups: () => ({ data: { backups: { total: 1, items: [removed] } } }),
-    });
-    wrapper = mount(
-      { render: () => [h(BackupsPage), h(ConfirmHost)] },
-      { global: { ...fake.global, plugins: [testRouter()] }, attachTo: document.body },
-    );
-    await flushPromises();
-    expect(wrapper.find('[data-test="backup-target-name"]').text()).toBe('old (removed)');
-    await wrapper
-      .findAll('tbody button')
-      .find((button) => button.text().startsWith('Restore…'))!
-      .trigger('click');
-    await flushPromises();
-    expect(wrapper.find('[role="dialog"]').exists()).toBe(false);
-    expect(wrapper.text()).toContain('no other target can take it: add one (Targets)');
-    expect(fake.client.executeMutation).not.toHaveBeenCalled();
+    const restore = await openRestoreDialog(() => restoreCheck(), undefined, removed, []);
+    expect(restore.dialog().text()).toContain('The target old of this backup was removed');
+    expect(restore.dialog().text()).not.toContain('All current data in');
+    expect(restore.blockedReason().text()).toContain('No live target can take this backup: add one under Targets');
+    await restore.dialog().find('[data-test="confirm-input"]').setValue('old_db');
+    await restore.dialog().find('[data-test="acknowledge"]').setValue(true);
+    expect(restore.confirmButton().element.disabled).toBe(true);
+    // Neither the check nor the restore named the removed target.
+    const checked = restore.fake.client.executeQuery.mock.calls
+      .map(([request]) => request.variables as Record<string, unknown>)
+      .filter((variables) => 'noOwner' in variables);
+    expect(checked).toEqual([]);
+    expect(restore.fake.client.executeMutation).not.toHaveBeenCalled();
   });
 
   it('checks the backup first, then restores with the defaults when nothing stands in the way', async () => {

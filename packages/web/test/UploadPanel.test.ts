@@ -1,4 +1,5 @@
 import { type VueWrapper, flushPromises, mount } from '@vue/test-utils';
+import { Encrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { h } from 'vue';
 import UploadPanel from '@/features/backups/UploadPanel.vue';
@@ -65,6 +66,13 @@ async function pick(wrapper: Pick<VueWrapper, 'find'>, file: File) {
 }
 
 const fileOf = (name: string, size: number) => new File([new Uint8Array(size)], name);
+
+/** A real age file of a few bytes, encrypted to `identity`'s recipient. */
+async function ageFileFor(name: string, identity: string): Promise<File> {
+  const encrypter = new Encrypter();
+  encrypter.addRecipient(await identityToRecipient(identity));
+  return new File([(await encrypter.encrypt(new Uint8Array(10))).slice()], name);
+}
 
 describe('Upload panel', () => {
   it('refuses a file with the wrong extension without sending anything', async () => {
@@ -155,14 +163,15 @@ describe('Upload panel', () => {
     await pick(wrapper, fileOf('staging.dump', 10));
     expect(wrapper.find('[data-test="restore-identity"]').exists()).toBe(false);
 
-    await pick(wrapper, fileOf('staging.dump.zst.age', 10));
-    const key = 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ';
+    const key = await generateIdentity();
+    await pick(wrapper, await ageFileFor('staging.dump.zst.age', key));
     const typed = wrapper.find<HTMLInputElement>('[data-test="identity-input"]');
     expect(typed.attributes('type')).toBe('password');
     await typed.setValue(`# my key\n${key}`);
     await typed.trigger('change');
     await wrapper.find('[data-test="restore-upload"]').trigger('click');
-    await flushPromises();
+    // The key opens the file's header (checked here first, with WebCrypto): the dialog follows.
+    await vi.waitFor(() => expect(wrapper.find('[data-test="confirm-input"]').exists()).toBe(true));
     await wrapper.find('[data-test="confirm-input"]').setValue('workload_tracker');
     await wrapper.find('[data-test="acknowledge"]').setValue(true);
     await wrapper.find('[data-test="confirm"]').trigger('click');
@@ -175,8 +184,44 @@ describe('Upload panel', () => {
     expect(wrapper.find('[data-test="upload-result"]').text()).toContain('This key does not open');
 
     // Still chosen after a refusal: storing it sends the same identity.
+    FakeXhr.last = undefined;
     await wrapper.find('[data-test="store-upload"]').trigger('click');
+    await vi.waitFor(() => expect(FakeXhr.last).toBeDefined());
     expect(sent()).toEqual({ file: null, description: null, identity: key });
+    wrapper.unmount();
+  });
+
+  it('refuses an .age file its key does not open, or that has no age header, before sending a byte', async () => {
+    const wrapper = mount(
+      { render: () => [h(UploadPanel, { maxUploadBytes: 1000, targetDatabase: 'workload_tracker' }), h(ConfirmHost)] },
+      { global: fakeClient({}).global, attachTo: document.body },
+    );
+    const typeKey = async (key: string) => {
+      const typed = wrapper.find<HTMLInputElement>('[data-test="identity-input"]');
+      await typed.setValue(key);
+      await typed.trigger('change');
+    };
+    const encrypted = await ageFileFor('staging.dump.zst.age', await generateIdentity());
+    const refused = () => wrapper.find('[data-test="upload-result"]');
+    for (const button of ['restore-upload', 'store-upload']) {
+      await pick(wrapper, encrypted);
+      await typeKey(await generateIdentity());
+      await wrapper.find(`[data-test="${button}"]`).trigger('click');
+      await vi.waitFor(() => expect(refused().exists()).toBe(true));
+      expect(refused().text()).toBe(
+        "This key does not open staging.dump.zst.age: it is none of the file's recipients. Nothing was sent.",
+      );
+      // No restore dialog was asked for, and nothing went out.
+      expect(wrapper.find('[data-test="confirm"]').exists()).toBe(false);
+      expect(FakeXhr.last).toBeUndefined();
+    }
+
+    await pick(wrapper, fileOf('zeros.dump.zst.age', 10));
+    await typeKey(await generateIdentity());
+    await wrapper.find('[data-test="store-upload"]').trigger('click');
+    await vi.waitFor(() => expect(refused().exists()).toBe(true));
+    expect(refused().text()).toContain('zeros.dump.zst.age does not begin with a readable age header');
+    expect(FakeXhr.last).toBeUndefined();
     wrapper.unmount();
   });
 

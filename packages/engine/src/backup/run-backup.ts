@@ -65,9 +65,9 @@ export interface BackupResult {
 
 /**
  * zstd's level when none is set. `pnpm bench compression` (docs/benchmarks.md): on the three shapes
- * of data it generates, level 3 took 1.5-2.6× the CPU of level 1, and its output was smaller on
- * two of them (hex digests, jsonb) and 1.5 % larger on the third; level 3's extra matching slows it
- * most on high-entropy text such as digests and UUIDs.
+ * of data it generates, level 3 took 1.5-2.6× the CPU of level 1 and wrote larger files on two of
+ * them (hex digests, jsonb), 1.5 % smaller on the third; its extra match-finding costs most, and
+ * finds least, on high-entropy text such as digests.
  */
 export const DEFAULT_ZSTD_LEVEL = 1;
 const DEFAULT_GZIP_LEVEL = 6;

@@ -13,7 +13,8 @@ export interface ExpansionLimit {
 }
 
 /**
- * 200×: pg_dump -Z0 output of the bench's data compresses about 8× with zstd -3, text dumps of very
+ * 200×: pg_dump -Z0 output of the bench's datasets compresses 2-5× with zstd (`pnpm bench
+ * compression`; 7× in the design notes' measurement), text dumps of very
  * repetitive tables 20–50×; 200× leaves room for those. The floor, 1 GiB, covers the tiny files
  * where ratios mean nothing. MAX_EXPANSION_RATIO (server config) raises the ratio.
  */

@@ -273,5 +273,9 @@ describe('targets everywhere', () => {
     const answer = await restore({ id: secondBackupId, c: second.name });
     expect(answer.data!.restoreBackup).toMatchObject({ code: 'target/not-found' });
     expect(answer.data!.restoreBackup.message).toContain('name the target');
+    // Named by its id (what a stale panel could send), the removed target is refused all the same.
+    const named = await restore({ id: secondBackupId, c: second.name, t: secondId });
+    expect(named.data!.restoreBackup).toMatchObject({ code: 'target/not-found' });
+    expect(await marker(second)).toBe('second');
   });
 });

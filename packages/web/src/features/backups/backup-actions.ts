@@ -99,13 +99,6 @@ export function useBackupActions(options: {
       // A backup goes back to its own target unless another is chosen (always, once its own was
       // removed); the chosen target's database's name confirms it.
       const target = backup.target;
-      if (target?.removed && restorableTargets(options.targets()).length === 0) {
-        notice.value = {
-          tone: 'error',
-          text: `The target ${target.name} of this backup was removed, and no other target can take it: add one (Targets), then restore into it.`,
-        };
-        return;
-      }
       const targetDatabase = target?.database ?? options.targetDatabase();
       if (!targetDatabase) return;
       const encrypted = backup.recipientFingerprints.length > 0;

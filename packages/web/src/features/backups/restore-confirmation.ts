@@ -93,6 +93,9 @@ export async function confirmRestore(
     () => offered.value?.find((target) => target.id === chosenId.value) ?? (ownRemoved ? offered.value?.[0] : own),
   );
   const database = () => into.value?.database ?? targetDatabase;
+  // A removed target's backup with no live target to go to (none, or the list still loading):
+  // nothing is checked or sent, and the dialog says why.
+  const nowhere = () => ownRemoved && !into.value;
 
   const toggles: ConfirmToggle[] = [
     {
@@ -119,7 +122,9 @@ export async function confirmRestore(
   const confirmed = await confirm({
     title: 'Restore the database?',
     warning: () =>
-      `All current data in ${restoreDestination(database(), into.value?.name ?? targetName)} will be replaced by the content of ${source}.`,
+      nowhere()
+        ? `The target ${targetName} of this backup was removed: it can be restored into another target only.`
+        : `All current data in ${restoreDestination(database(), into.value?.name ?? targetName)} will be replaced by the content of ${source}.`,
     message:
       'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
     details: backupId
@@ -145,21 +150,26 @@ export async function confirmRestore(
                 'onUpdate:modelValue': (value: string) => (identity.value = value),
               })
             : null,
-          h(RestorePreflight, {
-            backupId,
-            targetId: into.value?.id ?? targetId,
-            identity: identity.value,
-            needsIdentity: encryption !== undefined && !encryption.identityKept,
-            noOwner: noOwner.value,
-            acceptSourceMismatch: acceptSourceMismatch.value,
-            'onUpdate:acceptSourceMismatch': (value: boolean) => (acceptSourceMismatch.value = value),
-            skipUnrestorable: skipUnrestorable.value,
-            'onUpdate:skipUnrestorable': (value: boolean) => (skipUnrestorable.value = value),
-            onBlocked: (reason: string | null) => (blocked.value = reason),
-          }),
+          nowhere()
+            ? null
+            : h(RestorePreflight, {
+                backupId,
+                targetId: into.value?.id ?? targetId,
+                identity: identity.value,
+                needsIdentity: encryption !== undefined && !encryption.identityKept,
+                noOwner: noOwner.value,
+                acceptSourceMismatch: acceptSourceMismatch.value,
+                'onUpdate:acceptSourceMismatch': (value: boolean) => (acceptSourceMismatch.value = value),
+                skipUnrestorable: skipUnrestorable.value,
+                'onUpdate:skipUnrestorable': (value: boolean) => (skipUnrestorable.value = value),
+                onBlocked: (reason: string | null) => (blocked.value = reason),
+              }),
         ]
       : undefined,
-    blockedReason: () => blocked.value,
+    blockedReason: () =>
+      nowhere()
+        ? 'No live target can take this backup: add one under Targets (or wait for the list to load).'
+        : blocked.value,
     toggles,
     acknowledgement: 'I understand that the current data will be replaced.',
     typeToConfirm: database,
