@@ -255,7 +255,10 @@ function backupCodec(
     problems.push('BACKUP_LEVEL has no meaning with BACKUP_CODEC=none');
     return { codec, level: undefined };
   }
-  return { codec, level: codec === 'zstd' ? int('BACKUP_LEVEL', DEFAULT_ZSTD_LEVEL, 1, 19) : int('BACKUP_LEVEL', 6, 0, 9) };
+  return {
+    codec,
+    level: codec === 'zstd' ? int('BACKUP_LEVEL', DEFAULT_ZSTD_LEVEL, 1, 19) : int('BACKUP_LEVEL', 6, 0, 9),
+  };
 }
 
 function sameDatabase(a: string, b: string): boolean {
