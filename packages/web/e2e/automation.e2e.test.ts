@@ -133,7 +133,8 @@ describe('automation: a second database on a schedule with retention', () => {
   it('previews a keep-last 2 policy before saving it', async () => {
     await openSection('Retention');
     await page.getByLabel('Target').selectOption('shop');
-    await page.getByLabel('Keep last').fill('2');
+    // The target's own policy: the per-destination rules below have count fields of the same names.
+    await page.locator('[data-test=policy-form]').getByLabel('Keep last').fill('2');
     const save = page.getByRole('button', { name: 'Save policy' });
     expect(await save.isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Preview' }).click();

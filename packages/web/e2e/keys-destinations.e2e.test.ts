@@ -414,6 +414,23 @@ describe('keys and destinations: a target to the local disk and S3, encrypted to
     expect(world.serverErrors.join('\n')).not.toContain(secret);
   }, 240_000);
 
+  it('refuses to upload the .age download with a key that does not open it, before a byte is sent', async () => {
+    const panel = page.locator('div.upload');
+    await panel.locator('[data-test=file-input]').setInputFiles(path.join(bareDir, 'backup.dump.zst.age'));
+    const other = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const field = panel.getByLabel('Age identity');
+    await field.fill(other);
+    await field.blur();
+    const sentBefore = sentBodies.length;
+    await panel.locator('[data-test=store-upload]').click();
+    // Checked in the page (age's header, with the browser's own X25519): nothing went to the server.
+    await expect
+      .poll(() => panel.locator('[data-test=upload-result]').textContent(), POLL)
+      .toContain('This key does not open backup.dump.zst.age');
+    expect(sentBodies.slice(sentBefore).filter((body) => body.includes('uploadBackup'))).toEqual([]);
+    await panel.getByRole('button', { name: 'Clear' }).click();
+  });
+
   it('shows the backup’s recipients and both complete copies on its page', async () => {
     // By its file name exactly: the safety snapshot's description names the restored file too.
     await page
