@@ -83,11 +83,9 @@ export async function confirmRestore(
   const identity = ref('');
   // The backup's own target unless the user picks another; its database is the one replaced.
   const own = targetId && targetName ? { id: targetId, name: targetName, database: targetDatabase } : undefined;
-  const offered = computed(() => {
-    if (!own || !targets) return undefined;
-    const others = targets().filter((target) => target.id !== own.id);
-    return ownRemoved ? others : [own, ...others];
-  });
+  const others = computed(() => (own && targets ? targets().filter((target) => target.id !== own.id) : undefined));
+  // Its own target first, unless it was removed: then only the others.
+  const offered = computed(() => (ownRemoved || !own || !others.value ? others.value : [own, ...others.value]));
   const chosenId = ref(ownRemoved ? undefined : targetId);
   const into = computed(
     () => offered.value?.find((target) => target.id === chosenId.value) ?? (ownRemoved ? offered.value?.[0] : own),
@@ -129,7 +127,7 @@ export async function confirmRestore(
       'The restore runs as one transaction: if anything fails, the database stays exactly as it is now. Roles and database settings are not touched. Once the restore holds its locks, the application’s queries wait until it finishes.',
     details: backupId
       ? () => [
-          own && offered.value && offered.value.length > (ownRemoved ? 0 : 1)
+          own && offered.value && others.value?.length
             ? h(RestoreTargetChoice, {
                 own,
                 ownRemoved,
