@@ -120,6 +120,11 @@ export async function startBenchTarget(
 /** 4 KB of hex digests: TOASTed, and pglz can't shrink them much (like tokens, hashes, UUIDs). */
 const DOCUMENT_SQL = `(SELECT string_agg(md5(random()::text || g || s), '') FROM generate_series(1, 128) s)`;
 
+/** A table of `rows` TOASTed hex documents. */
+const documentTableSql = (table: string, rows: number) => `
+  CREATE TABLE ${table} (id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL);
+  INSERT INTO ${table} SELECT g, 'document ' || g, ${DOCUMENT_SQL} FROM generate_series(1, ${rows}) g;`;
+
 /** One of `values` at random: SQL for a categorical column. */
 const pickSql = (values: string[]) =>
   `(ARRAY[${values.map((value) => `'${value}'`).join(', ')}])[1 + floor(random() * ${values.length})::int]`;
@@ -137,8 +142,7 @@ export const DATASETS = {
       const wideRows = Math.max(1, Math.round((sizeMb * MB * 0.5) / 4200));
       const narrowRows = Math.max(1, Math.round((sizeMb * MB * 0.4) / 160));
       await sql.unsafe(`
-        CREATE TABLE wide_documents (id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL);
-        INSERT INTO wide_documents SELECT g, 'document ' || g, ${DOCUMENT_SQL} FROM generate_series(1, ${wideRows}) g;
+        ${documentTableSql('wide_documents', wideRows)}
 
         CREATE TABLE narrow_events (
           id bigint PRIMARY KEY, account_id int NOT NULL, created_at timestamptz NOT NULL,
@@ -178,8 +182,7 @@ export const DATASETS = {
                    'tags', jsonb_build_array(${pickSql(['billing', 'ops', 'sales', 'support', 'eng'])}, ${pickSql(['p1', 'p2', 'p3'])}))
           FROM generate_series(1, ${rows(3_000_000)}) g;
 
-        CREATE TABLE documents (id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL);
-        INSERT INTO documents SELECT g, 'document ' || g, ${DOCUMENT_SQL} FROM generate_series(1, ${rows(40_000)}) g;
+        ${documentTableSql('documents', rows(40_000))}
 
         CREATE TABLE work_items (
           id bigint PRIMARY KEY, project_id int NOT NULL, assignee_id int NOT NULL, created_at timestamptz NOT NULL,
